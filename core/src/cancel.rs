@@ -1,0 +1,191 @@
+//! Cancellation, Lwt's model.
+//!
+//! # Ground rules
+//!
+//! 1. Cancellation goes *backwards*. [`Promise::cancel`] walks from a promise
+//!    to the promises it waits on, following each pending node's
+//!    `HowToCancel`, and collects the *cancelable* ones it reaches: promises
+//!    made by [`crate::task`], sleeps, I/O waits, paused promises, queue
+//!    waiters. It then rejects each of those with [`Error::canceled`], in the
+//!    order reached, and the rejection flows *forwards* as an ordinary
+//!    rejection through the resolution loop.
+//! 2. A promise made by [`crate::wait`] is not cancelable: the walk stops there.
+//! 3. The walk is a loop over an explicit stack, so canceling the end of a
+//!    chain of a million promises does not recurse a million deep.
+//! 4. Backward links are `Weak`: a node that nothing can resolve any more is
+//!    gone, and the walk skips it.
+//! 5. Engine resources (a timer, an fd interest, a DOM listener) are released
+//!    by `on_cancel` hooks, which run before the regular callbacks.
+
+use std::rc::{Rc, Weak};
+
+use crate::error::Error;
+use crate::promise::{resolve_node, underlying, Extra, Links, Node, NodeRef, Promise};
+use crate::sequential::{then_node, CancelVia, Next};
+
+/// Where cancellation goes from a pending node.
+pub(crate) enum HowToCancel {
+    /// Nowhere: [`crate::wait`], [`no_cancel`].
+    NotCancelable,
+    /// Reject this very node: [`crate::task`], [`protected`].
+    CancelThis,
+    /// On to the one promise this node waits on: `bind`, `map`, ...
+    One(Weak<dyn Cancelable>),
+    /// On to each of these, in order: `join`, `pick`, a task awaiting several.
+    Many(Vec<Weak<dyn Cancelable>>),
+}
+
+/// A node seen only as something cancellation can walk through.
+pub(crate) trait Cancelable {
+    /// Pushes the nodes to walk next onto `todo`, and this node onto
+    /// `leaves` if it is itself to be rejected.
+    fn walk(self: Rc<Self>, todo: &mut Vec<Rc<dyn Cancelable>>, leaves: &mut Vec<Rc<dyn Cancelable>>);
+    /// Rejects the node with `Canceled`, if it is still pending.
+    fn reject_canceled(self: Rc<Self>);
+}
+
+impl<T: 'static, X: Extra> Cancelable for Node<T, X> {
+    fn walk(self: Rc<Self>, todo: &mut Vec<Rc<dyn Cancelable>>, leaves: &mut Vec<Rc<dyn Cancelable>>) {
+        let me: NodeRef<T> = self;
+        let node = underlying(&me);
+        let leaf = {
+            let links = node.core().links.borrow();
+            let Links::Pending(waiting) = &*links else {
+                return;
+            };
+            match &waiting.cancel {
+                HowToCancel::NotCancelable => false,
+                HowToCancel::CancelThis => true,
+                HowToCancel::One(next) => {
+                    todo.extend(next.upgrade());
+                    false
+                }
+                HowToCancel::Many(next) => {
+                    todo.extend(next.iter().rev().filter_map(Weak::upgrade));
+                    false
+                }
+            }
+        };
+        if leaf {
+            leaves.push(node);
+        }
+    }
+
+    fn reject_canceled(self: Rc<Self>) {
+        let me: NodeRef<T> = self;
+        // Already resolved: nothing to cancel, and not an error.
+        let _ = resolve_node(&me, Err(Error::canceled()), false);
+    }
+}
+
+/// Cancels whatever `start` waits on; see the module docs.
+pub(crate) fn cancel_from(start: Rc<dyn Cancelable>) {
+    let mut todo = vec![start];
+    let mut leaves = Vec::new();
+    while let Some(node) = todo.pop() {
+        node.walk(&mut todo, &mut leaves);
+    }
+    for leaf in leaves {
+        leaf.reject_canceled();
+    }
+}
+
+impl<T: 'static> Promise<T> {
+    /// Cancels the promise (Lwt's `Lwt.cancel`): rejects with
+    /// [`Error::canceled`] the cancelable promises it is waiting on, and the
+    /// rejection flows back to this one. Does nothing to a resolved promise or
+    /// to one that waits only on promises from [`crate::wait`].
+    ///
+    /// ```
+    /// let (p, _r) = lwt::task::<u32>();
+    /// let q = p.bind(|x| lwt::Promise::resolved(x + 1)).map(|x| x * 2);
+    /// q.cancel();
+    /// assert!(p.peek().unwrap().unwrap_err().is_canceled());
+    /// assert!(q.peek().unwrap().unwrap_err().is_canceled());
+    /// ```
+    pub fn cancel(&self) {
+        cancel_from(self.node.clone());
+    }
+
+    /// Registers `f` to run if the promise is rejected with `Canceled`, before
+    /// its regular callbacks (Lwt's `on_cancel`). Runs `f` at once if the
+    /// promise is already canceled, and never if it resolves otherwise.
+    ///
+    /// ```
+    /// use std::{cell::Cell, rc::Rc};
+    /// let released = Rc::new(Cell::new(false));
+    /// let (p, _r) = lwt::task::<()>();
+    /// let flag = released.clone();
+    /// p.on_cancel(move || flag.set(true));
+    /// p.cancel();
+    /// assert!(released.get());
+    /// ```
+    pub fn on_cancel(&self, f: impl FnOnce() + 'static) {
+        let node = underlying(&self.node);
+        {
+            let mut links = node.core().links.borrow_mut();
+            if let Links::Pending(w) = &mut *links {
+                let ctx = crate::storage::capture();
+                w.on_cancel.push(Box::new(move || {
+                    let _restore = crate::storage::enter(&ctx);
+                    f()
+                }));
+                return;
+            }
+        }
+        if matches!(node.core().value.get(), Some(Err(e)) if e.is_canceled()) {
+            crate::resolve::run_callback(f);
+        }
+    }
+}
+
+/// A promise that follows `p` but whose cancellation does not reach `p`:
+/// canceling the result rejects only the result (Lwt's `Lwt.protected`).
+///
+/// ```
+/// let (p, r) = lwt::task::<u8>();
+/// let guarded = lwt::protected(&p);
+/// guarded.cancel();
+/// assert!(guarded.peek().unwrap().unwrap_err().is_canceled());
+/// assert!(p.is_pending()); // untouched
+/// r.resolve(1).unwrap();
+/// ```
+pub fn protected<T: 'static>(p: &Promise<T>) -> Promise<T> {
+    then_node(p, CancelVia::This, |source, _| Next::Follow(source.clone()))
+}
+
+/// A promise that follows `p` and cannot be canceled at all
+/// (Lwt's `Lwt.no_cancel`).
+///
+/// ```
+/// let (p, _r) = lwt::task::<u8>();
+/// let shielded = lwt::no_cancel(&p);
+/// shielded.cancel();
+/// assert!(shielded.is_pending());
+/// assert!(p.is_pending());
+/// ```
+pub fn no_cancel<T: 'static>(p: &Promise<T>) -> Promise<T> {
+    then_node(p, CancelVia::Never, |source, _| {
+        Next::Follow(source.clone())
+    })
+}
+
+/// A cancelable promise that follows `p`: canceling it rejects it at once,
+/// even when `p` is not cancelable, and also cancels `p`
+/// (Lwt's `Lwt.wrap_in_cancelable`).
+///
+/// ```
+/// let (p, _r) = lwt::wait::<u8>(); // not cancelable
+/// let c = lwt::wrap_in_cancelable(&p);
+/// c.cancel();
+/// assert!(c.peek().unwrap().unwrap_err().is_canceled());
+/// assert!(p.is_pending());
+/// ```
+pub fn wrap_in_cancelable<T: 'static>(p: &Promise<T>) -> Promise<T> {
+    let wrapped = then_node(p, CancelVia::This, |source, _| {
+        Next::Follow(source.clone())
+    });
+    let inner = p.clone();
+    wrapped.on_cancel(move || inner.cancel());
+    wrapped
+}

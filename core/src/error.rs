@@ -1,0 +1,396 @@
+//! `lwt::Error`: the one rejection type.
+//!
+//! # Ground rules
+//!
+//! * One rejected promise is seen by many consumers (every callback, every
+//!   `.await`), so an [`Error`] is a reference-counted handle: cloning it is a
+//!   counter increment, never a copy of the message or the original error.
+//! * It is opaque: callers ask questions ([`Error::is_canceled`],
+//!   [`Error::is_timeout`], ...) instead of matching on a public enum, so kinds
+//!   can be added without breaking anyone.
+//! * The original error is kept, not stringified away: [`Error::downcast_ref`]
+//!   gives back the `io::Error`, the `JsValue`, or whatever was rejected.
+//! * Like `anyhow::Error`, it does not implement `std::error::Error` itself, so
+//!   that `?` converts any error into it; it dereferences to
+//!   `dyn std::error::Error` for `source()` and [`Error::chain`].
+
+use std::any::Any;
+use std::error::Error as StdError;
+use std::fmt;
+use std::rc::Rc;
+
+/// Why a promise was rejected.
+///
+/// Cheap to clone (one reference count), opaque, with predicates for the kinds
+/// the library itself produces, a message, a source chain, and downcasting to
+/// the original error.
+///
+/// ```
+/// use std::io;
+///
+/// let e = lwt::Error::new(io::Error::new(io::ErrorKind::NotFound, "no such file"));
+/// assert_eq!(e.to_string(), "no such file");
+/// assert_eq!(e.downcast_ref::<io::Error>().unwrap().kind(), io::ErrorKind::NotFound);
+/// assert!(!e.is_canceled());
+///
+/// let c = lwt::Error::canceled();
+/// assert!(c.is_canceled());
+/// let c2 = c.clone(); // one reference count, nothing copied
+/// assert!(c2.is_canceled());
+/// ```
+#[derive(Clone)]
+pub struct Error(Rc<Inner>);
+
+struct Inner {
+    kind: Kind,
+    message: String,
+    source: Option<Box<dyn AnyError>>,
+    payload: Option<Box<dyn Any>>,
+}
+
+/// An error that can also be seen as `Any`, for [`Error::downcast_ref`].
+trait AnyError: StdError + 'static {
+    fn as_any(&self) -> &dyn Any;
+    fn as_std(&self) -> &(dyn StdError + 'static);
+}
+
+impl<E: StdError + 'static> AnyError for E {
+    fn as_any(&self) -> &dyn Any {
+        self
+    }
+    fn as_std(&self) -> &(dyn StdError + 'static) {
+        self
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Kind {
+    Canceled,
+    Timeout,
+    AlreadyResolved,
+    InvalidArgument,
+    NoEngine,
+    Closed,
+    Failed,
+}
+
+impl Error {
+    fn of(kind: Kind, message: String) -> Error {
+        Error(Rc::new(Inner {
+            kind,
+            message,
+            source: None,
+            payload: None,
+        }))
+    }
+
+    /// Wraps an error value; [`Error::downcast_ref`] gives it back.
+    ///
+    /// ```
+    /// let e = lwt::Error::new(std::fmt::Error);
+    /// assert!(e.downcast_ref::<std::fmt::Error>().is_some());
+    /// ```
+    pub fn new<E: StdError + 'static>(error: E) -> Error {
+        Error(Rc::new(Inner {
+            kind: Kind::Failed,
+            message: error.to_string(),
+            source: Some(Box::new(error)),
+            payload: None,
+        }))
+    }
+
+    /// An error that is only a message (Lwt's `Failure`).
+    ///
+    /// ```
+    /// let e = lwt::Error::msg("disk full");
+    /// assert_eq!(e.to_string(), "disk full");
+    /// ```
+    pub fn msg(message: impl fmt::Display) -> Error {
+        Error::of(Kind::Failed, message.to_string())
+    }
+
+    /// An error carrying an arbitrary value that is not a `std::error::Error`
+    /// (a `JsValue`, say), with a message for humans. The value comes back,
+    /// unchanged, through [`Error::downcast_ref`].
+    ///
+    /// ```
+    /// let e = lwt::Error::with_payload("bad status", 503u16);
+    /// assert_eq!(e.downcast_ref::<u16>(), Some(&503));
+    /// assert_eq!(e.to_string(), "bad status");
+    /// ```
+    pub fn with_payload(message: impl fmt::Display, payload: impl Any) -> Error {
+        Error(Rc::new(Inner {
+            kind: Kind::Failed,
+            message: message.to_string(),
+            source: None,
+            payload: Some(Box::new(payload)),
+        }))
+    }
+
+    /// The rejection of a canceled promise (Lwt's `Canceled`).
+    ///
+    /// ```
+    /// assert!(lwt::Error::canceled().is_canceled());
+    /// ```
+    pub fn canceled() -> Error {
+        Error::of(Kind::Canceled, "canceled".into())
+    }
+
+    /// The rejection of a promise that ran out of time (Lwt_unix's `Timeout`).
+    ///
+    /// ```
+    /// assert!(lwt::Error::timeout().is_timeout());
+    /// ```
+    pub fn timeout() -> Error {
+        Error::of(Kind::Timeout, "timed out".into())
+    }
+
+    /// A bad argument given to a library function (Lwt's `Invalid_argument`).
+    ///
+    /// ```
+    /// let e = lwt::Error::invalid_argument("pick: the list is empty");
+    /// assert!(e.is_invalid_argument());
+    /// ```
+    pub fn invalid_argument(message: impl fmt::Display) -> Error {
+        Error::of(Kind::InvalidArgument, message.to_string())
+    }
+
+    /// A read from, or write to, something that is closed (a stream, a
+    /// channel). Used by the concurrency library and the engines.
+    ///
+    /// ```
+    /// assert!(lwt::Error::closed("stream closed").is_closed());
+    /// ```
+    pub fn closed(message: impl fmt::Display) -> Error {
+        Error::of(Kind::Closed, message.to_string())
+    }
+
+    pub(crate) fn already_resolved() -> Error {
+        Error::of(
+            Kind::AlreadyResolved,
+            "the promise is already resolved; a promise is resolved at most once".into(),
+        )
+    }
+
+    pub(crate) fn no_engine(what: &str) -> Error {
+        Error::of(
+            Kind::NoEngine,
+            format!(
+                "{what} needs an engine, and none is installed on this thread \
+                 (run inside lwt_native::run, lwt_wasm, or lwt::testing::VirtualEngine)"
+            ),
+        )
+    }
+
+    /// Adds a message in front of this error. The result keeps this error's kind
+    /// (a canceled error stays canceled) and has it as its `source()`.
+    ///
+    /// ```
+    /// let e = lwt::Error::timeout().context("fetching /index.html");
+    /// assert!(e.is_timeout());
+    /// assert_eq!(e.to_string(), "fetching /index.html: timed out");
+    /// assert_eq!(e.chain().count(), 2);
+    /// ```
+    pub fn context(self, message: impl fmt::Display) -> Error {
+        let kind = self.0.kind;
+        Error(Rc::new(Inner {
+            kind,
+            message: format!("{message}: {}", self.0.message),
+            source: Some(Box::new(Shared(self))),
+            payload: None,
+        }))
+    }
+
+    /// True for the rejection of a canceled promise.
+    ///
+    /// ```
+    /// let (p, _r) = lwt::task::<i32>();
+    /// p.cancel();
+    /// assert!(p.peek().unwrap().unwrap_err().is_canceled());
+    /// ```
+    pub fn is_canceled(&self) -> bool {
+        self.0.kind == Kind::Canceled
+    }
+
+    /// True for a time-out ([`crate::timeout`], [`crate::with_timeout`]).
+    ///
+    /// ```
+    /// assert!(lwt::Error::timeout().is_timeout());
+    /// assert!(!lwt::Error::canceled().is_timeout());
+    /// ```
+    pub fn is_timeout(&self) -> bool {
+        self.0.kind == Kind::Timeout
+    }
+
+    /// True when a resolver was used on a promise that is already resolved.
+    ///
+    /// ```
+    /// let (_p, r) = lwt::wait::<i32>();
+    /// r.resolve(1).unwrap();
+    /// assert!(r.resolve(2).unwrap_err().is_already_resolved());
+    /// ```
+    pub fn is_already_resolved(&self) -> bool {
+        self.0.kind == Kind::AlreadyResolved
+    }
+
+    /// True for a bad argument to a library function.
+    ///
+    /// ```
+    /// let p = lwt::pick(Vec::<lwt::Promise<i32>>::new());
+    /// assert!(p.peek().unwrap().unwrap_err().is_invalid_argument());
+    /// ```
+    pub fn is_invalid_argument(&self) -> bool {
+        self.0.kind == Kind::InvalidArgument
+    }
+
+    /// True when something needed an engine (time, `pause` turns) and none was
+    /// installed.
+    ///
+    /// ```
+    /// let p = lwt::sleep(std::time::Duration::from_secs(1));
+    /// assert!(p.peek().unwrap().unwrap_err().is_no_engine());
+    /// ```
+    pub fn is_no_engine(&self) -> bool {
+        self.0.kind == Kind::NoEngine
+    }
+
+    /// True for an operation on something closed.
+    ///
+    /// ```
+    /// assert!(lwt::Error::closed("closed").is_closed());
+    /// ```
+    pub fn is_closed(&self) -> bool {
+        self.0.kind == Kind::Closed
+    }
+
+    /// The message, without the sources.
+    ///
+    /// ```
+    /// assert_eq!(lwt::Error::msg("boom").message(), "boom");
+    /// ```
+    pub fn message(&self) -> &str {
+        &self.0.message
+    }
+
+    /// The original error or payload, if it is an `E`.
+    ///
+    /// Looks at the payload given to [`Error::with_payload`] and the error given
+    /// to [`Error::new`], through any [`Error::context`] layers. Deeper sources
+    /// are reached with [`Error::chain`] and `std`'s own `downcast_ref`.
+    ///
+    /// ```
+    /// let e = lwt::Error::new(std::fmt::Error).context("formatting");
+    /// assert!(e.downcast_ref::<std::fmt::Error>().is_some());
+    /// ```
+    pub fn downcast_ref<E: Any>(&self) -> Option<&E> {
+        if let Some(p) = &self.0.payload {
+            if let Some(e) = p.downcast_ref::<E>() {
+                return Some(e);
+            }
+        }
+        let source = self.0.source.as_deref()?.as_any();
+        if let Some(Shared(inner)) = source.downcast_ref::<Shared>() {
+            return inner.downcast_ref::<E>();
+        }
+        source.downcast_ref::<E>()
+    }
+
+    /// This error and then its sources, outermost first.
+    ///
+    /// ```
+    /// let e = lwt::Error::msg("inner").context("outer");
+    /// let messages: Vec<String> = e.chain().map(|e| e.to_string()).collect();
+    /// assert_eq!(messages, ["outer: inner", "inner"]);
+    /// ```
+    pub fn chain(&self) -> impl Iterator<Item = &(dyn StdError + 'static)> {
+        let first: &(dyn StdError + 'static) = &**self;
+        std::iter::successors(Some(first), |e: &&(dyn StdError + 'static)| (*e).source())
+    }
+
+    /// True when both handles are the same error value.
+    ///
+    /// ```
+    /// let e = lwt::Error::msg("x");
+    /// assert!(e.same_as(&e.clone()));
+    /// assert!(!e.same_as(&lwt::Error::msg("x")));
+    /// ```
+    pub fn same_as(&self, other: &Error) -> bool {
+        Rc::ptr_eq(&self.0, &other.0)
+    }
+}
+
+impl StdError for Inner {
+    fn source(&self) -> Option<&(dyn StdError + 'static)> {
+        self.source.as_deref().map(AnyError::as_std)
+    }
+}
+
+impl fmt::Display for Inner {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+impl fmt::Debug for Inner {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mut d = f.debug_struct("Error");
+        d.field("kind", &self.kind).field("message", &self.message);
+        if let Some(s) = &self.source {
+            d.field("source", s);
+        }
+        d.finish()
+    }
+}
+
+impl std::ops::Deref for Error {
+    type Target = dyn StdError + 'static;
+    fn deref(&self) -> &Self::Target {
+        &*self.0
+    }
+}
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Display::fmt(&*self.0, f)
+    }
+}
+
+impl fmt::Debug for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Debug::fmt(&*self.0, f)
+    }
+}
+
+impl<E: StdError + 'static> From<E> for Error {
+    fn from(error: E) -> Error {
+        Error::new(error)
+    }
+}
+
+/// An [`Error`] seen as a `std::error::Error`, for the source chain of
+/// [`Error::context`] and for `Box<dyn Error>`.
+struct Shared(Error);
+
+impl fmt::Display for Shared {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Display::fmt(&self.0, f)
+    }
+}
+
+impl fmt::Debug for Shared {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Debug::fmt(&self.0, f)
+    }
+}
+
+impl StdError for Shared {
+    fn source(&self) -> Option<&(dyn StdError + 'static)> {
+        self.0 .0.source.as_deref().map(AnyError::as_std)
+    }
+}
+
+impl From<Error> for Box<dyn StdError + 'static> {
+    fn from(e: Error) -> Self {
+        Box::new(Shared(e))
+    }
+}

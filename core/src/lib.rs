@@ -1,0 +1,87 @@
+//! Lwt's typed, composable promises, for Rust, on any engine.
+//!
+//! `lwt` is the promise core of lwt-rs: promises, the resolution loop,
+//! cancellation, combinators, `async`/`.await`, time, and a virtual-time engine
+//! for tests. It has no I/O and no clock of its own; an *engine* provides them
+//! (`lwt-native` on mio, `lwt-wasm` on the browser's event loop), and the same
+//! promise code runs on either.
+//!
+//! # Ground rules
+//!
+//! A reading guide, in the order of the design. Read [`Promise::bind`] first.
+//!
+//! 1. **Promises** ([`Promise`]) are pending, then fulfilled or rejected, once.
+//!    [`wait`] and [`task`] make a pending promise and its [`Resolver`].
+//! 2. **Callbacks are eager.** Resolving a promise runs its callbacks before
+//!    `resolve` returns; attaching one to a resolved promise runs it at once.
+//!    They run in the order they were attached (Lwt runs them in the reverse
+//!    order; we do not).
+//! 3. **The resolution loop** is the one place callbacks run from. It bounds
+//!    the stack: past a nesting depth it queues instead of recursing, so a
+//!    chain of a million dependent promises resolves without overflow.
+//! 4. **Proxies.** When a `bind` callback returns a pending promise, the two
+//!    are merged, so a tail-recursive promise loop holds O(1) memory.
+//! 5. **Cancellation** walks backwards from a promise to the cancelable promises
+//!    it waits on and rejects them; the rejection flows forwards ([`Promise::cancel`]).
+//! 6. **Single-threaded.** [`Promise`] is `!Send`; there are no locks.
+//!    Parallelism is the engine's business (`lwt_native::detach`).
+//! 7. **No I/O here.** The [`Engine`] trait is the contract engines keep;
+//!    [`sleep`], [`timeout`] and [`pause`] turns use whichever engine is
+//!    installed. [`testing::VirtualEngine`] drives tests with a manual clock.
+//!
+//! ```
+//! // Lwt:  let p, r = Lwt.wait () in
+//! //       let q = p >>= fun x -> Lwt.return (x * 2) in ...
+//! let (p, r) = lwt::wait::<i32>();
+//! let q = p.bind(|x| lwt::Promise::resolved(x * 2));
+//! r.resolve(21).unwrap();
+//! assert_eq!(q.peek().unwrap().unwrap(), 42);
+//! ```
+//!
+//! # Lwt → lwt-rs
+//!
+//! | Lwt | lwt-rs |
+//! |---|---|
+//! | `'a Lwt.t`, `'a Lwt.u` | [`Promise<T>`], [`Resolver<T>`] |
+//! | `Lwt.wait`, `Lwt.task` | [`wait`], [`task`] |
+//! | `Lwt.return`, `Lwt.fail`, `Lwt.of_result` | [`Promise::resolved`], [`Promise::rejected`], [`from_result`] |
+//! | `Lwt.wrap` | [`wrap`] |
+//! | `Lwt.wakeup`, `Lwt.wakeup_exn`, `Lwt.wakeup_result` | [`Resolver::resolve`], [`Resolver::reject`], [`Resolver::resolve_with`] |
+//! | `Lwt.wakeup_later` | [`Resolver::resolve_later`] |
+//! | `Lwt.bind`, `>>=`, `let*` | [`Promise::bind`], or `.await` in [`spawn`] |
+//! | `Lwt.map`, `>\|=` | [`Promise::map`] |
+//! | `Lwt.catch`, `Lwt.try_bind`, `Lwt.finalize` | [`Promise::catch`], [`Promise::try_bind`], [`Promise::finalize`] |
+//! | `Lwt.on_success`, `on_failure`, `on_termination`, `on_any`, `on_cancel` | [`Promise::on_success`], [`Promise::on_failure`], [`Promise::on_termination`], [`Promise::on_any`], [`Promise::on_cancel`] |
+//! | `Lwt.join`, `Lwt.all`, `Lwt.both`, `<&>` | [`join`], [`all`], [`both`] |
+//! | `Lwt.pick`, `Lwt.choose`, `<?>` | [`pick`], [`choose`] |
+//! | `Lwt.npick`, `Lwt.nchoose`, `Lwt.nchoose_split` | [`npick`], [`nchoose`], [`nchoose_split`] |
+//! | `Lwt.cancel`, `Lwt.protected`, `Lwt.no_cancel`, `Lwt.wrap_in_cancelable` | [`Promise::cancel`], [`protected`], [`no_cancel`], [`wrap_in_cancelable`] |
+//! | `Lwt.Canceled` | [`Error::canceled`], [`Error::is_canceled`] |
+//! | `Lwt.state`, `Lwt.is_sleeping`, `Lwt.poll` | [`Promise::state`], [`Promise::is_pending`], [`Promise::peek`] |
+//! | `Lwt.async`, `Lwt.dont_wait`, `Lwt.async_exception_hook` | [`async_`], [`dont_wait`], [`set_async_exception_hook`] |
+//! | `Lwt.pause`, `Lwt.wakeup_paused`, `Lwt.paused_count`, `Lwt.register_pause_notifier` | [`pause`], [`wakeup_paused`], [`paused_count`], [`register_pause_notifier`] |
+//! | `Lwt.new_key`, `Lwt.with_value`, `Lwt.get` | [`new_key`], [`with_value`], [`get`] |
+//! | `Lwt_unix.sleep`, `Lwt_unix.timeout`, `Lwt_unix.with_timeout` | [`sleep`], [`timeout`], [`with_timeout`] |
+//! | `Lwt_engine` | [`Engine`] |
+//! | `Lwt_main.yield`, `Lwt_js.yield` | [`yield_now`] |
+
+#![forbid(unsafe_code)]
+#![doc(test(attr(deny(warnings))))]
+
+mod cancel;
+mod concurrent;
+mod error;
+mod pause;
+mod promise;
+mod resolve;
+mod sequential;
+mod storage;
+mod unhandled;
+
+pub use cancel::{no_cancel, protected, wrap_in_cancelable};
+pub use concurrent::{all, both, choose, join, nchoose, nchoose_split, npick, pick};
+pub use error::Error;
+pub use pause::{pause, paused_count, register_pause_notifier, wakeup_paused};
+pub use promise::{from_result, task, wait, wrap, Promise, Resolver, State};
+pub use storage::{get, new_key, with_value, Key};
+pub use unhandled::{async_, dont_wait, report_unhandled, set_async_exception_hook};

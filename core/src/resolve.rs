@@ -1,0 +1,281 @@
+//! The resolution loop: the one place user callbacks are run from.
+//!
+//! # Ground rules
+//!
+//! 1. Resolving a promise runs its callbacks before the outermost `resolve`
+//!    returns (eager callbacks, DESIGN §3). Attaching a callback to a resolved
+//!    promise runs it at once. No engine is involved.
+//! 2. Callbacks run in the order they were attached (FIFO). `on_cancel` hooks
+//!    run before the regular callbacks of a canceled promise.
+//! 3. The stack is bounded (DESIGN §4): every callback runs one level deeper in
+//!    a thread-local *depth* counter. Past [`MAX_DEPTH`] the callbacks of a
+//!    resolution are queued instead of run, and the outermost level (depth
+//!    back to zero) drains the queue, FIFO, before it returns. So a chain of
+//!    a million dependent promises resolves in a loop, not a recursion.
+//! 4. No `RefCell` borrow is held while a callback runs: the list of callbacks
+//!    is taken out of the node first, and the value is read from the node's
+//!    `OnceCell`, which never changes again.
+//! 5. Panic safety: if a callback panics, the depth counter is restored by a
+//!    guard, and the callbacks of the same resolution that had not run yet are
+//!    queued, so they run at the next resolution instead of being lost.
+
+use std::cell::{Cell, RefCell};
+use std::collections::VecDeque;
+use std::rc::Rc;
+use std::task::Waker;
+
+use crate::promise::NodeRef;
+
+/// Callbacks nest this deep before the loop queues instead of recursing
+/// (Lwt uses the same number).
+pub(crate) const MAX_DEPTH: u32 = 42;
+
+/// Something waiting on a promise of `T`: the node of a `bind`, `join`, ...
+pub(crate) trait Callback<T: 'static> {
+    /// The promise `source` (an underlying node) was resolved. `tag` is the
+    /// number given when the callback was attached.
+    fn run(self: Rc<Self>, tag: usize, source: &NodeRef<T>);
+    /// False once running the callback would do nothing (a `choose` that
+    /// already chose). Dead entries are swept out of long callback lists.
+    fn is_live(&self, _tag: usize) -> bool {
+        true
+    }
+}
+
+/// A task (`spawn`) waiting on a promise: resumed whatever the promise's type.
+pub(crate) trait Resumable {
+    /// Polls the task again, if `generation` is still its current one.
+    fn resume(self: Rc<Self>, generation: usize);
+    fn is_live(&self, generation: usize) -> bool;
+}
+
+/// One callback in a pending promise's list.
+pub(crate) enum Entry<T: 'static> {
+    Node(Rc<dyn Callback<T>>, usize),
+    Task(Rc<dyn Resumable>, usize),
+    Waker(Waker),
+}
+
+impl<T: 'static> Entry<T> {
+    fn fire(self, source: &NodeRef<T>) {
+        match self {
+            Entry::Node(cb, tag) => cb.run(tag, source),
+            Entry::Task(task, generation) => task.resume(generation),
+            Entry::Waker(waker) => waker.wake(),
+        }
+    }
+
+    fn is_live(&self) -> bool {
+        match self {
+            Entry::Node(cb, tag) => cb.is_live(*tag),
+            Entry::Task(task, generation) => task.is_live(*generation),
+            Entry::Waker(_) => true,
+        }
+    }
+}
+
+/// The callbacks of a pending promise. Most promises have one, so one lives
+/// inline and a `Vec` is allocated only for the second.
+pub(crate) enum Callbacks<T: 'static> {
+    Empty,
+    One(Entry<T>),
+    Many(Vec<Entry<T>>),
+}
+
+impl<T> Default for Callbacks<T> {
+    fn default() -> Self {
+        Callbacks::Empty
+    }
+}
+
+impl<T: 'static> Callbacks<T> {
+    pub(crate) fn push(&mut self, entry: Entry<T>) {
+        match self {
+            Callbacks::Empty => *self = Callbacks::One(entry),
+            Callbacks::One(_) => {
+                let Callbacks::One(first) = std::mem::take(self) else {
+                    unreachable!()
+                };
+                *self = Callbacks::Many(vec![first, entry]);
+            }
+            Callbacks::Many(v) => {
+                if let (Entry::Waker(new), Some(Entry::Waker(last))) = (&entry, v.last()) {
+                    if new.will_wake(last) {
+                        return;
+                    }
+                }
+                if v.len() == v.capacity() {
+                    // Sweep before growing: amortized O(1), and a long-lived
+                    // promise raced by many `choose`s keeps only live entries.
+                    v.retain(Entry::is_live);
+                }
+                v.push(entry);
+            }
+        }
+    }
+
+    pub(crate) fn append(&mut self, other: Callbacks<T>) {
+        match other {
+            Callbacks::Empty => {}
+            Callbacks::One(e) => self.push(e),
+            Callbacks::Many(v) => {
+                for e in v {
+                    self.push(e);
+                }
+            }
+        }
+    }
+
+    pub(crate) fn len(&self) -> usize {
+        match self {
+            Callbacks::Empty => 0,
+            Callbacks::One(_) => 1,
+            Callbacks::Many(v) => v.len(),
+        }
+    }
+}
+
+type Job = Box<dyn FnOnce()>;
+
+struct Loop {
+    depth: Cell<u32>,
+    queue: RefCell<VecDeque<Job>>,
+}
+
+thread_local! {
+    static LOOP: Loop = const {
+        Loop {
+            depth: Cell::new(0),
+            queue: RefCell::new(VecDeque::new()),
+        }
+    };
+}
+
+/// One level of callback nesting, undone on drop (also when unwinding).
+pub(crate) struct Level(());
+
+impl Level {
+    /// Enters one level deeper, or `None` if that would pass [`MAX_DEPTH`].
+    pub(crate) fn enter() -> Option<Level> {
+        LOOP.with(|l| {
+            let d = l.depth.get();
+            if d >= MAX_DEPTH {
+                None
+            } else {
+                l.depth.set(d + 1);
+                Some(Level(()))
+            }
+        })
+    }
+}
+
+impl Drop for Level {
+    fn drop(&mut self) {
+        let outermost = LOOP.with(|l| {
+            let d = l.depth.get() - 1;
+            l.depth.set(d);
+            d == 0
+        });
+        if outermost && !std::thread::panicking() {
+            drain();
+        }
+    }
+}
+
+/// True while some callback is running on this thread.
+pub(crate) fn in_callback() -> bool {
+    LOOP.with(|l| l.depth.get() > 0)
+}
+
+/// Queues `job` to run when the outermost level returns.
+pub(crate) fn defer(job: Job) {
+    LOOP.with(|l| l.queue.borrow_mut().push_back(job));
+}
+
+/// Runs queued jobs until none is left. Called by the outermost level, and by
+/// engines at the start of a turn (jobs left behind by a panic).
+pub(crate) fn drain() {
+    /// Puts the depth back to zero after each job, also when it panics.
+    struct Outermost;
+    impl Drop for Outermost {
+        fn drop(&mut self) {
+            LOOP.with(|l| l.depth.set(0));
+        }
+    }
+    if in_callback() {
+        return;
+    }
+    loop {
+        let job = LOOP.with(|l| l.queue.borrow_mut().pop_front());
+        let Some(job) = job else { return };
+        LOOP.with(|l| l.depth.set(1));
+        let _outermost = Outermost;
+        job();
+    }
+}
+
+/// Runs `f` as a callback: one level deeper, or queued if that is too deep.
+pub(crate) fn run_callback(f: impl FnOnce() + 'static) {
+    match Level::enter() {
+        Some(_level) => f(),
+        None => defer(Box::new(f)),
+    }
+}
+
+/// Runs the hooks and callbacks of a node that was just resolved.
+pub(crate) fn run_callbacks<T: 'static>(
+    node: NodeRef<T>,
+    hooks: Vec<Box<dyn FnOnce()>>,
+    callbacks: Callbacks<T>,
+    later: bool,
+) {
+    if hooks.is_empty() && matches!(callbacks, Callbacks::Empty) {
+        return;
+    }
+    if later && in_callback() {
+        defer(Box::new(move || run_now(node, hooks, callbacks)));
+        return;
+    }
+    match Level::enter() {
+        Some(_level) => run_now(node, hooks, callbacks),
+        None => defer(Box::new(move || run_now(node, hooks, callbacks))),
+    }
+}
+
+fn run_now<T: 'static>(node: NodeRef<T>, hooks: Vec<Box<dyn FnOnce()>>, callbacks: Callbacks<T>) {
+    for hook in hooks {
+        hook();
+    }
+    match callbacks {
+        Callbacks::Empty => {}
+        Callbacks::One(entry) => entry.fire(&node),
+        Callbacks::Many(entries) => {
+            let mut rest = Rest {
+                node,
+                entries: entries.into_iter(),
+            };
+            while let Some(entry) = rest.entries.next() {
+                entry.fire(&rest.node);
+            }
+        }
+    }
+}
+
+/// The callbacks of one resolution that have not run yet. If a callback
+/// panics, the rest are queued rather than dropped.
+struct Rest<T: 'static> {
+    node: NodeRef<T>,
+    entries: std::vec::IntoIter<Entry<T>>,
+}
+
+impl<T: 'static> Drop for Rest<T> {
+    fn drop(&mut self) {
+        if std::thread::panicking() && self.entries.len() > 0 {
+            let node = self.node.clone();
+            let entries: Vec<Entry<T>> = self.entries.by_ref().collect();
+            defer(Box::new(move || {
+                run_now(node, Vec::new(), Callbacks::Many(entries));
+            }));
+        }
+    }
+}

@@ -1,0 +1,383 @@
+//! Sequential composition: `bind`, `map`, `catch`, `try_bind`, `finalize`, and
+//! the `on_*` callbacks.
+//!
+//! # Ground rules
+//!
+//! Read [`Promise::bind`] first; the others are variations of it.
+//!
+//! * Every combinator here is one *then node* (`then_node`): a node whose
+//!   `extra` holds the user's closure and which is itself the callback attached
+//!   to the source promise. That is one allocation for a `bind` on a pending
+//!   promise: the result promise, the closure and the callback are the same
+//!   object.
+//! * When the source is already resolved (and the stack is not too deep) the
+//!   closure runs at once and no node is made at all; for `bind` the result is
+//!   then the very promise the closure returned.
+//! * When the closure returns a pending promise, the result is *merged* with it
+//!   (Lwt's proxies, see `promise::merge`), which is what makes a tail-recursive
+//!   loop of binds run in constant memory.
+//! * Values are passed to user closures by value, cloned from the promise (a
+//!   promise's value is shared by all its callbacks): wrap large values in an
+//!   `Rc`. Errors are a reference count.
+
+use std::cell::Cell;
+use std::marker::PhantomData;
+use std::rc::Rc;
+
+use crate::cancel::HowToCancel;
+use crate::error::Error;
+use crate::promise::{
+    from_result, merge, resolve_node, underlying, value_of, Core, Extra, Node, NodeRef, Promise,
+};
+use crate::resolve::{Callback, Entry, Level};
+use crate::storage::{self, Ctx};
+
+/// What a then node's closure decides.
+pub(crate) enum Next<U: 'static> {
+    /// Resolve the result with this.
+    Done(Result<U, Error>),
+    /// Make the result wait on this promise (merge with it).
+    Follow(NodeRef<U>),
+}
+
+struct Then<S, U, F> {
+    f: Cell<Option<F>>,
+    ctx: Ctx,
+    _types: PhantomData<fn(S) -> U>,
+}
+
+impl<S: 'static, U: 'static, F: 'static> Extra for Then<S, U, F> {}
+
+impl<S, U, F> Callback<S> for Node<U, Then<S, U, F>>
+where
+    S: 'static,
+    U: 'static,
+    F: FnOnce(&NodeRef<S>, &Result<S, Error>) -> Next<U> + 'static,
+{
+    fn run(self: Rc<Self>, _tag: usize, source: &NodeRef<S>) {
+        let Some(f) = self.extra.f.take() else {
+            return;
+        };
+        let Some(result) = value_of(source) else {
+            return;
+        };
+        let next = {
+            let _restore = storage::enter(&self.extra.ctx);
+            f(source, result)
+        };
+        let me: NodeRef<U> = self;
+        finish(me, next);
+    }
+}
+
+fn finish<U: 'static>(node: NodeRef<U>, next: Next<U>) {
+    match next {
+        // The result may have been canceled meanwhile: then this is a no-op.
+        Next::Done(result) => drop(resolve_node(&node, result, false)),
+        Next::Follow(inner) => merge(node, inner),
+    }
+}
+
+/// How canceling a then node's result behaves while it waits on its source.
+#[derive(Clone, Copy)]
+pub(crate) enum CancelVia {
+    /// Cancel the source (`bind`, `map`, ...).
+    Source,
+    /// Reject the result itself ([`crate::protected`]).
+    This,
+    /// Nothing ([`crate::no_cancel`]).
+    Never,
+}
+
+/// The one combinator the others are made of: when `source` resolves, call `f`
+/// with it and resolve the result as `f` says.
+pub(crate) fn then_node<S, U, F>(source: &Promise<S>, cancel: CancelVia, f: F) -> Promise<U>
+where
+    S: 'static,
+    U: 'static,
+    F: FnOnce(&NodeRef<S>, &Result<S, Error>) -> Next<U> + 'static,
+{
+    let src = underlying(&source.node);
+    if let Some(result) = value_of(&src) {
+        if let Some(_level) = Level::enter() {
+            return match f(&src, result) {
+                Next::Done(r) => from_result(r),
+                Next::Follow(node) => Promise::from_node(node),
+            };
+        }
+    }
+    let cancel = match cancel {
+        CancelVia::Source => HowToCancel::One(source.weak()),
+        CancelVia::This => HowToCancel::CancelThis,
+        CancelVia::Never => HowToCancel::NotCancelable,
+    };
+    let node = Rc::new(Node {
+        core: Core::pending(cancel),
+        extra: Then {
+            f: Cell::new(Some(f)),
+            ctx: storage::capture(),
+            _types: PhantomData,
+        },
+    });
+    source.add(Entry::Node(node.clone(), 0));
+    Promise::from_node(node)
+}
+
+/// A callback that produces no promise (the `on_*` family): one allocation.
+struct OnResult<F> {
+    f: Cell<Option<F>>,
+    ctx: Ctx,
+}
+
+impl<T: 'static, F: FnOnce(&Result<T, Error>) + 'static> Callback<T> for OnResult<F> {
+    fn run(self: Rc<Self>, _tag: usize, source: &NodeRef<T>) {
+        if let (Some(f), Some(result)) = (self.f.take(), value_of(source)) {
+            let _restore = storage::enter(&self.ctx);
+            f(result);
+        }
+    }
+}
+
+fn on_result<T: 'static>(p: &Promise<T>, f: impl FnOnce(&Result<T, Error>) + 'static) {
+    p.add(Entry::Node(
+        Rc::new(OnResult {
+            f: Cell::new(Some(f)),
+            ctx: storage::capture(),
+        }),
+        0,
+    ));
+}
+
+impl<T: 'static> Promise<T> {
+    /// Waits for this promise, then for the promise `f` makes from its value
+    /// (Lwt's `Lwt.bind`, `>>=`). A rejection skips `f` and flows to the
+    /// result. Canceling the result cancels what it currently waits on.
+    ///
+    /// ```
+    /// let (p, r) = lwt::wait::<u32>();
+    /// let (q, rq) = lwt::wait::<String>();
+    /// let result = p.bind(move |n| q.map(move |s| format!("{s}{n}")));
+    /// r.resolve(1).unwrap();
+    /// assert!(result.is_pending()); // now waiting on q
+    /// rq.resolve("x".into()).unwrap();
+    /// assert_eq!(result.peek().unwrap().unwrap(), "x1");
+    /// ```
+    pub fn bind<U: 'static>(&self, f: impl FnOnce(T) -> Promise<U> + 'static) -> Promise<U>
+    where
+        T: Clone,
+    {
+        then_node(self, CancelVia::Source, move |_, r| match r {
+            Ok(v) => Next::Follow(f(v.clone()).node),
+            Err(e) => Next::Done(Err(e.clone())),
+        })
+    }
+
+    /// Applies `f` to the value (Lwt's `Lwt.map`, `>|=`).
+    ///
+    /// ```
+    /// let p = lwt::Promise::resolved(20).map(|x| x + 1).map(|x| x * 2);
+    /// assert_eq!(p.peek().unwrap().unwrap(), 42);
+    /// ```
+    pub fn map<U: 'static>(&self, f: impl FnOnce(T) -> U + 'static) -> Promise<U>
+    where
+        T: Clone,
+    {
+        then_node(self, CancelVia::Source, move |_, r| match r {
+            Ok(v) => Next::Done(Ok(f(v.clone()))),
+            Err(e) => Next::Done(Err(e.clone())),
+        })
+    }
+
+    /// Like [`Promise::map`] for a function that can fail: its `Err` rejects
+    /// the result.
+    ///
+    /// ```
+    /// let p = lwt::Promise::resolved("x").and_then(|s| s.parse::<u8>());
+    /// assert!(p.is_rejected());
+    /// ```
+    pub fn and_then<U: 'static, E: Into<Error>>(
+        &self,
+        f: impl FnOnce(T) -> Result<U, E> + 'static,
+    ) -> Promise<U>
+    where
+        T: Clone,
+    {
+        then_node(self, CancelVia::Source, move |_, r| match r {
+            Ok(v) => Next::Done(f(v.clone()).map_err(Into::into)),
+            Err(e) => Next::Done(Err(e.clone())),
+        })
+    }
+
+    /// Handles a rejection (Lwt's `Lwt.catch`): the result follows this
+    /// promise when it is fulfilled, and the promise `f` returns when it is
+    /// rejected.
+    ///
+    /// ```
+    /// let p = lwt::Promise::<u8>::rejected(lwt::Error::msg("no"))
+    ///     .catch(|e| lwt::Promise::resolved(e.message().len() as u8));
+    /// assert_eq!(p.peek().unwrap().unwrap(), 2);
+    /// ```
+    pub fn catch(&self, f: impl FnOnce(Error) -> Promise<T> + 'static) -> Promise<T> {
+        then_node(self, CancelVia::Source, move |src, r| match r {
+            Ok(_) => Next::Follow(src.clone()),
+            Err(e) => Next::Follow(f(e.clone()).node),
+        })
+    }
+
+    /// Replaces a rejection's error (a convenience beyond Lwt).
+    ///
+    /// ```
+    /// let p = lwt::Promise::<()>::rejected(lwt::Error::timeout())
+    ///     .map_err(|e| e.context("loading the page"));
+    /// assert_eq!(p.peek().unwrap().unwrap_err().to_string(), "loading the page: timed out");
+    /// ```
+    pub fn map_err(&self, f: impl FnOnce(Error) -> Error + 'static) -> Promise<T> {
+        then_node(self, CancelVia::Source, move |src, r| match r {
+            Ok(_) => Next::Follow(src.clone()),
+            Err(e) => Next::Done(Err(f(e.clone()))),
+        })
+    }
+
+    /// `bind` and `catch` at once (Lwt's `Lwt.try_bind`): `ok` gets the
+    /// value, `err` the error, and the result follows whichever promise it
+    /// returns.
+    ///
+    /// ```
+    /// let p = lwt::Promise::resolved(1).try_bind(
+    ///     |v| lwt::Promise::resolved(format!("ok {v}")),
+    ///     |e| lwt::Promise::resolved(format!("err {e}")),
+    /// );
+    /// assert_eq!(p.peek().unwrap().unwrap(), "ok 1");
+    /// ```
+    pub fn try_bind<U: 'static>(
+        &self,
+        ok: impl FnOnce(T) -> Promise<U> + 'static,
+        err: impl FnOnce(Error) -> Promise<U> + 'static,
+    ) -> Promise<U>
+    where
+        T: Clone,
+    {
+        then_node(self, CancelVia::Source, move |_, r| match r {
+            Ok(v) => Next::Follow(ok(v.clone()).node),
+            Err(e) => Next::Follow(err(e.clone()).node),
+        })
+    }
+
+    /// Runs `f` once this promise resolves either way, waits for the promise
+    /// it returns, and then resolves like this promise; if `f`'s promise is
+    /// rejected, the result is rejected with that error instead
+    /// (Lwt's `Lwt.finalize`).
+    ///
+    /// ```
+    /// use std::{cell::Cell, rc::Rc};
+    /// let closed = Rc::new(Cell::new(false));
+    /// let c = closed.clone();
+    /// let p = lwt::Promise::<u8>::rejected(lwt::Error::msg("read failed"))
+    ///     .finalize(move || { c.set(true); lwt::Promise::resolved(()) });
+    /// assert!(closed.get());
+    /// assert_eq!(p.peek().unwrap().unwrap_err().message(), "read failed");
+    /// ```
+    pub fn finalize(&self, f: impl FnOnce() -> Promise<()> + 'static) -> Promise<T> {
+        then_node(self, CancelVia::Source, move |src, _| {
+            let src = src.clone();
+            let after = then_node(&f(), CancelVia::Source, move |_, fr| match fr {
+                Ok(()) => Next::Follow(src),
+                Err(e) => Next::Done(Err(e.clone())),
+            });
+            Next::Follow(after.node)
+        })
+    }
+
+    /// A promise of `()` that resolves when this one does, dropping the value.
+    ///
+    /// ```
+    /// let p: lwt::Promise<()> = lwt::Promise::resolved(vec![1]).ignore();
+    /// assert!(p.is_fulfilled());
+    /// ```
+    pub fn ignore(&self) -> Promise<()> {
+        then_node(self, CancelVia::Source, |_, r| match r {
+            Ok(_) => Next::Done(Ok(())),
+            Err(e) => Next::Done(Err(e.clone())),
+        })
+    }
+
+    /// Calls `f` with the value if the promise is fulfilled
+    /// (Lwt's `Lwt.on_success`).
+    ///
+    /// ```
+    /// let (p, r) = lwt::wait::<u8>();
+    /// p.on_success(|v| assert_eq!(v, 3));
+    /// r.resolve(3).unwrap();
+    /// ```
+    pub fn on_success(&self, f: impl FnOnce(T) + 'static)
+    where
+        T: Clone,
+    {
+        on_result(self, move |r| {
+            if let Ok(v) = r {
+                f(v.clone())
+            }
+        });
+    }
+
+    /// Calls `f` with the error if the promise is rejected
+    /// (Lwt's `Lwt.on_failure`).
+    ///
+    /// ```
+    /// let (p, r) = lwt::wait::<u8>();
+    /// p.on_failure(|e| assert!(e.is_timeout()));
+    /// r.reject(lwt::Error::timeout()).unwrap();
+    /// ```
+    pub fn on_failure(&self, f: impl FnOnce(Error) + 'static) {
+        on_result(self, move |r| {
+            if let Err(e) = r {
+                f(e.clone())
+            }
+        });
+    }
+
+    /// Calls `f` when the promise resolves, either way
+    /// (Lwt's `Lwt.on_termination`).
+    ///
+    /// ```
+    /// use std::{cell::Cell, rc::Rc};
+    /// let done = Rc::new(Cell::new(false));
+    /// let d = done.clone();
+    /// lwt::Promise::<()>::rejected(lwt::Error::msg("x")).on_termination(move || d.set(true));
+    /// assert!(done.get());
+    /// ```
+    pub fn on_termination(&self, f: impl FnOnce() + 'static) {
+        on_result(self, move |_| f());
+    }
+
+    /// Calls `ok` or `err` when the promise resolves (Lwt's `Lwt.on_any`).
+    ///
+    /// ```
+    /// lwt::Promise::resolved(1).on_any(|v| assert_eq!(v, 1), |_| unreachable!());
+    /// ```
+    pub fn on_any(&self, ok: impl FnOnce(T) + 'static, err: impl FnOnce(Error) + 'static)
+    where
+        T: Clone,
+    {
+        on_result(self, move |r| match r {
+            Ok(v) => ok(v.clone()),
+            Err(e) => err(e.clone()),
+        });
+    }
+
+    /// Calls `f` with a reference to the result when the promise resolves; the
+    /// value is not cloned.
+    ///
+    /// ```
+    /// let p = lwt::Promise::resolved(String::from("big"));
+    /// p.on_result(|r| assert_eq!(r.as_ref().unwrap().len(), 3));
+    /// ```
+    pub fn on_result(&self, f: impl FnOnce(&Result<T, Error>) + 'static) {
+        on_result(self, f);
+    }
+}
+
+/// Resolves the node `node` with `result` unless it was resolved meanwhile.
+pub(crate) fn settle<T: 'static>(node: &NodeRef<T>, result: Result<T, Error>) {
+    let _ = resolve_node(node, result, false);
+}
