@@ -70,18 +70,25 @@
 
 mod cancel;
 mod concurrent;
+pub mod engine;
 mod error;
 mod pause;
 mod promise;
 mod resolve;
 mod sequential;
 mod storage;
+mod task;
+pub mod testing;
+mod time;
 mod unhandled;
 
 pub use cancel::{no_cancel, protected, wrap_in_cancelable};
 pub use concurrent::{all, both, choose, join, nchoose, nchoose_split, npick, pick};
+pub use engine::{yield_now, Engine};
 pub use error::Error;
 pub use pause::{pause, paused_count, register_pause_notifier, wakeup_paused};
 pub use promise::{from_result, task, wait, wrap, Promise, Resolver, State};
 pub use storage::{get, new_key, with_value, Key};
+pub use task::spawn;
+pub use time::{interval, now, sleep, sleep_until, timeout, with_timeout, Instant, Interval};
 pub use unhandled::{async_, dont_wait, report_unhandled, set_async_exception_hook};

@@ -126,9 +126,10 @@ pub(crate) struct Node<T: 'static, X = ()> {
 
 /// What a node with a given `extra` can do beyond a plain promise.
 pub(crate) trait Extra: 'static {
-    /// [`Promise::abort`] on this node. `None`: behave like `cancel`.
-    fn abort(&self) -> Option<bool> {
-        None
+    /// [`Promise::abort`] on this node: drops what the node runs and returns
+    /// true (a spawned task), or returns false to make `abort` a `cancel`.
+    fn abort(&self) -> bool {
+        false
     }
 }
 
@@ -137,14 +138,14 @@ impl Extra for () {}
 /// A node seen through its value type. `Promise<T>` holds one of these.
 pub(crate) trait NodeDyn<T: 'static>: Cancelable {
     fn core(&self) -> &Core<T>;
-    fn abort(&self) -> Option<bool>;
+    fn abort(&self) -> bool;
 }
 
 impl<T: 'static, X: Extra> NodeDyn<T> for Node<T, X> {
     fn core(&self) -> &Core<T> {
         &self.core
     }
-    fn abort(&self) -> Option<bool> {
+    fn abort(&self) -> bool {
         self.extra.abort()
     }
 }

@@ -125,14 +125,6 @@ impl<T: 'static> Callbacks<T> {
             }
         }
     }
-
-    pub(crate) fn len(&self) -> usize {
-        match self {
-            Callbacks::Empty => 0,
-            Callbacks::One(_) => 1,
-            Callbacks::Many(v) => v.len(),
-        }
-    }
 }
 
 type Job = Box<dyn FnOnce()>;

@@ -53,16 +53,12 @@ impl Drop for Restore {
 /// ```
 /// let user = lwt::Key::<String>::new();
 /// let (p, r) = lwt::wait::<()>();
-/// let seen = lwt::with_value(&user, Some("alice".to_string()), || {
-///     p.map(|()| lwt::get(&lwt::Key::<String>::new()))
-/// });
-/// # drop(seen);
-/// let q = lwt::with_value(&user, Some("bob".to_string()), || {
+/// let greeting = lwt::with_value(&user, Some("bob".to_string()), || {
 ///     let user = user.clone();
 ///     p.map(move |()| lwt::get(&user))
 /// });
-/// r.resolve(()).unwrap(); // the callback runs later, outside `with_value`...
-/// assert_eq!(q.peek().unwrap().unwrap().as_deref(), Some("bob")); // ...and still sees "bob"
+/// r.resolve(()).unwrap(); // the callback runs now, outside `with_value`...
+/// assert_eq!(greeting.peek().unwrap().unwrap().as_deref(), Some("bob")); // ...and sees "bob"
 /// ```
 pub struct Key<T> {
     id: usize,

@@ -1,0 +1,418 @@
+//! `async`/`.await` on promises: [`spawn`], and `Future` for [`Promise`].
+//!
+//! # Ground rules
+//!
+//! 1. A spawned task is a node like any other: its `extra` holds the boxed
+//!    future, and the node is the task's promise. [`spawn`] polls the future at
+//!    once (Lwt's `async` timing).
+//! 2. Awaiting a promise from inside a task attaches the *task itself* to the
+//!    promise's callback list (no waker, no allocation). When the promise
+//!    resolves, the task is polled again inside that same resolution, so
+//!    `.await` code has the timing of `bind` chains (DESIGN §3).
+//! 3. Each poll has a *generation*. A callback attached during an older poll
+//!    is stale: it does nothing when it fires and is swept from long callback
+//!    lists. Futures re-register on every poll, as the `Future` contract says.
+//! 4. Any other future can be awaited too. Its waker is a real, `Send` waker:
+//!    waking it from this thread queues the task for the engine's next turn;
+//!    waking it from another thread goes through the engine's wake handle.
+//! 5. Canceling a task's promise cancels the promises the task is awaiting:
+//!    the task sees `Err(canceled)` at that `.await` and may clean up.
+//!    [`Promise::abort`] instead drops the future at once (tokio's meaning) and
+//!    rejects the promise; a future dropped cannot resolve it later.
+//! 6. Awaiting a promise yields `Result<T, Error>` and clones the value out
+//!    (every awaiter gets its own copy): wrap large values in an `Rc`.
+
+use std::cell::{Cell, RefCell};
+use std::collections::HashMap;
+use std::future::Future;
+use std::pin::Pin;
+use std::rc::{Rc, Weak};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::task::{Context, Poll, Wake, Waker};
+use std::thread::ThreadId;
+
+use crate::cancel::{Cancelable, HowToCancel};
+use crate::engine::{self, WakeHandle};
+use crate::error::Error;
+use crate::promise::{
+    add_entry, resolve_node, underlying, value_of, Core, Extra, Links, Node, NodeRef, Promise,
+};
+use crate::resolve::{defer, Entry, Resumable};
+use crate::storage::{self, Ctx};
+
+/// The task being polled right now, seen from `Promise::poll`.
+trait Running {
+    fn waker(&self) -> &Waker;
+    fn generation(&self) -> usize;
+    fn as_resumable(self: Rc<Self>) -> Rc<dyn Resumable>;
+    /// The task now also waits on `promise`: canceling the task cancels it.
+    fn awaits(self: Rc<Self>, promise: Weak<dyn Cancelable>);
+}
+
+/// A task that a foreign waker can ask to be polled.
+trait Pollable {
+    fn poll_now(self: Rc<Self>);
+}
+
+thread_local! {
+    static CURRENT: RefCell<Option<Rc<dyn Running>>> = const { RefCell::new(None) };
+    /// Tasks whose foreign waker was cloned, by waker id.
+    static REGISTRY: RefCell<HashMap<u64, Weak<dyn Pollable>>> = RefCell::new(HashMap::new());
+    /// Ids woken on this thread, for the next turn.
+    static WOKEN: RefCell<Vec<u64>> = const { RefCell::new(Vec::new()) };
+    /// Where other threads leave ids for this one.
+    static REMOTE: Arc<Remote> = Arc::new(Remote::default());
+    /// Wakers of finished tasks that nobody else holds, for reuse.
+    static SPARE_WAKERS: RefCell<Vec<Arc<TaskWaker>>> = const { RefCell::new(Vec::new()) };
+}
+
+/// The cross-thread side of a thread's wake-ups: the only lock in the core,
+/// taken only when a waker is woken from another thread.
+#[derive(Default)]
+struct Remote {
+    ids: Mutex<Vec<u64>>,
+    notify: Mutex<Option<WakeHandle>>,
+}
+
+/// Sets the handle that wakes this thread's engine from other threads.
+pub(crate) fn set_remote_notify(handle: Option<WakeHandle>) {
+    REMOTE.with(|r| *r.notify.lock().unwrap_or_else(|e| e.into_inner()) = handle);
+}
+
+/// The waker a task gives to futures that are not lwt promises.
+struct TaskWaker {
+    id: AtomicU64,
+    owner: ThreadId,
+    remote: Arc<Remote>,
+}
+
+impl Wake for TaskWaker {
+    fn wake(self: Arc<Self>) {
+        self.wake_by_ref();
+    }
+
+    fn wake_by_ref(self: &Arc<Self>) {
+        let id = self.id.load(Ordering::Relaxed);
+        if std::thread::current().id() == self.owner {
+            WOKEN.with(|w| w.borrow_mut().push(id));
+            if let Some(e) = engine::current() {
+                e.request_turn();
+            }
+        } else {
+            self.remote.ids.lock().unwrap_or_else(|e| e.into_inner()).push(id);
+            let notify = self.remote.notify.lock().unwrap_or_else(|e| e.into_inner()).clone();
+            if let Some(n) = notify {
+                n.wake();
+            }
+        }
+    }
+}
+
+fn new_waker() -> Arc<TaskWaker> {
+    static NEXT: AtomicU64 = AtomicU64::new(1);
+    let id = NEXT.fetch_add(1, Ordering::Relaxed);
+    if let Some(w) = SPARE_WAKERS.with(|s| s.borrow_mut().pop()) {
+        w.id.store(id, Ordering::Relaxed);
+        return w;
+    }
+    Arc::new(TaskWaker {
+        id: AtomicU64::new(id),
+        owner: std::thread::current().id(),
+        remote: REMOTE.with(Arc::clone),
+    })
+}
+
+/// True when some task was woken by a foreign waker and waits for a turn.
+pub(crate) fn has_woken() -> bool {
+    WOKEN.with(|w| !w.borrow().is_empty())
+        || REMOTE.with(|r| !r.ids.lock().unwrap_or_else(|e| e.into_inner()).is_empty())
+}
+
+/// Polls the tasks woken by foreign wakers since the last call.
+pub(crate) fn run_woken() {
+    let mut ids = WOKEN.with(|w| std::mem::take(&mut *w.borrow_mut()));
+    REMOTE.with(|r| ids.append(&mut r.ids.lock().unwrap_or_else(|e| e.into_inner())));
+    for id in ids {
+        let task = REGISTRY.with(|r| r.borrow().get(&id).and_then(Weak::upgrade));
+        if let Some(task) = task {
+            task.poll_now();
+        }
+    }
+}
+
+struct TaskExtra<F> {
+    future: RefCell<Option<Pin<Box<F>>>>,
+    arc: Arc<TaskWaker>,
+    waker: Waker,
+    generation: Cell<usize>,
+    polling: Cell<bool>,
+    repoll: Cell<bool>,
+    aborted: Cell<bool>,
+    registered: Cell<bool>,
+    ctx: Ctx,
+}
+
+impl<F: 'static> Extra for TaskExtra<F> {
+    fn abort(&self) -> bool {
+        self.aborted.set(true);
+        self.generation.set(self.generation.get() + 1);
+        let future = self.future.borrow_mut().take();
+        drop(future);
+        true
+    }
+}
+
+type TaskNode<T, F> = Node<T, TaskExtra<F>>;
+
+impl<T: 'static, F: Future<Output = Result<T, Error>> + 'static> TaskNode<T, F> {
+    fn poll_task(self: Rc<Self>) {
+        let x = &self.extra;
+        if x.polling.get() {
+            x.repoll.set(true);
+            return;
+        }
+        let Some(mut future) = x.future.borrow_mut().take() else {
+            return;
+        };
+        x.polling.set(true);
+        let guard = PollGuard { node: &self };
+        let outcome = loop {
+            x.generation.set(x.generation.get() + 1);
+            set_cancel(&(self.clone() as NodeRef<T>), HowToCancel::NotCancelable);
+            let previous = CURRENT.with(|c| c.replace(Some(self.clone())));
+            let polled = {
+                let _restore = storage::enter(&x.ctx);
+                future.as_mut().poll(&mut Context::from_waker(&x.waker))
+            };
+            CURRENT.with(|c| *c.borrow_mut() = previous);
+            match polled {
+                Poll::Ready(result) => break Some(result),
+                Poll::Pending if x.repoll.take() && !x.aborted.get() => continue,
+                Poll::Pending => break None,
+            }
+        };
+        std::mem::forget(guard);
+        x.polling.set(false);
+        match outcome {
+            Some(result) => {
+                drop(future);
+                self.finish();
+                let me: NodeRef<T> = self;
+                let _ = resolve_node(&me, result, false);
+            }
+            None if x.aborted.get() => drop(future),
+            None => {
+                *x.future.borrow_mut() = Some(future);
+                if !x.registered.get() && Arc::strong_count(&x.arc) > 2 {
+                    x.registered.set(true);
+                    let id = x.arc.id.load(Ordering::Relaxed);
+                    let weak: Weak<dyn Pollable> = Rc::downgrade(&(self.clone() as Rc<dyn Pollable>));
+                    REGISTRY.with(|r| r.borrow_mut().insert(id, weak));
+                }
+            }
+        }
+    }
+
+    /// The future is done: forget the waker's id, and keep the waker for the
+    /// next task if nobody else holds it.
+    fn finish(&self) {
+        let x = &self.extra;
+        if x.registered.get() {
+            let id = x.arc.id.load(Ordering::Relaxed);
+            REGISTRY.with(|r| r.borrow_mut().remove(&id));
+        }
+    }
+}
+
+impl<F> Drop for TaskExtra<F> {
+    fn drop(&mut self) {
+        if self.registered.get() {
+            let id = self.arc.id.load(Ordering::Relaxed);
+            let _ = REGISTRY.try_with(|r| r.borrow_mut().remove(&id));
+        }
+        // Ours and the `Waker`'s: nobody else can wake this id any more.
+        if Arc::strong_count(&self.arc) == 2 {
+            let arc = self.arc.clone();
+            let _ = SPARE_WAKERS.try_with(|s| {
+                let mut s = s.borrow_mut();
+                if s.len() < 1024 {
+                    s.push(arc);
+                }
+            });
+        }
+    }
+}
+
+/// If a task's future panics, the task is rejected (at the next resolution)
+/// instead of staying pending forever.
+struct PollGuard<'a, T: 'static, F: Future<Output = Result<T, Error>> + 'static> {
+    node: &'a Rc<TaskNode<T, F>>,
+}
+
+impl<T: 'static, F: Future<Output = Result<T, Error>> + 'static> Drop for PollGuard<'_, T, F> {
+    fn drop(&mut self) {
+        let node = self.node.clone();
+        node.extra.polling.set(false);
+        CURRENT.with(|c| c.borrow_mut().take());
+        defer(Box::new(move || {
+            let me: NodeRef<T> = node;
+            let _ = resolve_node(&me, Err(Error::msg("the task panicked")), false);
+        }));
+    }
+}
+
+fn set_cancel<T: 'static>(node: &NodeRef<T>, how: HowToCancel) {
+    let node = underlying(node);
+    let old = {
+        let mut links = node.core().links.borrow_mut();
+        match &mut *links {
+            Links::Pending(w) => Some(std::mem::replace(&mut w.cancel, how)),
+            _ => None,
+        }
+    };
+    drop(old);
+}
+
+impl<T: 'static, F: Future<Output = Result<T, Error>> + 'static> Running for TaskNode<T, F> {
+    fn waker(&self) -> &Waker {
+        &self.extra.waker
+    }
+
+    fn generation(&self) -> usize {
+        self.extra.generation.get()
+    }
+
+    fn as_resumable(self: Rc<Self>) -> Rc<dyn Resumable> {
+        self
+    }
+
+    fn awaits(self: Rc<Self>, promise: Weak<dyn Cancelable>) {
+        let me: NodeRef<T> = self;
+        let node = underlying(&me);
+        let mut links = node.core().links.borrow_mut();
+        if let Links::Pending(w) = &mut *links {
+            match &mut w.cancel {
+                HowToCancel::Many(v) => v.push(promise),
+                HowToCancel::One(first) => {
+                    let first = first.clone();
+                    w.cancel = HowToCancel::Many(vec![first, promise]);
+                }
+                _ => w.cancel = HowToCancel::One(promise),
+            }
+        }
+    }
+}
+
+impl<T: 'static, F: Future<Output = Result<T, Error>> + 'static> Resumable for TaskNode<T, F> {
+    fn resume(self: Rc<Self>, generation: usize) {
+        if generation == self.extra.generation.get() {
+            self.poll_task();
+        }
+    }
+
+    fn is_live(&self, generation: usize) -> bool {
+        generation == self.extra.generation.get() && !self.extra.aborted.get()
+    }
+}
+
+impl<T: 'static, F: Future<Output = Result<T, Error>> + 'static> Pollable for TaskNode<T, F> {
+    fn poll_now(self: Rc<Self>) {
+        self.poll_task();
+    }
+}
+
+/// Runs `future` as a task and gives its result as a promise (Lwt's
+/// `Lwt.async`-style `let%lwt` code, written with `async`/`.await`).
+///
+/// The future is polled at once, before `spawn` returns. When a promise it
+/// awaits resolves, it is polled again right there, inside that resolution.
+/// Its `Err` rejects the promise. Canceling the promise cancels what the task
+/// is awaiting, so the task sees `Err(canceled)` there; [`Promise::abort`]
+/// drops the future instead.
+///
+/// ```
+/// let (p, r) = lwt::wait::<u32>();
+/// let doubled = lwt::spawn(async move {
+///     let x = p.await?;
+///     Ok(x * 2)
+/// });
+/// assert!(doubled.is_pending());
+/// r.resolve(21).unwrap(); // the task runs again here, inside `resolve`
+/// assert_eq!(doubled.peek().unwrap().unwrap(), 42);
+/// ```
+pub fn spawn<T, F>(future: F) -> Promise<T>
+where
+    T: 'static,
+    F: Future<Output = Result<T, Error>> + 'static,
+{
+    let arc = new_waker();
+    let node = Rc::new(Node {
+        core: Core::pending(HowToCancel::NotCancelable),
+        extra: TaskExtra {
+            future: RefCell::new(Some(Box::pin(future))),
+            waker: Waker::from(arc.clone()),
+            arc,
+            generation: Cell::new(0),
+            polling: Cell::new(false),
+            repoll: Cell::new(false),
+            aborted: Cell::new(false),
+            registered: Cell::new(false),
+            ctx: storage::capture(),
+        },
+    });
+    let promise = Promise::from_node(node.clone() as NodeRef<T>);
+    crate::resolve::run_callback(move || node.poll_task());
+    promise
+}
+
+impl<T: 'static> Promise<T> {
+    /// Stops a spawned task now: drops its future (running its destructors)
+    /// and rejects its promise with [`Error::canceled`] (tokio's `abort`).
+    /// On a promise that is not a task, the same as [`Promise::cancel`].
+    ///
+    /// ```
+    /// use std::{cell::Cell, rc::Rc};
+    /// struct Flag(Rc<Cell<bool>>);
+    /// impl Drop for Flag { fn drop(&mut self) { self.0.set(true) } }
+    ///
+    /// let dropped = Rc::new(Cell::new(false));
+    /// let flag = Flag(dropped.clone());
+    /// let t = lwt::spawn(async move {
+    ///     let _flag = flag;
+    ///     lwt::Promise::<()>::never().await
+    /// });
+    /// t.abort();
+    /// assert!(dropped.get());
+    /// assert!(t.peek().unwrap().unwrap_err().is_canceled());
+    /// ```
+    pub fn abort(&self) {
+        if self.node.abort() {
+            let _ = resolve_node(&self.node, Err(Error::canceled()), false);
+        } else {
+            self.cancel();
+        }
+    }
+}
+
+impl<T: Clone + 'static> Future for Promise<T> {
+    type Output = Result<T, Error>;
+
+    /// Ready with a clone of the result once the promise is resolved.
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let node = underlying(&self.node);
+        if let Some(result) = value_of(&node) {
+            return Poll::Ready(result.clone());
+        }
+        let running = CURRENT.with(|c| c.borrow().clone());
+        match running {
+            Some(task) if cx.waker().will_wake(task.waker()) => {
+                let generation = task.generation();
+                task.clone().awaits(self.weak());
+                add_entry(&node, Entry::Task(task.as_resumable(), generation));
+            }
+            _ => add_entry(&node, Entry::Waker(cx.waker().clone())),
+        }
+        Poll::Pending
+    }
+}

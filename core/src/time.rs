@@ -1,0 +1,288 @@
+//! Time, on top of the current engine: `sleep`, `timeout`, `with_timeout`,
+//! `interval`.
+//!
+//! # Ground rules
+//!
+//! * The core never reads a clock of its own (`std::time::Instant` panics on
+//!   wasm32): [`now`] asks the installed engine, and [`Instant`] is a
+//!   duration since that engine's epoch.
+//! * A sleep is a cancelable promise with one engine timer behind it. Canceling
+//!   the sleep disarms the timer and drops its closure; the timer firing drops
+//!   it too. Nothing is left behind either way.
+//! * A deadline too far to represent (`Duration::MAX`) never fires: the sleep
+//!   stays pending, holds no timer, and can still be canceled.
+//! * With no engine installed, time functions give a rejected promise
+//!   ([`Error::is_no_engine`]), never a panic.
+
+use std::ops::{Add, Sub};
+use std::pin::Pin;
+use std::rc::{Rc, Weak};
+use std::task::{Context, Poll};
+use std::time::Duration;
+
+use crate::engine::{self, Engine};
+use crate::error::Error;
+use crate::promise::{task, Promise};
+use crate::sequential::{then_node, CancelVia, Next};
+
+/// A point on an engine's monotonic clock: the time since the engine's epoch.
+///
+/// ```
+/// use std::time::Duration;
+/// let t = lwt::Instant::from_epoch(Duration::from_secs(1));
+/// assert_eq!((t + Duration::from_millis(500)) - t, Duration::from_millis(500));
+/// assert_eq!(t - (t + Duration::from_secs(1)), Duration::ZERO); // saturates
+/// ```
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Instant(Duration);
+
+impl Instant {
+    /// The engine's epoch.
+    pub const EPOCH: Instant = Instant(Duration::ZERO);
+
+    /// The instant `since_epoch` after the epoch.
+    pub const fn from_epoch(since_epoch: Duration) -> Instant {
+        Instant(since_epoch)
+    }
+
+    /// The time since the epoch.
+    ///
+    /// ```
+    /// assert_eq!(lwt::Instant::EPOCH.since_epoch(), std::time::Duration::ZERO);
+    /// ```
+    pub const fn since_epoch(self) -> Duration {
+        self.0
+    }
+
+    /// `self + d`, or `None` if that overflows.
+    ///
+    /// ```
+    /// assert!(lwt::Instant::EPOCH.checked_add(std::time::Duration::MAX).is_some());
+    /// let late = lwt::Instant::from_epoch(std::time::Duration::from_secs(1));
+    /// assert!(late.checked_add(std::time::Duration::MAX).is_none());
+    /// ```
+    pub fn checked_add(self, d: Duration) -> Option<Instant> {
+        self.0.checked_add(d).map(Instant)
+    }
+
+    /// The time from `earlier` to `self`, zero if `earlier` is later.
+    ///
+    /// ```
+    /// let a = lwt::Instant::from_epoch(std::time::Duration::from_secs(3));
+    /// assert_eq!(a.saturating_duration_since(lwt::Instant::EPOCH).as_secs(), 3);
+    /// ```
+    pub fn saturating_duration_since(self, earlier: Instant) -> Duration {
+        self.0.saturating_sub(earlier.0)
+    }
+}
+
+impl Add<Duration> for Instant {
+    type Output = Instant;
+    /// Saturates at the largest representable instant.
+    fn add(self, d: Duration) -> Instant {
+        Instant(self.0.saturating_add(d))
+    }
+}
+
+impl Sub<Instant> for Instant {
+    type Output = Duration;
+    /// Saturates at zero.
+    fn sub(self, earlier: Instant) -> Duration {
+        self.saturating_duration_since(earlier)
+    }
+}
+
+/// The current engine's clock.
+///
+/// ```
+/// assert!(lwt::now().unwrap_err().is_no_engine());
+/// let engine = lwt::testing::VirtualEngine::new();
+/// engine.advance(std::time::Duration::from_secs(2));
+/// assert_eq!(lwt::now().unwrap().since_epoch().as_secs(), 2);
+/// ```
+pub fn now() -> Result<Instant, Error> {
+    engine::current()
+        .map(|e| e.now())
+        .ok_or_else(|| Error::no_engine("lwt::now"))
+}
+
+fn sleep_on(engine: &Rc<dyn Engine>, deadline: Option<Instant>) -> Promise<()> {
+    let (p, r) = task::<()>();
+    let Some(deadline) = deadline else {
+        // Too far to represent: never fires, holds nothing, still cancelable.
+        return p;
+    };
+    let id = engine.arm_timer(
+        deadline,
+        Box::new(move || {
+            let _ = r.resolve(());
+        }),
+    );
+    let weak: Weak<dyn Engine> = Rc::downgrade(engine);
+    p.on_cancel(move || {
+        if let Some(e) = weak.upgrade() {
+            e.cancel_timer(id);
+        }
+    });
+    p
+}
+
+/// A promise fulfilled after `d` on the current engine's clock
+/// (Lwt_unix's `sleep`, Lwt_js's `sleep`). Canceling it disarms its timer.
+///
+/// ```
+/// use std::time::Duration;
+/// let engine = lwt::testing::VirtualEngine::new();
+/// let p = lwt::sleep(Duration::from_millis(10));
+/// engine.advance(Duration::from_millis(9));
+/// assert!(p.is_pending()); // never early
+/// engine.advance(Duration::from_millis(1));
+/// assert!(p.is_fulfilled());
+/// ```
+pub fn sleep(d: Duration) -> Promise<()> {
+    match engine::current() {
+        None => Promise::rejected(Error::no_engine("lwt::sleep")),
+        Some(e) => {
+            let deadline = e.now().checked_add(d);
+            sleep_on(&e, deadline)
+        }
+    }
+}
+
+/// A promise fulfilled once the engine's clock reads `deadline`.
+///
+/// ```
+/// use std::time::Duration;
+/// let engine = lwt::testing::VirtualEngine::new();
+/// let p = lwt::sleep_until(lwt::Instant::from_epoch(Duration::from_secs(3)));
+/// engine.advance(Duration::from_secs(3));
+/// assert!(p.is_fulfilled());
+/// ```
+pub fn sleep_until(deadline: Instant) -> Promise<()> {
+    match engine::current() {
+        None => Promise::rejected(Error::no_engine("lwt::sleep_until")),
+        Some(e) => sleep_on(&e, Some(deadline)),
+    }
+}
+
+/// A promise rejected with a time-out error after `d` (Lwt_unix's
+/// `timeout`). Canceling it disarms its timer.
+///
+/// ```
+/// use std::time::Duration;
+/// let engine = lwt::testing::VirtualEngine::new();
+/// let t = lwt::timeout::<u8>(Duration::from_secs(1));
+/// engine.advance(Duration::from_secs(1));
+/// assert!(t.peek().unwrap().unwrap_err().is_timeout());
+/// ```
+pub fn timeout<T: 'static>(d: Duration) -> Promise<T> {
+    then_node(&sleep(d), CancelVia::Source, |_, r| {
+        Next::Done(Err(match r {
+            Ok(()) => Error::timeout(),
+            Err(e) => e.clone(),
+        }))
+    })
+}
+
+/// `p`, unless `d` passes first: then `p` is canceled and the result is
+/// rejected with a time-out error (Lwt_unix's `with_timeout`). Whichever
+/// loses is canceled, so the timer does not outlive `p`.
+///
+/// ```
+/// use std::time::Duration;
+/// let engine = lwt::testing::VirtualEngine::new();
+/// let (slow, _r) = lwt::task::<u8>();
+/// let p = lwt::with_timeout(Duration::from_secs(1), &slow);
+/// engine.advance(Duration::from_secs(1));
+/// assert!(p.peek().unwrap().unwrap_err().is_timeout());
+/// assert!(slow.peek().unwrap().unwrap_err().is_canceled());
+/// ```
+pub fn with_timeout<T: 'static>(d: Duration, p: &Promise<T>) -> Promise<T> {
+    crate::pick([p.clone(), timeout(d)])
+}
+
+/// Ticks every `period`, without drift: the n-th tick is due at
+/// `start + n × period` whatever the lateness of the ones before; ticks that
+/// fell due while nobody asked come out at once, one after another (tokio's
+/// `MissedTickBehavior::Burst`). A `futures_core::Stream` of instants.
+///
+/// ```
+/// use std::time::Duration;
+/// let engine = lwt::testing::VirtualEngine::new();
+/// let mut ticks = lwt::interval(Duration::from_secs(1));
+/// let first = ticks.tick();
+/// engine.advance(Duration::from_secs(1));
+/// assert_eq!(first.peek().unwrap().unwrap().since_epoch().as_secs(), 1);
+/// ```
+pub fn interval(period: Duration) -> Interval {
+    let start = now().unwrap_or(Instant::EPOCH);
+    Interval {
+        period: period.max(Duration::from_nanos(1)),
+        next: start + period,
+        waiting: None,
+    }
+}
+
+/// The stream of [`interval`].
+#[derive(Debug)]
+pub struct Interval {
+    period: Duration,
+    next: Instant,
+    waiting: Option<Promise<()>>,
+}
+
+impl Interval {
+    /// A promise of the next tick's scheduled instant.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// let engine = lwt::testing::VirtualEngine::new();
+    /// let mut ticks = lwt::interval(Duration::from_millis(10));
+    /// engine.advance(Duration::from_millis(35)); // three ticks fell due
+    /// for n in 1..=3 {
+    ///     let t = ticks.tick();
+    ///     engine.run_until_idle();
+    ///     assert_eq!(t.peek().unwrap().unwrap().since_epoch().as_millis(), 10 * n);
+    /// }
+    /// ```
+    pub fn tick(&mut self) -> Promise<Instant> {
+        let due = self.next;
+        self.next = self.next + self.period;
+        self.waiting = None;
+        sleep_until(due).map(move |()| due)
+    }
+
+    /// The period.
+    ///
+    /// ```
+    /// let i = lwt::interval(std::time::Duration::from_secs(2));
+    /// assert_eq!(i.period().as_secs(), 2);
+    /// ```
+    pub fn period(&self) -> Duration {
+        self.period
+    }
+}
+
+impl futures_core::Stream for Interval {
+    type Item = Result<Instant, Error>;
+
+    fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
+        let due = self.next;
+        let mut waiting = match self.waiting.take() {
+            Some(w) => w,
+            None => sleep_until(due),
+        };
+        match Pin::new(&mut waiting).poll(cx) {
+            Poll::Pending => {
+                self.waiting = Some(waiting);
+                Poll::Pending
+            }
+            Poll::Ready(r) => {
+                self.next = due + self.period;
+                Poll::Ready(Some(r.map(|()| due)))
+            }
+        }
+    }
+}
+
+use std::future::Future;
