@@ -39,13 +39,21 @@ pub(crate) enum HowToCancel {
 pub(crate) trait Cancelable {
     /// Pushes the nodes to walk next onto `todo`, and this node onto
     /// `leaves` if it is itself to be rejected.
-    fn walk(self: Rc<Self>, todo: &mut Vec<Rc<dyn Cancelable>>, leaves: &mut Vec<Rc<dyn Cancelable>>);
+    fn walk(
+        self: Rc<Self>,
+        todo: &mut Vec<Rc<dyn Cancelable>>,
+        leaves: &mut Vec<Rc<dyn Cancelable>>,
+    );
     /// Rejects the node with `Canceled`, if it is still pending.
     fn reject_canceled(self: Rc<Self>);
 }
 
 impl<T: 'static, X: Extra> Cancelable for Node<T, X> {
-    fn walk(self: Rc<Self>, todo: &mut Vec<Rc<dyn Cancelable>>, leaves: &mut Vec<Rc<dyn Cancelable>>) {
+    fn walk(
+        self: Rc<Self>,
+        todo: &mut Vec<Rc<dyn Cancelable>>,
+        leaves: &mut Vec<Rc<dyn Cancelable>>,
+    ) {
         let me: NodeRef<T> = self;
         let node = underlying(&me);
         let leaf = {
@@ -182,9 +190,7 @@ pub fn no_cancel<T: 'static>(p: &Promise<T>) -> Promise<T> {
 /// assert!(p.is_pending());
 /// ```
 pub fn wrap_in_cancelable<T: 'static>(p: &Promise<T>) -> Promise<T> {
-    let wrapped = then_node(p, CancelVia::This, |source, _| {
-        Next::Follow(source.clone())
-    });
+    let wrapped = then_node(p, CancelVia::This, |source, _| Next::Follow(source.clone()));
     let inner = p.clone();
     wrapped.on_cancel(move || inner.cancel());
     wrapped

@@ -59,7 +59,10 @@ impl Extra for Join {}
 impl<T: 'static> Callback<T> for Node<(), Join> {
     fn run(self: Rc<Self>, _tag: usize, source: &NodeRef<T>) {
         if let Some(Err(e)) = value_of(source) {
-            self.extra.error.borrow_mut().get_or_insert_with(|| e.clone());
+            self.extra
+                .error
+                .borrow_mut()
+                .get_or_insert_with(|| e.clone());
         }
         let left = self.extra.remaining.get() - 1;
         self.extra.remaining.set(left);
@@ -116,7 +119,10 @@ impl<T: Clone + 'static> Callback<T> for Node<Vec<T>, All<T>> {
         match value_of(source) {
             Some(Ok(v)) => self.extra.slots.borrow_mut()[tag] = Some(v.clone()),
             Some(Err(e)) => {
-                self.extra.error.borrow_mut().get_or_insert_with(|| e.clone());
+                self.extra
+                    .error
+                    .borrow_mut()
+                    .get_or_insert_with(|| e.clone());
             }
             None => {}
         }
@@ -145,7 +151,10 @@ impl<T: Clone + 'static> Callback<T> for Node<Vec<T>, All<T>> {
 pub fn all<T: Clone + 'static>(ps: impl IntoIterator<Item = Promise<T>>) -> Promise<Vec<T>> {
     let ps: Vec<Promise<T>> = ps.into_iter().collect();
     let (error, pending) = survey(&ps);
-    let slots: Vec<Option<T>> = ps.iter().map(|p| p.with_result(|r| r.clone().ok()).flatten()).collect();
+    let slots: Vec<Option<T>> = ps
+        .iter()
+        .map(|p| p.with_result(|r| r.clone().ok()).flatten())
+        .collect();
     if pending == 0 {
         return from_result(match error {
             Some(e) => Err(e),
@@ -154,7 +163,10 @@ pub fn all<T: Clone + 'static>(ps: impl IntoIterator<Item = Promise<T>>) -> Prom
     }
     let node = Rc::new(Node {
         core: Core::pending(HowToCancel::Many(
-            ps.iter().filter(|p| p.is_pending()).map(Promise::weak).collect(),
+            ps.iter()
+                .filter(|p| p.is_pending())
+                .map(Promise::weak)
+                .collect(),
         )),
         extra: All {
             remaining: Cell::new(pending),
@@ -177,17 +189,24 @@ pub fn all<T: Clone + 'static>(ps: impl IntoIterator<Item = Promise<T>>) -> Prom
 /// let p = lwt::both(&lwt::Promise::resolved(1), &lwt::Promise::resolved("one"));
 /// assert_eq!(p.peek().unwrap().unwrap(), (1, "one"));
 /// ```
-pub fn both<A: Clone + 'static, B: Clone + 'static>(a: &Promise<A>, b: &Promise<B>) -> Promise<(A, B)> {
+pub fn both<A: Clone + 'static, B: Clone + 'static>(
+    a: &Promise<A>,
+    b: &Promise<B>,
+) -> Promise<(A, B)> {
     let (a2, b2) = (a.clone(), b.clone());
-    then_node(&join([a.ignore(), b.ignore()]), CancelVia::Source, move |_, r| {
-        Next::Done(match r {
-            Err(e) => Err(e.clone()),
-            Ok(()) => match (a2.peek(), b2.peek()) {
-                (Some(Ok(a)), Some(Ok(b))) => Ok((a, b)),
-                _ => Err(Error::msg("both: an input is not fulfilled after join")),
-            },
-        })
-    })
+    then_node(
+        &join([a.ignore(), b.ignore()]),
+        CancelVia::Source,
+        move |_, r| {
+            Next::Done(match r {
+                Err(e) => Err(e.clone()),
+                Ok(()) => match (a2.peek(), b2.peek()) {
+                    (Some(Ok(a)), Some(Ok(b))) => Ok((a, b)),
+                    _ => Err(Error::msg("both: an input is not fulfilled after join")),
+                },
+            })
+        },
+    )
 }
 
 fn empty(name: &str) -> Error {
@@ -357,7 +376,11 @@ impl<T: Clone + 'static> Callback<T> for Node<Vec<T>, NChoose<T>> {
     }
 }
 
-fn nchoose_impl<T: Clone + 'static>(name: &str, ps: Vec<Promise<T>>, mode: NMode) -> Promise<Vec<T>> {
+fn nchoose_impl<T: Clone + 'static>(
+    name: &str,
+    ps: Vec<Promise<T>>,
+    mode: NMode,
+) -> Promise<Vec<T>> {
     if ps.is_empty() {
         return Promise::rejected(empty(name));
     }

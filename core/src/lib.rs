@@ -64,30 +64,43 @@
 //! | `Lwt_unix.sleep`, `Lwt_unix.timeout`, `Lwt_unix.with_timeout` | [`sleep`], [`timeout`], [`with_timeout`] |
 //! | `Lwt_engine` | [`Engine`] |
 //! | `Lwt_main.yield`, `Lwt_js.yield` | [`yield_now`] |
+//! | `Lwt_mutex` (`create`, `lock`, `unlock`, `with_lock`, `is_locked`, `is_empty`) | [`Mutex`] ([`Mutex::new`], [`Mutex::lock`], [`Mutex::unlock`], [`Mutex::with_lock`], [`Mutex::is_locked`], [`Mutex::is_empty`]) |
+//! | `Lwt_mvar` (`create`, `create_empty`, `put`, `take`, `take_available`, `is_empty`) | [`MVar`] ([`MVar::new`], [`MVar::new_empty`], [`MVar::put`], [`MVar::take`], [`MVar::take_available`], [`MVar::is_empty`]) |
+//! | `Lwt_condition` (`wait`, `signal`, `broadcast`, `broadcast_exn`) | [`Condition`] ([`Condition::wait`], [`Condition::signal`], [`Condition::broadcast`], [`Condition::broadcast_error`]) |
+//! | (tokio's `Semaphore`) | [`Semaphore`], [`Permit`] |
 
 #![forbid(unsafe_code)]
 #![doc(test(attr(deny(warnings))))]
 
 mod cancel;
 mod concurrent;
+mod condition;
 pub mod engine;
 mod error;
+mod mutex;
+mod mvar;
 mod pause;
 mod promise;
 mod resolve;
+mod semaphore;
 mod sequential;
 mod storage;
 mod task;
 pub mod testing;
 mod time;
 mod unhandled;
+mod waitq;
 
 pub use cancel::{no_cancel, protected, wrap_in_cancelable};
 pub use concurrent::{all, both, choose, join, nchoose, nchoose_split, npick, pick};
+pub use condition::Condition;
 pub use engine::{yield_now, Engine};
 pub use error::Error;
+pub use mutex::Mutex;
+pub use mvar::MVar;
 pub use pause::{pause, paused_count, register_pause_notifier, wakeup_paused};
 pub use promise::{from_result, task, wait, wrap, Promise, Resolver, State};
+pub use semaphore::{Acquire, Permit, Semaphore};
 pub use storage::{get, new_key, with_value, Key};
 pub use task::spawn;
 pub use time::{interval, now, sleep, sleep_until, timeout, with_timeout, Instant, Interval};

@@ -218,7 +218,7 @@ pub(crate) fn add_entry<T: 'static>(node: &NodeRef<T>, entry: Entry<T>) {
             return;
         }
     }
-    resolve::run_callbacks(node, Vec::new(), Callbacks::One(entry), false);
+    resolve::run_callbacks(node, Vec::new(), Callbacks::one(entry), false);
 }
 
 /// Makes the pending node `outer` wait on `inner` instead of whatever it was
@@ -472,10 +472,7 @@ fn make<T: 'static>(cancel: HowToCancel) -> (Promise<T>, Resolver<T>) {
         core: Core::pending(cancel),
         extra: (),
     });
-    (
-        Promise { node: node.clone() },
-        Resolver { node },
-    )
+    (Promise { node: node.clone() }, Resolver { node })
 }
 
 /// A promise already resolved with `result` (Lwt's `Lwt.of_result`).

@@ -76,7 +76,15 @@ impl<T: 'static> Entry<T> {
 
 /// The callbacks of a pending promise. Most promises have one, so one lives
 /// inline and a `Vec` is allocated only for the second.
-pub(crate) enum Callbacks<T: 'static> {
+///
+/// Dropping a callback list drops the promises waiting on it, whose callback
+/// lists drop the promises waiting on *them*, and so on: for an abandoned
+/// chain of a million pending binds that would be a million nested `drop`s.
+/// So past a depth, lists are handed to a queue and dropped in a loop, like
+/// callbacks are run.
+pub(crate) struct Callbacks<T: 'static>(Slots<T>);
+
+enum Slots<T: 'static> {
     Empty,
     One(Entry<T>),
     Many(Vec<Entry<T>>),
@@ -84,21 +92,33 @@ pub(crate) enum Callbacks<T: 'static> {
 
 impl<T> Default for Callbacks<T> {
     fn default() -> Self {
-        Callbacks::Empty
+        Callbacks(Slots::Empty)
     }
 }
 
 impl<T: 'static> Callbacks<T> {
+    pub(crate) fn one(entry: Entry<T>) -> Self {
+        Callbacks(Slots::One(entry))
+    }
+
+    fn take(&mut self) -> Slots<T> {
+        std::mem::replace(&mut self.0, Slots::Empty)
+    }
+
+    pub(crate) fn is_empty(&self) -> bool {
+        matches!(self.0, Slots::Empty)
+    }
+
     pub(crate) fn push(&mut self, entry: Entry<T>) {
-        match self {
-            Callbacks::Empty => *self = Callbacks::One(entry),
-            Callbacks::One(_) => {
-                let Callbacks::One(first) = std::mem::take(self) else {
+        match &mut self.0 {
+            Slots::Empty => self.0 = Slots::One(entry),
+            Slots::One(_) => {
+                let Slots::One(first) = self.take() else {
                     unreachable!()
                 };
-                *self = Callbacks::Many(vec![first, entry]);
+                self.0 = Slots::Many(vec![first, entry]);
             }
-            Callbacks::Many(v) => {
+            Slots::Many(v) => {
                 if let (Entry::Waker(new), Some(Entry::Waker(last))) = (&entry, v.last()) {
                     if new.will_wake(last) {
                         return;
@@ -114,13 +134,61 @@ impl<T: 'static> Callbacks<T> {
         }
     }
 
-    pub(crate) fn append(&mut self, other: Callbacks<T>) {
-        match other {
-            Callbacks::Empty => {}
-            Callbacks::One(e) => self.push(e),
-            Callbacks::Many(v) => {
+    pub(crate) fn append(&mut self, mut other: Callbacks<T>) {
+        match other.take() {
+            Slots::Empty => {}
+            Slots::One(e) => self.push(e),
+            Slots::Many(v) => {
                 for e in v {
                     self.push(e);
+                }
+            }
+        }
+    }
+}
+
+/// How deep callback lists are dropped inside each other before the rest is
+/// queued.
+const MAX_DROP_DEPTH: u32 = 64;
+
+thread_local! {
+    static DROPS: (Cell<u32>, RefCell<Vec<Box<dyn std::any::Any>>>) =
+        const { (Cell::new(0), RefCell::new(Vec::new())) };
+}
+
+impl<T: 'static> Drop for Callbacks<T> {
+    fn drop(&mut self) {
+        let slots = self.take();
+        if matches!(slots, Slots::Empty) {
+            return;
+        }
+        let queued = DROPS.try_with(|(depth, queue)| {
+            if depth.get() >= MAX_DROP_DEPTH {
+                queue.borrow_mut().push(Box::new(slots));
+                None
+            } else {
+                depth.set(depth.get() + 1);
+                Some(slots)
+            }
+        });
+        match queued {
+            // Thread-local storage is gone (thread exit): drop in place.
+            Err(_) => {}
+            Ok(None) => {}
+            Ok(Some(slots)) => {
+                drop(slots);
+                let outermost = DROPS.with(|(depth, _)| {
+                    depth.set(depth.get() - 1);
+                    depth.get() == 0
+                });
+                if outermost {
+                    loop {
+                        let next = DROPS.with(|(_, queue)| queue.borrow_mut().pop());
+                        let Some(next) = next else { break };
+                        DROPS.with(|(depth, _)| depth.set(1));
+                        drop(next);
+                        DROPS.with(|(depth, _)| depth.set(0));
+                    }
                 }
             }
         }
@@ -221,7 +289,11 @@ pub(crate) fn run_callbacks<T: 'static>(
     callbacks: Callbacks<T>,
     later: bool,
 ) {
-    if hooks.is_empty() && matches!(callbacks, Callbacks::Empty) {
+    if !in_callback() {
+        // Callbacks left behind by a panic go first.
+        drain();
+    }
+    if hooks.is_empty() && callbacks.is_empty() {
         return;
     }
     if later && in_callback() {
@@ -234,14 +306,18 @@ pub(crate) fn run_callbacks<T: 'static>(
     }
 }
 
-fn run_now<T: 'static>(node: NodeRef<T>, hooks: Vec<Box<dyn FnOnce()>>, callbacks: Callbacks<T>) {
+fn run_now<T: 'static>(
+    node: NodeRef<T>,
+    hooks: Vec<Box<dyn FnOnce()>>,
+    mut callbacks: Callbacks<T>,
+) {
     for hook in hooks {
         hook();
     }
-    match callbacks {
-        Callbacks::Empty => {}
-        Callbacks::One(entry) => entry.fire(&node),
-        Callbacks::Many(entries) => {
+    match callbacks.take() {
+        Slots::Empty => {}
+        Slots::One(entry) => entry.fire(&node),
+        Slots::Many(entries) => {
             let mut rest = Rest {
                 node,
                 entries: entries.into_iter(),
@@ -266,7 +342,7 @@ impl<T: 'static> Drop for Rest<T> {
             let node = self.node.clone();
             let entries: Vec<Entry<T>> = self.entries.by_ref().collect();
             defer(Box::new(move || {
-                run_now(node, Vec::new(), Callbacks::Many(entries));
+                run_now(node, Vec::new(), Callbacks(Slots::Many(entries)));
             }));
         }
     }

@@ -100,8 +100,17 @@ impl Wake for TaskWaker {
                 e.request_turn();
             }
         } else {
-            self.remote.ids.lock().unwrap_or_else(|e| e.into_inner()).push(id);
-            let notify = self.remote.notify.lock().unwrap_or_else(|e| e.into_inner()).clone();
+            self.remote
+                .ids
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .push(id);
+            let notify = self
+                .remote
+                .notify
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .clone();
             if let Some(n) = notify {
                 n.wake();
             }
@@ -207,7 +216,8 @@ impl<T: 'static, F: Future<Output = Result<T, Error>> + 'static> TaskNode<T, F> 
                 if !x.registered.get() && Arc::strong_count(&x.arc) > 2 {
                     x.registered.set(true);
                     let id = x.arc.id.load(Ordering::Relaxed);
-                    let weak: Weak<dyn Pollable> = Rc::downgrade(&(self.clone() as Rc<dyn Pollable>));
+                    let weak: Weak<dyn Pollable> =
+                        Rc::downgrade(&(self.clone() as Rc<dyn Pollable>));
                     REGISTRY.with(|r| r.borrow_mut().insert(id, weak));
                 }
             }

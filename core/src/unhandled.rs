@@ -39,9 +39,7 @@ fn default_hook(e: &Error) {
 /// lwt::set_async_exception_hook(previous);
 /// ```
 #[allow(clippy::type_complexity)]
-pub fn set_async_exception_hook(
-    hook: Option<Box<dyn Fn(&Error)>>,
-) -> Option<Box<dyn Fn(&Error)>> {
+pub fn set_async_exception_hook(hook: Option<Box<dyn Fn(&Error)>>) -> Option<Box<dyn Fn(&Error)>> {
     let previous = HOOK.with(|h| std::mem::replace(&mut *h.borrow_mut(), hook.map(Rc::from)));
     previous.map(|h| Box::new(move |e: &Error| h(e)) as Box<dyn Fn(&Error)>)
 }
@@ -71,7 +69,10 @@ pub fn report_unhandled(e: &Error) {
 /// r.reject(lwt::Error::msg("x")).unwrap();
 /// assert!(failed.get());
 /// ```
-pub fn dont_wait<T: 'static>(f: impl FnOnce() -> Promise<T>, handler: impl FnOnce(Error) + 'static) {
+pub fn dont_wait<T: 'static>(
+    f: impl FnOnce() -> Promise<T>,
+    handler: impl FnOnce(Error) + 'static,
+) {
     f().on_failure(handler);
 }
 

@@ -1,0 +1,537 @@
+//! The promise semantics of DESIGN.md, through the public API: states,
+//! eager callbacks, order, re-entrancy, panic safety, cancellation.
+
+use std::cell::RefCell;
+use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::rc::Rc;
+
+use lwt::{Error, Promise, State};
+
+type Log = Rc<RefCell<Vec<String>>>;
+
+fn log() -> Log {
+    Rc::new(RefCell::new(Vec::new()))
+}
+
+fn push(l: &Log, s: impl Into<String>) {
+    l.borrow_mut().push(s.into());
+}
+
+fn seen(l: &Log) -> Vec<String> {
+    l.borrow().clone()
+}
+
+#[test]
+fn states_and_single_resolution() {
+    let (p, r) = lwt::wait::<u32>();
+    assert_eq!(p.state(), State::Pending);
+    r.resolve(1).unwrap();
+    assert_eq!(p.state(), State::Fulfilled(1));
+    let e = r.resolve(2).unwrap_err();
+    assert!(e.is_already_resolved(), "{e}");
+    let e = r.reject(Error::msg("late")).unwrap_err();
+    assert!(e.is_already_resolved());
+    assert_eq!(
+        p.state(),
+        State::Fulfilled(1),
+        "a second resolution changes nothing"
+    );
+}
+
+#[test]
+fn resolving_a_canceled_promise_is_a_no_op() {
+    let (p, r) = lwt::task::<u32>();
+    p.cancel();
+    assert!(r.resolve(1).is_ok());
+    assert!(r.reject(Error::msg("x")).is_ok());
+    assert!(p.peek().unwrap().unwrap_err().is_canceled());
+}
+
+#[test]
+fn callbacks_are_eager_and_fifo() {
+    // Expected: the three callbacks run inside `resolve`, in attach order.
+    let l = log();
+    let (p, r) = lwt::wait::<u8>();
+    for name in ["first", "second", "third"] {
+        let l = l.clone();
+        p.on_success(move |_| push(&l, name));
+    }
+    push(&l, "before resolve");
+    r.resolve(0).unwrap();
+    push(&l, "after resolve");
+    assert_eq!(
+        seen(&l),
+        [
+            "before resolve",
+            "first",
+            "second",
+            "third",
+            "after resolve"
+        ]
+    );
+}
+
+#[test]
+fn attaching_to_a_resolved_promise_runs_at_once() {
+    let l = log();
+    let p = Promise::resolved(5);
+    let l2 = l.clone();
+    p.on_success(move |v| push(&l2, format!("got {v}")));
+    push(&l, "after attach");
+    assert_eq!(seen(&l), ["got 5", "after attach"]);
+}
+
+#[test]
+fn on_cancel_hooks_run_before_regular_callbacks() {
+    // Expected: regular callback attached first still runs after the hook.
+    let l = log();
+    let (p, _r) = lwt::task::<()>();
+    let l1 = l.clone();
+    p.on_failure(move |e| push(&l1, format!("callback {}", e.is_canceled())));
+    let l2 = l.clone();
+    p.on_cancel(move || push(&l2, "hook"));
+    p.cancel();
+    assert_eq!(seen(&l), ["hook", "callback true"]);
+}
+
+#[test]
+fn on_cancel_on_already_canceled_runs_now_and_never_on_fulfilled() {
+    let l = log();
+    let (p, _r) = lwt::task::<()>();
+    p.cancel();
+    let l1 = l.clone();
+    p.on_cancel(move || push(&l1, "late hook"));
+    let (q, rq) = lwt::task::<()>();
+    let l2 = l.clone();
+    q.on_cancel(move || push(&l2, "never"));
+    rq.resolve(()).unwrap();
+    q.cancel();
+    assert_eq!(seen(&l), ["late hook"]);
+}
+
+#[test]
+fn wait_is_not_cancelable_task_is() {
+    let (w, _rw) = lwt::wait::<()>();
+    w.cancel();
+    assert!(w.is_pending());
+    let (t, _rt) = lwt::task::<()>();
+    t.cancel();
+    assert!(t.peek().unwrap().unwrap_err().is_canceled());
+}
+
+#[test]
+fn cancel_propagates_backwards_through_binds_and_forwards_as_rejection() {
+    let (t, _r) = lwt::task::<u8>();
+    let l = log();
+    let l1 = l.clone();
+    let end = t
+        .map(|x| x + 1)
+        .bind(|x| Promise::resolved(x * 2))
+        .catch(move |e| {
+            push(&l1, format!("caught canceled={}", e.is_canceled()));
+            Promise::resolved(0)
+        });
+    end.cancel();
+    assert!(t.peek().unwrap().unwrap_err().is_canceled());
+    assert_eq!(end.peek().unwrap().unwrap(), 0);
+    assert_eq!(seen(&l), ["caught canceled=true"]);
+}
+
+#[test]
+fn cancel_after_bind_returned_reaches_the_inner_promise() {
+    let (a, ra) = lwt::task::<()>();
+    let (b, _rb) = lwt::task::<u8>();
+    let b2 = b.clone();
+    let p = a.bind(move |()| b2);
+    ra.resolve(()).unwrap();
+    p.cancel(); // now waits on `b`, so `b` is what gets canceled
+    assert!(b.peek().unwrap().unwrap_err().is_canceled());
+    assert!(p.peek().unwrap().unwrap_err().is_canceled());
+}
+
+#[test]
+fn protected_no_cancel_wrap_in_cancelable() {
+    let (p, rp) = lwt::task::<u8>();
+    let guarded = lwt::protected(&p);
+    guarded.cancel();
+    assert!(guarded.peek().unwrap().unwrap_err().is_canceled());
+    assert!(p.is_pending());
+
+    let shield = lwt::no_cancel(&p);
+    shield.cancel();
+    assert!(shield.is_pending() && p.is_pending());
+
+    let wrapped = lwt::wrap_in_cancelable(&p);
+    wrapped.cancel();
+    assert!(wrapped.peek().unwrap().unwrap_err().is_canceled());
+    assert!(
+        p.peek().unwrap().unwrap_err().is_canceled(),
+        "wrap_in_cancelable cancels p too"
+    );
+    assert!(
+        shield.peek().unwrap().unwrap_err().is_canceled(),
+        "no_cancel follows p"
+    );
+    assert!(rp.resolve(1).is_ok());
+}
+
+#[test]
+fn protected_follows_the_value() {
+    let (p, rp) = lwt::task::<u8>();
+    let guarded = lwt::protected(&p);
+    rp.resolve(9).unwrap();
+    assert_eq!(guarded.peek().unwrap().unwrap(), 9);
+}
+
+#[test]
+fn resolve_later_defers_only_inside_callbacks() {
+    // Outside callbacks: immediate.
+    let (p, r) = lwt::wait::<()>();
+    let l = log();
+    let l1 = l.clone();
+    p.on_success(move |()| push(&l1, "p"));
+    r.resolve_later(Ok(())).unwrap();
+    assert_eq!(seen(&l), ["p"]);
+}
+
+#[test]
+fn reentrancy_resolve_attach_cancel_from_inside_callbacks() {
+    // A callback of `p` attaches to `p` (runs at once: p is resolved), resolves
+    // another promise, and cancels `p` (no-op: resolved). No BorrowMutError.
+    let l = log();
+    let (p, r) = lwt::task::<u8>();
+    let (q, rq) = lwt::wait::<u8>();
+    let p2 = p.clone();
+    let l1 = l.clone();
+    p.on_success(move |v| {
+        let l2 = l1.clone();
+        p2.on_success(move |v2| push(&l2, format!("inner attach saw {v2}")));
+        rq.resolve(v + 1).unwrap();
+        p2.cancel();
+        push(&l1, "end of first callback");
+    });
+    let l3 = l.clone();
+    q.on_success(move |v| push(&l3, format!("q {v}")));
+    r.resolve(1).unwrap();
+    assert_eq!(
+        seen(&l),
+        ["inner attach saw 1", "q 2", "end of first callback"]
+    );
+    assert_eq!(p.state(), State::Fulfilled(1));
+}
+
+#[test]
+fn reentrancy_resolving_the_same_promise_from_its_callback_is_an_error() {
+    let (p, r) = lwt::wait::<u8>();
+    let r2 = r.clone();
+    let outcome = Rc::new(RefCell::new(None));
+    let o = outcome.clone();
+    p.on_success(move |_| *o.borrow_mut() = Some(r2.resolve(2).is_err()));
+    r.resolve(1).unwrap();
+    assert_eq!(*outcome.borrow(), Some(true));
+}
+
+#[test]
+fn reentrancy_cancel_a_pending_task_from_a_callback_of_another() {
+    let (a, ra) = lwt::wait::<()>();
+    let (t, _rt) = lwt::task::<()>();
+    let t2 = t.clone();
+    a.on_success(move |()| t2.cancel());
+    let l = log();
+    let l1 = l.clone();
+    t.on_cancel(move || push(&l1, "t canceled"));
+    ra.resolve(()).unwrap();
+    assert_eq!(seen(&l), ["t canceled"]);
+}
+
+#[test]
+fn panic_in_a_callback_leaves_the_core_consistent() {
+    let l = log();
+    let (p, r) = lwt::wait::<u8>();
+    p.on_success(|_| panic!("user callback panics"));
+    let l1 = l.clone();
+    p.on_success(move |v| push(&l1, format!("second callback {v}")));
+    let result = catch_unwind(AssertUnwindSafe(|| r.resolve(1)));
+    assert!(
+        result.is_err(),
+        "the panic escapes to the resolver's caller"
+    );
+    assert_eq!(p.state(), State::Fulfilled(1));
+
+    // Other promises resolve and their callbacks run; the callback left behind
+    // by the panic runs at the next resolution.
+    let (q, rq) = lwt::wait::<u8>();
+    let l2 = l.clone();
+    q.on_success(move |v| push(&l2, format!("q {v}")));
+    rq.resolve(2).unwrap();
+    assert_eq!(seen(&l), ["second callback 1", "q 2"]);
+
+    // And deep chains still work (the depth counter was restored).
+    let (s, rs) = lwt::wait::<u64>();
+    let mut end = s.clone();
+    for _ in 0..1000 {
+        end = end.map(|x| x + 1);
+    }
+    rs.resolve(0).unwrap();
+    assert_eq!(end.peek().unwrap().unwrap(), 1000);
+}
+
+#[test]
+fn panic_in_a_task_rejects_its_promise() {
+    let (p, r) = lwt::wait::<u8>();
+    let t = lwt::spawn(async move {
+        let v = p.await?;
+        if v == 1 {
+            panic!("task panics");
+        }
+        Ok(v)
+    });
+    let result = catch_unwind(AssertUnwindSafe(|| r.resolve(1)));
+    assert!(result.is_err());
+    // The rejection is delivered at the next resolution.
+    let (q, rq) = lwt::wait::<()>();
+    rq.resolve(()).unwrap();
+    drop(q);
+    assert_eq!(
+        t.peek().unwrap().unwrap_err().message(),
+        "the task panicked"
+    );
+}
+
+#[test]
+fn bind_callback_returning_its_own_result_stays_pending() {
+    let (p, r) = lwt::wait::<()>();
+    let slot: Rc<RefCell<Option<Promise<()>>>> = Rc::new(RefCell::new(None));
+    let s = slot.clone();
+    let q = p.bind(move |()| s.borrow().clone().unwrap());
+    *slot.borrow_mut() = Some(q.clone());
+    r.resolve(()).unwrap();
+    assert!(q.is_pending());
+    slot.borrow_mut().take();
+}
+
+#[test]
+fn proxy_merge_keeps_callbacks_of_both_in_order() {
+    // Expected order: callbacks on bind's result (outer) first, then those on
+    // the promise the function returned (inner), each in attach order.
+    let l = log();
+    let (src, rsrc) = lwt::wait::<()>();
+    let (inner, rinner) = lwt::wait::<u8>();
+    let l1 = l.clone();
+    inner.on_success(move |v| push(&l1, format!("inner {v}")));
+    let inner2 = inner.clone();
+    let outer = src.bind(move |()| inner2);
+    let l2 = l.clone();
+    outer.on_success(move |v| push(&l2, format!("outer {v}")));
+    rsrc.resolve(()).unwrap();
+    assert!(outer.is_pending());
+    rinner.resolve(3).unwrap();
+    assert_eq!(seen(&l), ["outer 3", "inner 3"]);
+    assert!(inner.same_as(&outer));
+}
+
+#[test]
+fn finalize_and_try_bind() {
+    let l = log();
+    let l1 = l.clone();
+    let p = Promise::resolved(1).finalize(move || {
+        push(&l1, "finalizer");
+        Promise::resolved(())
+    });
+    assert_eq!(p.peek().unwrap().unwrap(), 1);
+    let q = Promise::resolved(1).finalize(|| Promise::rejected(Error::msg("cleanup failed")));
+    assert_eq!(q.peek().unwrap().unwrap_err().message(), "cleanup failed");
+    let (s, rs) = lwt::wait::<u8>();
+    let t = s.try_bind(|v| Promise::resolved(v as i32), |_| Promise::resolved(-1));
+    rs.reject(Error::msg("x")).unwrap();
+    assert_eq!(t.peek().unwrap().unwrap(), -1);
+    assert_eq!(seen(&l), ["finalizer"]);
+}
+
+#[test]
+fn join_waits_for_all_then_reports_first_rejection() {
+    let (a, ra) = lwt::wait::<()>();
+    let (b, rb) = lwt::wait::<()>();
+    let (c, rc) = lwt::wait::<()>();
+    let j = lwt::join(vec![a, b, c]);
+    rc.reject(Error::msg("c")).unwrap();
+    rb.reject(Error::msg("b")).unwrap();
+    assert!(j.is_pending());
+    ra.resolve(()).unwrap();
+    assert_eq!(
+        j.peek().unwrap().unwrap_err().message(),
+        "c",
+        "first in time"
+    );
+    // Already rejected at call time: first in argument order.
+    let j2 = lwt::join(vec![
+        Promise::<()>::rejected(Error::msg("1")),
+        Promise::rejected(Error::msg("2")),
+    ]);
+    assert_eq!(j2.peek().unwrap().unwrap_err().message(), "1");
+    assert!(lwt::join(Vec::<Promise<()>>::new()).is_fulfilled());
+}
+
+#[test]
+fn all_and_both_keep_argument_order() {
+    let (a, ra) = lwt::wait::<u8>();
+    let (b, rb) = lwt::wait::<u8>();
+    let all = lwt::all(vec![a.clone(), b.clone()]);
+    let both = lwt::both(&a, &b);
+    rb.resolve(2).unwrap();
+    ra.resolve(1).unwrap();
+    assert_eq!(all.peek().unwrap().unwrap(), vec![1, 2]);
+    assert_eq!(both.peek().unwrap().unwrap(), (1, 2));
+    assert_eq!(
+        lwt::all(Vec::<Promise<u8>>::new()).peek().unwrap().unwrap(),
+        vec![]
+    );
+}
+
+#[test]
+fn pick_cancels_losers_before_resolving() {
+    // Expected: loser's cancel hook runs before the pick result's callback.
+    let l = log();
+    let (a, _ra) = lwt::task::<u8>();
+    let (b, rb) = lwt::task::<u8>();
+    let l1 = l.clone();
+    a.on_cancel(move || push(&l1, "a canceled"));
+    let p = lwt::pick(vec![a, b]);
+    let l2 = l.clone();
+    p.on_success(move |v| push(&l2, format!("picked {v}")));
+    rb.resolve(7).unwrap();
+    assert_eq!(seen(&l), ["a canceled", "picked 7"]);
+}
+
+#[test]
+fn pick_and_choose_take_first_resolved_in_argument_order() {
+    let (t, _rt) = lwt::task::<u8>();
+    let p = lwt::pick(vec![t.clone(), Promise::resolved(1), Promise::resolved(2)]);
+    assert_eq!(p.peek().unwrap().unwrap(), 1);
+    assert!(t.peek().unwrap().unwrap_err().is_canceled());
+    let (u, _ru) = lwt::task::<u8>();
+    let c = lwt::choose(vec![
+        Promise::rejected(Error::msg("r")),
+        Promise::resolved(2),
+        u.clone(),
+    ]);
+    assert_eq!(c.peek().unwrap().unwrap_err().message(), "r");
+    assert!(u.is_pending());
+}
+
+#[test]
+fn empty_pick_family_is_a_clear_error() {
+    for p in [
+        lwt::pick(Vec::<Promise<u8>>::new()),
+        lwt::choose(Vec::<Promise<u8>>::new()),
+    ] {
+        let e = p.peek().unwrap().unwrap_err();
+        assert!(e.is_invalid_argument());
+        assert!(e.message().contains("empty"), "{e}");
+    }
+    assert!(lwt::npick(Vec::<Promise<u8>>::new()).is_rejected());
+    assert!(lwt::nchoose(Vec::<Promise<u8>>::new()).is_rejected());
+    assert!(lwt::nchoose_split(Vec::<Promise<u8>>::new()).is_rejected());
+}
+
+#[test]
+fn canceling_pick_cancels_every_input() {
+    let (a, _ra) = lwt::task::<u8>();
+    let (b, _rb) = lwt::task::<u8>();
+    let p = lwt::pick(vec![a.clone(), b.clone()]);
+    p.cancel();
+    assert!(a.is_rejected() && b.is_rejected() && p.is_rejected());
+}
+
+#[test]
+fn nchoose_family() {
+    let (a, ra) = lwt::wait::<u8>();
+    let (b, rb) = lwt::wait::<u8>();
+    let (c, _rc) = lwt::task::<u8>();
+    let n = lwt::nchoose(vec![a.clone(), b.clone()]);
+    let np = lwt::npick(vec![a.clone(), c.clone()]);
+    let split = lwt::nchoose_split(vec![a.clone(), b.clone()]);
+    ra.resolve(1).unwrap();
+    assert_eq!(n.peek().unwrap().unwrap(), vec![1]);
+    assert_eq!(np.peek().unwrap().unwrap(), vec![1]);
+    assert!(c.peek().unwrap().unwrap_err().is_canceled());
+    let (values, pending) = split.peek().unwrap().unwrap();
+    assert_eq!(values, vec![1]);
+    assert_eq!(pending.len(), 1);
+    assert!(pending[0].same_as(&b));
+    rb.reject(Error::msg("b")).unwrap();
+    // A rejection among the resolved inputs rejects the result.
+    assert!(lwt::nchoose(vec![a, b]).is_rejected());
+}
+
+#[test]
+fn choose_in_a_loop_against_a_long_lived_promise_does_not_accumulate() {
+    // 100,000 chooses against one pending promise: each leaves a dead
+    // callback that the callback list sweeps. Resolving it at the end must
+    // not run 100,000 stale callbacks' worth of work (checked by counting).
+    let (forever, rf) = lwt::wait::<u32>();
+    let count = Rc::new(RefCell::new(0u32));
+    for i in 0..100_000u32 {
+        let c = lwt::choose(vec![forever.clone(), Promise::resolved(i)]);
+        assert_eq!(c.peek().unwrap().unwrap(), i);
+        let (t, rt) = lwt::wait::<u32>();
+        let c2 = lwt::choose(vec![forever.clone(), t]);
+        rt.resolve(i).unwrap();
+        assert_eq!(c2.peek().unwrap().unwrap(), i);
+    }
+    let cnt = count.clone();
+    forever.on_success(move |_| *cnt.borrow_mut() += 1);
+    rf.resolve(0).unwrap();
+    assert_eq!(*count.borrow(), 1);
+}
+
+#[test]
+fn dont_wait_and_the_async_exception_hook() {
+    let l = log();
+    let l1 = l.clone();
+    let previous = lwt::set_async_exception_hook(Some(Box::new(move |e: &Error| {
+        push(&l1, format!("hook {e}"))
+    })));
+    let (p, r) = lwt::wait::<()>();
+    lwt::async_(move || p);
+    r.reject(Error::msg("unhandled")).unwrap();
+    let l2 = l.clone();
+    lwt::dont_wait(
+        || Promise::<()>::rejected(Error::msg("handled")),
+        move |e| push(&l2, format!("handler {e}")),
+    );
+    lwt::set_async_exception_hook(previous);
+    assert_eq!(seen(&l), ["hook unhandled", "handler handled"]);
+}
+
+#[test]
+fn implicit_storage_is_captured_when_callbacks_are_attached() {
+    let key = lwt::new_key::<u32>();
+    let (p, r) = lwt::wait::<()>();
+    let k1 = key.clone();
+    let a = lwt::with_value(&key, Some(1), || p.map(move |()| lwt::get(&k1)));
+    let k2 = key.clone();
+    let b = lwt::with_value(&key, Some(2), || p.map(move |()| lwt::get(&k2)));
+    let k3 = key.clone();
+    let c = p.map(move |()| lwt::get(&k3));
+    r.resolve(()).unwrap();
+    assert_eq!(a.peek().unwrap().unwrap(), Some(1));
+    assert_eq!(b.peek().unwrap().unwrap(), Some(2));
+    assert_eq!(c.peek().unwrap().unwrap(), None);
+    assert_eq!(lwt::get(&key), None);
+}
+
+#[test]
+fn pause_queue_snapshot_and_cancel() {
+    let a = lwt::pause();
+    let b = lwt::pause();
+    let n = lwt::paused_count();
+    b.cancel();
+    assert_eq!(lwt::paused_count(), n - 1);
+    let c = a.bind(|()| lwt::pause());
+    lwt::wakeup_paused();
+    assert!(a.is_fulfilled());
+    assert!(c.is_pending(), "paused during wakeup: next round");
+    lwt::wakeup_paused();
+    assert!(c.is_fulfilled());
+}
