@@ -1,0 +1,344 @@
+//! async/await on promises, the virtual-time engine, and time.
+
+use std::cell::RefCell;
+use std::rc::Rc;
+use std::time::Duration;
+
+use lwt::testing::VirtualEngine;
+use lwt::{Error, Promise};
+
+type Log = Rc<RefCell<Vec<String>>>;
+
+fn log() -> Log {
+    Rc::new(RefCell::new(Vec::new()))
+}
+
+fn push(l: &Log, s: impl Into<String>) {
+    l.borrow_mut().push(s.into());
+}
+
+fn seen(l: &Log) -> Vec<String> {
+    l.borrow().clone()
+}
+
+fn ms(n: u64) -> Duration {
+    Duration::from_millis(n)
+}
+
+#[test]
+fn spawn_polls_at_once_and_resumes_inside_the_resolution() {
+    // Expected: "start" before spawn returns; "resumed 5" inside resolve.
+    let l = log();
+    let (p, r) = lwt::wait::<u8>();
+    let l1 = l.clone();
+    let t = lwt::spawn(async move {
+        push(&l1, "start");
+        let v = p.await?;
+        push(&l1, format!("resumed {v}"));
+        Ok(v)
+    });
+    push(&l, "spawn returned");
+    r.resolve(5).unwrap();
+    push(&l, "resolve returned");
+    assert_eq!(seen(&l), ["start", "spawn returned", "resumed 5", "resolve returned"]);
+    assert_eq!(t.peek().unwrap().unwrap(), 5);
+}
+
+#[test]
+fn await_with_every_combinator() {
+    let engine = VirtualEngine::new();
+    let out = engine.block_on(async {
+        let s = |n: u64| lwt::sleep(ms(n)).map(move |()| n);
+        lwt::join(vec![s(1).ignore(), s(2).ignore()]).await?;
+        let all = lwt::all(vec![s(3), s(1)]).await?;
+        let both = lwt::both(&s(1), &s(2)).await?;
+        let picked = lwt::pick(vec![s(5), s(1)]).await?;
+        let chosen = lwt::choose(vec![s(5), s(2)]).await?;
+        let npicked = lwt::npick(vec![s(1), s(9)]).await?;
+        let nchosen = lwt::nchoose(vec![s(9), s(1)]).await?;
+        let (done, rest) = lwt::nchoose_split(vec![s(1), s(7)]).await?;
+        let timed = lwt::with_timeout(ms(1), &s(100)).await;
+        let caught = Promise::<u64>::rejected(Error::msg("x"))
+            .catch(|_| Promise::resolved(7))
+            .await?;
+        let finalized = s(1).finalize(|| lwt::sleep(ms(1))).await?;
+        Ok(format!(
+            "{all:?} {both:?} {picked} {chosen} {npicked:?} {nchosen:?} {done:?}/{} {} {caught} {finalized}",
+            rest.len(),
+            timed.unwrap_err().is_timeout()
+        ))
+    });
+    assert_eq!(out.unwrap(), "[3, 1] (1, 2) 1 2 [1] [1] [1]/1 true 7 1");
+}
+
+#[test]
+fn cancellation_is_seen_at_the_await_and_handled() {
+    let engine = VirtualEngine::new();
+    let l = log();
+    let l1 = l.clone();
+    let t = lwt::spawn(async move {
+        match lwt::sleep(Duration::from_secs(60)).await {
+            Err(e) if e.is_canceled() => {
+                push(&l1, "cleaning up");
+                // The task may still await after being canceled.
+                lwt::sleep(ms(5)).await?;
+                push(&l1, "cleaned up");
+                Ok("handled")
+            }
+            other => other.map(|()| "slept"),
+        }
+    });
+    engine.advance(ms(10));
+    t.cancel();
+    assert_eq!(seen(&l), ["cleaning up"]);
+    assert_eq!(engine.run(&t).unwrap(), "handled");
+    assert_eq!(seen(&l), ["cleaning up", "cleaned up"]);
+    assert_eq!(engine.timer_count(), 0);
+}
+
+#[test]
+fn cancel_propagates_into_nested_tasks() {
+    let engine = VirtualEngine::new();
+    let inner = lwt::spawn(async { lwt::sleep(Duration::from_secs(1)).await });
+    let i2 = inner.clone();
+    let outer = lwt::spawn(async move { i2.await });
+    outer.cancel();
+    assert!(inner.peek().unwrap().unwrap_err().is_canceled());
+    assert!(outer.peek().unwrap().unwrap_err().is_canceled());
+    assert_eq!(engine.timer_count(), 0);
+}
+
+#[test]
+fn abort_drops_the_future_first_then_rejects() {
+    // Expected: the destructor runs before the promise's callbacks.
+    struct Noisy(Log);
+    impl Drop for Noisy {
+        fn drop(&mut self) {
+            push(&self.0, "future dropped");
+        }
+    }
+    let engine = VirtualEngine::new();
+    let l = log();
+    let noisy = Noisy(l.clone());
+    let t = lwt::spawn(async move {
+        let _noisy = noisy;
+        lwt::sleep(Duration::from_secs(1)).await?;
+        Ok(1)
+    });
+    let l1 = l.clone();
+    t.on_failure(move |e| push(&l1, format!("rejected canceled={}", e.is_canceled())));
+    t.abort();
+    assert_eq!(seen(&l), ["future dropped", "rejected canceled=true"]);
+    // A finished abort cannot be resurrected by the timer firing later.
+    engine.advance(Duration::from_secs(2));
+    assert!(t.peek().unwrap().unwrap_err().is_canceled());
+    // The sleep promise was dropped with the future; nothing fired into it.
+    t.abort(); // twice: harmless
+}
+
+#[test]
+fn abort_from_inside_the_task_itself() {
+    let engine = VirtualEngine::new();
+    let slot: Rc<RefCell<Option<Promise<u8>>>> = Rc::new(RefCell::new(None));
+    let s = slot.clone();
+    let t = lwt::spawn(async move {
+        lwt::sleep(ms(1)).await?;
+        let me = s.borrow().clone().unwrap();
+        me.abort(); // the future is being polled: dropped after this poll
+        Ok(1)
+    });
+    *slot.borrow_mut() = Some(t.clone());
+    engine.advance(ms(1));
+    assert!(t.peek().unwrap().unwrap_err().is_canceled());
+    slot.borrow_mut().take();
+}
+
+#[test]
+fn a_hundred_thousand_timers_fire_in_deadline_order_never_early() {
+    let engine = VirtualEngine::new();
+    let fired: Rc<RefCell<Vec<(u64, u64)>>> = Rc::new(RefCell::new(Vec::new()));
+    // Deadlines in a scrambled order, with many equal ones (FIFO among them).
+    for i in 0..100_000u64 {
+        let deadline = (i * 7919) % 1000;
+        let f = fired.clone();
+        lwt::sleep(ms(deadline)).on_success(move |()| {
+            let now = lwt::now().unwrap().since_epoch().as_millis() as u64;
+            f.borrow_mut().push((now, i));
+            assert!(now >= deadline, "timer for {deadline} ms fired at {now} ms");
+        });
+    }
+    engine.advance(Duration::from_secs(1));
+    let fired = fired.borrow();
+    assert_eq!(fired.len(), 100_000);
+    for w in fired.windows(2) {
+        let ((t0, i0), (t1, i1)) = (w[0], w[1]);
+        assert!(t0 < t1 || (t0 == t1 && i0 < i1), "out of order: {:?}", w);
+    }
+    assert_eq!(engine.timer_count(), 0);
+}
+
+#[test]
+fn huge_sleeps_never_fire_and_never_panic() {
+    let engine = VirtualEngine::new();
+    let forever = lwt::sleep(Duration::MAX);
+    engine.advance(Duration::from_secs(1));
+    let late = lwt::sleep(Duration::MAX); // now + MAX overflows
+    let t = lwt::timeout::<()>(Duration::MAX);
+    let until = lwt::sleep_until(lwt::Instant::from_epoch(Duration::MAX));
+    engine.advance(Duration::from_secs(1_000_000));
+    assert!(forever.is_pending() && late.is_pending() && t.is_pending() && until.is_pending());
+    late.cancel();
+    assert!(late.peek().unwrap().unwrap_err().is_canceled());
+    forever.cancel();
+    t.cancel();
+    until.cancel();
+    assert_eq!(engine.timer_count(), 0);
+}
+
+#[test]
+fn time_without_an_engine_is_a_clear_rejection() {
+    let s = lwt::sleep(ms(1));
+    let e = s.peek().unwrap().unwrap_err();
+    assert!(e.is_no_engine(), "{e}");
+    assert!(e.message().contains("engine"));
+    assert!(lwt::now().is_err());
+    assert!(lwt::timeout::<()>(ms(1)).is_rejected());
+}
+
+#[test]
+fn canceling_sleeps_releases_timers() {
+    let engine = VirtualEngine::new();
+    let sleeps: Vec<_> = (0..1000).map(|i| lwt::sleep(ms(i + 1))).collect();
+    assert_eq!(engine.timer_count(), 1000);
+    for s in &sleeps {
+        s.cancel();
+    }
+    assert_eq!(engine.timer_count(), 0);
+    let p = lwt::with_timeout(Duration::from_secs(5), &Promise::resolved(1));
+    assert_eq!(p.peek().unwrap().unwrap(), 1);
+    assert_eq!(engine.timer_count(), 0, "the timeout lost the race and was canceled");
+}
+
+#[test]
+fn interval_does_not_drift() {
+    use futures::StreamExt;
+    let engine = VirtualEngine::new();
+    let ticks = engine.block_on(async {
+        let mut ticks = lwt::interval(ms(10));
+        let mut at = Vec::new();
+        for _ in 0..5 {
+            let t = ticks.next().await.unwrap()?;
+            // Work that takes 3 ms does not push later ticks back.
+            lwt::sleep(ms(3)).await?;
+            at.push(t.since_epoch().as_millis());
+        }
+        Ok(at)
+    });
+    assert_eq!(ticks.unwrap(), vec![10, 20, 30, 40, 50]);
+}
+
+#[test]
+fn yield_now_runs_before_pause() {
+    // Expected: yields resolve before the paused promises of the same turn.
+    let engine = VirtualEngine::new();
+    let l = log();
+    let l1 = l.clone();
+    lwt::pause().on_success(move |()| push(&l1, "pause"));
+    let l2 = l.clone();
+    lwt::yield_now().on_success(move |()| push(&l2, "yield"));
+    engine.run_until_idle();
+    assert_eq!(seen(&l), ["yield", "pause"]);
+}
+
+#[test]
+fn a_million_pause_loop_on_the_virtual_engine() {
+    let engine = VirtualEngine::new();
+    let n = engine.block_on(async {
+        let mut n = 0u32;
+        while n < 1_000_000 {
+            lwt::pause().await?;
+            n += 1;
+        }
+        Ok(n)
+    });
+    assert_eq!(n.unwrap(), 1_000_000);
+}
+
+#[test]
+fn foreign_futures_are_polled_on_the_next_turn() {
+    let engine = VirtualEngine::new();
+    let (tx, rx) = futures::channel::oneshot::channel::<u8>();
+    let t = lwt::spawn(async move { rx.await.map_err(Error::new) });
+    assert!(t.is_pending());
+    tx.send(4).unwrap();
+    assert!(t.is_pending(), "woken, but polled on the next turn");
+    engine.run_until_idle();
+    assert_eq!(t.peek().unwrap().unwrap(), 4);
+}
+
+#[test]
+fn foreign_wakers_from_another_thread() {
+    let engine = VirtualEngine::new();
+    let (tx, rx) = futures::channel::oneshot::channel::<u8>();
+    let t = lwt::spawn(async move { rx.await.map_err(Error::new) });
+    std::thread::spawn(move || tx.send(9).unwrap()).join().unwrap();
+    engine.run_until_idle();
+    assert_eq!(t.peek().unwrap().unwrap(), 9);
+}
+
+#[test]
+fn promises_work_in_foreign_executors() {
+    use futures::task::LocalSpawnExt;
+    let (p, r) = lwt::wait::<u8>();
+    let mut pool = futures::executor::LocalPool::new();
+    let got = Rc::new(RefCell::new(None));
+    let g = got.clone();
+    pool.spawner()
+        .spawn_local(async move {
+            *g.borrow_mut() = Some(p.await.unwrap());
+        })
+        .unwrap();
+    pool.run_until_stalled();
+    assert_eq!(*got.borrow(), None);
+    r.resolve(3).unwrap(); // wakes the pool's waker
+    pool.run_until_stalled();
+    assert_eq!(*got.borrow(), Some(3));
+}
+
+#[test]
+fn select_over_promises_registers_no_duplicates_that_matter() {
+    // A task that polls a long-lived promise many times (select in a loop)
+    // leaves only stale entries behind, which are swept.
+    let engine = VirtualEngine::new();
+    let (stop, rstop) = lwt::wait::<()>();
+    let t = lwt::spawn(async move {
+        let mut ticks = 0u32;
+        loop {
+            let tick = lwt::sleep(ms(1)).map(|()| false);
+            let stopped = stop.map(|()| true);
+            if lwt::choose(vec![tick, stopped]).await? {
+                return Ok(ticks);
+            }
+            ticks += 1;
+        }
+    });
+    engine.advance(ms(10_000));
+    rstop.resolve(()).unwrap();
+    assert_eq!(t.peek().unwrap().unwrap(), 10_000);
+}
+
+#[test]
+fn question_mark_and_errors_in_async_code() {
+    let engine = VirtualEngine::new();
+    let r: Result<u32, Error> = engine.block_on(async {
+        let n: u32 = "12".parse()?;
+        let bad: Result<u32, _> = "x".parse::<u32>();
+        match bad {
+            Err(e) => Err(Error::new(e).context(format!("after {n}"))),
+            Ok(v) => Ok(v),
+        }
+    });
+    let e = r.unwrap_err();
+    assert!(e.to_string().starts_with("after 12: "));
+    assert!(e.downcast_ref::<std::num::ParseIntError>().is_some());
+}
