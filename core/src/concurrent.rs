@@ -226,8 +226,10 @@ fn cancel_all_but<T: 'static>(ps: &[Promise<T>], winner: Option<usize>) {
     }
 }
 
-/// Takes the cancel links of a pending node (the inputs of a `pick`).
+/// Takes the cancel links of a pending pick node: its inputs. The links live
+/// on the underlying node if the pick was merged into another promise.
 fn take_inputs<T: 'static>(node: &NodeRef<T>) -> Vec<Weak<dyn Cancelable>> {
+    let node = underlying(node);
     let mut links = node.core().links.borrow_mut();
     if let Links::Pending(w) = &mut *links {
         if let HowToCancel::Many(v) = std::mem::replace(&mut w.cancel, HowToCancel::NotCancelable) {

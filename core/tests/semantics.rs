@@ -535,3 +535,20 @@ fn pause_queue_snapshot_and_cancel() {
     lwt::wakeup_paused();
     assert!(c.is_fulfilled());
 }
+
+#[test]
+fn pick_returned_from_a_bind_still_cancels_its_losers() {
+    let (go, rgo) = lwt::wait::<()>();
+    let (a, ra) = lwt::task::<u8>();
+    let (b, _rb) = lwt::task::<u8>();
+    let picked = lwt::pick(vec![a.clone(), b.clone()]);
+    let p2 = picked.clone();
+    let outer = go.bind(move |()| p2); // `picked` is merged into `outer`
+    rgo.resolve(()).unwrap();
+    ra.resolve(1).unwrap();
+    assert_eq!(outer.peek().unwrap().unwrap(), 1);
+    assert!(
+        b.peek().unwrap().unwrap_err().is_canceled(),
+        "the loser is canceled"
+    );
+}
