@@ -14,10 +14,12 @@ use std::collections::VecDeque;
 
 use crate::promise::{task, Promise, Resolver};
 
+type Notifier = std::rc::Rc<dyn Fn(usize)>;
+
 thread_local! {
     static PAUSED: RefCell<VecDeque<Resolver<()>>> = const { RefCell::new(VecDeque::new()) };
     static COUNT: Cell<usize> = const { Cell::new(0) };
-    static NOTIFIER: RefCell<Option<std::rc::Rc<dyn Fn(usize)>>> = const { RefCell::new(None) };
+    static NOTIFIER: RefCell<Option<Notifier>> = const { RefCell::new(None) };
 }
 
 /// A promise resolved on the engine's next turn, after I/O and timers had a

@@ -322,7 +322,7 @@ fn run_now<T: 'static>(
                 node,
                 entries: entries.into_iter(),
             };
-            while let Some(entry) = rest.entries.next() {
+            for entry in rest.entries.by_ref() {
                 entry.fire(&rest.node);
             }
         }

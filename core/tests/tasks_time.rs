@@ -40,7 +40,10 @@ fn spawn_polls_at_once_and_resumes_inside_the_resolution() {
     push(&l, "spawn returned");
     r.resolve(5).unwrap();
     push(&l, "resolve returned");
-    assert_eq!(seen(&l), ["start", "spawn returned", "resumed 5", "resolve returned"]);
+    assert_eq!(
+        seen(&l),
+        ["start", "spawn returned", "resumed 5", "resolve returned"]
+    );
     assert_eq!(t.peek().unwrap().unwrap(), 5);
 }
 
@@ -101,7 +104,7 @@ fn cancel_propagates_into_nested_tasks() {
     let engine = VirtualEngine::new();
     let inner = lwt::spawn(async { lwt::sleep(Duration::from_secs(1)).await });
     let i2 = inner.clone();
-    let outer = lwt::spawn(async move { i2.await });
+    let outer = lwt::spawn(i2); // a promise is a future: the task awaits it
     outer.cancel();
     assert!(inner.peek().unwrap().unwrap_err().is_canceled());
     assert!(outer.peek().unwrap().unwrap_err().is_canceled());
@@ -216,7 +219,11 @@ fn canceling_sleeps_releases_timers() {
     assert_eq!(engine.timer_count(), 0);
     let p = lwt::with_timeout(Duration::from_secs(5), &Promise::resolved(1));
     assert_eq!(p.peek().unwrap().unwrap(), 1);
-    assert_eq!(engine.timer_count(), 0, "the timeout lost the race and was canceled");
+    assert_eq!(
+        engine.timer_count(),
+        0,
+        "the timeout lost the race and was canceled"
+    );
 }
 
 #[test]
@@ -281,7 +288,9 @@ fn foreign_wakers_from_another_thread() {
     let engine = VirtualEngine::new();
     let (tx, rx) = futures::channel::oneshot::channel::<u8>();
     let t = lwt::spawn(async move { rx.await.map_err(Error::new) });
-    std::thread::spawn(move || tx.send(9).unwrap()).join().unwrap();
+    std::thread::spawn(move || tx.send(9).unwrap())
+        .join()
+        .unwrap();
     engine.run_until_idle();
     assert_eq!(t.peek().unwrap().unwrap(), 9);
 }
