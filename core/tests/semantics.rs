@@ -552,3 +552,39 @@ fn pick_returned_from_a_bind_still_cancels_its_losers() {
         "the loser is canceled"
     );
 }
+
+/// Combinators over 100,000 inputs. Linear work here is a fraction of a
+/// second; a quadratic implementation (10^10 steps) would not finish within
+/// CI's time limit. The curve itself is in `benches/promise.rs`.
+#[test]
+fn combinators_over_a_hundred_thousand_promises() {
+    const N: usize = 100_000;
+    let (ps, rs): (Vec<_>, Vec<_>) = (0..N).map(|_| lwt::task::<usize>()).unzip();
+    let joined = lwt::join(ps.clone());
+    let all = lwt::all(ps.clone());
+    let picked = lwt::pick(ps.clone());
+    // Resolving the last input makes `pick` cancel the other 99,999, which
+    // rejects them, which completes `join` and `all` (with a rejection).
+    rs[N - 1].resolve(7).unwrap();
+    assert_eq!(picked.peek().unwrap().unwrap(), 7);
+    assert!(ps[0].peek().unwrap().unwrap_err().is_canceled());
+    assert!(joined.peek().unwrap().unwrap_err().is_canceled());
+    assert!(all.is_rejected());
+
+    let (qs, qrs): (Vec<_>, Vec<_>) = (0..N).map(|_| lwt::wait::<usize>()).unzip();
+    let all = lwt::all(qs.clone());
+    let chosen = lwt::nchoose(qs.clone());
+    for (i, r) in qrs.iter().enumerate().rev() {
+        r.resolve(i).unwrap();
+    }
+    assert_eq!(chosen.peek().unwrap().unwrap(), vec![N - 1]);
+    let values = all.peek().unwrap().unwrap();
+    assert_eq!(values.len(), N);
+    assert!(values.iter().enumerate().all(|(i, &v)| i == v));
+
+    // Canceling a pick over many pending inputs is linear too.
+    let (ts, _trs): (Vec<_>, Vec<_>) = (0..N).map(|_| lwt::task::<()>()).unzip();
+    let p = lwt::pick(ts.clone());
+    p.cancel();
+    assert!(ts.iter().all(|t| t.is_rejected()));
+}
