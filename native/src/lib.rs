@@ -1,0 +1,94 @@
+//! The native engine for [`lwt`]: a mio event loop, and the I/O on top of it
+//! (Lwt's `lwt.unix`: Lwt_main, Lwt_unix, Lwt_io, Lwt_process,
+//! Lwt_preemptive).
+//!
+//! # Ground rules
+//!
+//! A reading guide, in the order of the design. Read [`run`] first.
+//!
+//! 1. **The loop** ([`run`], `runtime.rs`) runs on the caller's thread and is
+//!    the [`lwt::Engine`] while it runs: a monotonic clock, timers, turns. It
+//!    blocks in the poller only when nothing is paused or woken, and bounds
+//!    each iteration's work, so I/O is polled regularly.
+//! 2. **Timers** (`timer.rs`) are a heap with lazy deletion: arming and
+//!    canceling are cheap with a million armed; a timer never fires early;
+//!    equal deadlines fire in arming order.
+//! 3. **Readiness** (`reactor.rs`): mio is edge-triggered, so every
+//!    operation tries the system call first and waits for an event only
+//!    after `WouldBlock`. A wait is a cancelable promise; canceling it
+//!    releases its place in the waiter list.
+//! 4. **Threads** (`handle.rs`, `pool.rs`): promises never cross threads.
+//!    [`Handle`] runs closures on the loop from any thread;
+//!    [`RemoteResolver`] resolves a promise from any thread; [`detach`]
+//!    runs blocking work on a bounded pool whose idle threads retire.
+//! 5. **Resources are handles**: sockets, files and channels are cheap
+//!    clones of one shared resource, closed with the last clone, so they can
+//!    be the values of promises (awaiting a promise clones its value).
+//! 6. **Errors**: operating-system errors reject promises with an
+//!    [`lwt::Error`] that keeps the `io::Error`; [`io_error_kind`] reads its
+//!    kind. Writing to a closed peer is `EPIPE`, never `SIGPIPE`.
+//!
+//! ```
+//! use std::time::Duration;
+//! let answer = lwt_native::run(async {
+//!     let slow = lwt::sleep(Duration::from_millis(5)).map(|()| 40);
+//!     let work = lwt_native::detach(|| 2);
+//!     Ok(slow.await? + work.await?)
+//! });
+//! assert_eq!(answer.unwrap(), 42);
+//! ```
+//!
+//! # Lwt → lwt-native
+//!
+//! | Lwt | lwt-native |
+//! |---|---|
+//! | `Lwt_main.run` | [`run`] |
+//! | `Lwt_main.enter_iter_hooks`, `leave_iter_hooks` | [`on_enter_iteration`], [`on_leave_iteration`] |
+//! | `Lwt_main.at_exit` | [`at_exit`], [`exit`] |
+//! | `Lwt_preemptive.detach`, `run_in_main` | [`detach`], [`run_in_main`] |
+//! | `Lwt_unix.sleep` | [`lwt::sleep`] (on this engine) |
+//! | `Lwt_unix.socket`/`connect`/`accept` | [`net::TcpStream`], [`net::TcpListener`], [`net::UdpSocket`], [`net::UnixStream`] |
+//! | `Lwt_unix.getaddrinfo` | [`net::lookup_host`] |
+
+#![doc(test(attr(deny(warnings))))]
+
+mod handle;
+pub mod net;
+mod pool;
+mod reactor;
+mod runtime;
+mod sys;
+mod timer;
+
+pub use handle::{remote_resolver, Handle, RemoteResolver};
+pub use pool::{
+    detach, detach_io, pool_threads, run_in_main, set_pool_idle_timeout, set_pool_size,
+    DEFAULT_POOL_SIZE,
+};
+pub use reactor::io_stats;
+pub use runtime::{
+    at_exit, exit, init, is_running, on_enter_iteration, on_leave_iteration, remove_hook, run,
+    run_exit_hooks, timer_count, HookId, TIMERS_PER_ITERATION,
+};
+
+/// The `io::ErrorKind` of an I/O failure carried by an [`lwt::Error`], if it
+/// is one.
+///
+/// ```
+/// let e = lwt::Error::new(std::io::Error::from(std::io::ErrorKind::ConnectionReset));
+/// assert_eq!(lwt_native::io_error_kind(&e), Some(std::io::ErrorKind::ConnectionReset));
+/// assert_eq!(lwt_native::io_error_kind(&lwt::Error::msg("x")), None);
+/// ```
+pub fn io_error_kind(e: &lwt::Error) -> Option<std::io::ErrorKind> {
+    e.downcast_ref::<std::io::Error>().map(|e| e.kind())
+}
+
+/// The number of open file descriptors of this process (from
+/// `/proc/self/fd`), for leak checks.
+///
+/// ```
+/// assert!(lwt_native::open_fd_count().unwrap() >= 3);
+/// ```
+pub fn open_fd_count() -> std::io::Result<usize> {
+    sys::open_fd_count()
+}

@@ -1,0 +1,242 @@
+//! The blocking pool: [`detach`] and [`run_in_main`] (Lwt_preemptive).
+//!
+//! # Ground rules
+//!
+//! * Each loop has its own pool of at most [`set_pool_size`] threads (default
+//!   [`DEFAULT_POOL_SIZE`]). Threads start on demand, when a job is queued
+//!   and no thread is idle, and retire after [`set_pool_idle_timeout`] with
+//!   nothing to do, so an idle program holds no threads.
+//! * A job's result travels back as a closure posted to the loop
+//!   ([`crate::RemoteResolver`]); a job that panics rejects its promise.
+//! * Canceling the promise of a [`detach`] cannot stop the thread: the
+//!   closure runs to the end and its result is dropped.
+//! * Pool threads know their loop, so [`run_in_main`] can run promise code
+//!   there and block the pool thread (never the loop) until it is done.
+
+use std::cell::RefCell;
+use std::collections::VecDeque;
+use std::io;
+use std::sync::{Arc, Condvar, Mutex};
+use std::time::Duration;
+
+use lwt::Promise;
+
+use crate::handle::{remote_resolver, Handle};
+use crate::runtime::{Runtime, Shared};
+
+/// The pool size when none was set.
+pub const DEFAULT_POOL_SIZE: usize = 16;
+
+type Job = Box<dyn FnOnce() + Send>;
+
+struct State {
+    queue: VecDeque<Job>,
+    threads: usize,
+    idle: usize,
+    max: usize,
+    idle_timeout: Duration,
+    shutdown: bool,
+}
+
+struct PoolShared {
+    state: Mutex<State>,
+    cond: Condvar,
+    loop_: Arc<Shared>,
+}
+
+/// One loop's pool of blocking threads.
+pub(crate) struct Pool(Arc<PoolShared>);
+
+thread_local! {
+    /// On pool threads: the loop they belong to.
+    static MAIN: RefCell<Option<Handle>> = const { RefCell::new(None) };
+}
+
+impl Pool {
+    pub(crate) fn new(loop_: Arc<Shared>) -> Pool {
+        Pool(Arc::new(PoolShared {
+            state: Mutex::new(State {
+                queue: VecDeque::new(),
+                threads: 0,
+                idle: 0,
+                max: DEFAULT_POOL_SIZE,
+                idle_timeout: Duration::from_secs(10),
+                shutdown: false,
+            }),
+            cond: Condvar::new(),
+            loop_,
+        }))
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, State> {
+        self.0.state.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    pub(crate) fn submit(&self, job: Job) {
+        let mut s = self.lock();
+        s.queue.push_back(job);
+        if s.queue.len() > s.idle && s.threads < s.max {
+            s.threads += 1;
+            let shared = self.0.clone();
+            let spawned = std::thread::Builder::new()
+                .name("lwt-pool".into())
+                .spawn(move || worker(shared));
+            if spawned.is_err() {
+                s.threads -= 1;
+            }
+        }
+        drop(s);
+        self.0.cond.notify_one();
+    }
+
+    pub(crate) fn shutdown(&self) {
+        self.lock().shutdown = true;
+        self.0.cond.notify_all();
+    }
+
+    /// (threads, idle threads, queued jobs).
+    fn stats(&self) -> (usize, usize, usize) {
+        let s = self.lock();
+        (s.threads, s.idle, s.queue.len())
+    }
+}
+
+fn worker(pool: Arc<PoolShared>) {
+    MAIN.with(|m| {
+        *m.borrow_mut() = Some(Handle {
+            shared: pool.loop_.clone(),
+        })
+    });
+    let mut s = pool.state.lock().unwrap_or_else(|e| e.into_inner());
+    loop {
+        if let Some(job) = s.queue.pop_front() {
+            drop(s);
+            job();
+            s = pool.state.lock().unwrap_or_else(|e| e.into_inner());
+            continue;
+        }
+        if s.shutdown {
+            break;
+        }
+        s.idle += 1;
+        let timeout = s.idle_timeout;
+        let (guard, waited) = pool
+            .cond
+            .wait_timeout(s, timeout)
+            .unwrap_or_else(|e| e.into_inner());
+        s = guard;
+        s.idle -= 1;
+        if waited.timed_out() && s.queue.is_empty() {
+            break;
+        }
+    }
+    s.threads -= 1;
+}
+
+/// Runs `f` on a thread of the blocking pool and gives its result as a
+/// promise of this thread (Lwt_preemptive's `detach`). If `f` panics the
+/// promise is rejected.
+///
+/// ```
+/// let p = lwt_native::detach(|| (1..=10u64).product::<u64>());
+/// assert_eq!(lwt_native::run(p).unwrap(), 3628800);
+/// ```
+pub fn detach<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> Promise<T> {
+    let rt = Runtime::current();
+    let (p, r) = remote_resolver::<T>();
+    rt.pool.submit(Box::new(move || {
+        match std::panic::catch_unwind(std::panic::AssertUnwindSafe(f)) {
+            Ok(v) => r.resolve(v),
+            Err(_) => r.reject(io::Error::other("the detached closure panicked")),
+        }
+    }));
+    p
+}
+
+/// [`detach`] for a closure that can fail with an `io::Error`: an `Err`
+/// rejects the promise, keeping the `io::Error` (see
+/// [`crate::io_error_kind`]).
+///
+/// ```
+/// let p = lwt_native::detach_io(|| std::fs::read("/no/such/file"));
+/// let e = lwt_native::run(p).unwrap_err();
+/// assert_eq!(lwt_native::io_error_kind(&e), Some(std::io::ErrorKind::NotFound));
+/// ```
+pub fn detach_io<T: Send + 'static>(
+    f: impl FnOnce() -> io::Result<T> + Send + 'static,
+) -> Promise<T> {
+    let rt = Runtime::current();
+    let (p, r) = remote_resolver::<T>();
+    rt.pool.submit(Box::new(move || {
+        match std::panic::catch_unwind(std::panic::AssertUnwindSafe(f)) {
+            Ok(v) => r.resolve_with(v),
+            Err(_) => r.reject(io::Error::other("the detached closure panicked")),
+        }
+    }));
+    p
+}
+
+/// Sets the most threads this thread's pool runs at once (at least 1).
+///
+/// ```
+/// lwt_native::set_pool_size(4);
+/// assert_eq!(lwt_native::run(lwt_native::detach(|| 2 + 2)).unwrap(), 4);
+/// ```
+pub fn set_pool_size(n: usize) {
+    Runtime::current().pool.lock().max = n.max(1);
+}
+
+/// Sets how long a pool thread waits for work before it retires.
+///
+/// ```
+/// lwt_native::set_pool_idle_timeout(std::time::Duration::from_millis(50));
+/// ```
+pub fn set_pool_idle_timeout(d: Duration) {
+    Runtime::current().pool.lock().idle_timeout = d;
+    Runtime::current().pool.0.cond.notify_all();
+}
+
+/// The number of threads in this thread's pool right now, busy or idle.
+///
+/// ```
+/// let _n = lwt_native::pool_threads();
+/// ```
+pub fn pool_threads() -> usize {
+    Runtime::current().pool.stats().0
+}
+
+/// From a pool thread (inside [`detach`]), runs `f` on the loop and blocks
+/// this thread until the promise it returns is resolved (Lwt_preemptive's
+/// `run_in_main`). The loop must be running ([`crate::run`]) for this to
+/// return. Outside a pool thread, an error of kind `Unsupported`.
+///
+/// ```
+/// let p = lwt_native::detach(|| {
+///     lwt_native::run_in_main(|| lwt::sleep(std::time::Duration::from_millis(1)).map(|()| 40))
+///         .unwrap()
+///         + 2
+/// });
+/// assert_eq!(lwt_native::run(p).unwrap(), 42);
+/// assert!(lwt_native::run_in_main(|| lwt::Promise::resolved(())).is_err());
+/// ```
+pub fn run_in_main<T, F>(f: F) -> io::Result<T>
+where
+    T: Clone + Send + 'static,
+    F: FnOnce() -> Promise<T> + Send + 'static,
+{
+    let Some(handle) = MAIN.with(|m| m.borrow().clone()) else {
+        return Err(io::Error::new(
+            io::ErrorKind::Unsupported,
+            "lwt_native::run_in_main: not on a pool thread",
+        ));
+    };
+    let (tx, rx) = std::sync::mpsc::channel::<io::Result<T>>();
+    handle.run_on_loop(move || {
+        let p = f();
+        p.on_result(move |r| {
+            let _ = tx.send(r.clone().map_err(|e| io::Error::other(e.to_string())));
+        });
+    });
+    rx.recv()
+        .unwrap_or_else(|_| Err(io::Error::other("the loop dropped the run_in_main job")))
+}

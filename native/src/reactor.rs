@@ -1,0 +1,296 @@
+//! Readiness: each registered I/O source, its readiness flags and waiters.
+//!
+//! # Ground rules
+//!
+//! * mio is edge-triggered: an event says "became ready", once. So each source
+//!   keeps two flags, *readable* and *writable*, set by events and cleared
+//!   only when an operation returns `WouldBlock`. An operation always tries
+//!   the system call first, and waits only after `WouldBlock`, so no edge is
+//!   ever lost: the loop is single-threaded, and events are only taken in
+//!   between callbacks.
+//! * A wait is an [`lwt::task`] promise in the source's waiter list. An event
+//!   takes the whole list out (no borrow held) and resolves it; canceling a
+//!   wait removes it from the list (its `on_cancel`), so a canceled read,
+//!   accept or write holds nothing.
+//! * A source is registered once, for both directions, when it is made, and
+//!   deregistered when its last handle is dropped.
+
+use std::cell::{Cell, RefCell};
+use std::io;
+use std::rc::{Rc, Weak};
+use std::task::{Context, Poll};
+
+use lwt::{Error, Promise, Resolver};
+use mio::event::Source;
+use mio::{Interest, Token};
+
+use crate::runtime::Runtime;
+
+/// A direction of readiness.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Dir {
+    Read,
+    Write,
+}
+
+type Waiters = RefCell<Vec<(u64, Resolver<()>)>>;
+
+/// Readiness flags and waiters of one source.
+pub(crate) struct IoState {
+    readable: Cell<bool>,
+    writable: Cell<bool>,
+    next: Cell<u64>,
+    readers: Waiters,
+    writers: Waiters,
+}
+
+impl IoState {
+    fn flag(&self, dir: Dir) -> &Cell<bool> {
+        match dir {
+            Dir::Read => &self.readable,
+            Dir::Write => &self.writable,
+        }
+    }
+
+    fn waiters(&self, dir: Dir) -> &Waiters {
+        match dir {
+            Dir::Read => &self.readers,
+            Dir::Write => &self.writers,
+        }
+    }
+
+    /// An event: sets the flags and resolves the waiters.
+    pub(crate) fn ready(&self, r: bool, w: bool) {
+        for (yes, dir) in [(r, Dir::Read), (w, Dir::Write)] {
+            if yes {
+                self.flag(dir).set(true);
+                let waiters = std::mem::take(&mut *self.waiters(dir).borrow_mut());
+                for (_, resolver) in waiters {
+                    let _ = resolver.resolve(());
+                }
+            }
+        }
+    }
+
+    /// A promise resolved when the source is ready in `dir` (at once if the
+    /// flag is set). Canceling it removes the waiter.
+    fn wait(self: &Rc<Self>, dir: Dir) -> Promise<()> {
+        if self.flag(dir).get() {
+            return Promise::resolved(());
+        }
+        let (p, r) = lwt::task();
+        let id = self.next.get();
+        self.next.set(id + 1);
+        self.waiters(dir).borrow_mut().push((id, r));
+        let weak: Weak<IoState> = Rc::downgrade(self);
+        p.on_cancel(move || {
+            if let Some(s) = weak.upgrade() {
+                let removed = {
+                    let mut w = s.waiters(dir).borrow_mut();
+                    w.iter()
+                        .position(|(i, _)| *i == id)
+                        .map(|pos| w.remove(pos))
+                };
+                drop(removed);
+            }
+        });
+        p
+    }
+
+    /// Number of pending waiters (for tests).
+    pub(crate) fn waiter_count(&self) -> usize {
+        self.readers.borrow().len() + self.writers.borrow().len()
+    }
+}
+
+/// The slab of registered sources, by token (token 0 is the waker).
+#[derive(Default)]
+pub(crate) struct Sources {
+    slots: Vec<Option<Rc<IoState>>>,
+    free: Vec<usize>,
+    live: usize,
+}
+
+impl Sources {
+    pub(crate) fn insert(&mut self) -> (usize, Rc<IoState>) {
+        let state = Rc::new(IoState {
+            readable: Cell::new(true),
+            writable: Cell::new(true),
+            next: Cell::new(0),
+            readers: RefCell::new(Vec::new()),
+            writers: RefCell::new(Vec::new()),
+        });
+        let index = match self.free.pop() {
+            Some(i) => {
+                self.slots[i] = Some(state.clone());
+                i
+            }
+            None => {
+                self.slots.push(Some(state.clone()));
+                self.slots.len() - 1
+            }
+        };
+        self.live += 1;
+        (index + 1, state)
+    }
+
+    pub(crate) fn get(&self, token: usize) -> Option<Rc<IoState>> {
+        self.slots.get(token.checked_sub(1)?)?.clone()
+    }
+
+    fn remove(&mut self, token: usize) -> Option<Rc<IoState>> {
+        let state = self.slots.get_mut(token - 1)?.take();
+        if state.is_some() {
+            self.free.push(token - 1);
+            self.live -= 1;
+        }
+        state
+    }
+
+    pub(crate) fn len(&self) -> usize {
+        self.live
+    }
+
+    /// Waiters over all sources (for leak tests).
+    pub(crate) fn waiter_count(&self) -> usize {
+        self.slots.iter().flatten().map(|s| s.waiter_count()).sum()
+    }
+}
+
+/// An I/O source registered with this thread's loop.
+pub(crate) struct Registered<S: Source> {
+    io: Option<S>,
+    token: usize,
+    state: Rc<IoState>,
+    rt: Rc<Runtime>,
+    /// The pending readiness waits of `poll_*` callers (AsyncRead/Write).
+    polled: [RefCell<Option<Promise<()>>>; 2],
+}
+
+/// Converts an I/O error into an [`lwt::Error`] that keeps it as its source.
+pub(crate) fn io_err(e: io::Error) -> Error {
+    Error::new(e)
+}
+
+impl<S: Source> Registered<S> {
+    /// Registers `io` with this thread's loop, for both directions.
+    pub(crate) fn new(mut io: S) -> io::Result<Registered<S>> {
+        let rt = Runtime::current();
+        let (token, state) = rt.register_state();
+        if let Err(e) = rt.registry.register(
+            &mut io,
+            Token(token),
+            Interest::READABLE | Interest::WRITABLE,
+        ) {
+            rt.sources.borrow_mut().remove(token);
+            return Err(e);
+        }
+        Ok(Registered {
+            io: Some(io),
+            token,
+            state,
+            rt,
+            polled: [RefCell::new(None), RefCell::new(None)],
+        })
+    }
+
+    /// The source.
+    pub(crate) fn get(&self) -> &S {
+        self.io.as_ref().expect("source present until drop")
+    }
+
+    /// Retries `op` until it does not return `WouldBlock`, waiting for
+    /// readiness in `dir` in between.
+    pub(crate) async fn io<R>(
+        &self,
+        dir: Dir,
+        mut op: impl FnMut(&S) -> io::Result<R>,
+    ) -> Result<R, Error> {
+        loop {
+            match op(self.get()) {
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
+                    self.state.flag(dir).set(false);
+                    self.state.wait(dir).await?;
+                }
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                r => return r.map_err(io_err),
+            }
+        }
+    }
+
+    /// Forgets readiness in `dir` (the next wait waits for an event).
+    pub(crate) fn clear(&self, dir: Dir) {
+        self.state.flag(dir).set(false);
+    }
+
+    /// Waits until the source is ready in `dir` (resolved at once if it may
+    /// be).
+    pub(crate) fn ready(&self, dir: Dir) -> Promise<()> {
+        self.state.wait(dir)
+    }
+
+    /// `op` as a `poll_*` function: registers `cx`'s waker on `WouldBlock`.
+    pub(crate) fn poll_io<R>(
+        &self,
+        dir: Dir,
+        cx: &mut Context<'_>,
+        mut op: impl FnMut(&S) -> io::Result<R>,
+    ) -> Poll<io::Result<R>> {
+        let slot = &self.polled[dir as usize];
+        loop {
+            match op(self.get()) {
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
+                    self.state.flag(dir).set(false);
+                    let mut wait = slot.borrow_mut().take().filter(|w| w.is_pending());
+                    let mut w = wait.take().unwrap_or_else(|| self.state.wait(dir));
+                    match std::pin::Pin::new(&mut w).poll(cx) {
+                        Poll::Pending => {
+                            *slot.borrow_mut() = Some(w);
+                            return Poll::Pending;
+                        }
+                        Poll::Ready(Ok(())) => continue,
+                        Poll::Ready(Err(e)) => {
+                            return Poll::Ready(Err(io::Error::other(e.to_string())))
+                        }
+                    }
+                }
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                r => return Poll::Ready(r),
+            }
+        }
+    }
+}
+
+use std::future::Future;
+
+impl<S: Source> Drop for Registered<S> {
+    fn drop(&mut self) {
+        if let Some(mut io) = self.io.take() {
+            let _ = self.rt.registry.deregister(&mut io);
+            drop(io);
+        }
+        let state = self.rt.sources.borrow_mut().remove(self.token);
+        // Waiters still pending see the source gone: reject them.
+        if let Some(state) = state {
+            for dir in [Dir::Read, Dir::Write] {
+                let waiters = std::mem::take(&mut *state.waiters(dir).borrow_mut());
+                for (_, r) in waiters {
+                    let _ = r.reject(Error::closed("the I/O source was closed"));
+                }
+            }
+        }
+    }
+}
+
+/// Registered sources and pending readiness waits on this thread's loop
+/// (for leak checks in tests).
+///
+/// ```
+/// let (sources, waits) = lwt_native::io_stats();
+/// assert_eq!((sources, waits), (0, 0));
+/// ```
+pub fn io_stats() -> (usize, usize) {
+    let rt = Runtime::current();
+    let s = rt.sources.borrow();
+    (s.len(), s.waiter_count())
+}

@@ -1,0 +1,512 @@
+//! The loop: [`run`], the [`lwt::Engine`] on mio, and its hooks.
+//!
+//! # Ground rules
+//!
+//! One [`Runtime`] per thread, made the first time it is needed and kept for
+//! the thread's life, so resources (sockets, timers) made in one [`run`] keep
+//! working in the next. [`run`] installs it as the thread's engine for its
+//! duration; a nested `run` is an error, not a deadlock.
+//!
+//! One *iteration* of the loop, in order:
+//!
+//! 1. enter-iteration hooks;
+//! 2. yielded promises ([`lwt::yield_now`]) are resolved;
+//! 3. the poller is polled: blocking until the next timer only when nothing
+//!    is paused, yielded, woken or asked for (`lwt::engine::has_work`), with
+//!    a zero timeout otherwise. With no I/O source registered the poll is a
+//!    check of the cross-thread flag (the only other thing that can be ready);
+//! 4. ready sources resolve their waiters; closures sent from other threads
+//!    run;
+//! 5. due timers fire, at most [`TIMERS_PER_ITERATION`], in deadline order,
+//!    FIFO among equal deadlines, never before their deadline;
+//! 6. `lwt::engine::run_turn` runs once (a snapshot of the paused promises),
+//!    if a turn was asked for or there is work;
+//! 7. leave-iteration hooks.
+//!
+//! Every step resolves promises from the loop itself, never from inside a
+//! callback, and no `RefCell` borrow of the runtime is held while promise
+//! code runs: waiters and closures are taken out first, then resolved.
+
+use std::cell::{Cell, RefCell};
+use std::collections::HashMap;
+use std::future::Future;
+use std::io;
+use std::rc::Rc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use lwt::engine::{self, Engine, TimerId, WakeHandle};
+use lwt::{Error, Instant, Promise};
+use mio::{Events, Poll, Registry, Token};
+
+use crate::pool::Pool;
+use crate::reactor::{IoState, Sources};
+use crate::timer::Timers;
+
+/// The most timers fired in one iteration, so that I/O is polled regularly
+/// even when a million timers fall due at once.
+pub const TIMERS_PER_ITERATION: usize = 16 * 1024;
+
+const WAKER: Token = Token(0);
+
+type Remote = Box<dyn FnOnce() + Send>;
+
+/// The cross-thread side of a loop: what other threads may touch.
+pub(crate) struct Shared {
+    waker: mio::Waker,
+    notified: AtomicBool,
+    queue: Mutex<Vec<Remote>>,
+}
+
+impl Shared {
+    /// Wakes the loop; one system call per batch of wake-ups.
+    pub(crate) fn wake(&self) {
+        if !self.notified.swap(true, Ordering::AcqRel) {
+            let _ = self.waker.wake();
+        }
+    }
+
+    /// Queues `f` to run on the loop, and wakes it.
+    pub(crate) fn post(&self, f: Remote) {
+        self.queue.lock().unwrap_or_else(|e| e.into_inner()).push(f);
+        self.wake();
+    }
+}
+
+type Hook = Rc<dyn Fn()>;
+type ExitHook = Box<dyn FnOnce() -> Promise<()>>;
+
+#[derive(Default)]
+struct Hooks {
+    next: u64,
+    enter: Vec<(u64, Hook)>,
+    leave: Vec<(u64, Hook)>,
+    exit: Vec<ExitHook>,
+}
+
+/// A thread's event loop. Engine of [`lwt`] while [`run`] runs.
+pub(crate) struct Runtime {
+    poll: RefCell<Poll>,
+    events: RefCell<Events>,
+    pub(crate) registry: Registry,
+    start: std::time::Instant,
+    timers: RefCell<Timers>,
+    turn_requested: Cell<bool>,
+    yield_requested: Cell<bool>,
+    pub(crate) sources: RefCell<Sources>,
+    pub(crate) shared: Arc<Shared>,
+    hooks: RefCell<Hooks>,
+    running: Cell<bool>,
+    pub(crate) pool: Pool,
+    /// Resolvers of [`crate::RemoteResolver`]s, by id (boxed `Resolver<T>`).
+    pub(crate) remote_resolvers: RefCell<HashMap<u64, Box<dyn std::any::Any>>>,
+    pub(crate) next_remote: Cell<u64>,
+}
+
+thread_local! {
+    static RUNTIME: RefCell<Option<Rc<Runtime>>> = const { RefCell::new(None) };
+}
+
+impl Runtime {
+    fn new() -> io::Result<Rc<Runtime>> {
+        let poll = Poll::new()?;
+        let registry = poll.registry().try_clone()?;
+        let waker = mio::Waker::new(poll.registry(), WAKER)?;
+        let shared = Arc::new(Shared {
+            waker,
+            notified: AtomicBool::new(false),
+            queue: Mutex::new(Vec::new()),
+        });
+        Ok(Rc::new(Runtime {
+            poll: RefCell::new(poll),
+            events: RefCell::new(Events::with_capacity(1024)),
+            registry,
+            start: std::time::Instant::now(),
+            timers: RefCell::new(Timers::new()),
+            turn_requested: Cell::new(false),
+            yield_requested: Cell::new(false),
+            sources: RefCell::new(Sources::default()),
+            pool: Pool::new(shared.clone()),
+            shared,
+            hooks: RefCell::new(Hooks::default()),
+            running: Cell::new(false),
+            remote_resolvers: RefCell::new(HashMap::new()),
+            next_remote: Cell::new(1),
+        }))
+    }
+
+    /// This thread's runtime, made on first use.
+    pub(crate) fn current() -> Rc<Runtime> {
+        RUNTIME.with(|r| {
+            let mut r = r.borrow_mut();
+            match &*r {
+                Some(rt) => rt.clone(),
+                None => {
+                    let rt = Runtime::new().expect("lwt_native: cannot create the poller");
+                    *r = Some(rt.clone());
+                    // Stays this thread's engine from now on (Lwt's engine is
+                    // global too), so `lwt::sleep` works outside `run`. The
+                    // guard is leaked: putting back "no engine" at thread
+                    // exit would touch the core's thread-locals while they
+                    // are being destroyed.
+                    std::mem::forget(engine::install(rt.clone()));
+                    rt
+                }
+            }
+        })
+    }
+
+    /// This thread's runtime, if it was made already.
+    pub(crate) fn try_current() -> Option<Rc<Runtime>> {
+        RUNTIME.try_with(|r| r.borrow().clone()).ok().flatten()
+    }
+
+    fn nanos(&self) -> u64 {
+        self.start.elapsed().as_nanos() as u64
+    }
+
+    fn busy(&self) -> bool {
+        self.turn_requested.get()
+            || self.yield_requested.get()
+            || self.shared.notified.load(Ordering::Acquire)
+            || engine::has_work()
+    }
+
+    fn run_yields(&self) {
+        if self.yield_requested.replace(false) {
+            engine::run_yielded();
+        }
+    }
+
+    /// One iteration of the loop (see the module docs).
+    fn iteration(&self) -> io::Result<()> {
+        self.call_hooks(|h| &h.enter);
+        self.run_yields();
+
+        let timeout = if self.busy() {
+            Some(Duration::ZERO)
+        } else {
+            let next = self.timers.borrow_mut().next_deadline();
+            next.map(|d| Duration::from_nanos(d.saturating_sub(self.nanos())))
+        };
+        let has_sources = self.sources.borrow().len() > 0;
+        let mut woken = false;
+        if has_sources || timeout != Some(Duration::ZERO) {
+            let mut ready = Vec::new();
+            {
+                let mut events = self.events.borrow_mut();
+                match self.poll.borrow_mut().poll(&mut events, timeout) {
+                    Ok(()) => {}
+                    Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                    Err(e) => return Err(e),
+                }
+                for ev in events.iter() {
+                    if ev.token() == WAKER {
+                        woken = true;
+                        continue;
+                    }
+                    let r = ev.is_readable() || ev.is_read_closed() || ev.is_error();
+                    let w = ev.is_writable() || ev.is_write_closed() || ev.is_error();
+                    ready.push((ev.token().0, r, w));
+                }
+            }
+            for (token, r, w) in ready {
+                let state = self.sources.borrow().get(token);
+                if let Some(state) = state {
+                    state.ready(r, w);
+                }
+            }
+        }
+        if woken || self.shared.notified.load(Ordering::Acquire) {
+            self.shared.notified.store(false, Ordering::Release);
+            let jobs =
+                std::mem::take(&mut *self.shared.queue.lock().unwrap_or_else(|e| e.into_inner()));
+            for job in jobs {
+                job();
+            }
+            self.turn_requested.set(true);
+        }
+        self.run_yields();
+
+        let now = self.nanos();
+        for _ in 0..TIMERS_PER_ITERATION {
+            let fire = self.timers.borrow_mut().pop_due(now);
+            match fire {
+                Some(fire) => fire(),
+                None => break,
+            }
+        }
+
+        if self.turn_requested.replace(false) || engine::has_work() {
+            self.yield_requested.set(false);
+            engine::run_turn();
+        }
+        self.call_hooks(|h| &h.leave);
+        Ok(())
+    }
+
+    fn call_hooks(&self, which: impl Fn(&Hooks) -> &Vec<(u64, Hook)>) {
+        let hooks: Vec<Hook> = {
+            let h = self.hooks.borrow();
+            let list = which(&h);
+            if list.is_empty() {
+                return;
+            }
+            list.iter().map(|(_, f)| f.clone()).collect()
+        };
+        for h in hooks {
+            h();
+        }
+    }
+
+    pub(crate) fn register_state(&self) -> (usize, Rc<IoState>) {
+        self.sources.borrow_mut().insert()
+    }
+}
+
+impl Engine for Runtime {
+    fn now(&self) -> Instant {
+        Instant::from_epoch(self.start.elapsed())
+    }
+
+    fn arm_timer(&self, deadline: Instant, fire: Box<dyn FnOnce()>) -> TimerId {
+        let nanos = u64::try_from(deadline.since_epoch().as_nanos()).unwrap_or(u64::MAX);
+        self.timers.borrow_mut().arm(nanos, fire)
+    }
+
+    fn cancel_timer(&self, timer: TimerId) {
+        let fire = self.timers.borrow_mut().cancel(timer);
+        drop(fire);
+    }
+
+    fn request_turn(&self) {
+        self.turn_requested.set(true);
+    }
+
+    fn request_yield(&self) {
+        self.yield_requested.set(true);
+    }
+
+    fn wake_handle(&self) -> WakeHandle {
+        let shared = self.shared.clone();
+        WakeHandle::new(move || shared.wake())
+    }
+}
+
+impl Drop for Runtime {
+    fn drop(&mut self) {
+        self.pool.shutdown();
+        let timers = self.timers.borrow_mut().take_all();
+        drop(timers);
+    }
+}
+
+/// Runs `future` on this thread's loop until it is done, and returns its
+/// result (Lwt's `Lwt_main.run`). A [`Promise`] is a future, so `run(p)`
+/// waits for a promise.
+///
+/// The loop polls I/O, fires timers and runs turns until the future is
+/// done; other promises go on in later calls. Calling `run` from inside
+/// `run` (from a callback or task) gives an error at once.
+///
+/// ```
+/// use std::time::Duration;
+/// let v = lwt_native::run(async {
+///     lwt::sleep(Duration::from_millis(1)).await?;
+///     Ok(7)
+/// });
+/// assert_eq!(v.unwrap(), 7);
+/// let p = lwt::pause().map(|()| "paused once");
+/// assert_eq!(lwt_native::run(p).unwrap(), "paused once");
+/// ```
+pub fn run<T: 'static>(
+    future: impl Future<Output = Result<T, Error>> + 'static,
+) -> Result<T, Error> {
+    let rt = Runtime::current();
+    if rt.running.replace(true) {
+        return Err(Error::invalid_argument(
+            "lwt_native::run: called while this thread's loop is already running (nested run)",
+        ));
+    }
+    struct NotRunning(Rc<Runtime>);
+    impl Drop for NotRunning {
+        fn drop(&mut self) {
+            self.0.running.set(false);
+        }
+    }
+    let _running = NotRunning(rt.clone());
+    crate::sys::ignore_sigpipe();
+    let _installed = engine::install(rt.clone());
+    let slot: Rc<RefCell<Option<Result<T, Error>>>> = Rc::new(RefCell::new(None));
+    let s = slot.clone();
+    let task = lwt::spawn(async move {
+        let r = future.await;
+        *s.borrow_mut() = Some(r);
+        Ok(())
+    });
+    loop {
+        if let Some(r) = slot.borrow_mut().take() {
+            return r;
+        }
+        if let Some(Err(e)) = task.peek() {
+            return Err(e);
+        }
+        rt.iteration()
+            .map_err(|e| Error::new(e).context("lwt_native::run: polling failed"))?;
+    }
+}
+
+/// Makes this thread's loop and installs it as the thread's engine, for
+/// good: promises of time (`lwt::sleep`) made before the first [`run`] then
+/// work. Every function of this crate does it too; call it when the first
+/// thing you do is make a sleep.
+///
+/// ```
+/// lwt_native::init();
+/// let nap = lwt::sleep(std::time::Duration::from_millis(1));
+/// lwt_native::run(nap).unwrap();
+/// ```
+pub fn init() {
+    let _ = Runtime::current();
+}
+
+/// True while [`run`] runs on this thread.
+///
+/// ```
+/// assert!(!lwt_native::is_running());
+/// assert!(lwt_native::run(async { Ok(lwt_native::is_running()) }).unwrap());
+/// ```
+pub fn is_running() -> bool {
+    Runtime::try_current().is_some_and(|rt| rt.running.get())
+}
+
+/// Identifies a hook, for [`remove_hook`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct HookId(u64);
+
+fn add_hook(leave: bool, f: Hook) -> HookId {
+    let rt = Runtime::current();
+    let mut h = rt.hooks.borrow_mut();
+    h.next += 1;
+    let id = h.next;
+    if leave {
+        h.leave.push((id, f));
+    } else {
+        h.enter.push((id, f));
+    }
+    HookId(id)
+}
+
+/// Calls `f` at the start of every iteration of this thread's loop
+/// (Lwt_main's `enter_iter_hooks`).
+///
+/// ```
+/// use std::{cell::Cell, rc::Rc};
+/// let n = Rc::new(Cell::new(0));
+/// let c = n.clone();
+/// let id = lwt_native::on_enter_iteration(move || c.set(c.get() + 1));
+/// lwt_native::run(lwt::pause()).unwrap();
+/// assert!(n.get() >= 1);
+/// lwt_native::remove_hook(id);
+/// ```
+pub fn on_enter_iteration(f: impl Fn() + 'static) -> HookId {
+    add_hook(false, Rc::new(f))
+}
+
+/// Calls `f` at the end of every iteration of this thread's loop
+/// (Lwt_main's `leave_iter_hooks`).
+///
+/// ```
+/// use std::{cell::Cell, rc::Rc};
+/// let n = Rc::new(Cell::new(0));
+/// let c = n.clone();
+/// let id = lwt_native::on_leave_iteration(move || c.set(c.get() + 1));
+/// lwt_native::run(lwt::pause()).unwrap();
+/// assert!(n.get() >= 1);
+/// lwt_native::remove_hook(id);
+/// ```
+pub fn on_leave_iteration(f: impl Fn() + 'static) -> HookId {
+    add_hook(true, Rc::new(f))
+}
+
+/// Removes an iteration hook; unknown ids are ignored.
+///
+/// ```
+/// let id = lwt_native::on_enter_iteration(|| panic!("never called"));
+/// lwt_native::remove_hook(id);
+/// lwt_native::run(lwt::pause()).unwrap();
+/// ```
+pub fn remove_hook(id: HookId) {
+    let rt = Runtime::current();
+    let mut h = rt.hooks.borrow_mut();
+    h.enter.retain(|(i, _)| *i != id.0);
+    h.leave.retain(|(i, _)| *i != id.0);
+}
+
+/// Registers `f` to run at exit, by [`run_exit_hooks`] or [`exit`]
+/// (Lwt_main's `at_exit`). Hooks run last-registered first, each to
+/// completion on the loop.
+///
+/// ```
+/// use std::{cell::Cell, rc::Rc};
+/// let done = Rc::new(Cell::new(false));
+/// let d = done.clone();
+/// lwt_native::at_exit(move || {
+///     d.set(true);
+///     lwt::Promise::resolved(())
+/// });
+/// lwt_native::run_exit_hooks().unwrap();
+/// assert!(done.get());
+/// ```
+pub fn at_exit(f: impl FnOnce() -> Promise<()> + 'static) {
+    Runtime::current().hooks.borrow_mut().exit.push(Box::new(f));
+}
+
+/// Runs the [`at_exit`] hooks registered so far (last first), each with
+/// [`run`]; the first error is returned after all have run.
+///
+/// ```
+/// lwt_native::run_exit_hooks().unwrap(); // none registered: nothing to do
+/// ```
+pub fn run_exit_hooks() -> Result<(), Error> {
+    let rt = Runtime::current();
+    let mut first = Ok(());
+    loop {
+        let hook = rt.hooks.borrow_mut().exit.pop();
+        let Some(hook) = hook else { break };
+        let r = run(hook());
+        if first.is_ok() {
+            first = r;
+        }
+    }
+    first
+}
+
+/// Runs the [`at_exit`] hooks, then exits the process with `code`.
+///
+/// ```no_run
+/// lwt_native::exit(0);
+/// ```
+pub fn exit(code: i32) -> ! {
+    if let Err(e) = run_exit_hooks() {
+        lwt::report_unhandled(&e);
+    }
+    std::process::exit(code)
+}
+
+/// How many timers are armed on this thread's loop (for leak checks).
+///
+/// ```
+/// let n = lwt_native::timer_count();
+/// lwt_native::run(async move {
+///     let s = lwt::sleep(std::time::Duration::from_secs(60));
+///     assert_eq!(lwt_native::timer_count(), n + 1);
+///     s.cancel();
+///     assert_eq!(lwt_native::timer_count(), n);
+///     Ok(())
+/// }).unwrap();
+/// ```
+pub fn timer_count() -> usize {
+    Runtime::current().timers.borrow().len()
+}

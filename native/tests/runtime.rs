@@ -1,0 +1,237 @@
+//! The loop, timers, cross-thread wake-ups and the blocking pool.
+
+use std::cell::{Cell, RefCell};
+use std::rc::Rc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+
+use lwt::Promise;
+
+#[test]
+fn nested_run_is_an_error() {
+    let inner =
+        lwt_native::run(async { Ok(lwt_native::run(async { Ok(1) }).unwrap_err()) }).unwrap();
+    assert!(inner.is_invalid_argument());
+    assert!(inner.to_string().contains("nested"));
+    // The loop is usable afterwards.
+    assert_eq!(lwt_native::run(async { Ok(2) }).unwrap(), 2);
+}
+
+#[test]
+fn timers_never_early_and_fifo_among_equals() {
+    lwt_native::run(async {
+        let start = lwt::now()?;
+        let wall = std::time::Instant::now();
+        let log = Rc::new(RefCell::new(Vec::new()));
+        let deadline = start + Duration::from_millis(20);
+        let mut all = Vec::new();
+        // Armed in this order: 0..5 at the same deadline, and one earlier.
+        for i in 0..5 {
+            let l = log.clone();
+            all.push(lwt::sleep_until(deadline).map(move |()| l.borrow_mut().push(i)));
+        }
+        let l = log.clone();
+        all.push(lwt::sleep(Duration::from_millis(5)).map(move |()| l.borrow_mut().push(99)));
+        lwt::join(all).await?;
+        assert!(lwt::now()? >= deadline);
+        assert!(wall.elapsed() >= Duration::from_millis(20));
+        // Expected: the earlier timer, then the five in arming order.
+        assert_eq!(*log.borrow(), [99, 0, 1, 2, 3, 4]);
+        Ok(())
+    })
+    .unwrap();
+}
+
+#[test]
+fn many_timers_fire_and_cancel_releases() {
+    let before = lwt_native::timer_count();
+    lwt_native::run(async move {
+        let fired = Rc::new(Cell::new(0));
+        let mut ps = Vec::new();
+        for i in 0..100_000u64 {
+            let f = fired.clone();
+            ps.push(lwt::sleep(Duration::from_micros(i % 3000)).map(move |()| f.set(f.get() + 1)));
+        }
+        let canceled: Vec<_> = (0..50_000)
+            .map(|_| lwt::sleep(Duration::from_secs(3600)))
+            .collect();
+        assert_eq!(lwt_native::timer_count(), before + 150_000);
+        for c in &canceled {
+            c.cancel();
+        }
+        assert_eq!(lwt_native::timer_count(), before + 100_000);
+        lwt::join(ps).await?;
+        assert_eq!(fired.get(), 100_000);
+        assert_eq!(lwt_native::timer_count(), before);
+        Ok(())
+    })
+    .unwrap();
+}
+
+#[test]
+fn canceled_sleep_leaves_loop_healthy() {
+    lwt_native::run(async {
+        let s = lwt::sleep(Duration::from_secs(3600));
+        let p = lwt::pick([s.clone(), lwt::sleep(Duration::from_millis(1))]);
+        p.await?;
+        assert!(s.peek().unwrap().unwrap_err().is_canceled());
+        lwt::sleep(Duration::from_millis(1)).await?;
+        Ok(())
+    })
+    .unwrap();
+}
+
+#[test]
+fn pause_loop_and_io_interleave() {
+    // A busy pause loop does not starve a timer.
+    lwt_native::run(async {
+        let done = Rc::new(Cell::new(false));
+        let d = done.clone();
+        let timer = lwt::sleep(Duration::from_millis(10)).map(move |()| d.set(true));
+        let mut turns = 0u64;
+        while !done.get() {
+            lwt::pause().await?;
+            turns += 1;
+        }
+        timer.await?;
+        assert!(turns > 10);
+        Ok(())
+    })
+    .unwrap();
+}
+
+#[test]
+fn yield_runs_before_the_next_poll() {
+    lwt_native::run(async {
+        let order = Rc::new(RefCell::new(Vec::new()));
+        let (o1, o2) = (order.clone(), order.clone());
+        let p = lwt::pause().map(move |()| o1.borrow_mut().push("pause"));
+        let y = lwt::yield_now().map(move |()| o2.borrow_mut().push("yield"));
+        lwt::join([p, y]).await?;
+        // Expected: the yield first (end of this turn), then the pause.
+        assert_eq!(*order.borrow(), ["yield", "pause"]);
+        Ok(())
+    })
+    .unwrap();
+}
+
+#[test]
+fn remote_resolve_and_run_on_loop() {
+    let h = lwt_native::Handle::current();
+    let (p, r) = lwt_native::remote_resolver::<Vec<u8>>();
+    let (p2, r2) = lwt_native::remote_resolver::<bool>();
+    let t = std::thread::spawn(move || {
+        std::thread::sleep(Duration::from_millis(10));
+        r.resolve(vec![1, 2, 3]);
+        h.run_on_loop(move || r2.resolve(lwt_native::is_running()));
+    });
+    assert_eq!(lwt_native::run(p).unwrap(), [1, 2, 3]);
+    assert!(lwt_native::run(p2).unwrap());
+    t.join().unwrap();
+}
+
+#[test]
+fn foreign_future_woken_from_another_thread() {
+    let (tx, rx) = futures::channel::oneshot::channel::<u32>();
+    std::thread::spawn(move || {
+        std::thread::sleep(Duration::from_millis(10));
+        tx.send(9).unwrap();
+    });
+    let v = lwt_native::run(async move { rx.await.map_err(lwt::Error::new) }).unwrap();
+    assert_eq!(v, 9);
+}
+
+#[test]
+fn detach_panics_reject_and_pool_is_bounded() {
+    lwt_native::set_pool_size(2);
+    let bad = lwt_native::run(lwt_native::detach(|| -> u8 { panic!("in the pool") }));
+    assert!(bad.unwrap_err().to_string().contains("panicked"));
+    let now = Arc::new(AtomicUsize::new(0));
+    let max = Arc::new(AtomicUsize::new(0));
+    let jobs: Vec<Promise<()>> = (0..6)
+        .map(|_| {
+            let (now, max) = (now.clone(), max.clone());
+            lwt_native::detach(move || {
+                let n = now.fetch_add(1, Ordering::SeqCst) + 1;
+                max.fetch_max(n, Ordering::SeqCst);
+                std::thread::sleep(Duration::from_millis(20));
+                now.fetch_sub(1, Ordering::SeqCst);
+            })
+        })
+        .collect();
+    lwt_native::run(lwt::join(jobs)).unwrap();
+    assert!(max.load(Ordering::SeqCst) <= 2);
+    assert!(lwt_native::pool_threads() <= 2);
+    // Idle threads retire.
+    lwt_native::set_pool_idle_timeout(Duration::from_millis(20));
+    let deadline = std::time::Instant::now() + Duration::from_secs(5);
+    while lwt_native::pool_threads() > 0 && std::time::Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    assert_eq!(lwt_native::pool_threads(), 0);
+    lwt_native::set_pool_size(lwt_native::DEFAULT_POOL_SIZE);
+}
+
+#[test]
+fn run_in_main_from_the_pool() {
+    let p = lwt_native::detach(|| {
+        let a = lwt_native::run_in_main(|| lwt::pause().map(|()| 20)).unwrap();
+        let b = lwt_native::run_in_main(|| Promise::<u32>::rejected(lwt::Error::msg("no")));
+        (a, b.unwrap_err().to_string())
+    });
+    assert_eq!(lwt_native::run(p).unwrap(), (20, "no".to_string()));
+}
+
+#[test]
+fn iteration_hooks_run_each_iteration() {
+    let enter = Rc::new(Cell::new(0));
+    let leave = Rc::new(Cell::new(0));
+    let (e, l) = (enter.clone(), leave.clone());
+    let a = lwt_native::on_enter_iteration(move || e.set(e.get() + 1));
+    let b = lwt_native::on_leave_iteration(move || l.set(l.get() + 1));
+    lwt_native::run(async {
+        for _ in 0..5 {
+            lwt::pause().await?;
+        }
+        Ok(())
+    })
+    .unwrap();
+    assert!(enter.get() >= 5 && leave.get() >= 5);
+    lwt_native::remove_hook(a);
+    lwt_native::remove_hook(b);
+    let seen = enter.get();
+    lwt_native::run(lwt::pause()).unwrap();
+    assert_eq!(enter.get(), seen);
+}
+
+#[test]
+fn exit_hooks_run_last_first() {
+    let log = Rc::new(RefCell::new(Vec::new()));
+    for i in 0..3 {
+        let l = log.clone();
+        lwt_native::at_exit(move || {
+            l.borrow_mut().push(i);
+            lwt::pause()
+        });
+    }
+    lwt_native::run_exit_hooks().unwrap();
+    assert_eq!(*log.borrow(), [2, 1, 0]);
+}
+
+#[test]
+fn blocks_when_idle() {
+    // Sleeping 50ms with nothing else to do uses little CPU.
+    let cpu = || {
+        // SAFETY: getrusage fills the zeroed struct we pass; nothing else.
+        let mut u: libc::rusage = unsafe { std::mem::zeroed() };
+        // SAFETY: as above; RUSAGE_THREAD is valid on Linux.
+        unsafe { libc::getrusage(libc::RUSAGE_THREAD, &mut u) };
+        Duration::from_secs(u.ru_utime.tv_sec as u64 + u.ru_stime.tv_sec as u64)
+            + Duration::from_micros(u.ru_utime.tv_usec as u64 + u.ru_stime.tv_usec as u64)
+    };
+    lwt_native::init();
+    let before = cpu();
+    lwt_native::run(lwt::sleep(Duration::from_millis(50))).unwrap();
+    assert!(cpu() - before < Duration::from_millis(25));
+}

@@ -1,0 +1,293 @@
+//! TCP: round trips, faults, cancellation, fd leaks.
+
+use std::io::ErrorKind;
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use lwt_native::net::{TcpListener, TcpStream};
+use lwt_native::{io_error_kind, run};
+
+fn local() -> SocketAddr {
+    "127.0.0.1:0".parse().unwrap()
+}
+
+fn echo_server(l: &TcpListener) -> lwt::Promise<()> {
+    let l = l.clone();
+    lwt::spawn(async move {
+        loop {
+            let (s, _) = l.accept().await?;
+            lwt::async_(move || {
+                lwt::spawn(async move {
+                    let mut buf = [0; 4096];
+                    loop {
+                        let n = s.read(&mut buf).await?;
+                        if n == 0 {
+                            return Ok(());
+                        }
+                        s.write_all(&buf[..n]).await?;
+                    }
+                })
+            });
+        }
+    })
+}
+
+#[test]
+fn echo_round_trip() {
+    run(async {
+        let l = TcpListener::bind(local())?;
+        let server = echo_server(&l);
+        let c = TcpStream::connect(l.local_addr()?).await?;
+        c.set_nodelay(true)?;
+        for i in 0..100u32 {
+            let msg = i.to_be_bytes();
+            c.write_all(&msg).await?;
+            let mut back = [0; 4];
+            c.read_exact(&mut back).await?;
+            assert_eq!(back, msg);
+        }
+        server.cancel();
+        Ok(())
+    })
+    .unwrap();
+}
+
+#[test]
+fn connect_refused_carries_the_kind() {
+    let addr = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap();
+    let e = run(TcpStream::connect(addr)).unwrap_err();
+    assert_eq!(io_error_kind(&e), Some(ErrorKind::ConnectionRefused));
+}
+
+#[test]
+fn connect_unreachable_or_timed_out() {
+    // The limited broadcast address is never routable for TCP: the kernel
+    // says unreachable (or refuses the broadcast); a firewall that drops it
+    // instead makes it time out. Either way, the kind says which.
+    let addr: SocketAddr = "255.255.255.255:9".parse().unwrap();
+    let e = run(TcpStream::connect_timeout(addr, Duration::from_millis(200))).unwrap_err();
+    let kind = io_error_kind(&e).unwrap();
+    assert!(
+        matches!(
+            kind,
+            ErrorKind::NetworkUnreachable
+                | ErrorKind::HostUnreachable
+                | ErrorKind::PermissionDenied
+                | ErrorKind::TimedOut
+        ),
+        "{kind:?}"
+    );
+}
+
+#[test]
+fn connect_times_out_against_a_full_backlog() {
+    // SAFETY: plain socket calls on a descriptor we own; the address struct
+    // is zeroed and filled for AF_INET.
+    let (fd, addr) = unsafe {
+        let fd = libc::socket(libc::AF_INET, libc::SOCK_STREAM, 0);
+        assert!(fd >= 0);
+        let mut sa: libc::sockaddr_in = std::mem::zeroed();
+        sa.sin_family = libc::AF_INET as _;
+        sa.sin_addr.s_addr = u32::from_ne_bytes([127, 0, 0, 1]);
+        assert_eq!(
+            libc::bind(
+                fd,
+                &sa as *const _ as *const libc::sockaddr,
+                std::mem::size_of_val(&sa) as _
+            ),
+            0
+        );
+        assert_eq!(libc::listen(fd, 0), 0);
+        let mut len = std::mem::size_of_val(&sa) as libc::socklen_t;
+        libc::getsockname(fd, &mut sa as *mut _ as *mut libc::sockaddr, &mut len);
+        (
+            fd,
+            SocketAddr::from(([127, 0, 0, 1], u16::from_be(sa.sin_port))),
+        )
+    };
+    let result = run(async move {
+        // Fill the backlog; then a connection cannot complete.
+        let mut held = Vec::new();
+        for _ in 0..8 {
+            match TcpStream::connect_timeout(addr, Duration::from_millis(100)).await {
+                Ok(s) => held.push(s),
+                Err(e) => return Ok(io_error_kind(&e)),
+            }
+        }
+        Ok(None)
+    })
+    .unwrap();
+    // SAFETY: we own `fd`.
+    unsafe { libc::close(fd) };
+    assert_eq!(result, Some(ErrorKind::TimedOut));
+}
+
+/// Closes with RST (SO_LINGER 0).
+fn reset(s: std::net::TcpStream) {
+    use std::os::fd::AsRawFd;
+    let linger = libc::linger {
+        l_onoff: 1,
+        l_linger: 0,
+    };
+    // SAFETY: setsockopt on a socket we own, with a valid linger struct.
+    unsafe {
+        libc::setsockopt(
+            s.as_raw_fd(),
+            libc::SOL_SOCKET,
+            libc::SO_LINGER,
+            &linger as *const _ as *const libc::c_void,
+            std::mem::size_of_val(&linger) as _,
+        );
+    }
+    drop(s);
+}
+
+#[test]
+fn peer_reset_mid_read_and_mid_write_affects_only_that_connection() {
+    let raw = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = raw.local_addr().unwrap();
+    let other_l = TcpListener::bind(local()).unwrap();
+    let other_addr = other_l.local_addr().unwrap();
+    let server = std::thread::spawn(move || {
+        let (a, _) = raw.accept().unwrap();
+        std::thread::sleep(Duration::from_millis(30));
+        reset(a);
+        let (b, _) = raw.accept().unwrap();
+        std::thread::sleep(Duration::from_millis(30));
+        reset(b);
+    });
+    run(async move {
+        let _echo = echo_server(&other_l);
+        let healthy = TcpStream::connect(other_addr).await?;
+        // Mid-read.
+        let a = TcpStream::connect(addr).await?;
+        let e = a.read(&mut [0; 16]).await.unwrap_err();
+        assert_eq!(io_error_kind(&e), Some(ErrorKind::ConnectionReset));
+        // Mid-write: keep writing until the reset shows.
+        let b = TcpStream::connect(addr).await?;
+        let chunk = vec![7u8; 64 * 1024];
+        let e = loop {
+            if let Err(e) = b.write_all(&chunk).await {
+                break e;
+            }
+            lwt::sleep(Duration::from_millis(1)).await?;
+        };
+        let kind = io_error_kind(&e).unwrap();
+        assert!(
+            matches!(kind, ErrorKind::ConnectionReset | ErrorKind::BrokenPipe),
+            "{kind:?}"
+        );
+        // The other connection still works.
+        healthy.write_all(b"still here").await?;
+        let mut back = [0; 10];
+        healthy.read_exact(&mut back).await?;
+        assert_eq!(&back, b"still here");
+        Ok(())
+    })
+    .unwrap();
+    server.join().unwrap();
+}
+
+#[test]
+fn canceled_read_and_accept_leave_the_loop_healthy() {
+    run(async {
+        let (sources0, waits0) = lwt_native::io_stats();
+        let l = TcpListener::bind(local())?;
+        let accept = l.accept();
+        lwt::sleep(Duration::from_millis(5)).await?;
+        accept.cancel();
+        assert!(accept.peek().unwrap().unwrap_err().is_canceled());
+        let c = TcpStream::connect(l.local_addr()?).await?;
+        let (s, _) = l.accept().await?;
+        let read = c.read_some(16);
+        lwt::sleep(Duration::from_millis(5)).await?;
+        read.cancel();
+        assert_eq!(lwt_native::io_stats().1, waits0);
+        // Both still work.
+        s.write_all(b"ok").await?;
+        let mut buf = [0; 2];
+        c.read_exact(&mut buf).await?;
+        assert_eq!(&buf, b"ok");
+        drop((c, s, l));
+        assert_eq!(lwt_native::io_stats(), (sources0, waits0));
+        Ok(())
+    })
+    .unwrap();
+}
+
+#[test]
+fn no_fd_leak_after_10000_connect_close_cycles() {
+    let before = lwt_native::open_fd_count().unwrap();
+    run(async {
+        let l = TcpListener::bind(local())?;
+        let addr = l.local_addr()?;
+        for i in 0..10_000u32 {
+            let c = TcpStream::connect(addr);
+            let (s, _) = l.accept().await?;
+            let c = c.await?;
+            if i % 2 == 0 {
+                drop(s);
+                assert_eq!(c.read(&mut [0; 1]).await?, 0);
+            } else {
+                drop(c);
+                assert_eq!(s.read(&mut [0; 1]).await?, 0);
+            }
+        }
+        Ok(())
+    })
+    .unwrap();
+    assert!(lwt_native::open_fd_count().unwrap() <= before + 2);
+}
+
+#[test]
+fn futures_io_traits_plug_in() {
+    use futures::io::{AsyncReadExt, AsyncWriteExt};
+    run(async {
+        let l = TcpListener::bind(local())?;
+        let addr = l.local_addr()?;
+        let writer = lwt::spawn(async move {
+            let (mut s, _) = l.accept().await?;
+            AsyncWriteExt::write_all(&mut s, b"through futures-io")
+                .await
+                .map_err(lwt::Error::new)?;
+            s.close().await.map_err(lwt::Error::new)?;
+            Ok(())
+        });
+        let c = TcpStream::connect(addr).await?;
+        let (mut r, _w) = c.split();
+        let mut all = Vec::new();
+        r.read_to_end(&mut all).await.map_err(lwt::Error::new)?;
+        writer.await?;
+        assert_eq!(all, b"through futures-io");
+        Ok(())
+    })
+    .unwrap();
+}
+
+#[test]
+fn udp_and_unix_sockets() {
+    run(async {
+        let a = lwt_native::net::UdpSocket::bind(local())?;
+        let b = lwt_native::net::UdpSocket::bind(local())?;
+        let got = b.recv_some(64);
+        a.send_to(b"datagram", b.local_addr()?).await?;
+        assert_eq!(got.await?.0, b"datagram");
+        let (x, y) = lwt_native::net::UnixStream::pair()?;
+        x.write_all(b"unix").await?;
+        drop(x);
+        let mut all = Vec::new();
+        loop {
+            let chunk = y.read_some(3).await?;
+            if chunk.is_empty() {
+                break;
+            }
+            all.extend(chunk);
+        }
+        assert_eq!(all, b"unix");
+        Ok(())
+    })
+    .unwrap();
+}
