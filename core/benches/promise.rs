@@ -1,1 +1,377 @@
-fn main() {}
+//! Criterion benchmarks of the promise core (issues 2 and 3), each group
+//! measured against a peer in the same run: tokio's current-thread runtime
+//! with a `LocalSet`, or the `futures` crate's combinators.
+//!
+//! Run with
+//! `cargo bench -p lwt --bench promise -- --warm-up-time 1 --measurement-time 5`.
+//! Only ratios within one run mean anything on a shared machine.
+
+use std::future::Future;
+use std::hint::black_box;
+use std::pin::pin;
+use std::task::{Context, Poll};
+use std::time::{Duration, Instant};
+
+use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
+use lwt::testing::VirtualEngine;
+use lwt::Promise;
+use tokio::sync::oneshot;
+
+/// A million, the size of the chain and task benchmarks.
+const MILLION: usize = 1_000_000;
+
+fn current_thread() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_current_thread()
+        .build()
+        .expect("a tokio runtime")
+}
+
+/// Polls `f` once with a no-op waker.
+fn poll_once<F: Future + ?Sized>(f: std::pin::Pin<&mut F>) -> Poll<F::Output> {
+    f.poll(&mut Context::from_waker(futures::task::noop_waker_ref()))
+}
+
+/// Bench 1: `bind` on a promise that is already fulfilled: the closure runs at once.
+fn bind_fulfilled(c: &mut Criterion) {
+    let mut g = c.benchmark_group("bind_fulfilled");
+    g.bench_function("lwt", |b| {
+        let p = Promise::resolved(1u64);
+        b.iter(|| {
+            let q = black_box(&p).bind(|v| Promise::resolved(v + 1));
+            black_box(q)
+        })
+    });
+    g.bench_function("futures_then_ready", |b| {
+        b.iter(|| {
+            let f = futures::FutureExt::then(futures::future::ready(black_box(1u64)), |v| {
+                futures::future::ready(v + 1)
+            });
+            black_box(futures::FutureExt::now_or_never(f))
+        })
+    });
+    g.finish();
+}
+
+/// The lwt half of the chain benchmark: `n` binds on a pending promise, then
+/// one resolve that runs them all.
+fn lwt_chain(n: usize) -> Duration {
+    let start = Instant::now();
+    let (p0, r0) = lwt::wait::<u64>();
+    let mut p = p0;
+    for _ in 0..n {
+        p = p.bind(|v| Promise::resolved(v + 1));
+    }
+    r0.resolve(0).expect("pending");
+    let elapsed = start.elapsed();
+    assert_eq!(p.peek().expect("resolved").expect("fulfilled"), n as u64);
+    elapsed
+}
+
+/// The tokio half: `n` local tasks, each waiting on a oneshot and then firing
+/// the next one.
+fn tokio_chain(rt: &tokio::runtime::Runtime, n: usize) -> Duration {
+    let local = tokio::task::LocalSet::new();
+    let start = Instant::now();
+    let last = local.block_on(rt, async move {
+        let (first_tx, mut rx) = oneshot::channel::<u64>();
+        for _ in 0..n {
+            let (tx, next_rx) = oneshot::channel::<u64>();
+            tokio::task::spawn_local(async move {
+                let v = rx.await.expect("sent");
+                let _ = tx.send(v + 1);
+            });
+            rx = next_rx;
+        }
+        first_tx.send(0).expect("receiver alive");
+        rx.await.expect("sent")
+    });
+    let elapsed = start.elapsed();
+    assert_eq!(last, n as u64);
+    drop(local);
+    elapsed
+}
+
+/// Bench 2: A chain of a million pending binds, built and then resolved.
+fn chain(c: &mut Criterion) {
+    let mut g = c.benchmark_group("chain_1M");
+    g.sample_size(10);
+    g.throughput(Throughput::Elements(MILLION as u64));
+    g.bench_function("lwt_bind", |b| {
+        b.iter_custom(|iters| (0..iters).map(|_| lwt_chain(MILLION)).sum())
+    });
+    let rt = current_thread();
+    g.bench_function("tokio_oneshot_tasks", |b| {
+        b.iter_custom(|iters| (0..iters).map(|_| tokio_chain(&rt, MILLION)).sum())
+    });
+    g.finish();
+}
+
+/// Bench 3: One promise, `n` waiters (`map`s), then resolved.
+fn fan_out(c: &mut Criterion) {
+    let mut g = c.benchmark_group("fan_out");
+    let rt = current_thread();
+    for n in [10usize, 1_000] {
+        g.throughput(Throughput::Elements(n as u64));
+        g.bench_with_input(BenchmarkId::new("lwt_map", n), &n, |b, &n| {
+            let mut outs = Vec::with_capacity(n);
+            b.iter(|| {
+                let (p, r) = lwt::wait::<u64>();
+                for _ in 0..n {
+                    outs.push(p.map(|v| v + 1));
+                }
+                r.resolve(1).expect("pending");
+                debug_assert!(outs.iter().all(Promise::is_fulfilled));
+                outs.clear();
+            })
+        });
+        g.bench_with_input(BenchmarkId::new("tokio_shared_tasks", n), &n, |b, &n| {
+            let local = tokio::task::LocalSet::new();
+            b.iter(|| {
+                local.block_on(&rt, async {
+                    let (tx, rx) = oneshot::channel::<u64>();
+                    let shared = futures::FutureExt::shared(rx);
+                    let handles: Vec<_> = (0..n)
+                        .map(|_| {
+                            let s = shared.clone();
+                            tokio::task::spawn_local(async move { s.await.expect("sent") + 1 })
+                        })
+                        .collect();
+                    tokio::task::yield_now().await;
+                    tx.send(1).expect("receiver alive");
+                    for h in handles {
+                        black_box(h.await.expect("task ran"));
+                    }
+                })
+            })
+        });
+    }
+    g.finish();
+}
+
+fn lwt_join(n: usize) {
+    let (ps, rs): (Vec<_>, Vec<_>) = (0..n).map(|_| lwt::wait::<()>()).unzip();
+    let all = lwt::join(ps);
+    for r in rs {
+        r.resolve(()).expect("pending");
+    }
+    assert!(all.is_fulfilled());
+}
+
+fn lwt_pick(n: usize) {
+    let (ps, rs): (Vec<_>, Vec<_>) = (0..n).map(|_| lwt::task::<u32>()).unzip();
+    let first = lwt::pick(ps);
+    rs[n / 2].resolve(7).expect("pending");
+    assert!(first.is_fulfilled());
+    drop(rs);
+}
+
+/// Bench 4: `join` and `pick` of many pending promises, built and resolved.
+fn join_pick(c: &mut Criterion) {
+    let n = 10_000;
+    let mut g = c.benchmark_group("join_10k");
+    g.throughput(Throughput::Elements(n as u64));
+    g.bench_function("lwt", |b| b.iter(|| lwt_join(n)));
+    g.bench_function("futures_join_all_oneshot", |b| {
+        b.iter(|| {
+            let (txs, rxs): (Vec<_>, Vec<_>) = (0..n).map(|_| oneshot::channel::<()>()).unzip();
+            let mut all = pin!(futures::future::join_all(rxs));
+            assert!(poll_once(all.as_mut()).is_pending());
+            for tx in txs {
+                tx.send(()).expect("receiver alive");
+            }
+            assert!(poll_once(all.as_mut()).is_ready());
+        })
+    });
+    g.finish();
+
+    let mut g = c.benchmark_group("pick_10k");
+    g.throughput(Throughput::Elements(n as u64));
+    g.bench_function("lwt", |b| b.iter(|| lwt_pick(n)));
+    g.bench_function("futures_select_all_oneshot", |b| {
+        b.iter(|| {
+            let (mut txs, rxs): (Vec<_>, Vec<_>) =
+                (0..n).map(|_| oneshot::channel::<u32>()).unzip();
+            let mut any = futures::future::select_all(rxs);
+            assert!(poll_once(std::pin::Pin::new(&mut any)).is_pending());
+            txs.swap_remove(n / 2).send(7).expect("receiver alive");
+            let Poll::Ready((v, _, rest)) = poll_once(std::pin::Pin::new(&mut any)) else {
+                panic!("select_all should be ready");
+            };
+            assert_eq!(v.expect("sent"), 7);
+            drop(rest); // the losers: what canceling them means for futures
+            assert!(txs[0].is_closed());
+        })
+    });
+    g.finish();
+
+    let mut g = c.benchmark_group("join_pick_curve");
+    g.sample_size(20);
+    for n in [1_000usize, 10_000, 100_000] {
+        g.throughput(Throughput::Elements(n as u64));
+        g.bench_with_input(BenchmarkId::new("join", n), &n, |b, &n| {
+            b.iter(|| lwt_join(n))
+        });
+        g.bench_with_input(BenchmarkId::new("pick", n), &n, |b, &n| {
+            b.iter(|| lwt_pick(n))
+        });
+    }
+    g.finish();
+}
+
+/// Bench 5: Cancel the end of a chain of 10 binds on a `task`: the walk reaches the
+/// task, which is rejected, and the rejection flows back through the chain.
+fn cancel_chain(c: &mut Criterion) {
+    let mut g = c.benchmark_group("cancel_chain_10");
+    g.bench_function("lwt", |b| {
+        b.iter(|| {
+            let (p0, _r) = lwt::task::<u64>();
+            let mut p = p0.clone();
+            for _ in 0..10 {
+                p = p.bind(|v| Promise::resolved(v + 1));
+            }
+            p.cancel();
+            debug_assert!(p0.is_rejected() && p.is_rejected());
+            black_box(p)
+        })
+    });
+    g.bench_function("futures_then_drop", |b| {
+        // Cancellation in `futures` is dropping: 10 `then`s on a oneshot,
+        // polled once so they are registered, then dropped.
+        b.iter(|| {
+            let (tx, rx) = oneshot::channel::<u64>();
+            use futures::FutureExt as _;
+            let mut f: futures::future::LocalBoxFuture<'static, u64> =
+                rx.map(|r| r.unwrap_or(0)).boxed_local();
+            for _ in 0..10 {
+                f = f.then(|v| futures::future::ready(v + 1)).boxed_local();
+            }
+            assert!(poll_once(f.as_mut()).is_pending());
+            drop(f);
+            assert!(tx.is_closed());
+        })
+    });
+    g.finish();
+}
+
+/// Bench 6: Spawn a million trivial tasks and run them to completion.
+fn spawn_tasks(c: &mut Criterion) {
+    let mut g = c.benchmark_group("spawn_1M");
+    g.sample_size(10);
+    g.throughput(Throughput::Elements(MILLION as u64));
+    g.bench_function("lwt_virtual", |b| {
+        let engine = VirtualEngine::new();
+        b.iter_custom(|iters| {
+            let mut total = Duration::ZERO;
+            for _ in 0..iters {
+                let start = Instant::now();
+                for _ in 0..MILLION {
+                    drop(lwt::spawn(async { Ok(()) }));
+                }
+                engine.run_until_idle();
+                total += start.elapsed();
+            }
+            total
+        })
+    });
+    let rt = current_thread();
+    g.bench_function("tokio_spawn_local", |b| {
+        b.iter_custom(|iters| {
+            let mut total = Duration::ZERO;
+            for _ in 0..iters {
+                let local = tokio::task::LocalSet::new();
+                let start = Instant::now();
+                for _ in 0..MILLION {
+                    drop(local.spawn_local(async {}));
+                }
+                // A `LocalSet` completes once all its tasks have.
+                rt.block_on(&mut *Box::pin(local));
+                total += start.elapsed();
+            }
+            total
+        })
+    });
+    g.finish();
+}
+
+/// Bench 7: One task that yields to the engine a million times.
+fn pause_loop(c: &mut Criterion) {
+    let mut g = c.benchmark_group("yield_loop_1M");
+    g.sample_size(10);
+    g.throughput(Throughput::Elements(MILLION as u64));
+    g.bench_function("lwt_pause_virtual", |b| {
+        let engine = VirtualEngine::new();
+        b.iter_custom(|iters| {
+            let mut total = Duration::ZERO;
+            for _ in 0..iters {
+                let start = Instant::now();
+                let done = lwt::spawn(async {
+                    for _ in 0..MILLION {
+                        lwt::pause().await?;
+                    }
+                    Ok(())
+                });
+                engine.run_until_idle();
+                total += start.elapsed();
+                assert!(done.is_fulfilled());
+            }
+            total
+        })
+    });
+    let rt = current_thread();
+    g.bench_function("tokio_yield_now_spawn_local", |b| {
+        // Like for like: the loop runs in a task, as the lwt one does.
+        b.iter_custom(|iters| {
+            let mut total = Duration::ZERO;
+            for _ in 0..iters {
+                let local = tokio::task::LocalSet::new();
+                let start = Instant::now();
+                local.block_on(&rt, async {
+                    tokio::task::spawn_local(async {
+                        for _ in 0..MILLION {
+                            tokio::task::yield_now().await;
+                        }
+                    })
+                    .await
+                    .expect("task ran");
+                });
+                total += start.elapsed();
+            }
+            total
+        })
+    });
+    g.bench_function("tokio_yield_now_block_on", |b| {
+        b.iter_custom(|iters| {
+            let mut total = Duration::ZERO;
+            for _ in 0..iters {
+                let start = Instant::now();
+                rt.block_on(async {
+                    for _ in 0..MILLION {
+                        tokio::task::yield_now().await;
+                    }
+                });
+                total += start.elapsed();
+            }
+            total
+        })
+    });
+    g.finish();
+}
+
+/// `criterion_group!` makes a public function without docs.
+mod group {
+    #![allow(missing_docs)]
+    use super::*;
+
+    criterion_group!(
+        benches,
+        bind_fulfilled,
+        chain,
+        fan_out,
+        join_pick,
+        cancel_chain,
+        spawn_tasks,
+        pause_loop
+    );
+}
+
+criterion_main!(group::benches);
