@@ -1,0 +1,359 @@
+//! Mutex, MVar, Condition and Semaphore: ordering, fairness, blocking,
+//! cancellation and re-entrancy, through the public API.
+
+use std::cell::RefCell;
+use std::rc::Rc;
+
+use lwt::{Condition, MVar, Mutex, Promise, Semaphore};
+
+fn log() -> Rc<RefCell<Vec<String>>> {
+    Rc::new(RefCell::new(Vec::new()))
+}
+
+// ---------------------------------------------------------------- Mutex
+
+#[test]
+fn mutex_is_fifo_fair() {
+    let m = Mutex::new();
+    let seen = log();
+    m.lock().peek().unwrap().unwrap();
+    for i in 0..5 {
+        let (s, m2) = (seen.clone(), m.clone());
+        m.lock().on_success(move |()| {
+            s.borrow_mut().push(format!("got {i}"));
+            m2.unlock().unwrap();
+        });
+    }
+    // A newcomer after the unlock must not barge in ahead of the line.
+    m.unlock().unwrap();
+    let late = m.lock();
+    // Expected: got 0..4 in order, then the newcomer.
+    assert_eq!(
+        *seen.borrow(),
+        ["got 0", "got 1", "got 2", "got 3", "got 4"]
+    );
+    assert!(late.is_fulfilled());
+    assert!(m.is_locked());
+}
+
+#[test]
+fn canceled_lock_waiter_never_gets_the_lock() {
+    let m = Mutex::new();
+    m.lock().peek().unwrap().unwrap();
+    let a = m.lock();
+    let b = m.lock();
+    a.cancel();
+    assert_eq!(m.waiter_count(), 1);
+    m.unlock().unwrap();
+    assert!(a.peek().unwrap().unwrap_err().is_canceled());
+    assert!(b.is_fulfilled());
+    m.unlock().unwrap();
+    assert!(!m.is_locked());
+}
+
+#[test]
+fn canceled_with_lock_body_releases_the_lock() {
+    let m = Mutex::new();
+    let (body, _r) = lwt::task::<u8>();
+    let w = m.with_lock(move || body);
+    assert!(m.is_locked());
+    let next = m.with_lock(|| Promise::resolved(2));
+    w.cancel();
+    assert!(w.peek().unwrap().unwrap_err().is_canceled());
+    assert_eq!(next.peek().unwrap().unwrap(), 2);
+    assert!(!m.is_locked());
+}
+
+#[test]
+fn canceled_with_lock_while_waiting_never_runs_body() {
+    let m = Mutex::new();
+    m.lock().peek().unwrap().unwrap();
+    let ran = Rc::new(RefCell::new(false));
+    let r = ran.clone();
+    let w = m.with_lock(move || {
+        *r.borrow_mut() = true;
+        Promise::resolved(())
+    });
+    w.cancel();
+    m.unlock().unwrap();
+    assert!(!*ran.borrow());
+    assert!(!m.is_locked());
+}
+
+#[test]
+fn with_lock_rejection_releases() {
+    let m = Mutex::new();
+    let p = m.with_lock(|| Promise::<()>::rejected(lwt::Error::msg("boom")));
+    assert!(p.is_rejected());
+    assert!(!m.is_locked());
+}
+
+#[test]
+fn releasing_many_waiters_does_not_recurse() {
+    // Each waiter unlocks at once: a line of 200_000 hand-offs in a loop.
+    let m = Mutex::new();
+    m.lock().peek().unwrap().unwrap();
+    let count = Rc::new(RefCell::new(0u32));
+    for _ in 0..200_000 {
+        let (m2, c) = (m.clone(), count.clone());
+        m.lock().on_success(move |()| {
+            *c.borrow_mut() += 1;
+            m2.unlock().unwrap();
+        });
+    }
+    m.unlock().unwrap();
+    assert_eq!(*count.borrow(), 200_000);
+    assert!(!m.is_locked());
+}
+
+#[test]
+fn mutex_reentrant_waiter_locks_again() {
+    // A waiter's callback unlocks and immediately locks again: it goes to
+    // the back of the line.
+    let m = Mutex::new();
+    let seen = log();
+    m.lock().peek().unwrap().unwrap();
+    let (m2, s) = (m.clone(), seen.clone());
+    m.lock().on_success(move |()| {
+        s.borrow_mut().push("a".into());
+        m2.unlock().unwrap();
+        let s2 = s.clone();
+        m2.lock()
+            .on_success(move |()| s2.borrow_mut().push("a again".into()));
+    });
+    let s = seen.clone();
+    m.lock()
+        .on_success(move |()| s.borrow_mut().push("b".into()));
+    m.unlock().unwrap();
+    assert_eq!(*seen.borrow(), ["a", "b"]);
+    m.unlock().unwrap();
+    assert_eq!(*seen.borrow(), ["a", "b", "a again"]);
+}
+
+#[test]
+fn unlock_unlocked_is_an_error() {
+    assert!(Mutex::new().unlock().unwrap_err().is_invalid_argument());
+}
+
+// ---------------------------------------------------------------- MVar
+
+#[test]
+fn mvar_put_blocks_when_full_and_take_when_empty() {
+    let mv = MVar::new_empty();
+    let t1 = mv.take();
+    let t2 = mv.take();
+    assert!(t1.is_pending() && t2.is_pending());
+    assert!(mv.put(1).is_fulfilled());
+    assert!(mv.put(2).is_fulfilled());
+    assert_eq!(t1.peek().unwrap().unwrap(), 1);
+    assert_eq!(t2.peek().unwrap().unwrap(), 2);
+    assert!(mv.is_empty());
+    assert!(mv.put(3).is_fulfilled());
+    let p4 = mv.put(4);
+    let p5 = mv.put(5);
+    assert!(p4.is_pending() && p5.is_pending());
+    assert_eq!(mv.take().peek().unwrap().unwrap(), 3);
+    assert!(p4.is_fulfilled() && p5.is_pending());
+    assert_eq!(mv.take().peek().unwrap().unwrap(), 4);
+    assert_eq!(mv.take().peek().unwrap().unwrap(), 5);
+    assert!(p5.is_fulfilled());
+}
+
+#[test]
+fn mvar_canceled_taker_loses_nothing() {
+    let mv = MVar::new_empty();
+    let a = mv.take();
+    a.cancel();
+    assert_eq!(mv.taker_count(), 0);
+    mv.put("v").peek().unwrap().unwrap();
+    assert_eq!(mv.take_available(), Some("v"));
+}
+
+#[test]
+fn mvar_canceled_putter_withdraws() {
+    let mv = MVar::new(1);
+    let p = mv.put(2);
+    let q = mv.put(3);
+    p.cancel();
+    assert_eq!(mv.take().peek().unwrap().unwrap(), 1);
+    assert_eq!(mv.take().peek().unwrap().unwrap(), 3);
+    assert!(q.is_fulfilled());
+    assert!(mv.is_empty());
+}
+
+#[test]
+fn mvar_reentrant_taker_takes_again() {
+    let mv = MVar::new_empty();
+    let seen = log();
+    let (mv2, s) = (mv.clone(), seen.clone());
+    mv.take().on_success(move |v: u32| {
+        s.borrow_mut().push(format!("first {v}"));
+        let s2 = s.clone();
+        mv2.take()
+            .on_success(move |v| s2.borrow_mut().push(format!("second {v}")));
+        mv2.put(v + 100).peek().unwrap().unwrap();
+    });
+    mv.put(1).peek().unwrap().unwrap();
+    assert_eq!(*seen.borrow(), ["first 1", "second 101"]);
+}
+
+// ---------------------------------------------------------------- Condition
+
+#[test]
+fn condition_signal_wakes_in_order_and_is_lost_without_waiters() {
+    let c = Condition::new();
+    c.signal(0); // nobody waits: lost
+    let a = c.wait(None);
+    let b = c.wait(None);
+    c.signal(1);
+    assert_eq!(a.peek().unwrap().unwrap(), 1);
+    assert!(b.is_pending());
+    c.signal(2);
+    assert_eq!(b.peek().unwrap().unwrap(), 2);
+}
+
+#[test]
+fn condition_canceled_waiter_does_not_use_a_signal() {
+    let c = Condition::new();
+    let a = c.wait(None);
+    let b = c.wait(None);
+    a.cancel();
+    c.signal(7);
+    assert!(a.peek().unwrap().unwrap_err().is_canceled());
+    assert_eq!(b.peek().unwrap().unwrap(), 7);
+}
+
+#[test]
+fn condition_broadcast_and_error() {
+    let c = Condition::new();
+    let ws: Vec<_> = (0..3).map(|_| c.wait(None)).collect();
+    // A waiter that waits again during the broadcast waits for the next one.
+    let again = Rc::new(RefCell::new(None));
+    let (c2, a2) = (c.clone(), again.clone());
+    ws[0].on_success(move |_| *a2.borrow_mut() = Some(c2.wait(None)));
+    c.broadcast("x");
+    assert!(ws.iter().all(|w| w.peek().unwrap().unwrap() == "x"));
+    let again = again.borrow_mut().take().unwrap();
+    assert!(again.is_pending());
+    c.broadcast_error(lwt::Error::msg("stop"));
+    assert_eq!(again.peek().unwrap().unwrap_err().message(), "stop");
+}
+
+#[test]
+fn condition_wait_under_mutex() {
+    let m = Mutex::new();
+    let c = Condition::<u8>::new();
+    assert!(c
+        .wait(Some(&m))
+        .peek()
+        .unwrap()
+        .unwrap_err()
+        .is_invalid_argument());
+    m.lock().peek().unwrap().unwrap();
+    let w = c.wait(Some(&m));
+    assert!(!m.is_locked());
+    // Someone else takes the mutex; the signaled waiter must wait for it.
+    m.lock().peek().unwrap().unwrap();
+    c.signal(1);
+    assert!(w.is_pending());
+    m.unlock().unwrap();
+    assert_eq!(w.peek().unwrap().unwrap(), 1);
+    assert!(m.is_locked());
+    // Canceled while waiting: the mutex is still re-locked.
+    let w = c.wait(Some(&m));
+    w.cancel();
+    assert!(w.peek().unwrap().unwrap_err().is_canceled());
+    assert!(m.is_locked());
+}
+
+// ---------------------------------------------------------------- Semaphore
+
+#[test]
+fn semaphore_is_fifo_and_a_big_request_blocks_smaller_ones() {
+    let sem = Semaphore::new(1);
+    let a = sem.acquire_promise(2);
+    let b = sem.acquire_promise(1);
+    assert!(a.is_pending() && b.is_pending()); // b waits behind a
+    sem.add_permits(1);
+    assert!(a.is_fulfilled() && b.is_pending());
+    sem.add_permits(2);
+    assert!(b.is_fulfilled());
+    assert_eq!(sem.available_permits(), 1);
+}
+
+#[test]
+fn semaphore_cancel_head_unblocks_the_rest() {
+    let sem = Semaphore::new(1);
+    let a = sem.acquire_promise(5);
+    let b = sem.acquire_promise(1);
+    assert!(b.is_pending());
+    a.cancel();
+    assert!(b.is_fulfilled());
+    assert_eq!(sem.available_permits(), 0);
+}
+
+#[test]
+fn semaphore_permits_are_raii_and_dropped_acquire_leaves_the_line() {
+    let engine = lwt::testing::VirtualEngine::new();
+    let sem = Semaphore::new(1);
+    let held = sem.try_acquire().unwrap();
+    {
+        let pending = sem.acquire();
+        assert_eq!(sem.waiter_count(), 1);
+        drop(pending);
+    }
+    assert_eq!(sem.waiter_count(), 0);
+    drop(held);
+    assert_eq!(sem.available_permits(), 1);
+    // Granted but never polled: the permits come back when it is dropped.
+    let held = sem.try_acquire().unwrap();
+    let acq = sem.acquire();
+    drop(held);
+    assert_eq!(sem.available_permits(), 0);
+    drop(acq);
+    assert_eq!(sem.available_permits(), 1);
+    let s = sem.clone();
+    let order = log();
+    let o = order.clone();
+    let t = lwt::spawn(async move {
+        let _p = s.acquire_many(1).await?;
+        o.borrow_mut().push("in".into());
+        lwt::pause().await?;
+        Ok(())
+    });
+    engine.run(&t).unwrap();
+    assert_eq!(sem.available_permits(), 1);
+    assert_eq!(*order.borrow(), ["in"]);
+}
+
+#[test]
+fn semaphore_close_rejects_waiters() {
+    let sem = Semaphore::new(0);
+    let w = sem.acquire_promise(1);
+    sem.close();
+    assert!(w.peek().unwrap().unwrap_err().is_closed());
+    assert!(sem.acquire_promise(0).is_rejected());
+    assert!(sem.try_acquire().unwrap_err().is_closed());
+}
+
+#[test]
+fn semaphore_reentrant_waiter_acquires_again() {
+    let sem = Semaphore::new(0);
+    let seen = log();
+    let (s2, l) = (sem.clone(), seen.clone());
+    sem.acquire_promise(1).on_success(move |()| {
+        l.borrow_mut().push("a".into());
+        s2.add_permits(1); // give it back from inside the callback
+        let l2 = l.clone();
+        s2.acquire_promise(1)
+            .on_success(move |()| l2.borrow_mut().push("a again".into()));
+    });
+    let l = seen.clone();
+    sem.acquire_promise(1)
+        .on_success(move |()| l.borrow_mut().push("b".into()));
+    sem.add_permits(1);
+    // Expected: a, then b (it was in line first), then "a again" waits.
+    assert_eq!(*seen.borrow(), ["a", "b"]);
+    sem.add_permits(1);
+    assert_eq!(*seen.borrow(), ["a", "b", "a again"]);
+}
