@@ -392,9 +392,10 @@ impl<T: 'static> Resolver<T> {
     }
 
     /// Like [`Resolver::resolve_with`], but when called from inside a callback
-    /// the promise's own callbacks run after the current callback returns,
-    /// instead of nested inside it (Lwt's `wakeup_later`). The state changes
-    /// at once either way.
+    /// (a task's body counts) the promise's own callbacks are queued, and run
+    /// when the outermost callback returns, instead of nested inside the
+    /// current one (Lwt's `wakeup_later`). The state changes at once either
+    /// way.
     ///
     /// ```
     /// use std::{cell::RefCell, rc::Rc};

@@ -1,0 +1,273 @@
+//! Core semantics: states, eager FIFO callbacks, cancellation, proxies,
+//! re-entrancy, the bounded stack.
+
+use lwt::{Error, Promise, State};
+
+use crate::log::Log;
+use crate::Outcome;
+
+/// A promise is resolved once; a second resolution is a clear error.
+pub async fn single_resolution() -> Outcome {
+    let (p, r) = lwt::wait::<u32>();
+    assert_eq!(p.state(), State::Pending);
+    r.resolve(1)?;
+    assert!(r.resolve(2).unwrap_err().is_already_resolved());
+    assert!(r.reject(Error::msg("x")).unwrap_err().is_already_resolved());
+    assert_eq!(p.state(), State::Fulfilled(1));
+    Ok(())
+}
+
+/// Resolving a canceled promise is a no-op.
+pub async fn resolve_after_cancel_is_a_no_op() -> Outcome {
+    let (p, r) = lwt::task::<u32>();
+    p.cancel();
+    r.resolve(1)?;
+    assert!(p.peek().unwrap().unwrap_err().is_canceled());
+    Ok(())
+}
+
+/// Callbacks run inside `resolve`, in attach order.
+pub async fn eager_fifo_callbacks() -> Outcome {
+    let log = Log::default();
+    let (p, r) = lwt::wait::<u8>();
+    for name in ["1", "2", "3"] {
+        let l = log.clone();
+        p.on_success(move |_| l.push(name));
+    }
+    log.push("before");
+    r.resolve(0)?;
+    log.push("after");
+    assert_eq!(log.take(), ["before", "1", "2", "3", "after"]);
+    Ok(())
+}
+
+/// Attaching to a resolved promise runs the callback at once.
+pub async fn attach_to_resolved_runs_now() -> Outcome {
+    let log = Log::default();
+    let l = log.clone();
+    Promise::resolved(5).on_success(move |v| l.push(format!("got {v}")));
+    log.push("after");
+    assert_eq!(log.take(), ["got 5", "after"]);
+    Ok(())
+}
+
+/// `on_cancel` hooks run before regular callbacks.
+pub async fn on_cancel_before_callbacks() -> Outcome {
+    let log = Log::default();
+    let (p, _r) = lwt::task::<()>();
+    let l = log.clone();
+    p.on_failure(move |_| l.push("callback"));
+    let l = log.clone();
+    p.on_cancel(move || l.push("hook"));
+    p.cancel();
+    assert_eq!(log.take(), ["hook", "callback"]);
+    Ok(())
+}
+
+/// `wait` promises are not cancelable, `task` promises are.
+pub async fn wait_vs_task_cancel() -> Outcome {
+    let (w, _rw) = lwt::wait::<()>();
+    w.cancel();
+    assert!(w.is_pending());
+    let (t, _rt) = lwt::task::<()>();
+    t.cancel();
+    assert!(t.peek().unwrap().unwrap_err().is_canceled());
+    Ok(())
+}
+
+/// Cancel walks backwards through binds and flows forwards as a rejection.
+pub async fn cancel_backwards_then_forwards() -> Outcome {
+    let (t, _r) = lwt::task::<u8>();
+    let end = t.map(|x| x + 1).bind(|x| Promise::resolved(x * 2));
+    end.cancel();
+    assert!(t.peek().unwrap().unwrap_err().is_canceled());
+    assert!(end.peek().unwrap().unwrap_err().is_canceled());
+    Ok(())
+}
+
+/// After its function returned, a bind's cancel reaches the returned promise.
+pub async fn cancel_reaches_inner_promise() -> Outcome {
+    let (a, ra) = lwt::task::<()>();
+    let (b, _rb) = lwt::task::<u8>();
+    let b2 = b.clone();
+    let p = a.bind(move |()| b2);
+    ra.resolve(())?;
+    p.cancel();
+    assert!(b.peek().unwrap().unwrap_err().is_canceled());
+    assert!(p.peek().unwrap().unwrap_err().is_canceled());
+    Ok(())
+}
+
+/// `protected`: canceling the result leaves the source alone.
+pub async fn protected_shields_the_source() -> Outcome {
+    let (p, r) = lwt::task::<u8>();
+    let g = lwt::protected(&p);
+    g.cancel();
+    assert!(g.peek().unwrap().unwrap_err().is_canceled());
+    assert!(p.is_pending());
+    r.resolve(1)?;
+    assert_eq!(lwt::protected(&p).peek().unwrap()?, 1);
+    Ok(())
+}
+
+/// `no_cancel`: cancel does nothing, but the value still follows.
+pub async fn no_cancel_ignores_cancel() -> Outcome {
+    let (p, r) = lwt::task::<u8>();
+    let n = lwt::no_cancel(&p);
+    n.cancel();
+    assert!(n.is_pending() && p.is_pending());
+    r.resolve(4)?;
+    assert_eq!(n.peek().unwrap()?, 4);
+    Ok(())
+}
+
+/// `wrap_in_cancelable`: cancelable even over a `wait` promise.
+pub async fn wrap_in_cancelable_over_wait() -> Outcome {
+    let (p, r) = lwt::wait::<u8>();
+    let c = lwt::wrap_in_cancelable(&p);
+    c.cancel();
+    assert!(c.peek().unwrap().unwrap_err().is_canceled());
+    assert!(p.is_pending());
+    r.resolve(1)?;
+    Ok(())
+}
+
+/// `resolve_later` from inside a callback defers the callbacks it triggers.
+pub async fn resolve_later_defers_inside_callbacks() -> Outcome {
+    let log = Log::default();
+    let (a, ra) = lwt::wait::<()>();
+    let (b, rb) = lwt::wait::<()>();
+    let l = log.clone();
+    b.on_success(move |()| l.push("b"));
+    let l = log.clone();
+    a.on_success(move |()| {
+        rb.resolve_later(Ok(())).unwrap();
+        l.push("end of a");
+    });
+    ra.resolve(())?;
+    // Deferred callbacks run when the outermost callback returns; a task body
+    // is itself a callback, so let it return once.
+    lwt::yield_now().await?;
+    assert_eq!(log.take(), ["end of a", "b"]);
+    Ok(())
+}
+
+/// A callback may attach to, resolve, or cancel the promise being resolved.
+pub async fn reentrant_callbacks() -> Outcome {
+    let log = Log::default();
+    let (p, r) = lwt::task::<u8>();
+    let (q, rq) = lwt::wait::<u8>();
+    let (p2, l) = (p.clone(), log.clone());
+    let r2 = r.clone();
+    p.on_success(move |v| {
+        let l2 = l.clone();
+        p2.on_success(move |v2| l2.push(format!("inner {v2}")));
+        rq.resolve(v + 1).unwrap();
+        p2.cancel();
+        assert!(r2.resolve(9).is_err());
+        l.push("end");
+    });
+    let l = log.clone();
+    q.on_success(move |v| l.push(format!("q {v}")));
+    r.resolve(1)?;
+    assert_eq!(log.take(), ["inner 1", "q 2", "end"]);
+    Ok(())
+}
+
+/// Proxy merge order: the bind result's callbacks, then the inner promise's.
+pub async fn proxy_merge_order() -> Outcome {
+    let log = Log::default();
+    let (src, rsrc) = lwt::wait::<()>();
+    let (inner, rinner) = lwt::wait::<u8>();
+    let l = log.clone();
+    inner.on_success(move |v| l.push(format!("inner {v}")));
+    let i2 = inner.clone();
+    let outer = src.bind(move |()| i2);
+    let l = log.clone();
+    outer.on_success(move |v| l.push(format!("outer {v}")));
+    rsrc.resolve(())?;
+    rinner.resolve(3)?;
+    assert_eq!(log.take(), ["outer 3", "inner 3"]);
+    assert!(inner.same_as(&outer));
+    Ok(())
+}
+
+/// A chain of 100,000 pending binds resolves without exhausting the stack.
+pub async fn long_bind_chain() -> Outcome {
+    let (start, r) = lwt::wait::<u64>();
+    let mut end = start.clone();
+    for _ in 0..100_000 {
+        end = end.bind(|x| Promise::resolved(x + 1));
+    }
+    r.resolve(0)?;
+    assert_eq!(end.await?, 100_000);
+    Ok(())
+}
+
+/// A chain of 100,000 maps, canceled at its end, rejects its start.
+pub async fn long_chain_cancel() -> Outcome {
+    let (start, _r) = lwt::task::<u64>();
+    let mut end = start.clone();
+    for _ in 0..100_000 {
+        end = end.map(|x| x + 1);
+    }
+    end.cancel();
+    assert!(start.peek().unwrap().unwrap_err().is_canceled());
+    Ok(())
+}
+
+/// `catch`, `try_bind`, `finalize`, `map_err`, `and_then`.
+pub async fn sequential_variants() -> Outcome {
+    let c = Promise::<u8>::rejected(Error::msg("no"))
+        .catch(|e| Promise::resolved(e.message().len() as u8));
+    assert_eq!(c.await?, 2);
+    let t = Promise::resolved(1).try_bind(|v| Promise::resolved(v + 1), |_| Promise::resolved(0));
+    assert_eq!(t.await?, 2);
+    let f = Promise::resolved(1).finalize(|| Promise::rejected(Error::msg("cleanup")));
+    assert_eq!(f.await.unwrap_err().message(), "cleanup");
+    let m = Promise::<()>::rejected(Error::timeout()).map_err(|e| e.context("ctx"));
+    let e = m.await.unwrap_err();
+    assert!(e.is_timeout() && e.to_string().starts_with("ctx"));
+    let a = Promise::resolved("7").and_then(|s| s.parse::<u8>());
+    assert_eq!(a.await?, 7);
+    Ok(())
+}
+
+/// Callback-local storage is captured at attach time.
+pub async fn implicit_storage() -> Outcome {
+    let key = lwt::new_key::<u32>();
+    let (p, r) = lwt::wait::<()>();
+    let k = key.clone();
+    let a = lwt::with_value(&key, Some(1), || p.map(move |()| lwt::get(&k)));
+    let k = key.clone();
+    let b = p.map(move |()| lwt::get(&k));
+    r.resolve(())?;
+    assert_eq!(a.await?, Some(1));
+    assert_eq!(b.await?, None);
+    Ok(())
+}
+
+/// Unhandled rejections go to the replaceable hook; `dont_wait` handles its own.
+pub async fn unhandled_rejections() -> Outcome {
+    let log = Log::default();
+    let l = log.clone();
+    let previous =
+        lwt::set_async_exception_hook(Some(Box::new(move |e: &Error| l.push(format!("hook {e}")))));
+    lwt::async_(|| Promise::<()>::rejected(Error::msg("lost")));
+    let l = log.clone();
+    lwt::dont_wait(
+        || Promise::<()>::rejected(Error::msg("mine")),
+        move |e| l.push(format!("handler {e}")),
+    );
+    lwt::set_async_exception_hook(previous);
+    assert_eq!(log.take(), ["hook lost", "handler mine"]);
+    Ok(())
+}
+
+/// `wrap` turns a closure's `Err` into a rejection with the original error.
+pub async fn wrap_keeps_the_error() -> Outcome {
+    let e = lwt::wrap(|| "x".parse::<u8>()).await.unwrap_err();
+    assert!(e.downcast_ref::<std::num::ParseIntError>().is_some());
+    assert_eq!(lwt::wrap(|| Ok::<_, Error>(3)).await?, 3);
+    Ok(())
+}

@@ -1,0 +1,131 @@
+//! async/await on promises: spawn timing, cancellation at an await, abort.
+
+use std::time::Duration;
+
+use lwt::{Error, Promise};
+
+use crate::log::{ms, Log};
+use crate::Outcome;
+
+/// `spawn` polls at once, and resumes inside the resolution that woke it.
+pub async fn spawn_timing() -> Outcome {
+    let log = Log::default();
+    let (p, r) = lwt::wait::<u8>();
+    let l = log.clone();
+    let t = lwt::spawn(async move {
+        l.push("start");
+        let v = p.await?;
+        l.push(format!("resumed {v}"));
+        Ok(v)
+    });
+    log.push("spawned");
+    r.resolve(5)?;
+    log.push("resolved");
+    assert_eq!(log.take(), ["start", "spawned", "resumed 5", "resolved"]);
+    assert_eq!(t.await?, 5);
+    Ok(())
+}
+
+/// A canceled task sees `Err(canceled)` at its await and may clean up.
+pub async fn cancel_seen_at_await() -> Outcome {
+    let log = Log::default();
+    let l = log.clone();
+    let t = lwt::spawn(async move {
+        match lwt::sleep(Duration::from_secs(60)).await {
+            Err(e) if e.is_canceled() => {
+                l.push("cleanup");
+                lwt::sleep(ms(1)).await?;
+                Ok("handled")
+            }
+            other => other.map(|()| "slept"),
+        }
+    });
+    t.cancel();
+    assert_eq!(log.take(), ["cleanup"]);
+    assert_eq!(t.await?, "handled");
+    Ok(())
+}
+
+/// `abort` drops the future (destructors first), then rejects.
+pub async fn abort_order() -> Outcome {
+    struct Noisy(Log);
+    impl Drop for Noisy {
+        fn drop(&mut self) {
+            self.0.push("dropped");
+        }
+    }
+    let log = Log::default();
+    let noisy = Noisy(log.clone());
+    let t = lwt::spawn(async move {
+        let _n = noisy;
+        lwt::sleep(Duration::from_secs(60)).await?;
+        Ok(())
+    });
+    let l = log.clone();
+    t.on_failure(move |e| l.push(format!("rejected {}", e.is_canceled())));
+    t.abort();
+    assert_eq!(log.take(), ["dropped", "rejected true"]);
+    Ok(())
+}
+
+/// Canceling an outer task reaches the inner task it awaits.
+pub async fn nested_task_cancel() -> Outcome {
+    let inner = lwt::spawn(async { lwt::sleep(Duration::from_secs(60)).await });
+    let outer = lwt::spawn(inner.clone());
+    outer.cancel();
+    assert!(inner.peek().unwrap().unwrap_err().is_canceled());
+    assert!(outer.peek().unwrap().unwrap_err().is_canceled());
+    Ok(())
+}
+
+/// Every combinator can be awaited inside a task.
+pub async fn await_combinators() -> Outcome {
+    let s = |n: u64| lwt::sleep(ms(n)).map(move |()| n);
+    lwt::join(vec![s(1).ignore(), s(2).ignore()]).await?;
+    assert_eq!(lwt::all(vec![s(3), s(1)]).await?, vec![3, 1]);
+    assert_eq!(lwt::both(&s(1), &s(2)).await?, (1, 2));
+    assert_eq!(lwt::pick(vec![s(50), s(1)]).await?, 1);
+    assert_eq!(lwt::choose(vec![s(50), s(2)]).await?, 2);
+    assert_eq!(lwt::npick(vec![s(1), s(90)]).await?, vec![1]);
+    Ok(())
+}
+
+/// `?` converts errors; the original is kept for downcasting.
+pub async fn question_mark_in_tasks() -> Outcome {
+    let t = lwt::spawn(async {
+        let n: u32 = "x".parse()?;
+        Ok(n)
+    });
+    let e = t.await.unwrap_err();
+    assert!(e.downcast_ref::<std::num::ParseIntError>().is_some());
+    Ok(())
+}
+
+/// A task awaiting a foreign future is polled again on a later turn.
+pub async fn foreign_future_in_task() -> Outcome {
+    let (tx, rx) = futures::channel::oneshot::channel::<u8>();
+    let t = lwt::spawn(async move { rx.await.map_err(Error::new) });
+    tx.send(4).map_err(|_| Error::msg("send failed"))?;
+    assert_eq!(t.await?, 4);
+    Ok(())
+}
+
+/// A chain of 10,000 tasks, each awaiting the previous one.
+pub async fn task_chain() -> Outcome {
+    let (start, r) = lwt::wait::<u64>();
+    let mut end = start.clone();
+    for _ in 0..10_000 {
+        let prev = end.clone();
+        end = lwt::spawn(async move { Ok(prev.await? + 1) });
+    }
+    r.resolve(0)?;
+    assert_eq!(end.await?, 10_000);
+    Ok(())
+}
+
+/// A task's rejection reaches `catch` on its promise.
+pub async fn task_rejection_is_a_promise_rejection() -> Outcome {
+    let t: Promise<u8> = lwt::spawn(async { Err(Error::msg("failed")) });
+    assert_eq!(t.catch(|_| Promise::resolved(1)).await?, 1);
+    Ok(())
+}
