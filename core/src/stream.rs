@@ -694,7 +694,12 @@ impl<T: 'static> Stream<T> {
             }
             match &s.end {
                 Some(Err(e)) => Promise::rejected(e.clone()),
-                _ => Promise::resolved(true),
+                Some(Ok(())) => Promise::resolved(true),
+                // Another read of this reader took the element first.
+                None => {
+                    drop(s);
+                    me.is_empty()
+                }
             }
         })
     }

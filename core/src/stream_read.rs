@@ -61,7 +61,15 @@ impl<T: Clone + 'static> Stream<T> {
                 let v = s.buf[(cursor - s.base) as usize].clone();
                 return Promise::resolved(Some(v));
             }
-            crate::from_result(s.end_result().unwrap_or(Ok(None)))
+            match s.end_result() {
+                Some(end) => crate::from_result(end),
+                // Another read of this reader took the element first: wait
+                // for the next one.
+                None => {
+                    drop(s);
+                    me.peek()
+                }
+            }
         })
     }
 
