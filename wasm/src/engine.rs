@@ -293,7 +293,7 @@ impl Engine for JsEngine {
             .armed
             .borrow()
             .as_ref()
-            .map_or(true, |(armed_for, _)| deadline < *armed_for);
+            .is_none_or(|(armed_for, _)| deadline < *armed_for);
         if earlier && !s.in_turn.get() {
             s.rearm();
         }
