@@ -49,14 +49,19 @@
 //! | `Lwt_unix.sleep` | [`lwt::sleep`] (on this engine) |
 //! | `Lwt_unix.socket`/`connect`/`accept` | [`net::TcpStream`], [`net::TcpListener`], [`net::UdpSocket`], [`net::UnixStream`] |
 //! | `Lwt_unix.getaddrinfo` | [`net::lookup_host`] |
+//! | `Lwt_unix` file functions, `Lwt_io.with_file` | [`fs`] |
+//! | `Lwt_io` channels, `establish_server`, `shutdown_server` | [`io::InputChannel`], [`io::OutputChannel`], [`io::establish_server`], [`io::Server::shutdown`] |
 
 #![doc(test(attr(deny(warnings))))]
 
+pub mod fs;
 mod handle;
+pub mod io;
 pub mod net;
 mod pool;
 mod reactor;
 mod runtime;
+mod server;
 mod sys;
 mod timer;
 

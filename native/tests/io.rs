@@ -1,0 +1,123 @@
+//! Buffered channels and establish_server.
+
+use std::cell::Cell;
+use std::rc::Rc;
+use std::time::Duration;
+
+use lwt_native::io::{
+    establish_server, establish_server_with, InputChannel, OutputChannel, ServerOptions,
+};
+use lwt_native::net::TcpStream;
+use lwt_native::run;
+
+fn local() -> std::net::SocketAddr {
+    "127.0.0.1:0".parse().unwrap()
+}
+
+#[test]
+fn channels_over_tcp_lines_and_exact_reads() {
+    run(async {
+        let server = establish_server(local(), |_peer, mut ic, mut oc| {
+            lwt::spawn(async move {
+                // A line, then a length-prefixed body, then echo lines upper-cased.
+                let header = ic.read_line().await?.unwrap();
+                let n: usize = header.parse()?;
+                let body = ic.read_exactly(n).await?;
+                oc.write_all(&body).await?;
+                oc.write(b"\n").await?;
+                while let Some(line) = ic.read_line().await? {
+                    oc.write_line(&line.to_uppercase()).await?;
+                }
+                oc.flush().await
+            })
+        })?;
+        let c = TcpStream::connect(server.local_addr()).await?;
+        let mut oc = OutputChannel::new(c.clone());
+        let mut ic = InputChannel::with_capacity(16, c.clone());
+        oc.write(b"5\nhello").await?;
+        let long = "x".repeat(10_000);
+        oc.write_line("a").await?;
+        oc.write_line(&long).await?;
+        oc.close().await?;
+        assert_eq!(ic.read_line().await?.as_deref(), Some("hello"));
+        assert_eq!(ic.read_line().await?.as_deref(), Some("A"));
+        assert_eq!(ic.read_line().await?.unwrap(), long.to_uppercase());
+        assert_eq!(ic.read_to_end().await?, b"");
+        server.shutdown().await
+    })
+    .unwrap();
+}
+
+#[test]
+fn server_caps_concurrent_connections_and_shuts_down_gracefully() {
+    run(async {
+        let live = Rc::new(Cell::new(0));
+        let peak = Rc::new(Cell::new(0));
+        let (l, p) = (live.clone(), peak.clone());
+        let opts = ServerOptions {
+            max_connections: 3,
+            ..ServerOptions::default()
+        };
+        let server = establish_server_with(local(), opts, move |_peer, _ic, mut oc| {
+            let (l, p) = (l.clone(), p.clone());
+            lwt::spawn(async move {
+                l.set(l.get() + 1);
+                p.set(p.get().max(l.get()));
+                lwt::sleep(Duration::from_millis(20)).await?;
+                l.set(l.get() - 1);
+                oc.write_line("bye").await
+            })
+        })?;
+        let addr = server.local_addr();
+        let clients: Vec<_> = (0..10)
+            .map(|_| {
+                lwt::spawn(async move {
+                    let c = TcpStream::connect(addr).await?;
+                    InputChannel::new(c).read_line().await
+                })
+            })
+            .collect();
+        let replies = lwt::all(clients).await?;
+        assert!(replies.iter().all(|r| r.as_deref() == Some("bye")));
+        assert_eq!(peak.get(), 3);
+        // Graceful: a connection in flight finishes; new ones are refused.
+        let c = TcpStream::connect(addr).await?;
+        lwt::sleep(Duration::from_millis(5)).await?;
+        let done = server.shutdown();
+        assert_eq!(
+            InputChannel::new(c).read_line().await?.as_deref(),
+            Some("bye")
+        );
+        done.await?;
+        let refused = TcpStream::connect(addr).await.unwrap_err();
+        assert_eq!(
+            lwt_native::io_error_kind(&refused),
+            Some(std::io::ErrorKind::ConnectionRefused)
+        );
+        Ok(())
+    })
+    .unwrap();
+}
+
+#[test]
+fn writing_to_a_closed_peer_is_an_error_not_sigpipe() {
+    // Put SIGPIPE back to its default (death) first: the write must still
+    // only fail.
+    // SAFETY: resetting a signal disposition to the default.
+    unsafe { libc::signal(libc::SIGPIPE, libc::SIG_DFL) };
+    let e = run(async {
+        let (a, b) = lwt_native::net::UnixStream::pair()?;
+        drop(b);
+        let chunk = vec![0u8; 1 << 16];
+        loop {
+            if let Err(e) = a.write_all(&chunk).await {
+                return Ok(e);
+            }
+        }
+    })
+    .unwrap();
+    assert_eq!(
+        lwt_native::io_error_kind(&e),
+        Some(std::io::ErrorKind::BrokenPipe)
+    );
+}
