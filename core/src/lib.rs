@@ -68,6 +68,11 @@
 //! | `Lwt_mvar` (`create`, `create_empty`, `put`, `take`, `take_available`, `is_empty`) | [`MVar`] ([`MVar::new`], [`MVar::new_empty`], [`MVar::put`], [`MVar::take`], [`MVar::take_available`], [`MVar::is_empty`]) |
 //! | `Lwt_condition` (`wait`, `signal`, `broadcast`, `broadcast_exn`) | [`Condition`] ([`Condition::wait`], [`Condition::signal`], [`Condition::broadcast`], [`Condition::broadcast_error`]) |
 //! | (tokio's `Semaphore`) | [`Semaphore`], [`Permit`] |
+//! | `Lwt_stream` (`create`, `create_bounded`, `from`, `of_list`, `get`, `peek`, `junk`, `nget`, `npeek`, `last_new`, `is_empty`, `closed`, `is_closed`, `clone`) | [`Stream`] ([`Stream::create`], [`Stream::bounded`], [`Stream::from_fn`], [`Stream::from_iter`], [`Stream::next`], [`Stream::peek`], [`Stream::junk`], [`Stream::nget`], [`Stream::npeek`], [`Stream::last_new`], [`Stream::is_empty`], [`Stream::closed`], [`Stream::is_closed`], `Clone`), [`Push`], [`BoundedPush`] |
+//! | `Lwt_stream.map`, `map_s`, `filter`, `filter_map`, `fold`, `iter`, `iter_p`, `iter_n`, `append`, `concat`, `choose`, `combine` | [`Stream::map`], [`Stream::map_s`], [`Stream::filter`], [`Stream::filter_map`], [`Stream::fold`], [`Stream::iter`], [`Stream::iter_p`], [`Stream::iter_n`], [`Stream::append`], [`Stream::concat`], [`Stream::choose`], [`Stream::combine`] |
+//! | `Lwt_list` (`iter_s`, `map_p`, `filter_n`, `fold_left_s`, `for_all_p`, `exists_s`, `find_s`, `partition_p`, ...) | [`list`] |
+//! | `Lwt_result` (`map`, `map_error`, `bind`, `catch`, `both`, `return`, `fail`) | [`result`] ([`result::map`], [`result::map_err`], [`result::and_then`], [`result::catch`], [`result::both`], [`result::ok`], [`result::err`], [`result::spawn`]) |
+//! | `Lwt_switch` (`create`, `add_hook`, `turn_off`, `with_switch`, `check`, `is_on`) | [`Switch`] |
 
 #![forbid(unsafe_code)]
 #![doc(test(attr(deny(warnings))))]
@@ -77,13 +82,16 @@ mod concurrent;
 mod condition;
 pub mod engine;
 mod error;
+pub mod list;
 mod mutex;
 mod mvar;
 mod pause;
 mod promise;
 mod resolve;
+pub mod result;
 mod semaphore;
 mod sequential;
+mod switch;
 mod storage;
 mod stream;
 mod stream_feed;
@@ -106,6 +114,7 @@ pub use mvar::MVar;
 pub use pause::{pause, paused_count, register_pause_notifier, wakeup_paused};
 pub use promise::{from_result, task, wait, wrap, Promise, Resolver, State};
 pub use semaphore::{Acquire, Permit, Semaphore};
+pub use switch::Switch;
 pub use storage::{get, new_key, with_value, Key};
 pub use stream::{BoundedPush, Push, Stream};
 pub use task::spawn;
