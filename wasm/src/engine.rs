@@ -39,7 +39,7 @@
 //!    `Closure::forget` is never used.
 
 use std::cell::{Cell, RefCell};
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 use std::rc::Rc;
 use std::time::Duration;
 
@@ -109,7 +109,7 @@ pub struct Stats {
 
 struct State {
     timers: RefCell<BTreeMap<(Instant, u64), Timer>>,
-    deadlines: RefCell<HashMap<u64, Instant>>,
+    deadlines: RefCell<BTreeMap<u64, Instant>>,
     next_id: Cell<u64>,
     /// The JS timer: the deadline it was armed for, and its handle.
     armed: RefCell<Option<(Instant, JsValue)>>,
@@ -403,7 +403,7 @@ pub fn install() {
         };
         State {
             timers: RefCell::new(BTreeMap::new()),
-            deadlines: RefCell::new(HashMap::new()),
+            deadlines: RefCell::new(BTreeMap::new()),
             next_id: Cell::new(0),
             armed: RefCell::new(None),
             turn_scheduled: Cell::new(false),

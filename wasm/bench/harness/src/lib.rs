@@ -1,0 +1,81 @@
+//! Benchmarks exported to the in-browser harness (bench.html).
+use std::rc::Rc;
+use std::cell::Cell;
+
+use lwt::Promise;
+use wasm_bindgen::prelude::*;
+use wasm_bindgen_futures::JsFuture;
+
+#[wasm_bindgen]
+extern "C" {
+    #[wasm_bindgen(js_namespace = performance, js_name = now)]
+    fn now() -> f64;
+}
+
+/// Builds a chain of `n` binds on a pending promise, resolves it; returns ms.
+#[wasm_bindgen]
+pub fn lwt_chain(n: u32) -> f64 {
+    let t0 = now();
+    let (first, r) = lwt::wait::<u32>();
+    let mut p = first;
+    for _ in 0..n {
+        p = p.bind(|x| Promise::resolved(x + 1));
+    }
+    r.resolve(0).unwrap();
+    assert_eq!(p.peek().unwrap().unwrap(), n);
+    now() - t0
+}
+
+/// The same chain with wasm-bindgen-futures: `n` dependent `JsFuture` awaits in
+/// one `spawn_local` task. Resolves with ms.
+#[wasm_bindgen]
+pub fn wbf_chain(n: u32) -> js_sys::Promise {
+    wasm_bindgen_futures::future_to_promise(async move {
+        let t0 = now();
+        let mut v = 0u32;
+        for _ in 0..n {
+            let p = js_sys::Promise::resolve(&JsValue::from(v));
+            v = JsFuture::from(p).await?.as_f64().unwrap() as u32 + 1;
+        }
+        assert_eq!(v, n);
+        Ok(JsValue::from(now() - t0))
+    })
+}
+
+fn pause_loop(n: u32, count: Rc<Cell<u32>>) -> Promise<()> {
+    if n == 0 {
+        return Promise::resolved(());
+    }
+    count.set(count.get() + 1);
+    lwt::pause().bind(move |()| pause_loop(n - 1, count))
+}
+
+/// `n` pauses in a loop; resolves with [ms, turns, longest turn ms].
+#[wasm_bindgen]
+pub fn lwt_pause_loop(n: u32) -> js_sys::Promise {
+    lwt_wasm::install();
+    lwt_wasm::reset_longest_turn();
+    let before = lwt_wasm::stats();
+    let t0 = now();
+    let done = pause_loop(n, Rc::new(Cell::new(0))).map(move |()| {
+        let after = lwt_wasm::stats();
+        let a = js_sys::Array::new();
+        a.push(&JsValue::from(now() - t0));
+        a.push(&JsValue::from((after.turns - before.turns) as f64));
+        a.push(&JsValue::from(after.longest_turn_ms));
+        JsValue::from(a)
+    });
+    lwt_wasm::to_js(&done)
+}
+
+/// JS → lwt → JS: awaits `p` as an lwt promise, returns it as a JS promise.
+#[wasm_bindgen]
+pub fn lwt_echo(p: js_sys::Promise) -> js_sys::Promise {
+    lwt_wasm::to_js(&lwt_wasm::from_js(&p))
+}
+
+/// JS → JsFuture → JS, for comparison.
+#[wasm_bindgen]
+pub fn wbf_echo(p: js_sys::Promise) -> js_sys::Promise {
+    wasm_bindgen_futures::future_to_promise(async move { JsFuture::from(p).await })
+}
