@@ -191,7 +191,9 @@ impl State {
             clear_timeout(&handle);
         }
         if let Some(deadline) = earliest {
-            let delay = (instant_to_ms(deadline) - now_ms()).ceil().clamp(0.0, MAX_JS_DELAY_MS);
+            let delay = (instant_to_ms(deadline) - now_ms())
+                .ceil()
+                .clamp(0.0, MAX_JS_DELAY_MS);
             let handle = set_timeout(&self.timer_fn, delay);
             *self.armed.borrow_mut() = Some((deadline, handle));
         }

@@ -103,7 +103,12 @@ fn release(slot: &RefCell<Option<Listener>>) {
 }
 
 /// A listener calling `f` for each event, in a slot that owns it.
-fn persistent(target: &EventTarget, kind: &str, options: ListenOptions, mut f: impl FnMut(Event) + 'static) -> Slot {
+fn persistent(
+    target: &EventTarget,
+    kind: &str,
+    options: ListenOptions,
+    mut f: impl FnMut(Event) + 'static,
+) -> Slot {
     let slot: Slot = Rc::new(RefCell::new(None));
     let closure = Closure::<dyn FnMut(Event)>::new(move |ev: Event| f(ev));
     *slot.borrow_mut() = Some(Listener::add(target, kind, options, closure));
@@ -190,7 +195,11 @@ pub fn seq_loop<E: JsCast + Clone + 'static>(
             done.bind(move |()| step(target, kind, handler))
         })
     }
-    step(target.clone(), Rc::from(kind), Rc::new(RefCell::new(Some(handler))))
+    step(
+        target.clone(),
+        Rc::from(kind),
+        Rc::new(RefCell::new(Some(handler))),
+    )
 }
 
 /// Runs `handler` on every `kind` event at once, without waiting for earlier

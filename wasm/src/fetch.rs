@@ -71,7 +71,10 @@ pub struct Response {
     controller: Option<web_sys::AbortController>,
 }
 
-fn body(p: Result<JsPromise, JsValue>, controller: &Option<web_sys::AbortController>) -> Promise<JsValue> {
+fn body(
+    p: Result<JsPromise, JsValue>,
+    controller: &Option<web_sys::AbortController>,
+) -> Promise<JsValue> {
     let js = match p {
         Ok(js) => js,
         Err(e) => return Promise::rejected(crate::js_to_error(e)),
@@ -92,7 +95,10 @@ impl Response {
     /// assert_eq!(r.status(), 200);
     /// ```
     pub fn from_raw(raw: web_sys::Response) -> Response {
-        Response { raw, controller: None }
+        Response {
+            raw,
+            controller: None,
+        }
     }
 
     /// The `web_sys::Response`.
@@ -190,11 +196,17 @@ fn start(input: &JsValue, init: &web_sys::RequestInit, what: String) -> Promise<
     if let Some(c) = controller.clone() {
         p.on_cancel(move || c.abort());
     }
-    p.map_err(move |e| if e.is_canceled() { e } else { e.context(format!("fetch {what}")) })
-        .map(move |v| Response {
-            raw: v.unchecked_into(),
-            controller,
-        })
+    p.map_err(move |e| {
+        if e.is_canceled() {
+            e
+        } else {
+            e.context(format!("fetch {what}"))
+        }
+    })
+    .map(move |v| Response {
+        raw: v.unchecked_into(),
+        controller,
+    })
 }
 
 /// Sends `request`; the promise of its response (headers received). Cancel

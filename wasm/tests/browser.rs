@@ -42,7 +42,9 @@ pub mod browser_only {
 
     #[wasm_bindgen_test]
     async fn idle_resolves() {
-        let left = lwt_wasm::idle(Some(Duration::from_millis(200))).await.unwrap();
+        let left = lwt_wasm::idle(Some(Duration::from_millis(200)))
+            .await
+            .unwrap();
         assert!(left <= Duration::from_millis(50));
         assert_eq!(lwt_wasm::stats().frame_callbacks, 0);
     }

@@ -35,7 +35,10 @@ async fn sleeps_fire_in_deadline_order_never_early() {
         let s = seen.clone();
         all.push(lwt_wasm::sleep(ms(d.into())).map(move |()| {
             let elapsed = lwt_wasm::now() - start;
-            assert!(elapsed >= ms(d.into()), "{d} ms sleep fired after {elapsed:?}");
+            assert!(
+                elapsed >= ms(d.into()),
+                "{d} ms sleep fired after {elapsed:?}"
+            );
             s.borrow_mut().push(d)
         }));
     }
@@ -65,7 +68,9 @@ async fn yield_is_a_microtask_pause_a_macrotask() {
     let y = lwt_wasm::yield_now();
     let p = lwt_wasm::pause();
     // A JS microtask queued after the yield's: the yield ran, the pause did not.
-    JsFuture::from(js_sys::Promise::resolve(&JsValue::NULL)).await.unwrap();
+    JsFuture::from(js_sys::Promise::resolve(&JsValue::NULL))
+        .await
+        .unwrap();
     assert!(y.is_fulfilled());
     assert!(p.is_pending());
     p.await.unwrap();
@@ -88,7 +93,10 @@ async fn timeout_and_with_timeout() {
 async fn sleeps_longer_than_2_pow_31_ms() {
     let long = lwt_wasm::sleep(Duration::from_millis(1 << 32));
     lwt_wasm::sleep(ms(30)).await.unwrap();
-    assert!(long.is_pending(), "setTimeout overflow would have fired it at once");
+    assert!(
+        long.is_pending(),
+        "setTimeout overflow would have fired it at once"
+    );
     assert_eq!(lwt_wasm::stats().timers, 1);
     long.cancel();
     let s = lwt_wasm::stats();
@@ -123,14 +131,24 @@ async fn pause_loop_runs_many_pauses_per_turn_within_budget() {
     let n = 200_000;
     pause_loop(n).await.unwrap();
     let after = lwt_wasm::stats();
-    let ticks = js_sys::Reflect::get(&js_sys::global(), &"__ticks".into()).unwrap().as_f64().unwrap();
+    let ticks = js_sys::Reflect::get(&js_sys::global(), &"__ticks".into())
+        .unwrap()
+        .as_f64()
+        .unwrap();
     js_sys::Reflect::set(&js_sys::global(), &"__stop".into(), &true.into()).unwrap();
     let turns = after.turns - before.turns;
-    assert!(turns < u64::from(n) / 10, "one macrotask per turn, not per pause: {turns} turns");
+    assert!(
+        turns < u64::from(n) / 10,
+        "one macrotask per turn, not per pause: {turns} turns"
+    );
     let budget = lwt_wasm::turn_budget().as_secs_f64() * 1000.0;
     // Generous: on a loaded machine the process itself can be preempted
     // inside a step; the bench harness reports the real distribution.
-    assert!(after.longest_turn_ms < budget + 150.0, "longest turn {} ms", after.longest_turn_ms);
+    assert!(
+        after.longest_turn_ms < budget + 150.0,
+        "longest turn {} ms",
+        after.longest_turn_ms
+    );
     if turns > 2 {
         assert!(ticks >= 1.0, "the host's timers ran during the loop");
     }
@@ -177,16 +195,23 @@ async fn a_million_step_pending_chain_resolved_from_a_timer() {
 
 #[wasm_bindgen_test]
 async fn js_to_lwt_value() {
-    let v = lwt_wasm::from_js(&js_sys::Promise::resolve(&JsValue::from(42))).await.unwrap();
+    let v = lwt_wasm::from_js(&js_sys::Promise::resolve(&JsValue::from(42)))
+        .await
+        .unwrap();
     assert_eq!(v.as_f64(), Some(42.0));
 }
 
 #[wasm_bindgen_test]
 async fn js_rejection_keeps_the_original_value_both_ways() {
-    let original = js_fn("", "const e = new RangeError('bad'); e.extra = 7; return e;")
-        .call0(&JsValue::NULL)
-        .unwrap();
-    let e = lwt_wasm::from_js(&js_sys::Promise::reject(&original)).await.unwrap_err();
+    let original = js_fn(
+        "",
+        "const e = new RangeError('bad'); e.extra = 7; return e;",
+    )
+    .call0(&JsValue::NULL)
+    .unwrap();
+    let e = lwt_wasm::from_js(&js_sys::Promise::reject(&original))
+        .await
+        .unwrap_err();
     assert_eq!(e.to_string(), "RangeError: bad");
     let kept = e.downcast_ref::<JsValue>().unwrap();
     assert!(js_sys::Object::is(kept, &original));
@@ -195,7 +220,9 @@ async fn js_rejection_keeps_the_original_value_both_ways() {
     let got = JsFuture::from(lwt_wasm::to_js(&back)).await.unwrap_err();
     assert!(js_sys::Object::is(&got, &original));
     // A non-Error value too.
-    let e = lwt_wasm::from_js(&js_sys::Promise::reject(&"plain".into())).await.unwrap_err();
+    let e = lwt_wasm::from_js(&js_sys::Promise::reject(&"plain".into()))
+        .await
+        .unwrap_err();
     assert_eq!(e.to_string(), "plain");
 }
 
@@ -207,12 +234,19 @@ async fn lwt_to_js_values_and_errors() {
     assert_eq!(JsFuture::from(js).await.unwrap().as_f64(), Some(7.0));
 
     let name_message = |v: &JsValue| {
-        let get = |k: &str| js_sys::Reflect::get(v, &k.into()).unwrap().as_string().unwrap();
+        let get = |k: &str| {
+            js_sys::Reflect::get(v, &k.into())
+                .unwrap()
+                .as_string()
+                .unwrap()
+        };
         (get("name"), get("message"))
     };
-    let failed = JsFuture::from(lwt_wasm::to_js(&Promise::<u32>::rejected(Error::msg("boom"))))
-        .await
-        .unwrap_err();
+    let failed = JsFuture::from(lwt_wasm::to_js(&Promise::<u32>::rejected(Error::msg(
+        "boom",
+    ))))
+    .await
+    .unwrap_err();
     assert!(failed.is_instance_of::<js_sys::Error>());
     assert_eq!(name_message(&failed), ("Error".into(), "boom".into()));
     let timed_out = JsFuture::from(lwt_wasm::to_js(&lwt_wasm::timeout::<u32>(ms(1))))
@@ -243,8 +277,12 @@ async fn exported_async_function_returns_a_js_promise() {
     assert_eq!(v.as_f64(), Some(42.0));
     // Awaited from JS code too.
     let then = js_fn("p", "return p.then(v => v + 1);");
-    let js = then.call1(&JsValue::NULL, &exported_double_later(1)).unwrap();
-    let v = JsFuture::from(js.unchecked_into::<js_sys::Promise>()).await.unwrap();
+    let js = then
+        .call1(&JsValue::NULL, &exported_double_later(1))
+        .unwrap();
+    let v = JsFuture::from(js.unchecked_into::<js_sys::Promise>())
+        .await
+        .unwrap();
     assert_eq!(v.as_f64(), Some(3.0));
 }
 
@@ -259,7 +297,10 @@ async fn cancel_aborts_the_controller() {
     );
     let p = lwt_wasm::abortable(move |signal| {
         *s.borrow_mut() = Some(signal.clone());
-        wait_abort.call1(&JsValue::NULL, signal).unwrap().unchecked_into()
+        wait_abort
+            .call1(&JsValue::NULL, signal)
+            .unwrap()
+            .unchecked_into()
     });
     let signal = seen_signal.borrow().clone().unwrap();
     assert!(!signal.aborted());
@@ -276,7 +317,10 @@ async fn cancel_aborts_the_controller() {
 #[wasm_bindgen_test]
 async fn abort_signal_cancels_lwt() {
     let controller = web_sys::AbortController::new().unwrap();
-    let p = lwt_wasm::cancel_on_abort(&lwt_wasm::sleep(Duration::from_secs(60)), &controller.signal());
+    let p = lwt_wasm::cancel_on_abort(
+        &lwt_wasm::sleep(Duration::from_secs(60)),
+        &controller.signal(),
+    );
     assert_eq!(lwt_wasm::stats().listeners, 1);
     controller.abort();
     assert!(p.peek().unwrap().unwrap_err().is_canceled());
@@ -441,7 +485,9 @@ async fn ten_thousand_waits_and_sleeps_leave_nothing_behind() {
     assert_eq!((s.listeners, s.timers), (0, 0));
     assert!(!s.js_timer_armed);
     // Fired ones release too.
-    let fired: Vec<_> = (0..10_000).map(|_| lwt_wasm::event(&target, "once")).collect();
+    let fired: Vec<_> = (0..10_000)
+        .map(|_| lwt_wasm::event(&target, "once"))
+        .collect();
     dispatch(&target, "once");
     assert!(fired.iter().all(Promise::is_fulfilled));
     let slept: Vec<_> = (0..10_000).map(|_| lwt_wasm::sleep(ms(1))).collect();
@@ -461,10 +507,13 @@ async fn fetch_bodies_from_data_urls() {
         .await
         .unwrap();
     assert_eq!(text, "hello");
-    let json = lwt_wasm::fetch_with_init("data:application/json,[1,2,3]", &web_sys::RequestInit::new())
-        .bind(|r| r.json())
-        .await
-        .unwrap();
+    let json = lwt_wasm::fetch_with_init(
+        "data:application/json,[1,2,3]",
+        &web_sys::RequestInit::new(),
+    )
+    .bind(|r| r.json())
+    .await
+    .unwrap();
     assert_eq!(js_sys::Array::from(&json).length(), 3);
     let req = web_sys::Request::new_with_str("data:application/octet-stream,abc").unwrap();
     let bytes = lwt_wasm::fetch(&req).bind(|r| r.bytes()).await.unwrap();
@@ -477,7 +526,9 @@ async fn fetch_errors_carry_status_and_message() {
     init.set_status(404);
     init.set_status_text("Not Found");
     let raw = web_sys::Response::new_with_opt_str_and_init(Some("nope"), &init).unwrap();
-    let e = lwt_wasm::Response::from_raw(raw).error_for_status().unwrap_err();
+    let e = lwt_wasm::Response::from_raw(raw)
+        .error_for_status()
+        .unwrap_err();
     let http = e.downcast_ref::<lwt_wasm::HttpError>().unwrap();
     assert_eq!((http.status, http.status_text.as_str()), (404, "Not Found"));
     assert!(e.to_string().starts_with("HTTP 404 Not Found"));
@@ -485,7 +536,10 @@ async fn fetch_errors_carry_status_and_message() {
     let e = lwt_wasm::fetch_with_init("http://127.0.0.1:9/nothing", &web_sys::RequestInit::new())
         .await
         .unwrap_err();
-    assert!(e.to_string().contains("fetch http://127.0.0.1:9/nothing"), "{e}");
+    assert!(
+        e.to_string().contains("fetch http://127.0.0.1:9/nothing"),
+        "{e}"
+    );
     assert!(e.downcast_ref::<JsValue>().is_some());
 }
 
