@@ -50,6 +50,8 @@
 //! | `Lwt_unix.socket`/`connect`/`accept` | [`net::TcpStream`], [`net::TcpListener`], [`net::UdpSocket`], [`net::UnixStream`] |
 //! | `Lwt_unix.getaddrinfo` | [`net::lookup_host`] |
 //! | `Lwt_unix` file functions, `Lwt_io.with_file` | [`fs`] |
+//! | `Lwt_process.exec`, `open_process_full`, `pread` | [`process::spawn`], [`process::output`] |
+//! | `Lwt_unix.on_signal` | [`signal::Signals`] |
 //! | `Lwt_io` channels, `establish_server`, `shutdown_server` | [`io::InputChannel`], [`io::OutputChannel`], [`io::establish_server`], [`io::Server::shutdown`] |
 
 #![doc(test(attr(deny(warnings))))]
@@ -59,9 +61,11 @@ mod handle;
 pub mod io;
 pub mod net;
 mod pool;
+pub mod process;
 mod reactor;
 mod runtime;
 mod server;
+pub mod signal;
 mod sys;
 mod timer;
 

@@ -27,3 +27,113 @@ pub(crate) fn open_fd_count() -> std::io::Result<usize> {
         .count()
         .saturating_sub(1))
 }
+
+use std::io;
+use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
+use std::sync::atomic::{AtomicI32, AtomicU64, Ordering};
+
+/// A pidfd (Linux 5.3+): readable when the process exits.
+pub(crate) struct PidFd(OwnedFd);
+
+impl PidFd {
+    /// `pidfd_open(pid)`; `Unsupported`-like errors mean "poll instead".
+    pub(crate) fn open(pid: u32) -> io::Result<PidFd> {
+        // SAFETY: the pidfd_open system call takes a pid and flags and
+        // returns a new descriptor or -1; no memory is passed.
+        let fd = unsafe { libc::syscall(libc::SYS_pidfd_open, pid as libc::pid_t, 0) };
+        if fd < 0 {
+            return Err(io::Error::last_os_error());
+        }
+        // SAFETY: `fd` is a descriptor the kernel just gave us, owned by no
+        // one else.
+        Ok(PidFd(unsafe { OwnedFd::from_raw_fd(fd as RawFd) }))
+    }
+}
+
+impl mio::event::Source for PidFd {
+    fn register(&mut self, r: &mio::Registry, t: mio::Token, i: mio::Interest) -> io::Result<()> {
+        mio::unix::SourceFd(&self.0.as_raw_fd()).register(r, t, i)
+    }
+    fn reregister(&mut self, r: &mio::Registry, t: mio::Token, i: mio::Interest) -> io::Result<()> {
+        mio::unix::SourceFd(&self.0.as_raw_fd()).reregister(r, t, i)
+    }
+    fn deregister(&mut self, r: &mio::Registry) -> io::Result<()> {
+        mio::unix::SourceFd(&self.0.as_raw_fd()).deregister(r)
+    }
+}
+
+/// The write end of the signal self-pipe (-1 until made).
+static SIGNAL_PIPE: AtomicI32 = AtomicI32::new(-1);
+/// Signals whose handler is installed (bit n: signal n).
+static INSTALLED: AtomicU64 = AtomicU64::new(0);
+
+extern "C" fn on_signal(sig: libc::c_int) {
+    let fd = SIGNAL_PIPE.load(Ordering::Relaxed);
+    if fd >= 0 {
+        let byte = sig as u8;
+        // SAFETY: async-signal-safe: errno is saved and restored around a
+        // `write` of one byte from a local to a non-blocking pipe.
+        unsafe {
+            let errno = *libc::__errno_location();
+            libc::write(fd, &byte as *const u8 as *const libc::c_void, 1);
+            *libc::__errno_location() = errno;
+        }
+    }
+}
+
+/// Makes the self-pipe (once per process) and gives its read end; later
+/// calls give `None`: one loop thread receives the signals.
+pub(crate) fn signal_pipe() -> io::Result<Option<mio::unix::pipe::Receiver>> {
+    if SIGNAL_PIPE.load(Ordering::SeqCst) >= 0 {
+        return Ok(None);
+    }
+    let (tx, rx) = mio::unix::pipe::new()?;
+    use std::os::fd::IntoRawFd;
+    let fd = tx.into_raw_fd();
+    if SIGNAL_PIPE
+        .compare_exchange(-1, fd, Ordering::SeqCst, Ordering::SeqCst)
+        .is_err()
+    {
+        // SAFETY: we own `fd` (just taken from the sender) and nobody saw it.
+        unsafe { libc::close(fd) };
+        return Ok(None);
+    }
+    Ok(Some(rx))
+}
+
+/// Installs the self-pipe handler for `sig` (once per signal).
+pub(crate) fn install_handler(sig: i32) -> io::Result<()> {
+    if !(1..64).contains(&sig) || sig == libc::SIGKILL || sig == libc::SIGSTOP {
+        return Err(io::Error::new(
+            io::ErrorKind::InvalidInput,
+            format!("signal {sig} cannot be caught"),
+        ));
+    }
+    let bit = 1u64 << sig;
+    if INSTALLED.fetch_or(bit, Ordering::SeqCst) & bit != 0 {
+        return Ok(());
+    }
+    // SAFETY: installs a handler that only does async-signal-safe work
+    // (`on_signal`); the sigaction struct is zeroed then filled.
+    let r = unsafe {
+        let mut sa: libc::sigaction = std::mem::zeroed();
+        sa.sa_sigaction = on_signal as extern "C" fn(libc::c_int) as libc::sighandler_t;
+        sa.sa_flags = libc::SA_RESTART;
+        libc::sigemptyset(&mut sa.sa_mask);
+        libc::sigaction(sig, &sa, std::ptr::null_mut())
+    };
+    if r != 0 {
+        INSTALLED.fetch_and(!bit, Ordering::SeqCst);
+        return Err(io::Error::last_os_error());
+    }
+    Ok(())
+}
+
+/// Sends `sig` to process `pid`.
+pub(crate) fn kill(pid: u32, sig: i32) -> io::Result<()> {
+    // SAFETY: `kill` takes plain integers.
+    if unsafe { libc::kill(pid as libc::pid_t, sig) } != 0 {
+        return Err(io::Error::last_os_error());
+    }
+    Ok(())
+}
