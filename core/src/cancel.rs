@@ -35,47 +35,44 @@ pub(crate) enum HowToCancel {
     Many(Vec<Weak<dyn Cancelable>>),
 }
 
+/// One step of the backward walk from a node.
+pub(crate) enum Step {
+    /// Not cancelable, or already resolved: the walk stops here.
+    Stop,
+    /// Reject this node.
+    Leaf(Rc<dyn Cancelable>),
+    /// Go on to the one node this one waits on.
+    Next(Rc<dyn Cancelable>),
+    /// Go on to each of these, in order.
+    Several(Vec<Rc<dyn Cancelable>>),
+}
+
 /// A node seen only as something cancellation can walk through.
 pub(crate) trait Cancelable {
-    /// Pushes the nodes to walk next onto `todo`, and this node onto
-    /// `leaves` if it is itself to be rejected.
-    fn walk(
-        self: Rc<Self>,
-        todo: &mut Vec<Rc<dyn Cancelable>>,
-        leaves: &mut Vec<Rc<dyn Cancelable>>,
-    );
+    /// Where the walk goes from this node.
+    fn step(self: Rc<Self>) -> Step;
     /// Rejects the node with `Canceled`, if it is still pending.
     fn reject_canceled(self: Rc<Self>);
 }
 
 impl<T: 'static, X: Extra> Cancelable for Node<T, X> {
-    fn walk(
-        self: Rc<Self>,
-        todo: &mut Vec<Rc<dyn Cancelable>>,
-        leaves: &mut Vec<Rc<dyn Cancelable>>,
-    ) {
+    fn step(self: Rc<Self>) -> Step {
         let me: NodeRef<T> = self;
         let node = underlying(&me);
-        let leaf = {
-            let links = node.core().links.borrow();
-            let Links::Pending(waiting) = &*links else {
-                return;
-            };
-            match &waiting.cancel {
-                HowToCancel::NotCancelable => false,
-                HowToCancel::CancelThis => true,
-                HowToCancel::One(next) => {
-                    todo.extend(next.upgrade());
-                    false
-                }
-                HowToCancel::Many(next) => {
-                    todo.extend(next.iter().rev().filter_map(Weak::upgrade));
-                    false
-                }
-            }
+        let links = node.core().links.borrow();
+        let Links::Pending(waiting) = &*links else {
+            return Step::Stop;
         };
-        if leaf {
-            leaves.push(node);
+        match &waiting.cancel {
+            HowToCancel::NotCancelable => Step::Stop,
+            HowToCancel::CancelThis => {
+                drop(links);
+                Step::Leaf(node)
+            }
+            HowToCancel::One(next) => next.upgrade().map_or(Step::Stop, Step::Next),
+            HowToCancel::Many(next) => {
+                Step::Several(next.iter().filter_map(Weak::upgrade).collect())
+            }
         }
     }
 
@@ -86,14 +83,23 @@ impl<T: 'static, X: Extra> Cancelable for Node<T, X> {
     }
 }
 
-/// Cancels whatever `start` waits on; see the module docs.
+/// Cancels whatever `start` waits on; see the module docs. A walk along a
+/// chain (the usual case) allocates nothing.
 pub(crate) fn cancel_from(start: Rc<dyn Cancelable>) {
-    let mut todo = vec![start];
-    let mut leaves = Vec::new();
-    while let Some(node) = todo.pop() {
-        node.walk(&mut todo, &mut leaves);
+    let mut todo: Vec<Rc<dyn Cancelable>> = Vec::new();
+    let mut first_leaf = None;
+    let mut more_leaves = Vec::new();
+    let mut next = Some(start);
+    while let Some(node) = next.take().or_else(|| todo.pop()) {
+        match node.step() {
+            Step::Stop => {}
+            Step::Leaf(leaf) if first_leaf.is_none() => first_leaf = Some(leaf),
+            Step::Leaf(leaf) => more_leaves.push(leaf),
+            Step::Next(n) => next = Some(n),
+            Step::Several(v) => todo.extend(v.into_iter().rev()),
+        }
     }
-    for leaf in leaves {
+    for leaf in first_leaf.into_iter().chain(more_leaves) {
         leaf.reject_canceled();
     }
 }
@@ -134,10 +140,14 @@ impl<T: 'static> Promise<T> {
             let mut links = node.core().links.borrow_mut();
             if let Links::Pending(w) = &mut *links {
                 let ctx = crate::storage::capture();
-                w.on_cancel.push(Box::new(move || {
-                    let _restore = crate::storage::enter(&ctx);
-                    f()
-                }));
+                if ctx.is_none() {
+                    w.on_cancel.push(Box::new(f));
+                } else {
+                    w.on_cancel.push(Box::new(move || {
+                        let _restore = crate::storage::enter(&ctx);
+                        f()
+                    }));
+                }
                 return;
             }
         }

@@ -190,7 +190,7 @@ pub fn run_turn() {
         return;
     }
     crate::resolve::drain();
-    run_yielded();
+    resolve_yielded();
     crate::task::run_woken();
     crate::pause::wakeup_paused();
 }
@@ -207,8 +207,19 @@ pub fn run_yielded() {
         return;
     }
     crate::resolve::drain();
-    let snapshot = YIELDED.with(|y| std::mem::take(&mut *y.borrow_mut()));
-    for r in snapshot {
+    resolve_yielded();
+}
+
+fn resolve_yielded() {
+    let snapshot = YIELDED.with(|y| {
+        let mut y = y.borrow_mut();
+        if y.is_empty() {
+            None
+        } else {
+            Some(std::mem::take(&mut *y))
+        }
+    });
+    for r in snapshot.into_iter().flatten() {
         let _ = r.resolve(());
     }
 }

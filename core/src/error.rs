@@ -15,6 +15,7 @@
 //!   `dyn std::error::Error` for `source()` and [`Error::chain`].
 
 use std::any::Any;
+use std::borrow::Cow;
 use std::error::Error as StdError;
 use std::fmt;
 use std::rc::Rc;
@@ -43,7 +44,7 @@ pub struct Error(Rc<Inner>);
 
 struct Inner {
     kind: Kind,
-    message: String,
+    message: Cow<'static, str>,
     source: Option<Box<dyn AnyError>>,
     payload: Option<Box<dyn Any>>,
 }
@@ -75,10 +76,10 @@ enum Kind {
 }
 
 impl Error {
-    fn of(kind: Kind, message: String) -> Error {
+    fn of(kind: Kind, message: impl Into<Cow<'static, str>>) -> Error {
         Error(Rc::new(Inner {
             kind,
-            message,
+            message: message.into(),
             source: None,
             payload: None,
         }))
@@ -93,7 +94,7 @@ impl Error {
     pub fn new<E: StdError + 'static>(error: E) -> Error {
         Error(Rc::new(Inner {
             kind: Kind::Failed,
-            message: error.to_string(),
+            message: error.to_string().into(),
             source: Some(Box::new(error)),
             payload: None,
         }))
@@ -121,19 +122,44 @@ impl Error {
     pub fn with_payload(message: impl fmt::Display, payload: impl Any) -> Error {
         Error(Rc::new(Inner {
             kind: Kind::Failed,
-            message: message.to_string(),
+            message: message.to_string().into(),
             source: None,
             payload: Some(Box::new(payload)),
         }))
     }
 
-    /// The rejection of a canceled promise (Lwt's `Canceled`).
+    /// The rejection of a canceled promise (Lwt's `Canceled`). All of a
+    /// thread's canceled errors share one value: this is a reference-count
+    /// increment, not an allocation.
     ///
     /// ```
     /// assert!(lwt::Error::canceled().is_canceled());
     /// ```
     pub fn canceled() -> Error {
-        Error::of(Kind::Canceled, "canceled".into())
+        thread_local! {
+            static CANCELED: Error = Error::of(Kind::Canceled, "canceled");
+        }
+        CANCELED
+            .try_with(Error::clone)
+            .unwrap_or_else(|_| Error::of(Kind::Canceled, "canceled"))
+    }
+
+    /// A cancellation that carries a value from outside (the JS `AbortError`
+    /// that aborted a fetch, say): [`Error::is_canceled`] is true and
+    /// [`Error::downcast_ref`] gives the value back.
+    ///
+    /// ```
+    /// let e = lwt::Error::canceled_with("aborted by the page", 42u8);
+    /// assert!(e.is_canceled());
+    /// assert_eq!(e.downcast_ref::<u8>(), Some(&42));
+    /// ```
+    pub fn canceled_with(message: impl fmt::Display, payload: impl Any) -> Error {
+        Error(Rc::new(Inner {
+            kind: Kind::Canceled,
+            message: message.to_string().into(),
+            source: None,
+            payload: Some(Box::new(payload)),
+        }))
     }
 
     /// The rejection of a promise that ran out of time (Lwt_unix's `Timeout`).
@@ -142,7 +168,7 @@ impl Error {
     /// assert!(lwt::Error::timeout().is_timeout());
     /// ```
     pub fn timeout() -> Error {
-        Error::of(Kind::Timeout, "timed out".into())
+        Error::of(Kind::Timeout, "timed out")
     }
 
     /// A bad argument given to a library function (Lwt's `Invalid_argument`).
@@ -168,7 +194,7 @@ impl Error {
     pub(crate) fn already_resolved() -> Error {
         Error::of(
             Kind::AlreadyResolved,
-            "the promise is already resolved; a promise is resolved at most once".into(),
+            "the promise is already resolved; a promise is resolved at most once",
         )
     }
 
@@ -195,7 +221,7 @@ impl Error {
         let kind = self.0.kind;
         Error(Rc::new(Inner {
             kind,
-            message: format!("{message}: {}", self.0.message),
+            message: format!("{message}: {}", self.0.message).into(),
             source: Some(Box::new(Shared(self))),
             payload: None,
         }))

@@ -16,10 +16,24 @@ use crate::promise::{task, Promise, Resolver};
 
 type Notifier = std::rc::Rc<dyn Fn(usize)>;
 
+/// The paused promises, the buffer of the last snapshot (kept for the next),
+/// the count, and the notifier: one thread-local for the whole pause path.
+struct Paused {
+    queue: RefCell<VecDeque<Resolver<()>>>,
+    spare: RefCell<VecDeque<Resolver<()>>>,
+    count: Cell<usize>,
+    notifier: RefCell<Option<Notifier>>,
+}
+
 thread_local! {
-    static PAUSED: RefCell<VecDeque<Resolver<()>>> = const { RefCell::new(VecDeque::new()) };
-    static COUNT: Cell<usize> = const { Cell::new(0) };
-    static NOTIFIER: RefCell<Option<Notifier>> = const { RefCell::new(None) };
+    static PAUSED: Paused = const {
+        Paused {
+            queue: RefCell::new(VecDeque::new()),
+            spare: RefCell::new(VecDeque::new()),
+            count: Cell::new(0),
+            notifier: RefCell::new(None),
+        }
+    };
 }
 
 /// A promise resolved on the engine's next turn, after I/O and timers had a
@@ -37,13 +51,12 @@ thread_local! {
 /// ```
 pub fn pause() -> Promise<()> {
     let (p, r) = task();
-    p.on_cancel(|| COUNT.with(|c| c.set(c.get().saturating_sub(1))));
-    PAUSED.with(|q| q.borrow_mut().push_back(r));
-    let count = COUNT.with(|c| {
-        c.set(c.get() + 1);
-        c.get()
+    p.on_cancel(|| PAUSED.with(|s| s.count.set(s.count.get().saturating_sub(1))));
+    let (count, notifier) = PAUSED.with(|s| {
+        s.queue.borrow_mut().push_back(r);
+        s.count.set(s.count.get() + 1);
+        (s.count.get(), s.notifier.borrow().clone())
     });
-    let notifier = NOTIFIER.with(|n| n.borrow().clone());
     if let Some(notify) = notifier {
         notify(count);
     }
@@ -63,15 +76,24 @@ pub fn pause() -> Promise<()> {
 /// assert!(second.is_fulfilled());
 /// ```
 pub fn wakeup_paused() {
-    let snapshot = PAUSED.with(|q| std::mem::take(&mut *q.borrow_mut()));
-    if snapshot.is_empty() {
-        return;
+    let mut snapshot = PAUSED.with(|s| {
+        let mut snapshot = std::mem::take(&mut *s.spare.borrow_mut());
+        std::mem::swap(&mut *s.queue.borrow_mut(), &mut snapshot);
+        if !snapshot.is_empty() {
+            s.count.set(0);
+        }
+        snapshot
+    });
+    if !snapshot.is_empty() {
+        // One level for the whole snapshot: the callbacks of each promise run
+        // nested in it, and queued work is drained once, at the end.
+        let _level = crate::resolve::Level::enter();
+        for r in snapshot.drain(..) {
+            // A canceled pause is already resolved: resolving it again is a no-op.
+            let _ = r.resolve(());
+        }
     }
-    COUNT.with(|c| c.set(0));
-    for r in snapshot {
-        // A canceled pause is already resolved: resolving it again is a no-op.
-        let _ = r.resolve(());
-    }
+    PAUSED.with(|s| *s.spare.borrow_mut() = snapshot);
 }
 
 /// How many promises are paused and not canceled (Lwt's `Lwt.paused_count`).
@@ -84,7 +106,7 @@ pub fn wakeup_paused() {
 /// # lwt::wakeup_paused();
 /// ```
 pub fn paused_count() -> usize {
-    COUNT.with(Cell::get)
+    PAUSED.with(|s| s.count.get())
 }
 
 /// Sets the function called with the new [`paused_count`] each time a promise
@@ -102,5 +124,5 @@ pub fn paused_count() -> usize {
 /// # lwt::wakeup_paused();
 /// ```
 pub fn register_pause_notifier(notifier: Option<Box<dyn Fn(usize)>>) {
-    NOTIFIER.with(|n| *n.borrow_mut() = notifier.map(std::rc::Rc::from));
+    PAUSED.with(|s| *s.notifier.borrow_mut() = notifier.map(std::rc::Rc::from));
 }

@@ -31,7 +31,7 @@ use std::rc::{Rc, Weak};
 
 use crate::cancel::{Cancelable, HowToCancel};
 use crate::error::Error;
-use crate::resolve::{self, Callbacks, Entry};
+use crate::resolve::{self, Callbacks, Entry, Hooks};
 
 /// A snapshot of a promise's state, from [`Promise::state`].
 ///
@@ -81,7 +81,7 @@ pub(crate) struct Waiting<T: 'static> {
     pub(crate) callbacks: Callbacks<T>,
     /// Run before `callbacks` when the node is rejected with `Canceled`;
     /// dropped unrun otherwise.
-    pub(crate) on_cancel: Vec<Box<dyn FnOnce()>>,
+    pub(crate) on_cancel: Hooks,
     /// Where [`Promise::cancel`] goes from here.
     pub(crate) cancel: HowToCancel,
 }
@@ -90,7 +90,7 @@ impl<T> Waiting<T> {
     pub(crate) fn new(cancel: HowToCancel) -> Self {
         Waiting {
             callbacks: Callbacks::default(),
-            on_cancel: Vec::new(),
+            on_cancel: Hooks::None,
             cancel,
         }
     }
@@ -138,12 +138,16 @@ impl Extra for () {}
 /// A node seen through its value type. `Promise<T>` holds one of these.
 pub(crate) trait NodeDyn<T: 'static>: Cancelable {
     fn core(&self) -> &Core<T>;
+    fn core_mut(&mut self) -> &mut Core<T>;
     fn abort(&self) -> bool;
 }
 
 impl<T: 'static, X: Extra> NodeDyn<T> for Node<T, X> {
     fn core(&self) -> &Core<T> {
         &self.core
+    }
+    fn core_mut(&mut self) -> &mut Core<T> {
+        &mut self.core
     }
     fn abort(&self) -> bool {
         self.extra.abort()
@@ -153,11 +157,17 @@ impl<T: 'static, X: Extra> NodeDyn<T> for Node<T, X> {
 pub(crate) type NodeRef<T> = Rc<dyn NodeDyn<T>>;
 
 /// Follows proxies to the node that stands for `node`, compressing the path.
+#[inline]
 pub(crate) fn underlying<T: 'static>(node: &NodeRef<T>) -> NodeRef<T> {
-    let mut current = match &*node.core().links.borrow() {
+    let next = match &*node.core().links.borrow() {
         Links::Proxy(next) => next.clone(),
         _ => return node.clone(),
     };
+    follow_proxies(node, next)
+}
+
+#[cold]
+fn follow_proxies<T: 'static>(node: &NodeRef<T>, mut current: NodeRef<T>) -> NodeRef<T> {
     loop {
         let next = match &*current.core().links.borrow() {
             Links::Proxy(next) => next.clone(),
@@ -165,7 +175,9 @@ pub(crate) fn underlying<T: 'static>(node: &NodeRef<T>) -> NodeRef<T> {
         };
         current = next;
     }
-    *node.core().links.borrow_mut() = Links::Proxy(current.clone());
+    let link = Links::Proxy(current.clone());
+    let old = std::mem::replace(&mut *node.core().links.borrow_mut(), link);
+    drop(old);
     current
 }
 
@@ -202,7 +214,7 @@ pub(crate) fn resolve_node<T: 'static>(
     let hooks = if canceled {
         waiting.on_cancel
     } else {
-        Vec::new()
+        Hooks::None
     };
     resolve::run_callbacks(node, hooks, waiting.callbacks, later);
     Ok(())
@@ -210,7 +222,11 @@ pub(crate) fn resolve_node<T: 'static>(
 
 /// Attaches a callback; runs it at once if the promise is already resolved.
 pub(crate) fn add_entry<T: 'static>(node: &NodeRef<T>, entry: Entry<T>) {
-    let node = underlying(node);
+    add_entry_underlying(underlying(node), entry);
+}
+
+/// [`add_entry`] on a node known to be underlying.
+pub(crate) fn add_entry_underlying<T: 'static>(node: NodeRef<T>, entry: Entry<T>) {
     {
         let mut links = node.core().links.borrow_mut();
         if let Links::Pending(w) = &mut *links {
@@ -218,7 +234,7 @@ pub(crate) fn add_entry<T: 'static>(node: &NodeRef<T>, entry: Entry<T>) {
             return;
         }
     }
-    resolve::run_callbacks(node, Vec::new(), Callbacks::one(entry), false);
+    resolve::run_callbacks(node, Hooks::None, Callbacks::one(entry), false);
 }
 
 /// Makes the pending node `outer` wait on `inner` instead of whatever it was
@@ -252,7 +268,7 @@ pub(crate) fn merge<T: 'static>(outer: NodeRef<T>, inner: NodeRef<T>) {
         let hooks = if canceled {
             waiting.on_cancel
         } else {
-            Vec::new()
+            Hooks::None
         };
         resolve::run_callbacks(inner, hooks, waiting.callbacks, false);
         return;
@@ -267,7 +283,7 @@ pub(crate) fn merge<T: 'static>(outer: NodeRef<T>, inner: NodeRef<T>) {
             Links::Pending(w) => {
                 if let Links::Pending(o) = &mut *outer_links {
                     o.callbacks.append(w.callbacks);
-                    o.on_cancel.extend(w.on_cancel);
+                    o.on_cancel.append(w.on_cancel);
                     Some(std::mem::replace(&mut o.cancel, w.cancel))
                 } else {
                     None

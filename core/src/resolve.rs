@@ -197,6 +197,49 @@ impl<T: 'static> Drop for Callbacks<T> {
 
 type Job = Box<dyn FnOnce()>;
 
+/// The `on_cancel` hooks of a pending promise. Most cancelable promises have
+/// one (a sleep's timer release, a queue waiter's removal), kept inline.
+#[derive(Default)]
+pub(crate) enum Hooks {
+    #[default]
+    None,
+    One(Job),
+    Many(Vec<Job>),
+}
+
+impl Hooks {
+    pub(crate) fn push(&mut self, hook: Job) {
+        *self = match std::mem::take(self) {
+            Hooks::None => Hooks::One(hook),
+            Hooks::One(first) => Hooks::Many(vec![first, hook]),
+            Hooks::Many(mut v) => {
+                v.push(hook);
+                Hooks::Many(v)
+            }
+        };
+    }
+
+    pub(crate) fn append(&mut self, other: Hooks) {
+        match other {
+            Hooks::None => {}
+            Hooks::One(h) => self.push(h),
+            Hooks::Many(v) => v.into_iter().for_each(|h| self.push(h)),
+        }
+    }
+
+    fn is_empty(&self) -> bool {
+        matches!(self, Hooks::None)
+    }
+
+    fn run(self) {
+        match self {
+            Hooks::None => {}
+            Hooks::One(h) => h(),
+            Hooks::Many(v) => v.into_iter().for_each(|h| h()),
+        }
+    }
+}
+
 struct Loop {
     depth: Cell<u32>,
     queue: RefCell<VecDeque<Job>>,
@@ -285,11 +328,11 @@ pub(crate) fn run_callback(f: impl FnOnce() + 'static) {
 /// Runs the hooks and callbacks of a node that was just resolved.
 pub(crate) fn run_callbacks<T: 'static>(
     node: NodeRef<T>,
-    hooks: Vec<Box<dyn FnOnce()>>,
+    hooks: Hooks,
     callbacks: Callbacks<T>,
     later: bool,
 ) {
-    if !in_callback() {
+    if LOOP.with(|l| l.depth.get() == 0 && !l.queue.borrow().is_empty()) {
         // Callbacks left behind by a panic go first.
         drain();
     }
@@ -306,14 +349,8 @@ pub(crate) fn run_callbacks<T: 'static>(
     }
 }
 
-fn run_now<T: 'static>(
-    node: NodeRef<T>,
-    hooks: Vec<Box<dyn FnOnce()>>,
-    mut callbacks: Callbacks<T>,
-) {
-    for hook in hooks {
-        hook();
-    }
+fn run_now<T: 'static>(node: NodeRef<T>, hooks: Hooks, mut callbacks: Callbacks<T>) {
+    hooks.run();
     match callbacks.take() {
         Slots::Empty => {}
         Slots::One(entry) => entry.fire(&node),
@@ -342,7 +379,7 @@ impl<T: 'static> Drop for Rest<T> {
             let node = self.node.clone();
             let entries: Vec<Entry<T>> = self.entries.by_ref().collect();
             defer(Box::new(move || {
-                run_now(node, Vec::new(), Callbacks(Slots::Many(entries)));
+                run_now(node, Hooks::None, Callbacks(Slots::Many(entries)));
             }));
         }
     }

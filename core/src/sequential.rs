@@ -27,7 +27,8 @@ use std::rc::Rc;
 use crate::cancel::HowToCancel;
 use crate::error::Error;
 use crate::promise::{
-    from_result, merge, resolve_node, underlying, value_of, Core, Extra, Node, NodeRef, Promise,
+    from_result, merge, resolve_node, underlying, value_of, Core, Extra, Links, Node, NodeRef,
+    Promise,
 };
 use crate::resolve::{Callback, Entry, Level};
 use crate::storage::{self, Ctx};
@@ -68,6 +69,21 @@ where
         let me: NodeRef<U> = self;
         finish(me, next);
     }
+}
+
+/// What to do with the promise a `bind`-like function returned: if it is
+/// resolved and nobody else holds it (`Promise::resolved(x)`, typically), its
+/// value is moved out, and no merge is needed; otherwise, follow it.
+fn follow<U: 'static>(mut p: Promise<U>) -> Next<U> {
+    if let Some(node) = Rc::get_mut(&mut p.node) {
+        let core = node.core_mut();
+        if matches!(core.links.get_mut(), Links::Resolved) {
+            if let Some(result) = core.value.take() {
+                return Next::Done(result);
+            }
+        }
+    }
+    Next::Follow(p.node)
 }
 
 fn finish<U: 'static>(node: NodeRef<U>, next: Next<U>) {
@@ -167,7 +183,7 @@ impl<T: 'static> Promise<T> {
         T: Clone,
     {
         then_node(self, CancelVia::Source, move |_, r| match r {
-            Ok(v) => Next::Follow(f(v.clone()).node),
+            Ok(v) => follow(f(v.clone())),
             Err(e) => Next::Done(Err(e.clone())),
         })
     }
@@ -220,7 +236,7 @@ impl<T: 'static> Promise<T> {
     pub fn catch(&self, f: impl FnOnce(Error) -> Promise<T> + 'static) -> Promise<T> {
         then_node(self, CancelVia::Source, move |src, r| match r {
             Ok(_) => Next::Follow(src.clone()),
-            Err(e) => Next::Follow(f(e.clone()).node),
+            Err(e) => follow(f(e.clone())),
         })
     }
 
@@ -258,8 +274,8 @@ impl<T: 'static> Promise<T> {
         T: Clone,
     {
         then_node(self, CancelVia::Source, move |_, r| match r {
-            Ok(v) => Next::Follow(ok(v.clone()).node),
-            Err(e) => Next::Follow(err(e.clone()).node),
+            Ok(v) => follow(ok(v.clone())),
+            Err(e) => follow(err(e.clone())),
         })
     }
 

@@ -9,7 +9,7 @@
 //! reference-count increment (or nothing, when no value was ever set).
 
 use std::any::Any;
-use std::cell::RefCell;
+use std::cell::Cell;
 use std::marker::PhantomData;
 use std::rc::Rc;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -24,27 +24,42 @@ pub(crate) struct Frame {
 pub(crate) type Ctx = Option<Rc<Frame>>;
 
 thread_local! {
-    static CURRENT: RefCell<Ctx> = const { RefCell::new(None) };
+    static CURRENT: Cell<Ctx> = const { Cell::new(None) };
 }
 
 /// The storage current now.
 pub(crate) fn capture() -> Ctx {
-    CURRENT.with(|c| c.borrow().clone())
+    CURRENT.with(|c| {
+        let current = c.take();
+        let copy = current.clone();
+        c.set(current);
+        copy
+    })
 }
 
-/// Makes `ctx` current until the guard is dropped.
+/// Makes `ctx` current until the guard is dropped. Free when neither `ctx`
+/// nor the current storage holds anything (the common case).
 pub(crate) fn enter(ctx: &Ctx) -> Restore {
-    Restore(CURRENT.with(|c| std::mem::replace(&mut *c.borrow_mut(), ctx.clone())))
+    CURRENT.with(|c| {
+        let previous = c.take();
+        if previous.is_none() && ctx.is_none() {
+            return Restore(None, false);
+        }
+        c.set(ctx.clone());
+        Restore(previous, true)
+    })
 }
 
 /// Puts the previous storage back when dropped.
-pub(crate) struct Restore(Ctx);
+pub(crate) struct Restore(Ctx, bool);
 
 impl Drop for Restore {
     fn drop(&mut self) {
-        let previous = self.0.take();
-        let replaced = CURRENT.with(|c| std::mem::replace(&mut *c.borrow_mut(), previous));
-        drop(replaced);
+        if self.1 {
+            let previous = self.0.take();
+            let replaced = CURRENT.with(|c| c.replace(previous));
+            drop(replaced);
+        }
     }
 }
 

@@ -27,7 +27,7 @@ use std::collections::HashMap;
 use std::future::Future;
 use std::pin::Pin;
 use std::rc::{Rc, Weak};
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::task::{Context, Poll, Wake, Waker};
 use std::thread::ThreadId;
@@ -36,7 +36,8 @@ use crate::cancel::{Cancelable, HowToCancel};
 use crate::engine::{self, WakeHandle};
 use crate::error::Error;
 use crate::promise::{
-    add_entry, resolve_node, underlying, value_of, Core, Extra, Links, Node, NodeRef, Promise,
+    add_entry_underlying, resolve_node, underlying, value_of, Core, Extra, Links, Node, NodeDyn,
+    NodeRef, Promise,
 };
 use crate::resolve::{defer, Entry, Resumable};
 use crate::storage::{self, Ctx};
@@ -71,6 +72,9 @@ thread_local! {
 /// taken only when a waker is woken from another thread.
 #[derive(Default)]
 struct Remote {
+    /// Set when `ids` may be non-empty: the loop looks at this flag, and takes
+    /// the lock only when it is set.
+    pending: AtomicBool,
     ids: Mutex<Vec<u64>>,
     notify: Mutex<Option<WakeHandle>>,
 }
@@ -105,6 +109,7 @@ impl Wake for TaskWaker {
                 .lock()
                 .unwrap_or_else(|e| e.into_inner())
                 .push(id);
+            self.remote.pending.store(true, Ordering::Release);
             let notify = self
                 .remote
                 .notify
@@ -134,14 +139,20 @@ fn new_waker() -> Arc<TaskWaker> {
 
 /// True when some task was woken by a foreign waker and waits for a turn.
 pub(crate) fn has_woken() -> bool {
-    WOKEN.with(|w| !w.borrow().is_empty())
-        || REMOTE.with(|r| !r.ids.lock().unwrap_or_else(|e| e.into_inner()).is_empty())
+    WOKEN.with(|w| !w.borrow().is_empty()) || REMOTE.with(|r| r.pending.load(Ordering::Acquire))
 }
 
 /// Polls the tasks woken by foreign wakers since the last call.
 pub(crate) fn run_woken() {
     let mut ids = WOKEN.with(|w| std::mem::take(&mut *w.borrow_mut()));
-    REMOTE.with(|r| ids.append(&mut r.ids.lock().unwrap_or_else(|e| e.into_inner())));
+    REMOTE.with(|r| {
+        if r.pending.swap(false, Ordering::AcqRel) {
+            ids.append(&mut r.ids.lock().unwrap_or_else(|e| e.into_inner()));
+        }
+    });
+    if ids.is_empty() {
+        return;
+    }
     for id in ids {
         let task = REGISTRY.with(|r| r.borrow().get(&id).and_then(Weak::upgrade));
         if let Some(task) = task {
@@ -418,10 +429,11 @@ impl<T: Clone + 'static> Future for Promise<T> {
         match running {
             Some(task) if cx.waker().will_wake(task.waker()) => {
                 let generation = task.generation();
-                task.clone().awaits(self.weak());
-                add_entry(&node, Entry::Task(task.as_resumable(), generation));
+                let weak: Weak<dyn NodeDyn<T>> = Rc::downgrade(&node);
+                task.clone().awaits(weak);
+                add_entry_underlying(node, Entry::Task(task.as_resumable(), generation));
             }
-            _ => add_entry(&node, Entry::Waker(cx.waker().clone())),
+            _ => add_entry_underlying(node, Entry::Waker(cx.waker().clone())),
         }
         Poll::Pending
     }

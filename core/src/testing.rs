@@ -210,8 +210,9 @@ impl VirtualEngine {
                 fire();
                 continue;
             }
-            let requested = self.clock.turn_requested.replace(false)
-                | self.clock.remote.swap(false, Ordering::SeqCst);
+            let remote = self.clock.remote.load(Ordering::Relaxed)
+                && self.clock.remote.swap(false, Ordering::AcqRel);
+            let requested = self.clock.turn_requested.replace(false) | remote;
             if requested || engine::has_work() {
                 engine::run_turn();
                 continue;
