@@ -19,9 +19,12 @@
 //! 3. **No re-entry.** Timers fire and turns run from the engine's own loop,
 //!    never from inside a callback of the resolution loop.
 //! 4. **Turns.** After it was asked with [`Engine::request_turn`], the engine
-//!    calls [`run_turn`] once after it has polled I/O and fired due timers.
-//!    A turn runs a bounded amount of work (it resolves snapshots), then the
-//!    engine hands back to its host (the poller, the browser).
+//!    calls [`run_turn`] after it has polled I/O and fired due timers. Each
+//!    call does a bounded amount of work (it resolves snapshots). An engine
+//!    may call it several times in a row within one task of its host (the
+//!    browser engine does, until a time budget is spent), as long as it then
+//!    hands back to its host (the poller, the browser) so I/O, input and
+//!    rendering are never starved.
 //! 5. **Yields.** After [`Engine::request_yield`], the engine calls
 //!    [`run_yielded`] before it next polls I/O or fires timers (a microtask in
 //!    a browser).
