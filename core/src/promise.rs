@@ -316,6 +316,11 @@ pub(crate) fn merge<T: 'static>(outer: NodeRef<T>, inner: NodeRef<T>) {
 /// r.resolve(21).unwrap();
 /// assert_eq!(q.peek().unwrap().unwrap(), 42);
 /// ```
+///
+/// A `Promise` is also a `Future` (awaiting it gives `Result<T, Error>`). With
+/// `futures::FutureExt` in scope, `p.map(f)` means `FutureExt::map` (Rust
+/// prefers a by-value trait method to a by-reference inherent one); write
+/// `Promise::map(&p, f)`, or import the trait only where you need it.
 #[must_use = "a promise does nothing unless it is waited on, or given to `dont_wait`"]
 pub struct Promise<T: 'static> {
     pub(crate) node: NodeRef<T>,
@@ -343,7 +348,10 @@ impl<T: 'static> fmt::Debug for Promise<T> {
 /// The write end of a promise made by [`wait`] or [`task`] (Lwt's `'a Lwt.u`).
 ///
 /// Resolving twice is an error ([`Error::is_already_resolved`]), except that
-/// resolving a canceled promise does nothing, as in Lwt: the canceler won.
+/// resolving a canceled promise does nothing, as in Lwt: the canceler won, and
+/// the value given is dropped. Code that hands out something that must not be
+/// lost (a queue handing an element to a waiter) checks
+/// [`Resolver::is_pending`] first, and keeps the element otherwise.
 ///
 /// ```
 /// let (p, r) = lwt::task::<&str>();
