@@ -73,6 +73,7 @@
 //! | `Lwt_list` (`iter_s`, `map_p`, `filter_n`, `fold_left_s`, `for_all_p`, `exists_s`, `find_s`, `partition_p`, ...) | [`list`] |
 //! | `Lwt_result` (`map`, `map_error`, `bind`, `catch`, `both`, `return`, `fail`) | [`result`] ([`result::map`], [`result::map_err`], [`result::and_then`], [`result::catch`], [`result::both`], [`result::ok`], [`result::err`], [`result::spawn`]) |
 //! | `Lwt_switch` (`create`, `add_hook`, `turn_off`, `with_switch`, `check`, `is_on`) | [`Switch`] |
+//! | `Lwt_pool` (`create` with `?validate`, `?check`, `?dispose`; `use`, `clear`, `wait_queue_length`) | [`Pool`] ([`Pool::new`], [`Pool::with_validate`], [`Pool::with_check`], [`Pool::with_dispose`], [`Pool::use_`], [`Pool::clear`], [`Pool::wait_queue_length`]) |
 
 #![forbid(unsafe_code)]
 #![doc(test(attr(deny(warnings))))]
@@ -86,6 +87,7 @@ pub mod list;
 mod mutex;
 mod mvar;
 mod pause;
+mod pool;
 mod promise;
 mod resolve;
 pub mod result;
@@ -112,6 +114,7 @@ pub use error::Error;
 pub use mutex::Mutex;
 pub use mvar::MVar;
 pub use pause::{pause, paused_count, register_pause_notifier, wakeup_paused};
+pub use pool::Pool;
 pub use promise::{from_result, task, wait, wrap, Promise, Resolver, State};
 pub use semaphore::{Acquire, Permit, Semaphore};
 pub use storage::{get, new_key, with_value, Key};
