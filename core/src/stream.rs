@@ -22,7 +22,9 @@
 //!    `futures` stream the items are `Result<T, Error>`: the error is one
 //!    `Err` item, then the stream is done.
 //! 4. **Waiters** (a pending `next`, `peek`, ...) are cancelable, FIFO, and
-//!    leave the line when canceled. An element is given to a waiter only
+//!    leave the line when canceled. The waiting reads of one reader keep
+//!    their order whatever their kind: a `peek` made before a `next` sees
+//!    the element that `next` takes, and a `junk` drops it. An element is given to a waiter only
 //!    while its promise is pending, so canceling a reader never loses an
 //!    element: it stays for the next read.
 //! 5. **No borrow across user code.** Feeding functions, iterators and
@@ -60,11 +62,39 @@ pub(crate) enum Feed<T: 'static> {
     },
 }
 
+/// What a waiting read wants. Waiting reads of one reader are served in
+/// the order they were made, whatever their kind: a `peek` made before a
+/// `next` sees the element that `next` then takes.
 pub(crate) enum WaitKind<T: 'static> {
     /// Wants the next element (`next`).
     Value(Resolver<Option<T>>),
-    /// Wants to know that an element or the end is there (`peek`, polling).
+    /// Wants to know that an element or the end is there (polling, `choose`).
     Ready(Resolver<()>),
+    /// Wants a copy of the next element, left in place (`peek`).
+    Peek(Resolver<Option<T>>, fn(&T) -> T),
+    /// Wants to know whether an element will come (`is_empty`).
+    Probe(Resolver<bool>),
+    /// Wants the next element dropped (`junk`).
+    Junk(Resolver<()>),
+}
+
+impl<T: 'static> WaitKind<T> {
+    fn is_pending(&self) -> bool {
+        match self {
+            WaitKind::Value(r) | WaitKind::Peek(r, _) => r.is_pending(),
+            WaitKind::Ready(r) | WaitKind::Junk(r) => r.is_pending(),
+            WaitKind::Probe(r) => r.is_pending(),
+        }
+    }
+
+    /// Rejects the waiter (once the borrow is dropped).
+    fn reject(self, e: Error) {
+        let _ = match self {
+            WaitKind::Value(r) | WaitKind::Peek(r, _) => r.resolve_later(Err(e)),
+            WaitKind::Ready(r) | WaitKind::Junk(r) => r.resolve_later(Err(e)),
+            WaitKind::Probe(r) => r.resolve_later(Err(e)),
+        };
+    }
 }
 
 pub(crate) struct Waiter<T: 'static> {
@@ -74,10 +104,7 @@ pub(crate) struct Waiter<T: 'static> {
 
 impl<T: 'static> Waiter<T> {
     fn is_pending(&self) -> bool {
-        match &self.kind {
-            WaitKind::Value(r) => r.is_pending(),
-            WaitKind::Ready(r) => r.is_pending(),
-        }
+        self.kind.is_pending()
     }
 }
 
@@ -86,6 +113,9 @@ enum Action<T: 'static> {
     Value(Resolver<Option<T>>, Result<Option<T>, Error>),
     Ready(Resolver<()>),
     Pushed(Resolver<()>, Result<(), Error>),
+    Probe(Resolver<bool>, Result<bool, Error>),
+    /// Resolves a `junk`, then drops the element (user code: no borrow).
+    Junk(Resolver<()>, Result<(), Error>, Option<T>),
 }
 
 impl<T: 'static> Action<T> {
@@ -94,6 +124,11 @@ impl<T: 'static> Action<T> {
             Action::Value(r, v) => r.resolve_later(v),
             Action::Ready(r) => r.resolve_later(Ok(())),
             Action::Pushed(r, v) => r.resolve_later(v),
+            Action::Probe(r, v) => r.resolve_later(v),
+            Action::Junk(r, v, dropped) => {
+                drop(dropped);
+                r.resolve_later(v)
+            }
         };
     }
 }
@@ -144,6 +179,13 @@ impl<T: 'static> Source<T> {
 
     pub(crate) fn has_data(&self, reader: usize) -> bool {
         matches!(self.readers.get(reader), Some(Some(c)) if *c < self.end_index())
+    }
+
+    /// The element at `reader`'s position, left in place; `has_data` must
+    /// be true.
+    pub(crate) fn at(&self, reader: usize) -> &T {
+        let cursor = self.readers[reader].expect("a live reader");
+        &self.buf[(cursor - self.base) as usize]
     }
 
     /// Takes the element at `reader`'s position; `has_data` must be true.
@@ -233,14 +275,28 @@ impl<T: 'static> Source<T> {
                         actions.push(Action::Value(r, Ok(Some(v))));
                         self.admit(actions);
                     }
+                    WaitKind::Junk(r) => {
+                        let v = self.take(w.reader);
+                        actions.push(Action::Junk(r, Ok(()), Some(v)));
+                        self.admit(actions);
+                    }
+                    WaitKind::Peek(r, copy) => {
+                        let v = copy(self.at(w.reader));
+                        actions.push(Action::Value(r, Ok(Some(v))));
+                    }
                     WaitKind::Ready(r) => actions.push(Action::Ready(r)),
+                    WaitKind::Probe(r) => actions.push(Action::Probe(r, Ok(false))),
                 }
             } else if self.readers.get(w.reader).copied().flatten().is_none() {
                 // The reader is gone: its waiters are dropped.
             } else if let Some(end) = self.end_result() {
                 match w.kind {
-                    WaitKind::Value(r) => actions.push(Action::Value(r, end)),
+                    WaitKind::Value(r) | WaitKind::Peek(r, _) => {
+                        actions.push(Action::Value(r, end))
+                    }
                     WaitKind::Ready(r) => actions.push(Action::Ready(r)),
+                    WaitKind::Junk(r) => actions.push(Action::Junk(r, end.map(drop), None)),
+                    WaitKind::Probe(r) => actions.push(Action::Probe(r, end.map(|_| true))),
                 }
             } else {
                 self.waiters.push_back(w);
@@ -350,14 +406,8 @@ impl<T: 'static> Drop for Reader<T> {
         };
         drop(gone);
         for w in orphans {
-            match w.kind {
-                WaitKind::Value(r) => {
-                    let _ = r.resolve_later(Err(Error::closed("Stream: the reader was dropped")));
-                }
-                WaitKind::Ready(r) => {
-                    let _ = r.resolve_later(Err(Error::closed("Stream: the reader was dropped")));
-                }
-            }
+            w.kind
+                .reject(Error::closed("Stream: the reader was dropped"));
         }
     }
 }
@@ -578,29 +628,62 @@ impl<T: 'static> Stream<T> {
         p
     }
 
-    /// Fulfilled when an element or the end is there to read (without
-    /// reading it).
-    pub(crate) fn ready(&self) -> Promise<()> {
-        {
-            let s = self.r.src.borrow();
-            if s.has_data(self.r.id) || s.end.is_some() {
-                return Promise::resolved(());
-            }
-        }
+    /// Makes an element or the end available now if that can be done
+    /// without waiting (an iterator feed, a waiting rendezvous pusher);
+    /// true if something changed.
+    fn progress_now(&self) -> bool {
         if matches!(self.r.src.borrow().feed, Feed::Iter(Some(_))) && feed_once(&self.r.src) {
-            return self.ready();
+            return true;
         }
-        if self.r.src.borrow().cap == Some(0) && !self.r.src.borrow().pushers.is_empty() {
+        let rendezvous = {
+            let s = self.r.src.borrow();
+            s.cap == Some(0) && !s.pushers.is_empty()
+        };
+        if rendezvous {
             let mut actions = Vec::new();
             self.r.src.borrow_mut().admit_one(&mut actions);
+            let progressed = !actions.is_empty();
             run_actions(actions);
-            return self.ready();
+            return progressed;
+        }
+        false
+    }
+
+    /// A look at this reader's next element or the end, without taking it:
+    /// `now` answers from the source if it can; else a waiter made by
+    /// `kind` joins the line (served in order with the reader's other
+    /// waiting reads, see [`WaitKind`]).
+    pub(crate) fn look<X: 'static>(
+        &self,
+        now: impl Fn(&Source<T>, usize) -> Option<Promise<X>>,
+        kind: fn(Resolver<X>) -> WaitKind<T>,
+    ) -> Promise<X> {
+        loop {
+            // A read of this reader that waits has nothing to read yet
+            // (`pump` serves the waiters whenever something comes), so
+            // answering now cannot overtake it.
+            let answer = now(&self.r.src.borrow(), self.r.id);
+            if let Some(p) = answer {
+                return p;
+            }
+            if !self.progress_now() {
+                break;
+            }
         }
         let (p, r) = task();
-        self.add_waiter(WaitKind::Ready(r));
+        self.add_waiter(kind(r));
         p.on_cancel(self.prune_hook());
         pump(&self.r.src);
         p
+    }
+
+    /// Fulfilled when an element or the end is there to read (without
+    /// reading it).
+    pub(crate) fn ready(&self) -> Promise<()> {
+        self.look(
+            |s, id| (s.has_data(id) || s.end.is_some()).then(|| Promise::resolved(())),
+            WaitKind::Ready,
+        )
     }
 
     /// The next element if one is there now, without waiting; `None` if
@@ -686,22 +769,19 @@ impl<T: 'static> Stream<T> {
     /// assert_eq!(empty.peek().unwrap().unwrap(), false);
     /// ```
     pub fn is_empty(&self) -> Promise<bool> {
-        let me = self.handle();
-        self.ready().bind(move |()| {
-            let s = me.r.src.borrow();
-            if s.has_data(me.r.id) {
-                return Promise::resolved(false);
-            }
-            match &s.end {
-                Some(Err(e)) => Promise::rejected(e.clone()),
-                Some(Ok(())) => Promise::resolved(true),
-                // Another read of this reader took the element first.
-                None => {
-                    drop(s);
-                    me.is_empty()
+        self.look(
+            |s, id| {
+                if s.has_data(id) {
+                    return Some(Promise::resolved(false));
                 }
-            }
-        })
+                match &s.end {
+                    Some(Err(e)) => Some(Promise::rejected(e.clone())),
+                    Some(Ok(())) => Some(Promise::resolved(true)),
+                    None => None,
+                }
+            },
+            WaitKind::Probe,
+        )
     }
 
     /// Drops the next element, waiting for it if needed (Lwt's
@@ -716,10 +796,11 @@ impl<T: 'static> Stream<T> {
         if let Some(r) = self.take_now() {
             return crate::from_result(r.map(drop));
         }
-        self.ready().bind({
-            let me = self.handle();
-            move |()| me.junk()
-        })
+        let (p, r) = task();
+        self.add_waiter(WaitKind::Junk(r));
+        p.on_cancel(self.prune_hook());
+        pump(&self.r.src);
+        p
     }
 
     /// Drops the elements there now (Lwt's `Lwt_stream.junk_old`).

@@ -17,12 +17,27 @@
 //!    ends the output with that error (module `stream`, rule 3); a
 //!    consuming function (`fold`, `iter`) is then rejected with it.
 //! 4. User functions are called outside any borrow of a stream's state.
+//! 5. A driver task belongs to its output stream: when the output is
+//!    dropped or ends, the driver is aborted and everything it holds (the
+//!    input, the user's function, its semaphore) is freed.
 
 use std::cell::RefCell;
 use std::collections::VecDeque;
 use std::rc::Rc;
 
 use crate::{Error, Promise, Semaphore, Stream};
+
+/// Aborts a driver task when the output stream that owns it goes away.
+struct AbortOnDrop(Promise<()>);
+
+impl Drop for AbortOnDrop {
+    fn drop(&mut self) {
+        // A driver that finished already is left as it is.
+        if self.0.is_pending() {
+            self.0.abort();
+        }
+    }
+}
 
 fn check_n(n: usize, what: &str) -> Result<(), Error> {
     if n == 0 {
@@ -126,6 +141,14 @@ impl<T: Clone + 'static> Stream<T> {
 
     /// The concurrent filter-and-map the other concurrent forms are made
     /// of. `limit`: `None` for no limit.
+    ///
+    /// The driver task is owned by the output's pull function (rule 5): when
+    /// the output is dropped, or ends (normally, or with an error, which
+    /// drops its pull function), the driver is aborted, which drops its
+    /// future and with it the input, the user's function, the push handle
+    /// and its semaphore handle. Without that, a driver waiting on the
+    /// semaphore (or on the input) would be held by its own waiter, an `Rc`
+    /// cycle nothing would ever resolve.
     fn filter_map_driven<U: Clone + 'static>(
         self,
         limit: Option<usize>,
@@ -136,43 +159,60 @@ impl<T: Clone + 'static> Stream<T> {
         let driver_sem = sem.clone();
         let mut f = f;
         let src = self;
-        crate::dont_wait(
-            move || {
-                crate::spawn(async move {
-                    loop {
-                        if let Some(s) = &driver_sem {
-                            s.acquire_promise(1).await?;
-                        }
-                        match src.next().await {
-                            Ok(Some(v)) => {
-                                if push.push(f(v)).is_err() {
-                                    return Ok(());
-                                }
-                            }
-                            Ok(None) => {
-                                push.close();
-                                return Ok(());
-                            }
-                            Err(e) => {
-                                push.fail(e);
-                                return Ok(());
-                            }
+        let driver = crate::spawn(async move {
+            loop {
+                if let Some(s) = &driver_sem {
+                    s.acquire_promise(1).await?;
+                }
+                match src.next().await {
+                    Ok(Some(v)) => {
+                        if push.push(f(v)).is_err() {
+                            return Ok(());
                         }
                     }
-                })
-            },
-            |e| crate::report_unhandled(&e),
-        );
-        started.filter_map_s(move |p| match &sem {
-            // The result is read: make room for one more.
-            Some(s) => {
-                let s = s.clone();
-                p.finalize(move || {
-                    s.add_permits(1);
-                    Promise::resolved(())
-                })
+                    Ok(None) => {
+                        push.close();
+                        return Ok(());
+                    }
+                    Err(e) => {
+                        push.fail(e);
+                        return Ok(());
+                    }
+                }
             }
-            None => p,
+        });
+        driver.on_failure(|e| {
+            // Canceled: aborted by `AbortOnDrop`, on purpose.
+            if !e.is_canceled() {
+                crate::report_unhandled(&e);
+            }
+        });
+        let driver = AbortOnDrop(driver);
+        Stream::from_fn(move || {
+            let _owned_by_the_output = &driver;
+            let started = started.handle();
+            let sem = sem.clone();
+            crate::spawn(async move {
+                loop {
+                    let Some(p) = started.next().await? else {
+                        return Ok(None);
+                    };
+                    let p = match &sem {
+                        // The result is read: make room for one more.
+                        Some(s) => {
+                            let s = s.clone();
+                            p.finalize(move || {
+                                s.add_permits(1);
+                                Promise::resolved(())
+                            })
+                        }
+                        None => p,
+                    };
+                    if let Some(u) = p.await? {
+                        return Ok(Some(u));
+                    }
+                }
+            })
         })
     }
 

@@ -16,7 +16,7 @@ use std::future::Future;
 use std::pin::Pin;
 use std::task::{Context, Poll};
 
-use crate::stream::Feed;
+use crate::stream::{Feed, WaitKind};
 use crate::{Error, Promise, Stream};
 
 impl<T: Clone + 'static> Stream<T> {
@@ -53,24 +53,15 @@ impl<T: Clone + 'static> Stream<T> {
     /// assert_eq!(s.try_next(), Some(5));
     /// ```
     pub fn peek(&self) -> Promise<Option<T>> {
-        let me = self.handle();
-        self.ready().bind(move |()| {
-            let s = me.r.src.borrow();
-            if s.has_data(me.r.id) {
-                let cursor = s.readers[me.r.id].unwrap_or(s.base);
-                let v = s.buf[(cursor - s.base) as usize].clone();
-                return Promise::resolved(Some(v));
-            }
-            match s.end_result() {
-                Some(end) => crate::from_result(end),
-                // Another read of this reader took the element first: wait
-                // for the next one.
-                None => {
-                    drop(s);
-                    me.peek()
+        self.look(
+            |s, id| {
+                if s.has_data(id) {
+                    return Some(Promise::resolved(Some(s.at(id).clone())));
                 }
-            }
-        })
+                s.end_result().map(crate::from_result)
+            },
+            |r| WaitKind::Peek(r, T::clone),
+        )
     }
 
     /// Up to `n` next elements without taking them: fewer only if the
