@@ -457,3 +457,30 @@ fn many_uses_on_the_virtual_engine_stay_bounded() {
     assert_eq!(made.get(), 3);
     assert_eq!(pool.idle_count(), 3);
 }
+
+#[test]
+fn nothing_is_leaked_once_the_pool_and_its_uses_are_gone() {
+    let made: Rc<RefCell<Vec<std::rc::Weak<u32>>>> = Rc::new(RefCell::new(Vec::new()));
+    let m = made.clone();
+    let pool = Pool::new(2, move || {
+        let e = Rc::new(m.borrow().len() as u32);
+        m.borrow_mut().push(Rc::downgrade(&e));
+        Promise::resolved(e)
+    })
+    .with_check(|_, _| Promise::resolved(false));
+    let (gate, open) = lwt::task::<()>();
+    let held = pool.use_(move |_| gate);
+    let failed = pool.use_(|_| Promise::<()>::rejected(Error::msg("x")));
+    let (gate2, open2) = lwt::task::<()>();
+    let second = pool.use_(move |e| gate2.map(move |()| *e));
+    let canceled = pool.use_(|e| Promise::resolved(*e));
+    assert_eq!(pool.wait_queue_length(), 1);
+    canceled.cancel();
+    open.resolve(()).unwrap();
+    open2.resolve(()).unwrap();
+    assert!(held.is_fulfilled() && failed.is_rejected());
+    assert_eq!(second.peek().unwrap().unwrap(), 2);
+    drop((pool, held, failed, second, canceled));
+    assert_eq!(made.borrow().len(), 3);
+    assert!(made.borrow().iter().all(|w| w.upgrade().is_none()));
+}
