@@ -87,7 +87,7 @@ impl PipeReader {
     /// ```
     pub async fn read(&self, buf: &mut [u8]) -> Result<usize, Error> {
         self.0
-            .io(Dir::Read, |r| io::Read::read(&mut &*r, buf))
+            .io_stream(Dir::Read, buf.len(), |r| io::Read::read(&mut &*r, buf))
             .await
     }
 
@@ -133,7 +133,7 @@ impl PipeWriter {
     /// ```
     pub async fn write(&self, buf: &[u8]) -> Result<usize, Error> {
         self.0
-            .io(Dir::Write, |w| io::Write::write(&mut &*w, buf))
+            .io_stream(Dir::Write, buf.len(), |w| io::Write::write(&mut &*w, buf))
             .await
     }
 
@@ -163,7 +163,7 @@ impl futures_io::AsyncRead for PipeReader {
         buf: &mut [u8],
     ) -> Poll<io::Result<usize>> {
         self.0
-            .poll_io(Dir::Read, cx, |r| io::Read::read(&mut &*r, buf))
+            .poll_stream(Dir::Read, cx, buf.len(), |r| io::Read::read(&mut &*r, buf))
     }
 }
 
@@ -173,8 +173,9 @@ impl futures_io::AsyncWrite for PipeWriter {
         cx: &mut Context<'_>,
         buf: &[u8],
     ) -> Poll<io::Result<usize>> {
-        self.0
-            .poll_io(Dir::Write, cx, |w| io::Write::write(&mut &*w, buf))
+        self.0.poll_stream(Dir::Write, cx, buf.len(), |w| {
+            io::Write::write(&mut &*w, buf)
+        })
     }
     fn poll_flush(self: Pin<&mut Self>, _cx: &mut Context<'_>) -> Poll<io::Result<()>> {
         Poll::Ready(Ok(()))

@@ -17,7 +17,7 @@
 
 use std::cell::{Cell, RefCell};
 use std::io;
-use std::rc::{Rc, Weak};
+use std::rc::Rc;
 use std::task::{Context, Poll};
 
 use lwt::{Error, Promise, Resolver};
@@ -33,13 +33,53 @@ pub(crate) enum Dir {
     Write,
 }
 
-type Waiters = RefCell<Vec<(u64, Resolver<()>)>>;
+/// The waits of one direction. One waiter is the common case, kept inline
+/// so that waiting allocates nothing but the promise.
+#[derive(Default)]
+struct WaitList {
+    one: Option<Resolver<()>>,
+    more: Vec<Resolver<()>>,
+}
+
+impl WaitList {
+    fn push(&mut self, r: Resolver<()>) {
+        // Canceled waits are dropped here (their promise is resolved), so
+        // the list never holds more than the live waits and this one.
+        if self.one.as_ref().is_some_and(|w| !w.is_pending()) {
+            self.one = None;
+        }
+        self.more.retain(Resolver::is_pending);
+        if self.one.is_none() {
+            self.one = Some(r);
+        } else {
+            self.more.push(r);
+        }
+    }
+
+    fn take(&mut self) -> (Option<Resolver<()>>, Vec<Resolver<()>>) {
+        let more = if self.more.is_empty() {
+            Vec::new()
+        } else {
+            std::mem::take(&mut self.more)
+        };
+        (self.one.take(), more)
+    }
+
+    fn live(&self) -> usize {
+        self.one
+            .iter()
+            .chain(self.more.iter())
+            .filter(|r| r.is_pending())
+            .count()
+    }
+}
+
+type Waiters = RefCell<WaitList>;
 
 /// Readiness flags and waiters of one source.
 pub(crate) struct IoState {
     readable: Cell<bool>,
     writable: Cell<bool>,
-    next: Cell<u64>,
     readers: Waiters,
     writers: Waiters,
 }
@@ -59,47 +99,38 @@ impl IoState {
         }
     }
 
-    /// An event: sets the flags and resolves the waiters.
+    /// An event: sets the flags and resolves the waiters (taken out first:
+    /// no borrow is held while they run).
     pub(crate) fn ready(&self, r: bool, w: bool) {
         for (yes, dir) in [(r, Dir::Read), (w, Dir::Write)] {
             if yes {
                 self.flag(dir).set(true);
-                let waiters = std::mem::take(&mut *self.waiters(dir).borrow_mut());
-                for (_, resolver) in waiters {
-                    let _ = resolver.resolve(());
+                let (one, more) = self.waiters(dir).borrow_mut().take();
+                if let Some(r) = one {
+                    let _ = r.resolve(());
+                }
+                for r in more {
+                    let _ = r.resolve(());
                 }
             }
         }
     }
 
     /// A promise resolved when the source is ready in `dir` (at once if the
-    /// flag is set). Canceling it removes the waiter.
-    fn wait(self: &Rc<Self>, dir: Dir) -> Promise<()> {
+    /// flag is set). Canceling it releases its place: a canceled wait is
+    /// dropped from the list at the next wait or event, and never counted.
+    fn wait(&self, dir: Dir) -> Promise<()> {
         if self.flag(dir).get() {
             return Promise::resolved(());
         }
         let (p, r) = lwt::task();
-        let id = self.next.get();
-        self.next.set(id + 1);
-        self.waiters(dir).borrow_mut().push((id, r));
-        let weak: Weak<IoState> = Rc::downgrade(self);
-        p.on_cancel(move || {
-            if let Some(s) = weak.upgrade() {
-                let removed = {
-                    let mut w = s.waiters(dir).borrow_mut();
-                    w.iter()
-                        .position(|(i, _)| *i == id)
-                        .map(|pos| w.remove(pos))
-                };
-                drop(removed);
-            }
-        });
+        self.waiters(dir).borrow_mut().push(r);
         p
     }
 
     /// Number of pending waiters (for tests).
     pub(crate) fn waiter_count(&self) -> usize {
-        self.readers.borrow().len() + self.writers.borrow().len()
+        self.readers.borrow().live() + self.writers.borrow().live()
     }
 }
 
@@ -116,9 +147,8 @@ impl Sources {
         let state = Rc::new(IoState {
             readable: Cell::new(true),
             writable: Cell::new(true),
-            next: Cell::new(0),
-            readers: RefCell::new(Vec::new()),
-            writers: RefCell::new(Vec::new()),
+            readers: RefCell::default(),
+            writers: RefCell::default(),
         });
         let index = match self.free.pop() {
             Some(i) => {
@@ -223,6 +253,42 @@ impl<S: Source> Registered<S> {
         self.state.flag(dir).set(false);
     }
 
+    /// [`Registered::io`] for a stream read or write of `len` bytes. A short
+    /// transfer (`0 < n < len`) shows the kernel buffer was drained (read) or
+    /// filled (write), so readiness is cleared then and there: the next call
+    /// waits for an event instead of spending a system call on `WouldBlock`
+    /// (what tokio does on epoll).
+    pub(crate) async fn io_stream(
+        &self,
+        dir: Dir,
+        len: usize,
+        op: impl FnMut(&S) -> io::Result<usize>,
+    ) -> Result<usize, Error> {
+        let n = self.io(dir, op).await?;
+        if n > 0 && n < len {
+            self.clear(dir);
+        }
+        Ok(n)
+    }
+
+    /// [`Registered::poll_io`] with the short-transfer rule of
+    /// [`Registered::io_stream`].
+    pub(crate) fn poll_stream(
+        &self,
+        dir: Dir,
+        cx: &mut Context<'_>,
+        len: usize,
+        op: impl FnMut(&S) -> io::Result<usize>,
+    ) -> Poll<io::Result<usize>> {
+        let r = self.poll_io(dir, cx, op);
+        if let Poll::Ready(Ok(n)) = r {
+            if n > 0 && n < len {
+                self.clear(dir);
+            }
+        }
+        r
+    }
+
     /// Waits until the source is ready in `dir` (resolved at once if it may
     /// be).
     pub(crate) fn ready(&self, dir: Dir) -> Promise<()> {
@@ -273,8 +339,8 @@ impl<S: Source> Drop for Registered<S> {
         // Waiters still pending see the source gone: reject them.
         if let Some(state) = state {
             for dir in [Dir::Read, Dir::Write] {
-                let waiters = std::mem::take(&mut *state.waiters(dir).borrow_mut());
-                for (_, r) in waiters {
+                let (one, more) = state.waiters(dir).borrow_mut().take();
+                for r in one.into_iter().chain(more) {
                     let _ = r.reject(Error::closed("the I/O source was closed"));
                 }
             }

@@ -89,6 +89,8 @@ struct Hooks {
 pub(crate) struct Runtime {
     poll: RefCell<Poll>,
     events: RefCell<Events>,
+    /// Reused buffer of (token, readable, writable) of one poll.
+    ready: RefCell<Vec<(usize, bool, bool)>>,
     pub(crate) registry: Registry,
     start: std::time::Instant,
     timers: RefCell<Timers>,
@@ -121,6 +123,7 @@ impl Runtime {
         Ok(Rc::new(Runtime {
             poll: RefCell::new(poll),
             events: RefCell::new(Events::with_capacity(1024)),
+            ready: RefCell::new(Vec::with_capacity(1024)),
             registry,
             start: std::time::Instant::now(),
             timers: RefCell::new(Timers::new()),
@@ -193,7 +196,7 @@ impl Runtime {
         let has_sources = self.sources.borrow().len() > 0;
         let mut woken = false;
         if has_sources || timeout != Some(Duration::ZERO) {
-            let mut ready = Vec::new();
+            let mut ready = std::mem::take(&mut *self.ready.borrow_mut());
             {
                 let mut events = self.events.borrow_mut();
                 match self.poll.borrow_mut().poll(&mut events, timeout) {
@@ -211,12 +214,14 @@ impl Runtime {
                     ready.push((ev.token().0, r, w));
                 }
             }
-            for (token, r, w) in ready {
+            for &(token, r, w) in &ready {
                 let state = self.sources.borrow().get(token);
                 if let Some(state) = state {
                     state.ready(r, w);
                 }
             }
+            ready.clear();
+            *self.ready.borrow_mut() = ready;
         }
         if woken || self.shared.notified.load(Ordering::Acquire) {
             self.shared.notified.store(false, Ordering::Release);

@@ -197,7 +197,7 @@ impl TcpStream {
     /// ```
     pub async fn read(&self, buf: &mut [u8]) -> Result<usize, Error> {
         self.io
-            .io(Dir::Read, |s| io::Read::read(&mut &*s, buf))
+            .io_stream(Dir::Read, buf.len(), |s| io::Read::read(&mut &*s, buf))
             .await
     }
 
@@ -264,7 +264,7 @@ impl TcpStream {
     /// ```
     pub async fn write(&self, buf: &[u8]) -> Result<usize, Error> {
         self.io
-            .io(Dir::Write, |s| io::Write::write(&mut &*s, buf))
+            .io_stream(Dir::Write, buf.len(), |s| io::Write::write(&mut &*s, buf))
             .await
     }
 
@@ -478,11 +478,13 @@ impl WriteHalf {
 }
 
 fn poll_read(s: &TcpStream, cx: &mut Context<'_>, buf: &mut [u8]) -> Poll<io::Result<usize>> {
-    s.io.poll_io(Dir::Read, cx, |s| io::Read::read(&mut &*s, buf))
+    s.io.poll_stream(Dir::Read, cx, buf.len(), |s| io::Read::read(&mut &*s, buf))
 }
 
 fn poll_write(s: &TcpStream, cx: &mut Context<'_>, buf: &[u8]) -> Poll<io::Result<usize>> {
-    s.io.poll_io(Dir::Write, cx, |s| io::Write::write(&mut &*s, buf))
+    s.io.poll_stream(Dir::Write, cx, buf.len(), |s| {
+        io::Write::write(&mut &*s, buf)
+    })
 }
 
 /// The types that reach a [`TcpStream`], for the `futures_io` impls.

@@ -132,7 +132,7 @@ impl UnixStream {
     /// ```
     pub async fn read(&self, buf: &mut [u8]) -> Result<usize, Error> {
         self.io
-            .io(Dir::Read, |s| io::Read::read(&mut &*s, buf))
+            .io_stream(Dir::Read, buf.len(), |s| io::Read::read(&mut &*s, buf))
             .await
     }
 
@@ -179,7 +179,7 @@ impl UnixStream {
     /// ```
     pub async fn write(&self, buf: &[u8]) -> Result<usize, Error> {
         self.io
-            .io(Dir::Write, |s| io::Write::write(&mut &*s, buf))
+            .io_stream(Dir::Write, buf.len(), |s| io::Write::write(&mut &*s, buf))
             .await
     }
 
@@ -215,7 +215,7 @@ impl futures_io::AsyncRead for UnixStream {
         buf: &mut [u8],
     ) -> Poll<io::Result<usize>> {
         self.io
-            .poll_io(Dir::Read, cx, |s| io::Read::read(&mut &*s, buf))
+            .poll_stream(Dir::Read, cx, buf.len(), |s| io::Read::read(&mut &*s, buf))
     }
 }
 
@@ -225,8 +225,9 @@ impl futures_io::AsyncWrite for UnixStream {
         cx: &mut Context<'_>,
         buf: &[u8],
     ) -> Poll<io::Result<usize>> {
-        self.io
-            .poll_io(Dir::Write, cx, |s| io::Write::write(&mut &*s, buf))
+        self.io.poll_stream(Dir::Write, cx, buf.len(), |s| {
+            io::Write::write(&mut &*s, buf)
+        })
     }
     fn poll_flush(self: Pin<&mut Self>, _cx: &mut Context<'_>) -> Poll<io::Result<()>> {
         Poll::Ready(Ok(()))
