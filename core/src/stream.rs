@@ -151,6 +151,8 @@ pub(crate) struct Source<T: 'static> {
     pub(crate) cap: Option<usize>,
     pub(crate) pushers: WaitQueue<(), T>,
     pub(crate) push_handles: usize,
+    /// The buffer `pump` collects actions in, kept between pumps.
+    spare_actions: Vec<Action<T>>,
 }
 
 pub(crate) type Src<T> = Rc<RefCell<Source<T>>>;
@@ -170,6 +172,7 @@ impl<T: 'static> Source<T> {
             cap,
             pushers: WaitQueue::default(),
             push_handles: 0,
+            spare_actions: Vec::new(),
         }))
     }
 
@@ -256,8 +259,12 @@ impl<T: 'static> Source<T> {
         if self.waiters.is_empty() {
             return false;
         }
-        let waiters = std::mem::take(&mut self.waiters);
-        for w in waiters {
+        // Each waiter is looked at once, in order; those still waiting go
+        // back at the end, so the deque keeps its buffer.
+        for _ in 0..self.waiters.len() {
+            let Some(w) = self.waiters.pop_front() else {
+                break;
+            };
             if !w.is_pending() {
                 continue;
             }
@@ -315,9 +322,20 @@ fn run_actions<T: 'static>(actions: Vec<Action<T>>) {
 /// Serves waiters and pulls feeds until nothing more can happen now.
 pub(crate) fn pump<T: 'static>(src: &Src<T>) {
     loop {
-        let mut actions = Vec::new();
-        let hungry = src.borrow_mut().serve(&mut actions);
-        run_actions(actions);
+        let (hungry, mut actions) = {
+            let mut s = src.borrow_mut();
+            let mut actions = std::mem::take(&mut s.spare_actions);
+            (s.serve(&mut actions), actions)
+        };
+        // Run outside the borrow: resolving runs callbacks.
+        for a in actions.drain(..) {
+            a.run();
+        }
+        let mut s = src.borrow_mut();
+        if s.spare_actions.capacity() < actions.capacity() {
+            s.spare_actions = actions;
+        }
+        drop(s);
         if !(hungry && feed_once(src)) {
             return;
         }
