@@ -22,13 +22,13 @@
 
 use std::cell::Cell;
 use std::marker::PhantomData;
-use std::rc::Rc;
+use std::rc::{Rc, Weak};
 
 use crate::cancel::HowToCancel;
 use crate::error::Error;
 use crate::promise::{
-    from_result, merge, resolve_node, underlying, value_of, Core, Extra, Links, Node, NodeRef,
-    Promise,
+    add_entry_underlying, from_result, merge, resolve_node, underlying, value_of, Core, Extra,
+    Links, Node, NodeDyn, NodeRef, Promise,
 };
 use crate::resolve::{Callback, Entry, Level};
 use crate::storage::{self, Ctx};
@@ -123,7 +123,10 @@ where
         }
     }
     let cancel = match cancel {
-        CancelVia::Source => HowToCancel::One(source.weak()),
+        CancelVia::Source => {
+            let weak: Weak<dyn NodeDyn<S>> = Rc::downgrade(&src);
+            HowToCancel::One(weak)
+        }
         CancelVia::This => HowToCancel::CancelThis,
         CancelVia::Never => HowToCancel::NotCancelable,
     };
@@ -135,7 +138,7 @@ where
             _types: PhantomData,
         },
     });
-    source.add(Entry::Node(node.clone(), 0));
+    add_entry_underlying(src, Entry::Node(node.clone(), 0));
     Promise::from_node(node)
 }
 
