@@ -1,0 +1,1 @@
+//! The www browser app on lwt-wasm (being built).

@@ -1,0 +1,277 @@
+//! The www app's server, on `lwt-native`: the built web app as static files,
+//! a WebSocket chat room with presence, and two small HTTP endpoints for the
+//! promise lab.
+//!
+//! # Ground rules
+//!
+//! Read [`Server::start`] first.
+//!
+//! 1. **One accept loop**, one task per connection, all on the thread that
+//!    runs `lwt_native::run`. A connection's task owns its socket; dropping
+//!    the task (on [`Server::shutdown`]) closes the socket.
+//! 2. **HTTP** (`http.rs`): `httparse` parses the request head (at most
+//!    [`MAX_HEAD_BYTES`], within [`HEAD_TIMEOUT`]); every response says
+//!    `Connection: close`. Paths are percent-decoded and must stay under the
+//!    root: `..`, `.`, backslashes and NUL are a `400`, a missing file a
+//!    `404`, another method than `GET`/`HEAD` a `405`.
+//! 3. **WebSocket** (`ws.rs`): `GET /ws` with the upgrade headers; the
+//!    handshake's accept key and every frame after it are `tungstenite`'s,
+//!    through `async-tungstenite` over the `futures-io` traits of
+//!    `lwt_native::net::TcpStream`. Bad frames, oversized messages and
+//!    binary frames close the socket with the codes of
+//!    [`lwt_www_shared::protocol::close`]; a bad JSON message gets an
+//!    `error` message and the connection goes on.
+//! 4. **Rooms** (`room.rs`): each member has a bounded outbox; a member too
+//!    slow to drain it is dropped, so one client never holds up the others.
+//! 5. **Bounded everything**: head size, frame size, outbox length, history
+//!    length, delays.
+
+#![forbid(unsafe_code)]
+#![doc(test(attr(deny(warnings))))]
+
+mod http;
+mod room;
+mod ws;
+
+use std::cell::{Cell, RefCell};
+use std::collections::HashMap;
+use std::io;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::rc::Rc;
+use std::time::Duration;
+
+use lwt::{Error, Promise};
+use lwt_native::net::{TcpListener, TcpStream};
+use serde::Serialize;
+
+pub use http::content_type;
+
+/// The largest HTTP request head accepted, in bytes (larger: `431`).
+pub const MAX_HEAD_BYTES: usize = 16 * 1024;
+
+/// How long a client may take to send its request head.
+pub const HEAD_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// The longest `/api/slow` delay, in milliseconds.
+pub const MAX_SLOW_MS: u64 = 60_000;
+
+/// Counters, served as JSON at `/api/stats`.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct Stats {
+    /// HTTP requests answered (any status).
+    pub http_requests: u64,
+    /// Requests refused with a 4xx status.
+    pub http_rejected: u64,
+    /// WebSocket connections open now.
+    pub ws_open: u64,
+    /// WebSocket connections accepted so far.
+    pub ws_total: u64,
+    /// WebSocket connections closed by the server for bad input.
+    pub ws_refused: u64,
+    /// `/api/slow` requests started.
+    pub slow_started: u64,
+    /// `/api/slow` requests answered.
+    pub slow_completed: u64,
+    /// `/api/slow` requests whose client went away before the answer.
+    pub slow_aborted: u64,
+    /// WebSocket requests canceled by their client.
+    pub requests_canceled: u64,
+}
+
+/// The server's shared state, on its thread.
+pub(crate) struct State {
+    pub(crate) root: PathBuf,
+    pub(crate) stats: RefCell<Stats>,
+    pub(crate) rooms: room::Rooms,
+    next_conn: Cell<u64>,
+    conns: RefCell<HashMap<u64, Promise<()>>>,
+    pub(crate) log: bool,
+}
+
+impl State {
+    pub(crate) fn stat(&self, f: impl FnOnce(&mut Stats)) {
+        f(&mut self.stats.borrow_mut());
+    }
+
+    pub(crate) fn log(&self, what: std::fmt::Arguments<'_>) {
+        if self.log {
+            eprintln!("lwt-www-server: {what}");
+        }
+    }
+}
+
+/// What [`Server::start`] needs.
+///
+/// ```
+/// let o = lwt_www_server::Options::new("www/dist");
+/// assert!(o.log);
+/// ```
+#[derive(Clone, Debug)]
+pub struct Options {
+    /// The directory served at `/` (the built app).
+    pub root: PathBuf,
+    /// Whether to log connections and errors to stderr.
+    pub log: bool,
+}
+
+impl Options {
+    /// Serves `root`, with logging.
+    ///
+    /// ```
+    /// let o = lwt_www_server::Options::new("/srv/app");
+    /// assert_eq!(o.root, std::path::PathBuf::from("/srv/app"));
+    /// ```
+    pub fn new(root: impl Into<PathBuf>) -> Options {
+        Options {
+            root: root.into(),
+            log: true,
+        }
+    }
+}
+
+/// A running server: see the [crate docs](crate).
+///
+/// ```
+/// use lwt_www_server::{Options, Server};
+/// lwt_native::run(async {
+///     let server = Server::start("127.0.0.1:0".parse().unwrap(), Options::new("."))?;
+///     assert!(server.local_addr().ip().is_loopback());
+///     server.shutdown();
+///     Ok(())
+/// }).unwrap();
+/// ```
+pub struct Server {
+    state: Rc<State>,
+    addr: SocketAddr,
+    accept: Promise<()>,
+}
+
+impl std::fmt::Debug for Server {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Server")
+            .field("addr", &self.addr)
+            .field("root", &self.state.root)
+            .finish()
+    }
+}
+
+impl Server {
+    /// Binds `addr` and starts serving on the current thread's loop (call it
+    /// inside `lwt_native::run`, or after `lwt_native::init`).
+    ///
+    /// See [`Server`] for an example.
+    pub fn start(addr: SocketAddr, options: Options) -> io::Result<Server> {
+        let listener = TcpListener::bind(addr)?;
+        let addr = listener.local_addr()?;
+        let state = Rc::new(State {
+            root: options.root,
+            stats: RefCell::new(Stats::default()),
+            rooms: room::Rooms::default(),
+            next_conn: Cell::new(0),
+            conns: RefCell::new(HashMap::new()),
+            log: options.log,
+        });
+        let accept = lwt::spawn(accept_loop(state.clone(), listener));
+        Ok(Server {
+            state,
+            addr,
+            accept,
+        })
+    }
+
+    /// The address the server listens on.
+    ///
+    /// See [`Server`] for an example.
+    pub fn local_addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// A snapshot of the counters.
+    ///
+    /// ```
+    /// lwt_native::run(async {
+    ///     let s = lwt_www_server::Server::start("127.0.0.1:0".parse().unwrap(), lwt_www_server::Options::new("."))?;
+    ///     assert_eq!(s.stats().ws_open, 0);
+    ///     s.shutdown();
+    ///     Ok(())
+    /// }).unwrap();
+    /// ```
+    pub fn stats(&self) -> Stats {
+        self.state.stats.borrow().clone()
+    }
+
+    /// The promise of the accept loop: pending while the server runs.
+    ///
+    /// ```no_run
+    /// lwt_native::run(async {
+    ///     let s = lwt_www_server::Server::start("127.0.0.1:8080".parse().unwrap(), lwt_www_server::Options::new("www/dist"))?;
+    ///     s.serving().await
+    /// }).unwrap();
+    /// ```
+    pub fn serving(&self) -> Promise<()> {
+        self.accept.clone()
+    }
+
+    /// Stops listening and drops every connection (their sockets close, the
+    /// rooms empty).
+    ///
+    /// See [`Server`] for an example.
+    pub fn shutdown(&self) {
+        self.accept.cancel();
+        let conns: Vec<_> = self.state.conns.borrow_mut().drain().collect();
+        for (_, task) in conns {
+            task.abort();
+        }
+    }
+}
+
+async fn accept_loop(state: Rc<State>, listener: TcpListener) -> Result<(), Error> {
+    loop {
+        match listener.accept().await {
+            Ok((stream, peer)) => {
+                let id = state.next_conn.get() + 1;
+                state.next_conn.set(id);
+                let st = state.clone();
+                let task = lwt::spawn(async move {
+                    let r = connection(st.clone(), stream, peer).await;
+                    st.conns.borrow_mut().remove(&id);
+                    r
+                });
+                if task.is_pending() {
+                    state.conns.borrow_mut().insert(id, task.clone());
+                }
+                task.on_failure(|_| ());
+            }
+            Err(e) if e.is_canceled() => return Err(e),
+            Err(e) => {
+                // EMFILE and friends: back off a little, then go on.
+                state.log(format_args!("accept failed: {e}"));
+                lwt::sleep(Duration::from_millis(100)).await?;
+            }
+        }
+    }
+}
+
+async fn connection(state: Rc<State>, stream: TcpStream, peer: SocketAddr) -> Result<(), Error> {
+    let _ = stream.set_nodelay(true);
+    let head = match http::read_head(&stream).await {
+        Ok(Some(head)) => head,
+        Ok(None) => return Ok(()),
+        Err(refusal) => {
+            state.stat(|s| {
+                s.http_requests += 1;
+                s.http_rejected += 1;
+            });
+            state.log(format_args!(
+                "{peer}: {} {}",
+                refusal.status, refusal.message
+            ));
+            return http::send_refusal(&stream, &refusal, false).await;
+        }
+    };
+    if head.path() == lwt_www_shared::protocol::WS_PATH {
+        return ws::upgrade(state, stream, head, peer).await;
+    }
+    http::respond(&state, &stream, &head, peer).await
+}

@@ -1,0 +1,179 @@
+//! Rooms: who is in which room, the latest messages, and fan-out to each
+//! member's bounded outbox.
+
+use std::cell::RefCell;
+use std::collections::{HashMap, VecDeque};
+
+use async_tungstenite::tungstenite::Message;
+use lwt::BoundedPush;
+use lwt_www_shared::protocol::{Chat, ServerMsg};
+
+/// How many messages a room keeps for newcomers.
+const HISTORY: usize = 50;
+
+/// How many frames may wait in a member's outbox; past that the member is
+/// too slow and is dropped.
+pub(crate) const OUTBOX: usize = 256;
+
+struct Member {
+    id: u64,
+    name: String,
+    outbox: BoundedPush<Message>,
+}
+
+#[derive(Default)]
+struct Room {
+    members: Vec<Member>,
+    history: VecDeque<Chat>,
+    seq: u64,
+}
+
+impl Room {
+    fn users(&self) -> Vec<String> {
+        self.members.iter().map(|m| m.name.clone()).collect()
+    }
+}
+
+/// All rooms, by name.
+#[derive(Default)]
+pub(crate) struct Rooms {
+    rooms: RefCell<HashMap<String, Room>>,
+    next_id: std::cell::Cell<u64>,
+}
+
+/// A member's ticket: its id and unique name in a room.
+pub(crate) struct Ticket {
+    pub(crate) id: u64,
+    pub(crate) room: String,
+    pub(crate) name: String,
+}
+
+impl Rooms {
+    /// Adds a member to `room` under a unique variant of `name`; sends it the
+    /// welcome and tells the others.
+    pub(crate) fn join(&self, room: &str, name: &str, outbox: BoundedPush<Message>) -> Ticket {
+        let id = self.next_id.get() + 1;
+        self.next_id.set(id);
+        let (welcome, presence, others) = {
+            let mut rooms = self.rooms.borrow_mut();
+            let r = rooms.entry(room.to_owned()).or_default();
+            let taken = |n: &str| r.members.iter().any(|m| m.name == n);
+            let mut unique = name.to_owned();
+            let mut k = 2;
+            while taken(&unique) {
+                unique = format!("{name}-{k}");
+                k += 1;
+            }
+            let others: Vec<_> = r.members.iter().map(|m| (m.id, m.outbox.clone())).collect();
+            r.members.push(Member {
+                id,
+                name: unique.clone(),
+                outbox: outbox.clone(),
+            });
+            let users = r.users();
+            let welcome = ServerMsg::Welcome {
+                you: unique.clone(),
+                room: room.to_owned(),
+                users: users.clone(),
+                history: r.history.iter().cloned().collect(),
+            };
+            let presence = ServerMsg::Presence {
+                users,
+                joined: Some(unique.clone()),
+                left: None,
+            };
+            (welcome, presence, others)
+        };
+        let _ = outbox.try_push(Message::text(welcome.encode()));
+        self.fan_out(room, others, &presence);
+        Ticket {
+            id,
+            room: room.to_owned(),
+            name: welcome_name(&welcome),
+        }
+    }
+
+    /// Removes a member and tells the others.
+    pub(crate) fn leave(&self, ticket: &Ticket) {
+        let (presence, others) = {
+            let mut rooms = self.rooms.borrow_mut();
+            let Some(r) = rooms.get_mut(&ticket.room) else {
+                return;
+            };
+            let before = r.members.len();
+            r.members.retain(|m| m.id != ticket.id);
+            if r.members.len() == before {
+                return;
+            }
+            let others: Vec<_> = r.members.iter().map(|m| (m.id, m.outbox.clone())).collect();
+            let presence = ServerMsg::Presence {
+                users: r.users(),
+                joined: None,
+                left: Some(ticket.name.clone()),
+            };
+            if r.members.is_empty() && r.history.is_empty() {
+                rooms.remove(&ticket.room);
+            }
+            (presence, others)
+        };
+        self.fan_out(&ticket.room, others, &presence);
+    }
+
+    /// Relays a chat line from `ticket` to everyone in its room (the sender
+    /// too: its copy confirms the line and gives its order).
+    pub(crate) fn say(&self, ticket: &Ticket, text: &str) {
+        let (chat, members) = {
+            let mut rooms = self.rooms.borrow_mut();
+            let Some(r) = rooms.get_mut(&ticket.room) else {
+                return;
+            };
+            r.seq += 1;
+            let chat = Chat {
+                from: ticket.name.clone(),
+                text: text.to_owned(),
+                seq: r.seq,
+            };
+            r.history.push_back(chat.clone());
+            if r.history.len() > HISTORY {
+                r.history.pop_front();
+            }
+            let members: Vec<_> = r.members.iter().map(|m| (m.id, m.outbox.clone())).collect();
+            (chat, members)
+        };
+        self.fan_out(&ticket.room, members, &ServerMsg::Chat(chat));
+    }
+
+    /// The users of `room`.
+    pub(crate) fn users(&self, room: &str) -> Vec<String> {
+        self.rooms
+            .borrow()
+            .get(room)
+            .map(Room::users)
+            .unwrap_or_default()
+    }
+
+    /// Sends `msg` to `members`; a member whose outbox is full is dropped
+    /// from the room and its outbox closed (its connection then ends).
+    fn fan_out(&self, room: &str, members: Vec<(u64, BoundedPush<Message>)>, msg: &ServerMsg) {
+        let frame = Message::text(msg.encode());
+        let mut slow = Vec::new();
+        for (id, outbox) in members {
+            if outbox.try_push(frame.clone()).is_err() {
+                outbox.close();
+                slow.push(id);
+            }
+        }
+        if !slow.is_empty() {
+            if let Some(r) = self.rooms.borrow_mut().get_mut(room) {
+                r.members.retain(|m| !slow.contains(&m.id));
+            }
+        }
+    }
+}
+
+fn welcome_name(welcome: &ServerMsg) -> String {
+    match welcome {
+        ServerMsg::Welcome { you, .. } => you.clone(),
+        _ => String::new(),
+    }
+}

@@ -1,0 +1,289 @@
+//! The WebSocket endpoint: the upgrade, then one chat session per socket.
+
+use std::cell::RefCell;
+use std::collections::HashMap;
+use std::net::SocketAddr;
+use std::rc::Rc;
+use std::time::Duration;
+
+use async_tungstenite::tungstenite::handshake::derive_accept_key;
+use async_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
+use async_tungstenite::tungstenite::protocol::{CloseFrame, Role, WebSocketConfig};
+use async_tungstenite::tungstenite::{Error as WsError, Message};
+use async_tungstenite::WebSocketStream;
+use futures_util::StreamExt;
+use lwt::{Error, Promise};
+use lwt_native::net::TcpStream;
+use lwt_www_shared::protocol::{
+    check_name, check_text, close, ClientMsg, Op, Reply, ServerMsg, MAX_DELAY_MS, MAX_FRAME_BYTES,
+};
+
+use crate::http::{self, Head, Refusal};
+use crate::room::{Ticket, OUTBOX};
+use crate::State;
+
+/// Checks the upgrade request and switches protocols, then runs the session.
+pub(crate) async fn upgrade(
+    state: Rc<State>,
+    stream: TcpStream,
+    head: Head,
+    peer: SocketAddr,
+) -> Result<(), Error> {
+    state.stat(|s| s.http_requests += 1);
+    let key = match check_upgrade(&head) {
+        Ok(key) => key,
+        Err(refusal) => {
+            state.stat(|s| s.http_rejected += 1);
+            state.log(format_args!(
+                "{peer}: /ws -> {} {}",
+                refusal.status, refusal.message
+            ));
+            return http::send_refusal(&stream, &refusal, false).await;
+        }
+    };
+    let response = format!(
+        "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: {}\r\n\r\n",
+        derive_accept_key(key.as_bytes())
+    );
+    stream.send_all(response.into_bytes()).await?;
+    let config = WebSocketConfig::default()
+        .max_message_size(Some(MAX_FRAME_BYTES))
+        .max_frame_size(Some(MAX_FRAME_BYTES));
+    let ws =
+        WebSocketStream::from_partially_read(stream, head.rest, Role::Server, Some(config)).await;
+    state.stat(|s| {
+        s.ws_open += 1;
+        s.ws_total += 1;
+    });
+    struct Open(Rc<State>);
+    impl Drop for Open {
+        fn drop(&mut self) {
+            self.0.stat(|s| s.ws_open -= 1);
+        }
+    }
+    let _open = Open(state.clone());
+    session(state, ws, peer).await
+}
+
+fn check_upgrade(head: &Head) -> Result<String, Refusal> {
+    if head.method != "GET" {
+        return Err(Refusal::new(405, "the WebSocket endpoint takes GET"));
+    }
+    let has = |name: &str, token: &str| {
+        head.header(name)
+            .is_some_and(|v| v.split(',').any(|t| t.trim().eq_ignore_ascii_case(token)))
+    };
+    if !has("upgrade", "websocket") || !has("connection", "upgrade") {
+        return Err(Refusal::new(426, "this endpoint speaks WebSocket only"));
+    }
+    if head.header("sec-websocket-version") != Some("13") {
+        return Err(Refusal::new(400, "Sec-WebSocket-Version must be 13"));
+    }
+    match head.header("sec-websocket-key") {
+        Some(k) if !k.trim().is_empty() => Ok(k.trim().to_owned()),
+        _ => Err(Refusal::new(400, "Sec-WebSocket-Key is missing")),
+    }
+}
+
+/// Aborts a task when dropped: a session's helper tasks end with it.
+struct AbortOnDrop(Promise<()>);
+
+impl Drop for AbortOnDrop {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
+}
+
+/// Leaves the room when dropped, whichever way the session ends.
+struct Membership(Rc<State>, Ticket);
+
+impl Drop for Membership {
+    fn drop(&mut self) {
+        self.0.rooms.leave(&self.1);
+    }
+}
+
+/// Why the server closes a session.
+struct Closing(u16, String);
+
+fn close_frame(code: u16, reason: &str) -> Message {
+    // A close reason is at most 123 bytes.
+    let mut reason = reason.to_owned();
+    while reason.len() > 120 {
+        reason.pop();
+    }
+    Message::Close(Some(CloseFrame {
+        code: CloseCode::from(code),
+        reason: reason.into(),
+    }))
+}
+
+async fn session(
+    state: Rc<State>,
+    ws: WebSocketStream<TcpStream>,
+    peer: SocketAddr,
+) -> Result<(), Error> {
+    let (mut tx, mut rx) = ws.split();
+    let (outbox, push) = lwt::Stream::<Message>::bounded(OUTBOX);
+    let writer = lwt::spawn(async move {
+        while let Some(msg) = outbox.next().await? {
+            let last = matches!(msg, Message::Close(_));
+            tx.send(msg).await.map_err(Error::new)?;
+            if last {
+                break;
+            }
+        }
+        Ok(())
+    });
+    let _writer = AbortOnDrop(writer.clone());
+    let mut member: Option<Membership> = None;
+    let requests: Rc<RefCell<HashMap<u64, Promise<()>>>> = Rc::default();
+    let reply = {
+        let push = push.clone();
+        move |msg: ServerMsg| {
+            let _ = push.try_push(Message::text(msg.encode()));
+        }
+    };
+    let closing: Option<Closing> = loop {
+        let Some(item) = rx.next().await else {
+            break None;
+        };
+        let text = match item {
+            Ok(Message::Text(t)) => t,
+            Ok(Message::Binary(_)) => {
+                break Some(Closing(
+                    close::UNSUPPORTED,
+                    "binary frames are not supported".into(),
+                ))
+            }
+            Ok(_) => continue, // ping, pong, close: tungstenite answers them
+            Err(WsError::Capacity(e)) => break Some(Closing(close::TOO_BIG, e.to_string())),
+            Err(WsError::Protocol(e)) => break Some(Closing(close::PROTOCOL, e.to_string())),
+            Err(WsError::Utf8(e)) => break Some(Closing(1007, format!("invalid UTF-8: {e}"))),
+            Err(_) => break None,
+        };
+        if push.is_closed() {
+            // Dropped from the room for not keeping up.
+            break None;
+        }
+        let msg = match ClientMsg::decode(&text) {
+            Ok(msg) => msg,
+            Err(e) => {
+                reply(ServerMsg::Error {
+                    id: None,
+                    code: "bad_message".into(),
+                    message: e,
+                });
+                continue;
+            }
+        };
+        match (msg, &member) {
+            (ClientMsg::Hello { name, room }, None) => {
+                let checked = check_name(&name).and_then(|n| {
+                    check_name(&room)
+                        .map(|r| (n, r))
+                        .map_err(|e| format!("room: {e}"))
+                });
+                match checked {
+                    Ok((name, room)) => {
+                        let ticket = state.rooms.join(&room, &name, push.clone());
+                        state.log(format_args!("{peer}: {} joined {room}", ticket.name));
+                        member = Some(Membership(state.clone(), ticket));
+                    }
+                    Err(e) => break Some(Closing(close::POLICY, e)),
+                }
+            }
+            (ClientMsg::Hello { .. }, Some(_)) => reply(ServerMsg::Error {
+                id: None,
+                code: "already_joined".into(),
+                message: "hello was already said on this connection".into(),
+            }),
+            (ClientMsg::Ping { id }, _) => reply(ServerMsg::Pong { id }),
+            (_, None) => break Some(Closing(close::POLICY, "say hello first".into())),
+            (ClientMsg::Say { text }, Some(m)) => match check_text(&text) {
+                Ok(()) => state.rooms.say(&m.1, &text),
+                Err(e) => reply(ServerMsg::Error {
+                    id: None,
+                    code: "bad_text".into(),
+                    message: e,
+                }),
+            },
+            (ClientMsg::Request { id, op }, Some(m)) => {
+                request(&state, &requests, &push, &m.1, id, op);
+            }
+            (ClientMsg::Cancel { id }, Some(_)) => {
+                let task = requests.borrow_mut().remove(&id);
+                if let Some(task) = task {
+                    task.cancel();
+                    state.stat(|s| s.requests_canceled += 1);
+                    reply(ServerMsg::Error {
+                        id: Some(id),
+                        code: "canceled".into(),
+                        message: "the request was canceled".into(),
+                    });
+                }
+            }
+        }
+    };
+    drop(member);
+    for (_, task) in requests.borrow_mut().drain() {
+        task.cancel();
+    }
+    if let Some(Closing(code, reason)) = closing {
+        state.stat(|s| s.ws_refused += 1);
+        state.log(format_args!(
+            "{peer}: closing the WebSocket: {code} {reason}"
+        ));
+        let _ = push.try_push(close_frame(code, &reason));
+    }
+    push.close();
+    // Let the writer send what is queued (the close frame last), briefly.
+    let _ = lwt::with_timeout(Duration::from_secs(2), &writer).await;
+    Ok(())
+}
+
+fn request(
+    state: &Rc<State>,
+    requests: &Rc<RefCell<HashMap<u64, Promise<()>>>>,
+    push: &lwt::BoundedPush<Message>,
+    ticket: &Ticket,
+    id: u64,
+    op: Op,
+) {
+    let send = {
+        let push = push.clone();
+        move |msg: ServerMsg| {
+            let _ = push.try_push(Message::text(msg.encode()));
+        }
+    };
+    match op {
+        Op::Echo { text } => send(ServerMsg::Response {
+            id,
+            reply: Reply::Echo { text },
+        }),
+        Op::Users => send(ServerMsg::Response {
+            id,
+            reply: Reply::Users {
+                users: state.rooms.users(&ticket.room),
+            },
+        }),
+        Op::Delay { ms } if ms > MAX_DELAY_MS => send(ServerMsg::Error {
+            id: Some(id),
+            code: "bad_request".into(),
+            message: format!("delay must be at most {MAX_DELAY_MS} ms"),
+        }),
+        Op::Delay { ms } => {
+            let reqs = requests.clone();
+            let task = lwt::sleep(Duration::from_millis(ms)).map(move |()| {
+                reqs.borrow_mut().remove(&id);
+                send(ServerMsg::Response {
+                    id,
+                    reply: Reply::Delayed { ms },
+                });
+            });
+            if task.is_pending() {
+                requests.borrow_mut().insert(id, task);
+            }
+        }
+    }
+}

@@ -1,0 +1,257 @@
+//! The wire protocol: JSON text frames over a WebSocket, one message a frame.
+//!
+//! Every message is an object with a `"type"` field (`snake_case` variant
+//! names). The client speaks [`ClientMsg`], the server [`ServerMsg`]. Limits
+//! ([`MAX_FRAME_BYTES`], [`MAX_NAME_CHARS`], [`MAX_TEXT_CHARS`]) are part of
+//! the protocol: the server enforces them and the client checks them first.
+
+use serde::{Deserialize, Serialize};
+
+/// The largest frame either side accepts, in bytes. Larger frames close the
+/// WebSocket with code [`close::TOO_BIG`].
+pub const MAX_FRAME_BYTES: usize = 64 * 1024;
+
+/// The longest user name, in characters.
+pub const MAX_NAME_CHARS: usize = 32;
+
+/// The longest chat message, in characters.
+pub const MAX_TEXT_CHARS: usize = 2000;
+
+/// The longest [`Op::Delay`] the server accepts, in milliseconds.
+pub const MAX_DELAY_MS: u64 = 60_000;
+
+/// The path of the WebSocket endpoint on the server.
+pub const WS_PATH: &str = "/ws";
+
+/// WebSocket close codes the server uses (RFC 6455 §7.4.1).
+pub mod close {
+    /// Normal closure.
+    pub const NORMAL: u16 = 1000;
+    /// The server is going away (shutdown).
+    pub const GOING_AWAY: u16 = 1001;
+    /// A malformed frame (protocol error).
+    pub const PROTOCOL: u16 = 1002;
+    /// A kind of data the server does not take (binary frames).
+    pub const UNSUPPORTED: u16 = 1003;
+    /// A message the server cannot act on (not JSON, unknown type, no hello).
+    pub const POLICY: u16 = 1008;
+    /// A frame or message over [`super::MAX_FRAME_BYTES`].
+    pub const TOO_BIG: u16 = 1009;
+}
+
+/// What a client sends.
+///
+/// ```
+/// use lwt_www_shared::protocol::ClientMsg;
+/// let m = ClientMsg::Say { text: "hi".into() };
+/// assert_eq!(m.encode(), r#"{"type":"say","text":"hi"}"#);
+/// assert_eq!(ClientMsg::decode(&m.encode()).unwrap(), m);
+/// ```
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum ClientMsg {
+    /// The first message of a connection: who I am, which room I join.
+    Hello {
+        /// A display name (the server makes it unique in the room).
+        name: String,
+        /// The room to join.
+        room: String,
+    },
+    /// A chat line for everyone in the room.
+    Say {
+        /// The text, at most [`MAX_TEXT_CHARS`] characters.
+        text: String,
+    },
+    /// A heartbeat; the server answers [`ServerMsg::Pong`] with the same id.
+    Ping {
+        /// Echoed back in the pong.
+        id: u64,
+    },
+    /// A request; the server answers [`ServerMsg::Response`] or
+    /// [`ServerMsg::Error`] with the same id.
+    Request {
+        /// Chosen by the client, unique among its requests.
+        id: u64,
+        /// What to do.
+        op: Op,
+    },
+    /// Cancels the request `id` (its answer, if any, is an error `canceled`).
+    Cancel {
+        /// The request's id.
+        id: u64,
+    },
+}
+
+/// The operations of [`ClientMsg::Request`].
+///
+/// ```
+/// use lwt_www_shared::protocol::Op;
+/// let op: Op = serde_json::from_str(r#"{"name":"delay","ms":5}"#).unwrap();
+/// assert_eq!(op, Op::Delay { ms: 5 });
+/// ```
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "name", rename_all = "snake_case")]
+pub enum Op {
+    /// Answers with the same text.
+    Echo {
+        /// The text to echo.
+        text: String,
+    },
+    /// Answers with the users of the room.
+    Users,
+    /// Answers after `ms` milliseconds (cancelable).
+    Delay {
+        /// How long to wait, at most [`MAX_DELAY_MS`].
+        ms: u64,
+    },
+}
+
+/// A chat line, as the server relays it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Chat {
+    /// The sender's (unique) name.
+    pub from: String,
+    /// The text.
+    pub text: String,
+    /// The room's message counter.
+    pub seq: u64,
+}
+
+/// The answers of [`ServerMsg::Response`].
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "name", rename_all = "snake_case")]
+pub enum Reply {
+    /// The text of [`Op::Echo`].
+    Echo {
+        /// The text sent.
+        text: String,
+    },
+    /// The answer to [`Op::Users`].
+    Users {
+        /// The users of the room, in joining order.
+        users: Vec<String>,
+    },
+    /// The answer to [`Op::Delay`].
+    Delayed {
+        /// The delay waited.
+        ms: u64,
+    },
+}
+
+/// What the server sends.
+///
+/// ```
+/// use lwt_www_shared::protocol::ServerMsg;
+/// let m = ServerMsg::Pong { id: 3 };
+/// assert_eq!(ServerMsg::decode(r#"{"type":"pong","id":3}"#).unwrap(), m);
+/// ```
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum ServerMsg {
+    /// The answer to [`ClientMsg::Hello`]: the client is in the room.
+    Welcome {
+        /// The client's unique name in the room.
+        you: String,
+        /// The room.
+        room: String,
+        /// Who is in the room, in joining order (the client too).
+        users: Vec<String>,
+        /// The room's latest messages, oldest first.
+        history: Vec<Chat>,
+    },
+    /// A chat line said in the room.
+    Chat(Chat),
+    /// Someone joined or left; the room's users now.
+    Presence {
+        /// Who is in the room now.
+        users: Vec<String>,
+        /// Who joined, if someone did.
+        joined: Option<String>,
+        /// Who left, if someone did.
+        left: Option<String>,
+    },
+    /// The answer to [`ClientMsg::Ping`].
+    Pong {
+        /// The ping's id.
+        id: u64,
+    },
+    /// The answer to [`ClientMsg::Request`].
+    Response {
+        /// The request's id.
+        id: u64,
+        /// The answer.
+        reply: Reply,
+    },
+    /// A request failed, or a message was refused.
+    Error {
+        /// The request's id, when the error answers one.
+        id: Option<u64>,
+        /// A stable code: `bad_message`, `too_long`, `no_hello`, `canceled`, ...
+        code: String,
+        /// A human-readable explanation.
+        message: String,
+    },
+}
+
+macro_rules! codec {
+    ($t:ty) => {
+        impl $t {
+            /// The message as one JSON text frame.
+            pub fn encode(&self) -> String {
+                serde_json::to_string(self).expect("protocol messages always serialize")
+            }
+
+            /// Parses one text frame; the error says what is wrong with it.
+            pub fn decode(text: &str) -> Result<Self, String> {
+                serde_json::from_str(text).map_err(|e| format!("bad message: {e}"))
+            }
+        }
+    };
+}
+
+codec!(ClientMsg);
+codec!(ServerMsg);
+
+/// Checks a name and returns it trimmed: non-empty, at most
+/// [`MAX_NAME_CHARS`], no control characters.
+///
+/// ```
+/// use lwt_www_shared::protocol::check_name;
+/// assert_eq!(check_name("  ada ").unwrap(), "ada");
+/// assert!(check_name("").is_err());
+/// assert!(check_name(&"x".repeat(33)).is_err());
+/// ```
+pub fn check_name(name: &str) -> Result<String, String> {
+    let name = name.trim();
+    if name.is_empty() {
+        return Err("the name is empty".into());
+    }
+    if name.chars().count() > MAX_NAME_CHARS {
+        return Err(format!(
+            "the name is longer than {MAX_NAME_CHARS} characters"
+        ));
+    }
+    if name.chars().any(char::is_control) {
+        return Err("the name has control characters".into());
+    }
+    Ok(name.to_owned())
+}
+
+/// Checks a chat text: non-empty after trimming, at most [`MAX_TEXT_CHARS`].
+///
+/// ```
+/// use lwt_www_shared::protocol::check_text;
+/// assert!(check_text("hello").is_ok());
+/// assert!(check_text("   ").is_err());
+/// ```
+pub fn check_text(text: &str) -> Result<(), String> {
+    if text.trim().is_empty() {
+        return Err("the message is empty".into());
+    }
+    if text.chars().count() > MAX_TEXT_CHARS {
+        return Err(format!(
+            "the message is longer than {MAX_TEXT_CHARS} characters"
+        ));
+    }
+    Ok(())
+}
