@@ -132,7 +132,10 @@ fn main() {
                 Event::Message(ServerMsg::Presence { users, .. }) => {
                     print(&format!("* here: {}", users.join(", ")));
                 }
-                Event::Message(ServerMsg::Welcome { users, .. }) => {
+                Event::Message(ServerMsg::Welcome { users, history, .. }) => {
+                    for chat in history {
+                        print(&format!("<{}> {}", chat.from, chat.text));
+                    }
                     print(&format!("* here: {}", users.join(", ")));
                 }
                 Event::Message(ServerMsg::Error { code, message, .. }) => {

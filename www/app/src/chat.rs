@@ -1,0 +1,181 @@
+//! The chat page: the shared client over the browser's `WebSocket`.
+
+use std::rc::Rc;
+
+use lwt::{Error, Promise};
+use lwt_www_shared::protocol::{Op, Reply};
+use lwt_www_shared::{Client, Config, Connection, Connector, Event, Status};
+use serde_json::json;
+use wasm_bindgen::prelude::*;
+use web_sys::{MessageEvent, WebSocket};
+
+/// Opens browser WebSockets to one URL.
+struct BrowserConnector {
+    url: String,
+}
+
+impl Connector for BrowserConnector {
+    fn connect(&self) -> Promise<Rc<dyn Connection>> {
+        let ws = match WebSocket::new(&self.url) {
+            Ok(ws) => ws,
+            Err(e) => return Promise::rejected(lwt_wasm::js_to_error(e)),
+        };
+        let conn = BrowserConnection::start(ws.clone());
+        let url = self.url.clone();
+        let opening = lwt::spawn(async move {
+            let opened = lwt::pick(vec![
+                lwt_wasm::event(&ws, "open").map(|_| true),
+                lwt_wasm::event(&ws, "close").map(|_| false),
+            ])
+            .await?;
+            if opened {
+                Ok(conn)
+            } else {
+                conn.close();
+                Err(Error::msg(format!("cannot connect to {url}")))
+            }
+        });
+        opening
+    }
+}
+
+/// One open browser WebSocket: its frames are pumped into an lwt stream.
+struct BrowserConnection {
+    ws: WebSocket,
+    incoming: lwt::Stream<String>,
+    pump: Promise<()>,
+    on_close: Promise<()>,
+}
+
+impl BrowserConnection {
+    fn start(ws: WebSocket) -> Rc<dyn Connection> {
+        let messages = lwt_wasm::events::<MessageEvent>(&ws, "message");
+        let (incoming, push) = lwt::Stream::create();
+        let p = push.clone();
+        let pump = lwt::spawn(async move {
+            loop {
+                let ev = messages.next().await?;
+                if let Some(text) = ev.data().as_string() {
+                    let _ = p.push(text);
+                }
+            }
+        });
+        let on_close = lwt_wasm::event(&ws, "close").map(move |_| push.close());
+        Rc::new(BrowserConnection {
+            ws,
+            incoming,
+            pump,
+            on_close,
+        })
+    }
+}
+
+impl Connection for BrowserConnection {
+    fn send(&self, text: String) -> Promise<()> {
+        if self.ws.ready_state() != WebSocket::OPEN {
+            return Promise::rejected(Error::closed("the WebSocket is not open"));
+        }
+        lwt::from_result(self.ws.send_with_str(&text).map_err(lwt_wasm::js_to_error))
+    }
+
+    fn recv(&self) -> Promise<Option<String>> {
+        self.incoming.next()
+    }
+
+    fn close(&self) {
+        let _ = self.ws.close();
+        self.pump.cancel();
+        self.on_close.cancel();
+    }
+}
+
+impl Drop for BrowserConnection {
+    fn drop(&mut self) {
+        self.close();
+    }
+}
+
+fn event_json(event: &Event) -> String {
+    let v = match event {
+        Event::Status(s) => {
+            let mut v = json!({ "kind": "status", "status": s.name() });
+            match s {
+                Status::Connecting { attempt } => v["attempt"] = json!(attempt),
+                Status::Connected { you } => v["you"] = json!(you),
+                Status::Waiting {
+                    attempt,
+                    delay,
+                    reason,
+                } => {
+                    v["attempt"] = json!(attempt);
+                    v["delay_ms"] = json!(delay.as_millis() as u64);
+                    v["reason"] = json!(reason);
+                }
+                Status::Stopped => {}
+            }
+            v
+        }
+        Event::Message(m) => json!({ "kind": "message", "msg": m }),
+        Event::Latency(d) => json!({ "kind": "latency", "ms": d.as_secs_f64() * 1000.0 }),
+    };
+    v.to_string()
+}
+
+/// The chat room's client, for the page: see the [crate docs](crate).
+#[wasm_bindgen]
+pub struct ChatApp {
+    client: Client,
+}
+
+#[wasm_bindgen]
+impl ChatApp {
+    /// Connects to `url` (`ws://host/ws`) as `name` in `room`; `on_event`
+    /// gets each event as a JSON string (`{"kind":"status"|"message"|"latency",...}`).
+    #[wasm_bindgen(constructor)]
+    pub fn new(url: String, name: String, room: String, on_event: js_sys::Function) -> ChatApp {
+        lwt_wasm::install();
+        let mut config = Config::new(name, room);
+        config.seed = (js_sys::Math::random() * 9_007_199_254_740_992.0) as u64;
+        let client = Client::start(Rc::new(BrowserConnector { url }), config, move |event| {
+            let _ = on_event.call1(&JsValue::NULL, &JsValue::from_str(&event_json(event)));
+        });
+        ChatApp { client }
+    }
+
+    /// Says `text` in the room (queued while disconnected).
+    pub fn say(&self, text: &str) -> Result<(), JsValue> {
+        self.client
+            .say(text)
+            .map_err(|e| JsValue::from_str(e.message()))
+    }
+
+    /// The status: `connecting`, `connected`, `waiting` or `stopped`.
+    pub fn status(&self) -> String {
+        self.client.status().name().to_owned()
+    }
+
+    /// How many sessions reached `welcome`.
+    pub fn sessions(&self) -> f64 {
+        self.client.sessions() as f64
+    }
+
+    /// Asks the server to answer after `ms` ms; a JS promise of the answer
+    /// (a string), and a function that cancels the request.
+    pub fn delay(&self, ms: u32) -> js_sys::Array {
+        let reply = self.client.request(Op::Delay { ms: u64::from(ms) });
+        let text = reply.map(|r| match r {
+            Reply::Delayed { ms } => format!("the server waited {ms} ms"),
+            other => format!("{other:?}"),
+        });
+        let cancel = Closure::once_into_js(move || reply.cancel());
+        let out = js_sys::Array::new();
+        out.push(&lwt_wasm::to_js(&text).into());
+        out.push(&cancel);
+        out
+    }
+
+    /// Leaves for good.
+    pub fn stop(&self) {
+        self.client.stop();
+    }
+}
