@@ -323,6 +323,14 @@ fn main() {
         );
         return;
     }
+    if only.iter().any(|o| o == "echo-tokio") {
+        let t = tokio_echo();
+        println!(
+            "tokio echo: {:.0} round trips/s p50 {:?} p99 {:?}",
+            t.per_sec, t.p50, t.p99
+        );
+        return;
+    }
     if want("echo") {
         let mut l = Vec::new();
         let mut t = Vec::new();

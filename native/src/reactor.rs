@@ -4,10 +4,11 @@
 //!
 //! * mio is edge-triggered: an event says "became ready", once. So each source
 //!   keeps two flags, *readable* and *writable*, set by events and cleared
-//!   only when an operation returns `WouldBlock`. An operation always tries
-//!   the system call first, and waits only after `WouldBlock`, so no edge is
-//!   ever lost: the loop is single-threaded, and events are only taken in
-//!   between callbacks.
+//!   only when an operation returns `WouldBlock` or moves fewer bytes than
+//!   asked (the kernel buffer was drained or filled). An operation makes the
+//!   system call while the flag is set, and waits for an event only once it
+//!   is cleared, so no edge is ever lost: the loop is single-threaded, and
+//!   events are only taken in between callbacks.
 //! * A wait is an [`lwt::task`] promise in the source's waiter list. An event
 //!   takes the whole list out (no borrow held) and resolves it; canceling a
 //!   wait removes it from the list (its `on_cancel`), so a canceled read,
@@ -80,6 +81,10 @@ type Waiters = RefCell<WaitList>;
 pub(crate) struct IoState {
     readable: Cell<bool>,
     writable: Cell<bool>,
+    /// Sticky: the peer closed this direction, or the source has an error.
+    /// Edges do not repeat, so readiness is never cleared after that.
+    read_closed: Cell<bool>,
+    write_closed: Cell<bool>,
     readers: Waiters,
     writers: Waiters,
 }
@@ -99,9 +104,26 @@ impl IoState {
         }
     }
 
+    /// Forgets readiness in `dir`, unless that direction is closed.
+    fn clear_flag(&self, dir: Dir) {
+        let closed = match dir {
+            Dir::Read => self.read_closed.get(),
+            Dir::Write => self.write_closed.get(),
+        };
+        if !closed {
+            self.flag(dir).set(false);
+        }
+    }
+
     /// An event: sets the flags and resolves the waiters (taken out first:
-    /// no borrow is held while they run).
-    pub(crate) fn ready(&self, r: bool, w: bool) {
+    /// no borrow is held while they run). `rc`/`wc`: the direction is closed.
+    pub(crate) fn ready(&self, r: bool, w: bool, rc: bool, wc: bool) {
+        if rc {
+            self.read_closed.set(true);
+        }
+        if wc {
+            self.write_closed.set(true);
+        }
         for (yes, dir) in [(r, Dir::Read), (w, Dir::Write)] {
             if yes {
                 self.flag(dir).set(true);
@@ -147,6 +169,8 @@ impl Sources {
         let state = Rc::new(IoState {
             readable: Cell::new(true),
             writable: Cell::new(true),
+            read_closed: Cell::new(false),
+            write_closed: Cell::new(false),
             readers: RefCell::default(),
             writers: RefCell::default(),
         });
@@ -237,11 +261,11 @@ impl<S: Source> Registered<S> {
         mut op: impl FnMut(&S) -> io::Result<R>,
     ) -> Result<R, Error> {
         loop {
+            if !self.state.flag(dir).get() {
+                self.state.wait(dir).await?;
+            }
             match op(self.get()) {
-                Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
-                    self.state.flag(dir).set(false);
-                    self.state.wait(dir).await?;
-                }
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => self.state.clear_flag(dir),
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
                 r => return r.map_err(io_err),
             }
@@ -250,7 +274,7 @@ impl<S: Source> Registered<S> {
 
     /// Forgets readiness in `dir` (the next wait waits for an event).
     pub(crate) fn clear(&self, dir: Dir) {
-        self.state.flag(dir).set(false);
+        self.state.clear_flag(dir);
     }
 
     /// [`Registered::io`] for a stream read or write of `len` bytes. A short
@@ -304,22 +328,22 @@ impl<S: Source> Registered<S> {
     ) -> Poll<io::Result<R>> {
         let slot = &self.polled[dir as usize];
         loop {
-            match op(self.get()) {
-                Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
-                    self.state.flag(dir).set(false);
-                    let mut wait = slot.borrow_mut().take().filter(|w| w.is_pending());
-                    let mut w = wait.take().unwrap_or_else(|| self.state.wait(dir));
-                    match std::pin::Pin::new(&mut w).poll(cx) {
-                        Poll::Pending => {
-                            *slot.borrow_mut() = Some(w);
-                            return Poll::Pending;
-                        }
-                        Poll::Ready(Ok(())) => continue,
-                        Poll::Ready(Err(e)) => {
-                            return Poll::Ready(Err(io::Error::other(e.to_string())))
-                        }
+            if !self.state.flag(dir).get() {
+                let pending = slot.borrow_mut().take().filter(|w| w.is_pending());
+                let mut w = pending.unwrap_or_else(|| self.state.wait(dir));
+                match std::pin::Pin::new(&mut w).poll(cx) {
+                    Poll::Pending => {
+                        *slot.borrow_mut() = Some(w);
+                        return Poll::Pending;
+                    }
+                    Poll::Ready(Ok(())) => {}
+                    Poll::Ready(Err(e)) => {
+                        return Poll::Ready(Err(io::Error::other(e.to_string())))
                     }
                 }
+            }
+            match op(self.get()) {
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => self.state.clear_flag(dir),
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
                 r => return Poll::Ready(r),
             }

@@ -52,6 +52,8 @@ const WAKER: Token = Token(0);
 
 type Remote = Box<dyn FnOnce() + Send>;
 
+type Ready = (usize, bool, bool, bool, bool);
+
 /// The cross-thread side of a loop: what other threads may touch.
 pub(crate) struct Shared {
     waker: mio::Waker,
@@ -89,8 +91,9 @@ struct Hooks {
 pub(crate) struct Runtime {
     poll: RefCell<Poll>,
     events: RefCell<Events>,
-    /// Reused buffer of (token, readable, writable) of one poll.
-    ready: RefCell<Vec<(usize, bool, bool)>>,
+    /// Reused buffer of one poll's events: (token, readable, writable,
+    /// read closed, write closed).
+    ready: RefCell<Vec<Ready>>,
     pub(crate) registry: Registry,
     start: std::time::Instant,
     timers: RefCell<Timers>,
@@ -209,15 +212,17 @@ impl Runtime {
                         woken = true;
                         continue;
                     }
-                    let r = ev.is_readable() || ev.is_read_closed() || ev.is_error();
-                    let w = ev.is_writable() || ev.is_write_closed() || ev.is_error();
-                    ready.push((ev.token().0, r, w));
+                    let rc = ev.is_read_closed() || ev.is_error();
+                    let wc = ev.is_write_closed() || ev.is_error();
+                    let r = ev.is_readable() || rc;
+                    let w = ev.is_writable() || wc;
+                    ready.push((ev.token().0, r, w, rc, wc));
                 }
             }
-            for &(token, r, w) in &ready {
+            for &(token, r, w, rc, wc) in &ready {
                 let state = self.sources.borrow().get(token);
                 if let Some(state) = state {
-                    state.ready(r, w);
+                    state.ready(r, w, rc, wc);
                 }
             }
             ready.clear();

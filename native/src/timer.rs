@@ -239,7 +239,7 @@ impl Timers {
                     self.bitmap[j / 64] |= 1 << (j % 64);
                 }
             }
-            slot.sort_unstable_by(|a, b| key(b).cmp(&key(a)));
+            slot.sort_unstable_by_key(|e| Reverse(key(e)));
             debug_assert!(self.current.is_empty());
             self.current = slot;
         }

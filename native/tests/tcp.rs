@@ -220,6 +220,7 @@ fn canceled_read_and_accept_leave_the_loop_healthy() {
 
 #[test]
 fn no_fd_leak_after_10000_connect_close_cycles() {
+    lwt_native::init(); // the loop's own descriptors (poller, waker)
     let before = lwt_native::open_fd_count().unwrap();
     run(async {
         let l = TcpListener::bind(local())?;
@@ -239,7 +240,13 @@ fn no_fd_leak_after_10000_connect_close_cycles() {
         Ok(())
     })
     .unwrap();
-    assert!(lwt_native::open_fd_count().unwrap() <= before + 2);
+    // Other tests of this binary run in parallel threads and hold a few
+    // sockets at times; a leak here would be thousands.
+    let after = lwt_native::open_fd_count().unwrap();
+    assert!(
+        after <= before + 16,
+        "{before} descriptors before, {after} after"
+    );
 }
 
 #[test]
@@ -290,4 +297,34 @@ fn udp_and_unix_sockets() {
         Ok(())
     })
     .unwrap();
+}
+
+#[test]
+fn data_and_close_in_one_edge_are_both_seen() {
+    // The peer writes and closes at once: one event carries both. A short
+    // read must not make the reader wait for an edge that never comes.
+    for _ in 0..50 {
+        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let addr = l.local_addr().unwrap();
+        let t = std::thread::spawn(move || {
+            let (mut s, _) = l.accept().unwrap();
+            std::io::Write::write_all(&mut s, b"last words").unwrap();
+        });
+        let got = run(async move {
+            let s = TcpStream::connect(addr).await?;
+            lwt::sleep(Duration::from_millis(2)).await?; // let both arrive
+            let mut all = Vec::new();
+            loop {
+                let n = lwt::with_timeout(Duration::from_secs(5), &s.read_some(1024)).await?;
+                if n.is_empty() {
+                    break;
+                }
+                all.extend(n);
+            }
+            Ok(all)
+        })
+        .unwrap();
+        assert_eq!(got, b"last words");
+        t.join().unwrap();
+    }
 }
