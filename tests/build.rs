@@ -1,13 +1,28 @@
 //! Generates `__bodies!`: the list of every test body (each `pub async fn`
-//! in the body modules named in `MODULES`).
+//! in the body modules named in `MODULES`), once for all engines and once per
+//! engine with the bodies listed for that engine in `known-failures.txt`
+//! marked `#[ignore = "known failure: ..."]`.
 
 use std::fmt::Write as _;
 use std::{env, fs, path::Path};
 
-const MODULES: &[&str] = &["core", "combinators", "tasks", "time"];
+const MODULES: &[&str] = &[
+    "core",
+    "cancel",
+    "combinators",
+    "tasks",
+    "time",
+    "streams",
+    "sync",
+    "helpers",
+];
+
+/// The engines a known failure can name (`wasm` is Node and Chromium: they
+/// run the same test binary).
+const ENGINES: &[&str] = &["virtual", "native", "wasm"];
 
 fn main() {
-    let mut list = String::new();
+    let mut bodies = Vec::new();
     for module in MODULES {
         let path = format!("src/{module}.rs");
         println!("cargo:rerun-if-changed={path}");
@@ -15,17 +30,76 @@ fn main() {
         for line in source.lines() {
             if let Some(rest) = line.strip_prefix("pub async fn ") {
                 let name = rest.split('(').next().unwrap_or_default().trim();
-                writeln!(
-                    list,
-                    "            {module}_{name} => $crate::{module}::{name},"
-                )
-                .unwrap();
+                bodies.push((format!("{module}_{name}"), format!("{module}::{name}")));
             }
         }
     }
-    let code = format!(
-        "#[doc(hidden)]\n#[macro_export]\nmacro_rules! __bodies {{\n    ($m:ident) => {{\n        $m! {{\n{list}        }}\n    }};\n}}\n"
-    );
+
+    println!("cargo:rerun-if-changed=known-failures.txt");
+    let known = fs::read_to_string("known-failures.txt").unwrap_or_default();
+    let mut failures: Vec<(String, String, String)> = Vec::new();
+    for (n, line) in known.lines().enumerate() {
+        let line = line.trim();
+        if line.is_empty() || line.starts_with('#') {
+            continue;
+        }
+        let mut parts = line.splitn(3, char::is_whitespace);
+        let engine = parts.next().unwrap_or_default().to_string();
+        let body = parts.next().unwrap_or_default().to_string();
+        let reason = parts.next().unwrap_or_default().trim().to_string();
+        assert!(
+            ENGINES.contains(&engine.as_str()),
+            "known-failures.txt:{}: unknown engine `{engine}`",
+            n + 1
+        );
+        assert!(
+            bodies.iter().any(|(name, _)| *name == body),
+            "known-failures.txt:{}: unknown body `{body}`",
+            n + 1
+        );
+        assert!(
+            !reason.is_empty(),
+            "known-failures.txt:{}: no reason",
+            n + 1
+        );
+        failures.push((engine, body, reason));
+    }
+
+    let list = |engine: Option<&str>| {
+        let mut list = String::new();
+        for (name, path) in &bodies {
+            let reason = failures
+                .iter()
+                .find(|(e, b, _)| Some(e.as_str()) == engine && b == name)
+                .map(|(_, _, r)| r);
+            if let Some(reason) = reason {
+                let reason = format!("known failure: {reason}").replace('"', "'");
+                writeln!(list, "            #[ignore = \"{reason}\"]").unwrap();
+            }
+            writeln!(list, "            {name} => $crate::{path},").unwrap();
+        }
+        list
+    };
+
+    let mut code = String::from("#[doc(hidden)]\n#[macro_export]\nmacro_rules! __bodies {\n");
+    for engine in ENGINES {
+        write!(
+            code,
+            "    ($m:ident, {engine}) => {{\n        $m! {{\n{}        }}\n    }};\n",
+            list(Some(engine))
+        )
+        .unwrap();
+    }
+    write!(
+        code,
+        "    ($m:ident) => {{\n        $m! {{\n{}        }}\n    }};\n}}\n",
+        list(None)
+    )
+    .unwrap();
+    code.push_str(&format!(
+        "\n/// How many test bodies the suite has.\npub const BODY_COUNT: usize = {};\n",
+        bodies.len()
+    ));
     let out = Path::new(&env::var("OUT_DIR").unwrap()).join("bodies.rs");
     fs::write(out, code).unwrap();
 }

@@ -148,3 +148,116 @@ pub async fn wide_combinators() -> Outcome {
     assert!(joined.await.unwrap_err().is_canceled());
     Ok(())
 }
+
+/// `all` of nothing is an empty vector at once; `both` of resolved is
+/// resolved at once.
+pub async fn empty_and_resolved_inputs() -> Outcome {
+    assert!(lwt::all(Vec::<Promise<u8>>::new()).await?.is_empty());
+    let b = lwt::both(&Promise::resolved(1), &Promise::resolved('a'));
+    assert_eq!(b.peek().unwrap()?, (1, 'a'));
+    Ok(())
+}
+
+/// `all` rejects with the first rejection in argument order, after all
+/// inputs resolved.
+pub async fn all_rejection() -> Outcome {
+    let (a, ra) = lwt::wait::<u8>();
+    let (b, rb) = lwt::wait::<u8>();
+    let all = lwt::all(vec![a, b]);
+    rb.reject(Error::msg("b"))?;
+    assert!(all.is_pending());
+    ra.reject(Error::msg("a"))?;
+    assert!(all.await.is_err());
+    Ok(())
+}
+
+/// `both` rejects when either input rejects.
+pub async fn both_rejection() -> Outcome {
+    let (a, ra) = lwt::wait::<u8>();
+    let (b, rb) = lwt::wait::<u8>();
+    let both = lwt::both(&a, &b);
+    ra.reject(Error::msg("a failed"))?;
+    rb.resolve(1)?;
+    assert_eq!(both.await.unwrap_err().message(), "a failed");
+    Ok(())
+}
+
+/// `pick` with a rejected winner rejects and still cancels the losers.
+pub async fn pick_rejected_winner() -> Outcome {
+    let (a, _ra) = lwt::task::<u8>();
+    let (b, rb) = lwt::task::<u8>();
+    let p = lwt::pick(vec![a.clone(), b]);
+    rb.reject(Error::msg("lost"))?;
+    assert_eq!(p.await.unwrap_err().message(), "lost");
+    assert!(a.peek().unwrap().unwrap_err().is_canceled());
+    Ok(())
+}
+
+/// `choose` among pending inputs takes the first to resolve.
+pub async fn choose_first_to_resolve() -> Outcome {
+    let (a, _ra) = lwt::wait::<u8>();
+    let (b, rb) = lwt::wait::<u8>();
+    let c = lwt::choose(vec![a.clone(), b]);
+    assert!(c.is_pending());
+    rb.resolve(2)?;
+    assert_eq!(c.await?, 2);
+    assert!(a.is_pending());
+    Ok(())
+}
+
+/// `npick` with several resolved inputs takes them all, in order, and
+/// cancels the pending ones.
+pub async fn npick_several() -> Outcome {
+    let (t, _rt) = lwt::task::<u8>();
+    let p = lwt::npick(vec![Promise::resolved(1), t.clone(), Promise::resolved(3)]);
+    assert_eq!(p.await?, vec![1, 3]);
+    assert!(t.peek().unwrap().unwrap_err().is_canceled());
+    Ok(())
+}
+
+/// `nchoose_split` with everything resolved leaves no pending part.
+pub async fn nchoose_split_all_resolved() -> Outcome {
+    let (done, pending) =
+        lwt::nchoose_split(vec![Promise::resolved(1), Promise::resolved(2)]).await?;
+    assert_eq!(done, vec![1, 2]);
+    assert!(pending.is_empty());
+    Ok(())
+}
+
+/// `join` callbacks run when the last input resolves, inside its resolve.
+pub async fn join_resolves_inside_last_resolve() -> Outcome {
+    let log = Log::default();
+    let (a, ra) = lwt::wait::<()>();
+    let (b, rb) = lwt::wait::<()>();
+    let l = log.clone();
+    lwt::join(vec![a, b]).on_success(move |()| l.push("joined"));
+    ra.resolve(())?;
+    log.push("a resolved");
+    rb.resolve(())?;
+    log.push("b resolved");
+    assert_eq!(log.take(), ["a resolved", "joined", "b resolved"]);
+    Ok(())
+}
+
+/// `pick` over sleeps: the shortest wins and the others' timers go away.
+pub async fn pick_over_sleeps() -> Outcome {
+    let long = lwt::sleep(std::time::Duration::from_secs(3600));
+    let short = lwt::sleep(crate::log::ms(1)).map(|()| "short");
+    let p = lwt::pick(vec![long.map(|()| "long"), short]);
+    assert_eq!(p.await?, "short");
+    assert!(long.peek().unwrap().unwrap_err().is_canceled());
+    Ok(())
+}
+
+/// A pick nested in a join: canceling the join reaches the pick's inputs.
+pub async fn nested_combinators_cancel() -> Outcome {
+    let (a, _ra) = lwt::task::<()>();
+    let (b, _rb) = lwt::task::<()>();
+    let (c, _rc) = lwt::task::<()>();
+    let j = lwt::join(vec![lwt::pick(vec![a.clone(), b.clone()]), c.clone()]);
+    j.cancel();
+    for p in [&a, &b, &c] {
+        assert!(p.peek().unwrap().unwrap_err().is_canceled());
+    }
+    Ok(())
+}

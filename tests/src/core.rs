@@ -271,3 +271,216 @@ pub async fn wrap_keeps_the_error() -> Outcome {
     assert_eq!(lwt::wrap(|| Ok::<_, Error>(3)).await?, 3);
     Ok(())
 }
+
+/// `state` reports each of the three states.
+pub async fn states() -> Outcome {
+    let (p, r) = lwt::wait::<u8>();
+    assert_eq!(p.state(), State::Pending);
+    assert!(p.is_pending() && !p.is_fulfilled() && !p.is_rejected());
+    assert!(p.peek().is_none());
+    r.resolve(2)?;
+    assert!(p.is_fulfilled() && !p.is_pending());
+    let q = Promise::<u8>::rejected(Error::msg("e"));
+    assert!(q.is_rejected());
+    assert!(matches!(q.state(), State::Rejected(_)));
+    Ok(())
+}
+
+/// `resolve_with` takes a result; a resolver knows when it is done.
+pub async fn resolve_with_and_resolver_state() -> Outcome {
+    let (p, r) = lwt::wait::<u8>();
+    assert!(r.is_pending());
+    assert!(r.promise().same_as(&p));
+    r.resolve_with(Err(Error::msg("via result")))?;
+    assert!(!r.is_pending());
+    assert_eq!(p.await.unwrap_err().message(), "via result");
+    Ok(())
+}
+
+/// `Promise::never` stays pending.
+pub async fn never_stays_pending() -> Outcome {
+    let n = Promise::<u8>::never();
+    lwt::pause().await?;
+    assert!(n.is_pending());
+    Ok(())
+}
+
+/// `on_success`, `on_failure`, `on_termination`, `on_any` each run when due.
+pub async fn callback_kinds() -> Outcome {
+    let log = Log::default();
+    for ok in [true, false] {
+        let (p, r) = lwt::wait::<u8>();
+        let l = log.clone();
+        p.on_success(move |v| l.push(format!("success {v}")));
+        let l = log.clone();
+        p.on_failure(move |e| l.push(format!("failure {e}")));
+        let l = log.clone();
+        p.on_termination(move || l.push("termination"));
+        let (l1, l2) = (log.clone(), log.clone());
+        p.on_any(move |_| l1.push("any ok"), move |_| l2.push("any err"));
+        if ok {
+            r.resolve(1)?;
+        } else {
+            r.reject(Error::msg("x"))?;
+        }
+    }
+    assert_eq!(
+        log.take(),
+        [
+            "success 1",
+            "termination",
+            "any ok",
+            "failure x",
+            "termination",
+            "any err"
+        ]
+    );
+    Ok(())
+}
+
+/// `on_result` sees the result by reference; `with_result` peeks at it.
+pub async fn on_result_and_with_result() -> Outcome {
+    let log = Log::default();
+    let (p, r) = lwt::wait::<String>();
+    let l = log.clone();
+    p.on_result(move |res| l.push(format!("{:?}", res.as_ref().ok())));
+    assert_eq!(p.with_result(|_| ()), None);
+    r.resolve("v".to_string())?;
+    assert_eq!(
+        p.with_result(|res| res.as_ref().map(|s| s.len()).unwrap_or(0)),
+        Some(1)
+    );
+    assert_eq!(log.take(), ["Some(\"v\")"]);
+    Ok(())
+}
+
+/// Many consumers see the same rejection value.
+pub async fn shared_rejection_value() -> Outcome {
+    let (p, r) = lwt::wait::<()>();
+    let a = p.map(|()| 1);
+    let b = p.map(|()| 2);
+    r.reject(Error::msg("once"))?;
+    let (ea, eb) = (a.await.unwrap_err(), b.await.unwrap_err());
+    assert!(ea.same_as(&eb));
+    Ok(())
+}
+
+/// Error context keeps the source chain and the predicates.
+pub async fn error_context_chain() -> Outcome {
+    let e = Error::new(std::io::Error::other("disk")).context("saving");
+    assert!(e.to_string().starts_with("saving"));
+    assert!(e.chain().count() >= 1);
+    let t = Error::timeout().context("fetch");
+    assert!(t.is_timeout());
+    let p = Error::with_payload("status", 404u16);
+    assert_eq!(p.downcast_ref::<u16>(), Some(&404));
+    Ok(())
+}
+
+/// A callback that attaches a callback to an already resolved promise runs
+/// it at once, nested.
+pub async fn nested_attach_runs_now() -> Outcome {
+    let log = Log::default();
+    let (p, r) = lwt::wait::<()>();
+    let l = log.clone();
+    p.on_success(move |()| {
+        l.push("outer start");
+        let l2 = l.clone();
+        Promise::resolved(()).on_success(move |()| l2.push("inner"));
+        l.push("outer end");
+    });
+    r.resolve(())?;
+    assert_eq!(log.take(), ["outer start", "inner", "outer end"]);
+    Ok(())
+}
+
+/// A callback that resolves another promise runs that promise's callbacks
+/// before returning (eager, nested).
+pub async fn resolve_from_callback_is_eager() -> Outcome {
+    let log = Log::default();
+    let (a, ra) = lwt::wait::<()>();
+    let (b, rb) = lwt::wait::<()>();
+    let l = log.clone();
+    b.on_success(move |()| l.push("b"));
+    let l = log.clone();
+    a.on_success(move |()| {
+        l.push("a start");
+        rb.resolve(()).unwrap();
+        l.push("a end");
+    });
+    ra.resolve(())?;
+    assert_eq!(log.take(), ["a start", "b", "a end"]);
+    Ok(())
+}
+
+/// A tail-recursive promise loop (each step a pause, then a bind to the
+/// next step: proxies merge), and a 100,000-step loop over resolved promises.
+pub async fn tail_recursive_loop() -> Outcome {
+    fn step(n: u32) -> Promise<u32> {
+        if n == 0 {
+            return Promise::resolved(0);
+        }
+        lwt::pause().bind(move |()| step(n - 1))
+    }
+    assert_eq!(step(2_000).await?, 0);
+    fn count(n: u32) -> Promise<u32> {
+        if n == 100_000 {
+            return Promise::resolved(n);
+        }
+        Promise::resolved(n + 1).bind(count)
+    }
+    assert_eq!(count(0).await?, 100_000);
+    Ok(())
+}
+
+/// A chain of 10,000 pending binds whose functions each return a pending
+/// promise (proxies all the way) resolves in order.
+pub async fn long_proxy_chain() -> Outcome {
+    let (start, r) = lwt::wait::<u64>();
+    let mut resolvers = Vec::new();
+    let mut end = start.clone();
+    for _ in 0..10_000 {
+        let (inner, ri) = lwt::wait::<u64>();
+        resolvers.push(ri);
+        end = end.bind(move |_| inner);
+    }
+    r.resolve(0)?;
+    for (i, ri) in resolvers.into_iter().enumerate() {
+        ri.resolve(i as u64)?;
+    }
+    assert_eq!(end.await?, 9_999);
+    Ok(())
+}
+
+/// A rejection flowing down a long chain skips maps and reaches the catch.
+pub async fn rejection_skips_maps() -> Outcome {
+    let (start, r) = lwt::wait::<u32>();
+    let mut end = start.clone();
+    for _ in 0..10_000 {
+        end = end.map(|x| x + 1);
+    }
+    let caught = end.catch(|e| Promise::resolved(e.message().len() as u32));
+    r.reject(Error::msg("abc"))?;
+    assert_eq!(caught.await?, 3);
+    Ok(())
+}
+
+/// `ignore` keeps only success or failure.
+pub async fn ignore_result() -> Outcome {
+    Promise::resolved(5).ignore().await?;
+    assert!(Promise::<u8>::rejected(Error::msg("x"))
+        .ignore()
+        .await
+        .is_err());
+    Ok(())
+}
+
+/// `from_result` makes a resolved promise of either kind.
+pub async fn from_result_both_ways() -> Outcome {
+    assert_eq!(lwt::from_result(Ok::<_, Error>(1)).await?, 1);
+    assert!(lwt::from_result::<u8>(Err(Error::timeout()))
+        .await
+        .unwrap_err()
+        .is_timeout());
+    Ok(())
+}

@@ -129,3 +129,124 @@ pub async fn task_rejection_is_a_promise_rejection() -> Outcome {
     assert_eq!(t.catch(|_| Promise::resolved(1)).await?, 1);
     Ok(())
 }
+
+/// A task that never awaits resolves inside `spawn`.
+pub async fn spawn_ready_resolves_at_once() -> Outcome {
+    let t = lwt::spawn(async { Ok(3) });
+    assert_eq!(t.peek().unwrap()?, 3);
+    Ok(())
+}
+
+/// Tasks woken by one resolve run in the order they started waiting.
+pub async fn tasks_wake_in_fifo_order() -> Outcome {
+    let log = Log::default();
+    let (p, r) = lwt::wait::<()>();
+    let tasks: Vec<_> = (0..3)
+        .map(|i| {
+            let (p, l) = (p.clone(), log.clone());
+            lwt::spawn(async move {
+                p.await?;
+                l.push(i.to_string());
+                Ok(())
+            })
+        })
+        .collect();
+    r.resolve(())?;
+    lwt::join(tasks).await?;
+    assert_eq!(log.take(), ["0", "1", "2"]);
+    Ok(())
+}
+
+/// Canceling a task whose await is a `wait` promise (not cancelable) leaves
+/// the task running.
+pub async fn cancel_task_awaiting_wait() -> Outcome {
+    let (p, r) = lwt::wait::<u8>();
+    let t = lwt::spawn(async move { Ok(p.await? + 1) });
+    t.cancel();
+    assert!(t.is_pending());
+    r.resolve(1)?;
+    assert_eq!(t.await?, 2);
+    Ok(())
+}
+
+/// A task may ignore a cancellation and go on.
+pub async fn task_survives_cancel() -> Outcome {
+    let t = lwt::spawn(async {
+        let first = lwt::sleep(Duration::from_secs(60)).await;
+        assert!(first.unwrap_err().is_canceled());
+        lwt::pause().await?;
+        Ok("went on")
+    });
+    t.cancel();
+    assert_eq!(t.await?, "went on");
+    Ok(())
+}
+
+/// `abort` on a finished task does nothing.
+pub async fn abort_finished_task() -> Outcome {
+    let t = lwt::spawn(async { Ok(1) });
+    t.abort();
+    assert_eq!(t.await?, 1);
+    Ok(())
+}
+
+/// Aborting a task cancels nothing it awaited: the awaited promise stays.
+pub async fn abort_drops_without_cancel() -> Outcome {
+    let (p, r) = lwt::task::<u8>();
+    let p2 = p.clone();
+    let t = lwt::spawn(async move {
+        let v = p2.await?;
+        Ok(v + 1)
+    });
+    t.abort();
+    assert!(t.peek().unwrap().unwrap_err().is_canceled());
+    assert!(p.is_pending());
+    r.resolve(1)?;
+    Ok(())
+}
+
+/// A task spawned from a task runs at once too.
+pub async fn nested_spawn() -> Outcome {
+    let log = Log::default();
+    let l = log.clone();
+    let outer = lwt::spawn(async move {
+        l.push("outer");
+        let l2 = l.clone();
+        let inner = lwt::spawn(async move {
+            l2.push("inner");
+            Ok(2)
+        });
+        l.push("after inner");
+        Ok(inner.await? * 2)
+    });
+    assert_eq!(outer.await?, 4);
+    assert_eq!(log.take(), ["outer", "inner", "after inner"]);
+    Ok(())
+}
+
+/// A foreign future woken from another turn (a `futures` channel fed by a
+/// sleep's callback).
+pub async fn foreign_channel_across_turns() -> Outcome {
+    let (tx, rx) = futures::channel::oneshot::channel::<&str>();
+    lwt::sleep(ms(1)).on_success(move |()| {
+        let _ = tx.send("later");
+    });
+    let t = lwt::spawn(async move { rx.await.map_err(Error::new) });
+    assert_eq!(t.await?, "later");
+    Ok(())
+}
+
+/// Implicit storage follows a task across its awaits.
+pub async fn storage_follows_task() -> Outcome {
+    let key = lwt::new_key::<u32>();
+    let k = key.clone();
+    let t = lwt::with_value(&key, Some(7), || {
+        lwt::spawn(async move {
+            lwt::sleep(ms(1)).await?;
+            Ok(lwt::get(&k))
+        })
+    });
+    assert_eq!(t.await?, Some(7));
+    assert_eq!(lwt::get(&key), None);
+    Ok(())
+}

@@ -101,14 +101,24 @@ pub async fn cancel_pause() -> Outcome {
     Ok(())
 }
 
-/// `interval` ticks without drift.
+/// `interval` ticks without drift: each tick is one period after the
+/// previous one exactly (deadlines, not wake-up times), never before its time.
 pub async fn interval_without_drift() -> Outcome {
     use futures::StreamExt;
     let start = lwt::now()?;
     let mut ticks = lwt::interval(ms(3));
+    let mut previous = None;
     for n in 1..=3u32 {
         let t = ticks.next().await.unwrap()?;
-        assert_eq!(t - start, ms(3) * n);
+        assert!(lwt::now()? >= t, "tick {n} fired early");
+        assert!(
+            t - start >= ms(3) * n - ms(3),
+            "tick {n} is before its time"
+        );
+        if let Some(p) = previous {
+            assert_eq!(t - p, ms(3), "tick {n} drifted");
+        }
+        previous = Some(t);
     }
     Ok(())
 }
@@ -119,5 +129,100 @@ pub async fn monotonic_clock() -> Outcome {
     lwt::sleep(ms(1)).await?;
     let b = lwt::now()?;
     assert!(b - a >= ms(1));
+    Ok(())
+}
+
+/// A sleep of zero resolves later, not inside `sleep`.
+pub async fn zero_sleep_is_not_immediate() -> Outcome {
+    let s = lwt::sleep(Duration::ZERO);
+    assert!(s.is_pending());
+    s.await?;
+    Ok(())
+}
+
+/// `sleep_until` a past instant resolves soon; a future one not before it.
+pub async fn sleep_until_deadlines() -> Outcome {
+    let start = lwt::now()?;
+    lwt::sleep_until(start).await?;
+    let at = lwt::now()? + ms(2);
+    lwt::sleep_until(at).await?;
+    assert!(lwt::now()? >= at);
+    Ok(())
+}
+
+/// Sleeps in sequence add up: never before the sum of their durations.
+pub async fn sequential_sleeps_add_up() -> Outcome {
+    let start = lwt::now()?;
+    for _ in 0..3 {
+        lwt::sleep(ms(1)).await?;
+    }
+    assert!(lwt::now()? - start >= ms(3));
+    Ok(())
+}
+
+/// `with_timeout` passes a value that comes in time, and a rejection too.
+pub async fn with_timeout_passes_results() -> Outcome {
+    let fast = lwt::sleep(ms(1)).map(|()| 5);
+    assert_eq!(lwt::with_timeout(Duration::from_secs(60), &fast).await?, 5);
+    let failing = lwt::sleep(ms(1)).bind(|()| Promise::<u8>::rejected(lwt::Error::msg("own")));
+    let e = lwt::with_timeout(Duration::from_secs(60), &failing)
+        .await
+        .unwrap_err();
+    assert_eq!(e.message(), "own");
+    Ok(())
+}
+
+/// A timeout canceled before its time never fires.
+pub async fn cancel_timeout() -> Outcome {
+    let t = lwt::timeout::<()>(ms(1));
+    t.cancel();
+    assert!(t.peek().unwrap().unwrap_err().is_canceled());
+    lwt::sleep(ms(3)).await?;
+    assert!(t.peek().unwrap().unwrap_err().is_canceled());
+    Ok(())
+}
+
+/// A pause requested during a turn's pauses waits for the next turn.
+pub async fn pause_during_pause_waits() -> Outcome {
+    let log = Log::default();
+    let l = log.clone();
+    let first = lwt::pause().bind(move |()| {
+        l.push("first");
+        let l = l.clone();
+        lwt::pause().map(move |()| l.push("nested"))
+    });
+    let l = log.clone();
+    let second = lwt::pause().map(move |()| l.push("second"));
+    lwt::join(vec![first, second]).await?;
+    // first, second (same turn), then nested (next turn).
+    assert_eq!(log.take(), ["first", "second", "nested"]);
+    Ok(())
+}
+
+/// A pause does not wait for a later timer: it resolves while an hour-long
+/// sleep is pending.
+pub async fn pause_before_long_sleep() -> Outcome {
+    let s = lwt::sleep(Duration::from_secs(3600));
+    lwt::pause().await?;
+    assert!(s.is_pending());
+    s.cancel();
+    Ok(())
+}
+
+/// A task loop of sleeps, canceled from outside, stops at its await.
+pub async fn cancel_sleep_loop() -> Outcome {
+    let count = std::rc::Rc::new(std::cell::Cell::new(0));
+    let c = count.clone();
+    let t = lwt::spawn(async move {
+        loop {
+            lwt::sleep(ms(1)).await?;
+            c.set(c.get() + 1);
+        }
+    });
+    lwt::sleep(ms(4)).await?;
+    t.cancel();
+    let e: Result<(), _> = t.await;
+    assert!(e.unwrap_err().is_canceled());
+    assert!(count.get() >= 1);
     Ok(())
 }

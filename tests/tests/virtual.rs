@@ -1,9 +1,10 @@
 //! The conformance suite on the virtual-time engine.
 
 macro_rules! on_virtual {
-    ($($name:ident => $body:path),* $(,)?) => {
+    ($($(#[$($attr:tt)*])* $name:ident => $body:path),* $(,)?) => {
         $(
             #[test]
+            $(#[$($attr)*])*
             fn $name() {
                 let engine = lwt::testing::VirtualEngine::new();
                 engine.block_on($body()).unwrap();
@@ -12,4 +13,4 @@ macro_rules! on_virtual {
     };
 }
 
-lwt_conformance::for_each_body!(on_virtual);
+lwt_conformance::for_each_body!(on_virtual, virtual);

@@ -1,0 +1,37 @@
+#!/usr/bin/env bash
+# Runs the conformance suite on the wasm engine (lwt-wasm), in Node and in
+# headless Chromium: one test binary (tests/tests/wasm.rs), two runs.
+# wasm-bindgen-test-runner runs it in Node by default and in the browser with
+# WASM_BINDGEN_USE_BROWSER=1 (the binary has no wasm_bindgen_test_configure!).
+# Needs: the wasm32-unknown-unknown target, wasm-bindgen-cli 0.2.130
+# (wasm-bindgen-test-runner), node, chromium and chromedriver.
+# Usage: tests/run-wasm.sh [--release] [test filter...]
+# Each run's output is also kept in $WASM_LOG_DIR (default: target/wasm-logs)
+# as node.log and chromium.log, for tests/run-all.sh to count the tests.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+export PATH="$HOME/.cargo/bin:$PATH"
+
+if ! command -v wasm-bindgen-test-runner >/dev/null 2>&1; then
+    echo "installing wasm-bindgen-cli 0.2.130" >&2
+    cargo install wasm-bindgen-cli --version 0.2.130 --locked
+fi
+rustup target add wasm32-unknown-unknown >/dev/null 2>&1 || true
+
+export CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER=wasm-bindgen-test-runner
+export CHROMEDRIVER="${CHROMEDRIVER:-$(command -v chromedriver || echo /usr/bin/chromedriver)}"
+export WASM_BINDGEN_TEST_TIMEOUT="${WASM_BINDGEN_TEST_TIMEOUT:-300}"
+logs="${WASM_LOG_DIR:-$(pwd)/target/wasm-logs}"
+mkdir -p "$logs"
+
+run() {
+    local name=$1
+    shift
+    echo "== conformance suite on lwt-wasm in $name"
+    cargo test -p lwt-conformance --target wasm32-unknown-unknown --test wasm "$@" 2>&1 |
+        tee "$logs/$name.log"
+    return "${PIPESTATUS[0]}"
+}
+
+run node "$@"
+WASM_BINDGEN_USE_BROWSER=1 run chromium "$@"
