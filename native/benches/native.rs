@@ -3,14 +3,16 @@
 //! 1. TCP echo: 100 connections × 64-byte round trips, for a fixed time,
 //!    driven by one load client (its own thread, mio, loopback only) against
 //!    an lwt-native server, then the same client against a tokio server.
-//!    Throughput and p50/p99 latency; two alternating rounds, best kept.
+//!    Throughput and p50/p99 latency; three alternating rounds, best kept.
 //! 2. 1,000,000 timers (deadlines spread over 10 ms) armed and fired.
 //! 3. The core's spawn loop (1,000,000 trivial tasks) and pause loop (one
 //!    task pausing 1,000,000 times), on this engine.
 //!
 //! ```text
-//! cargo bench -p lwt-native --bench native            # everything (~30 s)
+//! cargo bench -p lwt-native --bench native            # everything (~40 s)
 //! cargo bench -p lwt-native --bench native -- echo    # one part: echo, timers, spawn, pause
+//! cargo bench -p lwt-native --bench native -- echo-lwt # one side only (for a profiler):
+//!                                                     # echo-lwt, echo-tokio, timers-lwt
 //! ```
 
 use std::io::{ErrorKind, Read, Write};
@@ -323,6 +325,14 @@ fn main() {
         );
         return;
     }
+    if only.iter().any(|o| o == "timers-lwt") {
+        println!(
+            "lwt-native timers: join {}, callbacks {}",
+            ms(best(lwt_timers, 3)),
+            ms(best(lwt_timers_countdown, 3))
+        );
+        return;
+    }
     if only.iter().any(|o| o == "echo-tokio") {
         let t = tokio_echo();
         println!(
@@ -334,7 +344,7 @@ fn main() {
     if want("echo") {
         let mut l = Vec::new();
         let mut t = Vec::new();
-        for _ in 0..2 {
+        for _ in 0..3 {
             l.push(lwt_echo());
             t.push(tokio_echo());
         }

@@ -282,7 +282,11 @@ impl Engine for Runtime {
 
     fn arm_timer(&self, deadline: Instant, fire: Box<dyn FnOnce()>) -> TimerId {
         let nanos = u64::try_from(deadline.since_epoch().as_nanos()).unwrap_or(u64::MAX);
-        self.timers.borrow_mut().arm(nanos, fire)
+        let mut timers = self.timers.borrow_mut();
+        if timers.len() == 0 {
+            timers.catch_up(self.nanos());
+        }
+        timers.arm(nanos, fire)
     }
 
     fn cancel_timer(&self, timer: TimerId) {

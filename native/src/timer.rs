@@ -61,6 +61,9 @@ pub(crate) struct Timers {
     free: Vec<u32>,
     live: usize,
     seq: u64,
+    /// Above every generation handed out so far: the generation of slots
+    /// made after the slab was last emptied.
+    next_generation: u32,
 }
 
 fn tick(deadline: u64) -> u64 {
@@ -84,12 +87,23 @@ impl Timers {
             free: Vec::new(),
             live: 0,
             seq: 0,
+            next_generation: 0,
         }
     }
 
     /// How many timers are armed.
     pub(crate) fn len(&self) -> usize {
         self.live
+    }
+
+    /// With nothing armed, moves the wheel to the present (`now` on the
+    /// loop's clock), so that its horizon starts now; stale entries are
+    /// dropped on the way. Call before [`Timers::arm`] when [`Timers::len`]
+    /// is zero.
+    pub(crate) fn catch_up(&mut self, now: u64) {
+        if self.live == 0 && self.cur_tick < tick(now) {
+            self.reset_to(tick(now));
+        }
     }
 
     /// Arms `fire` for `deadline` (nanoseconds on the loop's clock).
@@ -101,7 +115,7 @@ impl Timers {
             }
             None => {
                 self.slots.push(Slot {
-                    generation: 0,
+                    generation: self.next_generation,
                     fire: Some(fire),
                 });
                 (self.slots.len() - 1) as u32
@@ -130,9 +144,21 @@ impl Timers {
         }
     }
 
+    fn reset_to(&mut self, t: u64) {
+        self.current.clear();
+        if self.entries > 0 {
+            self.wheel.iter_mut().for_each(Vec::clear);
+            self.bitmap = [0; WHEEL / 64];
+            self.overflow.clear();
+            self.entries = 0;
+        }
+        self.cur_tick = t;
+    }
+
     fn is_live(&self, e: &Entry) -> bool {
-        let s = &self.slots[e.2 as usize];
-        s.generation == e.3 && s.fire.is_some()
+        self.slots
+            .get(e.2 as usize)
+            .is_some_and(|s| s.generation == e.3 && s.fire.is_some())
     }
 
     /// Disarms a timer and returns its closure (for the caller to drop with
@@ -155,8 +181,18 @@ impl Timers {
         let slot = &mut self.slots[index];
         let fire = slot.fire.take();
         slot.generation = slot.generation.wrapping_add(1);
-        self.free.push(index as u32);
+        self.next_generation = self.next_generation.max(slot.generation.wrapping_add(1));
         self.live -= 1;
+        if self.live == 0 {
+            // Empty: start the slab over, so the next timers take slots in
+            // order (a free list in firing order scatters them in memory).
+            // Slots made from now on get a generation never handed out, so
+            // old ids stay dead.
+            self.slots.clear();
+            self.free.clear();
+        } else {
+            self.free.push(index as u32);
+        }
         fire
     }
 
@@ -164,8 +200,9 @@ impl Timers {
     fn compact(&mut self) {
         let slots = &self.slots;
         let live = |e: &Entry| {
-            let s = &slots[e.2 as usize];
-            s.generation == e.3 && s.fire.is_some()
+            slots
+                .get(e.2 as usize)
+                .is_some_and(|s| s.generation == e.3 && s.fire.is_some())
         };
         self.current.retain(|e| live(e));
         for (i, w) in self.wheel.iter_mut().enumerate() {
@@ -311,6 +348,30 @@ mod tests {
     }
 
     #[test]
+    fn ids_from_before_the_slab_emptied_stay_dead() {
+        let mut t = Timers::new();
+        let old: Vec<_> = (0..3).map(|i| t.arm(i, Box::new(|| {}))).collect();
+        while let Some(f) = t.pop_due(10) {
+            f();
+        }
+        assert_eq!(t.len(), 0);
+        let new: Vec<_> = (0..3).map(|i| t.arm(20 + i, Box::new(|| {}))).collect();
+        for id in &old {
+            assert!(t.cancel(*id).is_none());
+        }
+        assert_eq!(t.len(), 3);
+        assert!(t.cancel(new[1]).is_some());
+        // Canceling everything empties the slab too; stale entries are skipped.
+        assert!(t.cancel(new[0]).is_some());
+        assert!(t.cancel(new[2]).is_some());
+        let again = t.arm(25, Box::new(|| {}));
+        assert_eq!(t.next_deadline(), Some(25));
+        assert!(t.cancel(new[2]).is_none());
+        assert!(t.pop_due(30).is_some());
+        assert!(t.cancel(again).is_none());
+    }
+
+    #[test]
     fn compaction_keeps_live_timers() {
         let mut t = Timers::new();
         let ids: Vec<_> = (0..5000).map(|i| t.arm(i, Box::new(|| {}))).collect();
@@ -357,6 +418,9 @@ mod wheel_tests {
                 seq += 1;
                 let s = seq;
                 expected.push((d, s));
+                if t.len() == 0 {
+                    t.catch_up(now);
+                }
                 t.arm(d, Box::new(move || l.borrow_mut().push((d, s))));
             }
             now += rand() % 3_000_000_000;
