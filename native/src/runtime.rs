@@ -185,12 +185,15 @@ impl Runtime {
         }
     }
 
-    /// One iteration of the loop (see the module docs).
-    fn iteration(&self) -> io::Result<()> {
+    /// One iteration of the loop (see the module docs). `done` says whether
+    /// what `run` waits for is already there: then the poll does not block,
+    /// whatever else is (not) pending; the yields run just before may have
+    /// finished it.
+    fn iteration(&self, done: &dyn Fn() -> bool) -> io::Result<()> {
         self.call_hooks(|h| &h.enter);
         self.run_yields();
 
-        let timeout = if self.busy() {
+        let timeout = if self.busy() || done() {
             Some(Duration::ZERO)
         } else {
             let next = self.timers.borrow_mut().next_deadline();
@@ -322,7 +325,10 @@ impl Drop for Runtime {
 ///
 /// The loop polls I/O, fires timers and runs turns until the future is
 /// done; other promises go on in later calls. Calling `run` from inside
-/// `run` (from a callback or task) gives an error at once.
+/// `run` (from a callback or task) gives an error at once. As in Lwt, a
+/// future that nothing will ever resolve blocks forever (the loop cannot
+/// know that no other thread holds a [`crate::Handle`]); put a
+/// [`lwt::with_timeout`] around it when that can happen.
 ///
 /// ```
 /// use std::time::Duration;
@@ -366,7 +372,8 @@ pub fn run<T: 'static>(
         if let Some(Err(e)) = task.peek() {
             return Err(e);
         }
-        rt.iteration()
+        let done = || slot.borrow().is_some() || !task.is_pending();
+        rt.iteration(&done)
             .map_err(|e| Error::new(e).context("lwt_native::run: polling failed"))?;
     }
 }
