@@ -235,3 +235,17 @@ fn blocks_when_idle() {
     lwt_native::run(lwt::sleep(Duration::from_millis(50))).unwrap();
     assert!(cpu() - before < Duration::from_millis(25));
 }
+
+#[test]
+fn a_run_that_ends_in_a_yield_returns() {
+    // The future completes while the yields are resolved, just before the
+    // poll: the loop must not block in the poller then.
+    lwt_native::run(async { lwt::yield_now().await }).unwrap();
+    let y = lwt::yield_now();
+    lwt_native::run(y).unwrap();
+    lwt_native::run(async {
+        lwt::yield_now().await?;
+        lwt::yield_now().await
+    })
+    .unwrap();
+}

@@ -1,4 +1,0 @@
-fn main() {
-    let r = lwt_native::run(async { lwt::yield_now().await });
-    println!("{r:?}");
-}
