@@ -103,8 +103,6 @@ pub(crate) struct Runtime {
     pub(crate) shared: Arc<Shared>,
     hooks: RefCell<Hooks>,
     running: Cell<bool>,
-    /// The future of [`run`] is done: the iteration must not block.
-    finished: Cell<bool>,
     pub(crate) pool: Pool,
     /// Resolvers of [`crate::RemoteResolver`]s, by id (boxed `Resolver<T>`).
     pub(crate) remote_resolvers: RefCell<HashMap<u64, Box<dyn std::any::Any>>>,
@@ -139,7 +137,6 @@ impl Runtime {
             shared,
             hooks: RefCell::new(Hooks::default()),
             running: Cell::new(false),
-            finished: Cell::new(false),
             remote_resolvers: RefCell::new(HashMap::new()),
             next_remote: Cell::new(1),
         }))
@@ -176,8 +173,7 @@ impl Runtime {
     }
 
     fn busy(&self) -> bool {
-        self.finished.get()
-            || self.turn_requested.get()
+        self.turn_requested.get()
             || self.yield_requested.get()
             || self.shared.notified.load(Ordering::Acquire)
             || engine::has_work()
@@ -364,13 +360,9 @@ pub fn run<T: 'static>(
     let _installed = engine::install(rt.clone());
     let slot: Rc<RefCell<Option<Result<T, Error>>>> = Rc::new(RefCell::new(None));
     let s = slot.clone();
-    rt.finished.set(false);
-    let done = rt.clone();
     let task = lwt::spawn(async move {
         let r = future.await;
         *s.borrow_mut() = Some(r);
-        // Done, maybe from a yield resolved before the poll: don't block.
-        done.finished.set(true);
         Ok(())
     });
     loop {
