@@ -15,6 +15,7 @@ const MODULES: &[&str] = &[
     "streams",
     "sync",
     "helpers",
+    "patterns",
 ];
 
 /// The engines a known failure can name (`wasm` is Node and Chromium: they

@@ -27,6 +27,7 @@ pub mod combinators;
 pub mod core;
 pub mod helpers;
 pub mod log;
+pub mod patterns;
 pub mod streams;
 pub mod sync;
 pub mod tasks;
