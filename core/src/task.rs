@@ -166,6 +166,8 @@ struct TaskExtra<F> {
     arc: Arc<TaskWaker>,
     waker: Waker,
     generation: Cell<usize>,
+    /// The generation whose awaits the cancel links list.
+    cancel_generation: Cell<usize>,
     polling: Cell<bool>,
     repoll: Cell<bool>,
     aborted: Cell<bool>,
@@ -199,7 +201,6 @@ impl<T: 'static, F: Future<Output = Result<T, Error>> + 'static> TaskNode<T, F> 
         let guard = PollGuard { node: &self };
         let outcome = loop {
             x.generation.set(x.generation.get() + 1);
-            set_cancel(&(self.clone() as NodeRef<T>), HowToCancel::NotCancelable);
             let previous = CURRENT.with(|c| c.replace(Some(self.clone())));
             let polled = {
                 let _restore = storage::enter(&x.ctx);
@@ -283,18 +284,6 @@ impl<T: 'static, F: Future<Output = Result<T, Error>> + 'static> Drop for PollGu
     }
 }
 
-fn set_cancel<T: 'static>(node: &NodeRef<T>, how: HowToCancel) {
-    let node = underlying(node);
-    let old = {
-        let mut links = node.core().links.borrow_mut();
-        match &mut *links {
-            Links::Pending(w) => Some(std::mem::replace(&mut w.cancel, how)),
-            _ => None,
-        }
-    };
-    drop(old);
-}
-
 impl<T: 'static, F: Future<Output = Result<T, Error>> + 'static> Running for TaskNode<T, F> {
     fn waker(&self) -> &Waker {
         &self.extra.waker
@@ -309,11 +298,17 @@ impl<T: 'static, F: Future<Output = Result<T, Error>> + 'static> Running for Tas
     }
 
     fn awaits(self: Rc<Self>, promise: Weak<dyn Cancelable>) {
+        // The first await of a poll replaces the links of earlier polls
+        // (those promises resolved, or the task would not have been polled;
+        // a cancel walk stops at them anyway); later ones in the same poll add.
+        let generation = self.extra.generation.get();
+        let fresh = self.extra.cancel_generation.replace(generation) != generation;
         let me: NodeRef<T> = self;
         let node = underlying(&me);
         let mut links = node.core().links.borrow_mut();
         if let Links::Pending(w) = &mut *links {
             match &mut w.cancel {
+                _ if fresh => w.cancel = HowToCancel::One(promise),
                 HowToCancel::Many(v) => v.push(promise),
                 HowToCancel::One(first) => {
                     let first = first.clone();
@@ -375,6 +370,7 @@ where
             waker: Waker::from(arc.clone()),
             arc,
             generation: Cell::new(0),
+            cancel_generation: Cell::new(0),
             polling: Cell::new(false),
             repoll: Cell::new(false),
             aborted: Cell::new(false),
