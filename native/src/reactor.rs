@@ -353,6 +353,49 @@ impl<S: Source> Registered<S> {
 
 use std::future::Future;
 
+/// Byte-stream operations shared by every stream socket (TCP, Unix): the
+/// loops of `read_exact` and `write_all` live here once.
+impl<S: Source> Registered<S>
+where
+    for<'a> &'a S: io::Read + io::Write,
+{
+    /// Reads some bytes (0 at end of stream).
+    pub(crate) async fn read_bytes(&self, buf: &mut [u8]) -> Result<usize, Error> {
+        self.io_stream(Dir::Read, buf.len(), |s| io::Read::read(&mut &*s, buf))
+            .await
+    }
+
+    /// Reads exactly `buf.len()` bytes; an early end is `UnexpectedEof`.
+    pub(crate) async fn read_exact(&self, mut buf: &mut [u8]) -> Result<(), Error> {
+        while !buf.is_empty() {
+            let n = self.read_bytes(buf).await?;
+            if n == 0 {
+                return Err(io_err(io::ErrorKind::UnexpectedEof.into()));
+            }
+            buf = &mut buf[n..];
+        }
+        Ok(())
+    }
+
+    /// Writes some bytes.
+    pub(crate) async fn write_bytes(&self, buf: &[u8]) -> Result<usize, Error> {
+        self.io_stream(Dir::Write, buf.len(), |s| io::Write::write(&mut &*s, buf))
+            .await
+    }
+
+    /// Writes all of `buf`; a write of 0 bytes is `WriteZero`, not a loop.
+    pub(crate) async fn write_all(&self, mut buf: &[u8]) -> Result<(), Error> {
+        while !buf.is_empty() {
+            let n = self.write_bytes(buf).await?;
+            if n == 0 {
+                return Err(io_err(io::ErrorKind::WriteZero.into()));
+            }
+            buf = &buf[n..];
+        }
+        Ok(())
+    }
+}
+
 impl<S: Source> Drop for Registered<S> {
     fn drop(&mut self) {
         if let Some(mut io) = self.io.take() {

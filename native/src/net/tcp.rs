@@ -196,9 +196,7 @@ impl TcpStream {
     /// assert_eq!(got, b"hi");
     /// ```
     pub async fn read(&self, buf: &mut [u8]) -> Result<usize, Error> {
-        self.io
-            .io_stream(Dir::Read, buf.len(), |s| io::Read::read(&mut &*s, buf))
-            .await
+        self.io.read_bytes(buf).await
     }
 
     /// Reads exactly `buf.len()` bytes; an early end of stream is an error of
@@ -217,15 +215,8 @@ impl TcpStream {
     /// }).unwrap();
     /// assert_eq!(&got, b"abc");
     /// ```
-    pub async fn read_exact(&self, mut buf: &mut [u8]) -> Result<(), Error> {
-        while !buf.is_empty() {
-            let n = self.read(buf).await?;
-            if n == 0 {
-                return Err(io_err(io::ErrorKind::UnexpectedEof.into()));
-            }
-            buf = &mut buf[n..];
-        }
-        Ok(())
+    pub async fn read_exact(&self, buf: &mut [u8]) -> Result<(), Error> {
+        self.io.read_exact(buf).await
     }
 
     /// Up to `max` bytes, as an owned buffer (empty at end of stream): a
@@ -263,9 +254,7 @@ impl TcpStream {
     /// # drop(l);
     /// ```
     pub async fn write(&self, buf: &[u8]) -> Result<usize, Error> {
-        self.io
-            .io_stream(Dir::Write, buf.len(), |s| io::Write::write(&mut &*s, buf))
-            .await
+        self.io.write_bytes(buf).await
     }
 
     /// Writes all of `buf`. Writing to a closed peer is an error
@@ -281,15 +270,8 @@ impl TcpStream {
     /// }).unwrap();
     /// # drop(l);
     /// ```
-    pub async fn write_all(&self, mut buf: &[u8]) -> Result<(), Error> {
-        while !buf.is_empty() {
-            let n = self.write(buf).await?;
-            if n == 0 {
-                return Err(io_err(io::ErrorKind::WriteZero.into()));
-            }
-            buf = &buf[n..];
-        }
-        Ok(())
+    pub async fn write_all(&self, buf: &[u8]) -> Result<(), Error> {
+        self.io.write_all(buf).await
     }
 
     /// [`TcpStream::write_all`] of an owned buffer, as a promise.

@@ -131,9 +131,7 @@ impl UnixStream {
     /// assert_eq!(lwt_native::run(async move { b.read(&mut [0; 4]).await }).unwrap(), 0);
     /// ```
     pub async fn read(&self, buf: &mut [u8]) -> Result<usize, Error> {
-        self.io
-            .io_stream(Dir::Read, buf.len(), |s| io::Read::read(&mut &*s, buf))
-            .await
+        self.io.read_bytes(buf).await
     }
 
     /// Reads exactly `buf.len()` bytes.
@@ -143,15 +141,8 @@ impl UnixStream {
     /// let mut buf = [0; 3];
     /// lwt_native::run(async move { a.write_all(b"abc").await?; b.read_exact(&mut buf).await?; Ok(buf) }).unwrap();
     /// ```
-    pub async fn read_exact(&self, mut buf: &mut [u8]) -> Result<(), Error> {
-        while !buf.is_empty() {
-            let n = self.read(buf).await?;
-            if n == 0 {
-                return Err(io_err(io::ErrorKind::UnexpectedEof.into()));
-            }
-            buf = &mut buf[n..];
-        }
-        Ok(())
+    pub async fn read_exact(&self, buf: &mut [u8]) -> Result<(), Error> {
+        self.io.read_exact(buf).await
     }
 
     /// Up to `max` bytes as an owned buffer (empty at end of stream).
@@ -178,9 +169,7 @@ impl UnixStream {
     /// assert_eq!(lwt_native::run(async move { a.write(b"abc").await }).unwrap(), 3);
     /// ```
     pub async fn write(&self, buf: &[u8]) -> Result<usize, Error> {
-        self.io
-            .io_stream(Dir::Write, buf.len(), |s| io::Write::write(&mut &*s, buf))
-            .await
+        self.io.write_bytes(buf).await
     }
 
     /// Writes all of `buf`.
@@ -189,12 +178,8 @@ impl UnixStream {
     /// let (a, _b) = lwt_native::net::UnixStream::pair().unwrap();
     /// lwt_native::run(async move { a.write_all(b"abc").await }).unwrap();
     /// ```
-    pub async fn write_all(&self, mut buf: &[u8]) -> Result<(), Error> {
-        while !buf.is_empty() {
-            let n = self.write(buf).await?;
-            buf = &buf[n..];
-        }
-        Ok(())
+    pub async fn write_all(&self, buf: &[u8]) -> Result<(), Error> {
+        self.io.write_all(buf).await
     }
 
     /// Shuts down one or both directions.
