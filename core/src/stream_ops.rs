@@ -27,6 +27,21 @@ use std::rc::Rc;
 
 use crate::{Error, Promise, Semaphore, Stream};
 
+/// `p`, giving one permit back to `sem` (if any) once `p` is resolved,
+/// either way: how the bounded-concurrency transforms make room.
+fn release_after<X: 'static>(p: Promise<X>, sem: &Option<Semaphore>) -> Promise<X> {
+    match sem {
+        Some(s) => {
+            let s = s.clone();
+            p.finalize(move || {
+                s.add_permits(1);
+                Promise::resolved(())
+            })
+        }
+        None => p,
+    }
+}
+
 /// Aborts a driver task when the output stream that owns it goes away.
 struct AbortOnDrop(Promise<()>);
 
@@ -197,17 +212,8 @@ impl<T: Clone + 'static> Stream<T> {
                     let Some(p) = started.next().await? else {
                         return Ok(None);
                     };
-                    let p = match &sem {
-                        // The result is read: make room for one more.
-                        Some(s) => {
-                            let s = s.clone();
-                            p.finalize(move || {
-                                s.add_permits(1);
-                                Promise::resolved(())
-                            })
-                        }
-                        None => p,
-                    };
+                    // The result is read: make room for one more.
+                    let p = release_after(p, &sem);
                     if let Some(u) = p.await? {
                         return Ok(Some(u));
                     }
@@ -380,16 +386,7 @@ impl<T: Clone + 'static> Stream<T> {
                 }
                 let Some(v) = self.next().await? else { break };
                 let p = f(v);
-                let p = match &sem {
-                    Some(s) => {
-                        let s = s.clone();
-                        p.finalize(move || {
-                            s.add_permits(1);
-                            Promise::resolved(())
-                        })
-                    }
-                    None => p,
-                };
+                let p = release_after(p, &sem);
                 if let Some(Err(e)) = running.iter().find_map(|p| p.peek().filter(Result::is_err)) {
                     // Stop starting new calls once one failed; wait for the rest.
                     running.push(p);
