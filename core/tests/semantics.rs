@@ -331,6 +331,44 @@ fn proxy_merge_keeps_callbacks_of_both_in_order() {
 }
 
 #[test]
+fn on_cancel_hooks_of_merged_promises_run_first_in_order() {
+    // Hooks share the callback list: when the merged node is canceled, every
+    // hook (outer's, then inner's) runs before every regular callback, and a
+    // fulfilled twin runs none of them.
+    let l = log();
+    let run = |cancel: bool| {
+        let (src, rsrc) = lwt::wait::<()>();
+        let (inner, rinner) = lwt::task::<u8>();
+        let (l1, l2, l3, l4) = (l.clone(), l.clone(), l.clone(), l.clone());
+        inner.on_termination(move || push(&l1, "inner callback"));
+        inner.on_cancel(move || push(&l2, "inner hook"));
+        let inner2 = inner.clone();
+        let outer = src.bind(move |()| inner2);
+        outer.on_termination(move || push(&l3, "outer callback"));
+        outer.on_cancel(move || push(&l4, "outer hook"));
+        rsrc.resolve(()).unwrap();
+        assert!(inner.same_as(&outer));
+        if cancel {
+            outer.cancel(); // reaches `inner`'s self-cancel link, moved to `outer`
+        } else {
+            rinner.resolve(1).unwrap();
+        }
+        seen(&l)
+    };
+    assert_eq!(
+        run(true),
+        [
+            "outer hook",
+            "inner hook",
+            "outer callback",
+            "inner callback"
+        ]
+    );
+    l.borrow_mut().clear();
+    assert_eq!(run(false), ["outer callback", "inner callback"]);
+}
+
+#[test]
 fn finalize_and_try_bind() {
     let l = log();
     let l1 = l.clone();
