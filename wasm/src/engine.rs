@@ -22,8 +22,8 @@
 //!    the host, so rendering and input go on during a busy promise loop.
 //! 4. **Yields are microtasks** (`queueMicrotask`): [`lwt::yield_now`] resolves
 //!    before the host renders or fires timers.
-//! 5. **One JS timer.** Engine timers live in a map ordered by (deadline,
-//!    arming order), so equal deadlines fire FIFO. A single `setTimeout` is
+//! 5. **One JS timer.** Engine timers live in a heap ordered by (deadline,
+//!    arming order), so equal deadlines fire FIFO (see `timers`). A single `setTimeout` is
 //!    armed for the earliest deadline (timers are coalesced). Its delay is
 //!    capped at 2^31 − 1 ms (the largest `setTimeout` accepts); when it fires
 //!    early, because of that cap or because the host rounds, nothing is due and
@@ -39,7 +39,6 @@
 //!    `Closure::forget` is never used.
 
 use std::cell::{Cell, RefCell};
-use std::collections::BTreeMap;
 use std::rc::Rc;
 use std::time::Duration;
 
@@ -68,7 +67,7 @@ extern "C" {
 /// The largest delay `setTimeout` takes without overflowing (2^31 − 1 ms).
 const MAX_JS_DELAY_MS: f64 = 2_147_483_647.0;
 
-type Timer = Box<dyn FnOnce()>;
+use crate::timers::{Timer, Timers};
 
 /// How the engine gets a macrotask for a turn.
 enum TurnSource {
@@ -108,9 +107,7 @@ pub struct Stats {
 }
 
 struct State {
-    timers: RefCell<BTreeMap<(Instant, u64), Timer>>,
-    deadlines: RefCell<BTreeMap<u64, Instant>>,
-    next_id: Cell<u64>,
+    timers: RefCell<Timers>,
     /// The JS timer: the deadline it was armed for, and its handle.
     armed: RefCell<Option<(Instant, JsValue)>>,
     turn_scheduled: Cell<bool>,
@@ -162,15 +159,7 @@ impl State {
 
     /// Removes and returns the earliest timer due at `now`.
     fn pop_due(&self, now: Instant) -> Option<Timer> {
-        let mut timers = self.timers.borrow_mut();
-        let (&(deadline, id), _) = timers.iter().next()?;
-        if deadline > now {
-            return None;
-        }
-        let fire = timers.remove(&(deadline, id));
-        drop(timers);
-        self.deadlines.borrow_mut().remove(&id);
-        fire
+        self.timers.borrow_mut().pop_due(now)
     }
 
     fn fire_due(&self, now: Instant) {
@@ -181,7 +170,7 @@ impl State {
 
     /// Arms (or clears) the one JS timer for the earliest engine timer.
     fn rearm(&self) {
-        let earliest = self.timers.borrow().keys().next().map(|&(d, _)| d);
+        let earliest = self.timers.borrow_mut().earliest();
         let armed_for = self.armed.borrow().as_ref().map(|(d, _)| *d);
         if earliest == armed_for {
             return;
@@ -285,10 +274,7 @@ impl Engine for JsEngine {
 
     fn arm_timer(&self, deadline: Instant, fire: Timer) -> TimerId {
         let s = &self.0;
-        let id = s.next_id.get();
-        s.next_id.set(id + 1);
-        s.timers.borrow_mut().insert((deadline, id), fire);
-        s.deadlines.borrow_mut().insert(id, deadline);
+        let id = s.timers.borrow_mut().arm(deadline, fire);
         // Re-arm the JS timer only when this one is now the earliest; inside a
         // turn the end of the turn re-arms anyway.
         let earlier = s
@@ -299,16 +285,15 @@ impl Engine for JsEngine {
         if earlier && !s.in_turn.get() {
             s.rearm();
         }
-        TimerId(id)
+        id
     }
 
     fn cancel_timer(&self, timer: TimerId) {
         let s = &self.0;
-        let deadline = s.deadlines.borrow_mut().remove(&timer.0);
-        if let Some(d) = deadline {
-            let fire = s.timers.borrow_mut().remove(&(d, timer.0));
+        let fire = s.timers.borrow_mut().cancel(timer);
+        if fire.is_some() {
             drop(fire);
-            if s.timers.borrow().is_empty() && !s.in_turn.get() {
+            if s.timers.borrow().len() == 0 && !s.in_turn.get() {
                 s.rearm();
             }
         }
@@ -404,9 +389,7 @@ pub fn install() {
             }
         };
         State {
-            timers: RefCell::new(BTreeMap::new()),
-            deadlines: RefCell::new(BTreeMap::new()),
-            next_id: Cell::new(0),
+            timers: RefCell::new(Timers::default()),
             armed: RefCell::new(None),
             turn_scheduled: Cell::new(false),
             in_turn: Cell::new(false),

@@ -53,6 +53,7 @@ mod events;
 mod fetch;
 mod frame;
 mod time;
+mod timers;
 
 pub use bridge::{
     abortable, cancel_on_abort, error_to_js, from_js, js_to_error, spawn_js, to_js, JsPromiseExt,

@@ -64,6 +64,40 @@ async fn equal_deadlines_fire_fifo() {
 }
 
 #[wasm_bindgen_test]
+async fn timer_churn_and_stale_ids() {
+    lwt_wasm::install();
+    let engine = lwt::engine::current().expect("installed");
+    // A timer that fires, then one armed after it (likely reusing its slot):
+    // canceling the first one's id again must not touch the second.
+    let fired = Rc::new(Cell::new(0u32));
+    let f = fired.clone();
+    let first = engine.arm_timer(lwt_wasm::now(), Box::new(move || f.set(f.get() + 1)));
+    lwt_wasm::sleep(ms(1)).await.unwrap();
+    assert_eq!(fired.get(), 1);
+    let f = fired.clone();
+    let _second = engine.arm_timer(
+        lwt_wasm::now() + ms(5),
+        Box::new(move || f.set(f.get() + 10)),
+    );
+    engine.cancel_timer(first); // stale: does nothing
+    assert_eq!(lwt_wasm::stats().timers, 1);
+    // Arming and canceling far-off sleeps over and over leaves nothing behind,
+    // and the near timer still fires on time.
+    for _ in 0..50 {
+        let far: Vec<_> = (0..200)
+            .map(|_| lwt_wasm::sleep(Duration::from_secs(3600)))
+            .collect();
+        far.iter().for_each(Promise::cancel);
+    }
+    assert_eq!(lwt_wasm::stats().timers, 1);
+    lwt_wasm::sleep(ms(10)).await.unwrap();
+    assert_eq!(fired.get(), 11);
+    let s = lwt_wasm::stats();
+    assert_eq!(s.timers, 0);
+    assert!(!s.js_timer_armed);
+}
+
+#[wasm_bindgen_test]
 async fn yield_is_a_microtask_pause_a_macrotask() {
     let y = lwt_wasm::yield_now();
     let p = lwt_wasm::pause();
