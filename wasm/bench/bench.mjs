@@ -23,7 +23,8 @@ const context = await chromium.launchPersistentContext(profile, {
   executablePath: process.env.CHROMIUM || "/usr/bin/chromium",
   headless: true,
   args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-         "--disable-component-update", "--disable-sync", "--no-first-run"],
+         "--disable-component-update", "--disable-sync", "--no-first-run",
+         "--js-flags=--expose-gc"],
 });
 try {
   const page = context.pages()[0] || await context.newPage();

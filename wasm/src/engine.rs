@@ -18,8 +18,9 @@
 //!    *turn*, not per pause: a turn calls [`lwt::engine::run_turn`] again and
 //!    again (each call resolves one snapshot of the paused promises), firing
 //!    due timers in between, until there is no work left or the *turn budget*
-//!    ([`set_turn_budget`], 5 ms by default) is spent. Then it hands back to
-//!    the host, so rendering and input go on during a busy promise loop.
+//!    ([`set_turn_budget`], 5 ms by default) would be passed by one more step
+//!    as long as the longest so far. Then it hands back to the host, so
+//!    rendering and input go on during a busy promise loop.
 //! 4. **Yields are microtasks** (`queueMicrotask`): [`lwt::yield_now`] resolves
 //!    before the host renders or fires timers.
 //! 5. **One JS timer.** Engine timers live in a heap ordered by (deadline,
@@ -224,7 +225,11 @@ impl State {
         let end = start + self.budget_ms.get();
         let mut now = start;
         let mut snapshots = 0u64;
+        // The longest step so far: the turn ends early rather than start a
+        // step that would likely run past the budget.
+        let mut longest_step = 0.0f64;
         loop {
+            let step_start = now;
             self.fire_due(ms_to_instant(now));
             let asked = self.asked_in_turn.replace(false);
             if !asked && !lwt::engine::has_work() {
@@ -233,7 +238,8 @@ impl State {
             lwt::engine::run_turn();
             snapshots += 1;
             now = now_ms();
-            if now >= end {
+            longest_step = longest_step.max(now - step_start);
+            if now + longest_step >= end {
                 break;
             }
         }
@@ -426,8 +432,9 @@ fn with_state<R>(f: impl FnOnce(&State) -> R) -> R {
 
 /// Sets the turn budget: how long one turn macrotask may keep resolving
 /// paused promises before it hands back to the host (5 ms by default). The
-/// budget is checked between snapshots, so a turn ends at most one snapshot
-/// after it is spent.
+/// budget is checked between snapshots: a turn ends when one more snapshot,
+/// taking as long as the longest of this turn so far, would pass it. A
+/// single snapshot longer than the budget still runs to its end.
 ///
 /// ```no_run
 /// lwt_wasm::set_turn_budget(std::time::Duration::from_millis(8));
