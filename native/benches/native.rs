@@ -32,10 +32,33 @@ fn n() -> usize {
         .unwrap_or(MILLION)
 }
 
+#[derive(Clone)]
 struct EchoStats {
     per_sec: f64,
     p50: Duration,
     p99: Duration,
+    /// Round trips completed.
+    count: usize,
+    /// CPU time of the server's thread (the calling thread) over the run.
+    server_cpu: Duration,
+}
+
+impl EchoStats {
+    /// Server CPU time per round trip: what throughput cannot show when the
+    /// one load client is the bottleneck.
+    fn cpu_per_round_trip(&self) -> Duration {
+        self.server_cpu / self.count.max(1) as u32
+    }
+}
+
+/// CPU time this thread has run, from `/proc/thread-self/schedstat` (zero
+/// where that file does not exist).
+fn thread_cpu() -> Duration {
+    let ns = std::fs::read_to_string("/proc/thread-self/schedstat")
+        .ok()
+        .and_then(|s| s.split_whitespace().next()?.parse().ok())
+        .unwrap_or(0);
+    Duration::from_nanos(ns)
 }
 
 /// The load client: `CONNS` connections, each sending `MSG` bytes and
@@ -97,6 +120,8 @@ fn load_client(addr: SocketAddr) -> EchoStats {
         per_sec: lat.len() as f64 / elapsed.as_secs_f64(),
         p50: pct(0.50),
         p99: pct(0.99),
+        count: lat.len(),
+        server_cpu: Duration::ZERO,
     }
 }
 
@@ -104,10 +129,9 @@ fn lwt_echo() -> EchoStats {
     use lwt_native::net::TcpListener;
     let listener = TcpListener::bind("127.0.0.1:0".parse().unwrap()).unwrap();
     let addr = listener.local_addr().unwrap();
-    let (done, stats) = lwt_native::remote_resolver::<(f64, Duration, Duration)>();
+    let (done, stats) = lwt_native::remote_resolver::<EchoStats>();
     let client = std::thread::spawn(move || {
-        let s = load_client(addr);
-        stats.resolve((s.per_sec, s.p50, s.p99));
+        stats.resolve(load_client(addr));
     });
     let server: lwt::Promise<()> = lwt::spawn(async move {
         loop {
@@ -130,10 +154,12 @@ fn lwt_echo() -> EchoStats {
             });
         }
     });
-    let (per_sec, p50, p99) = lwt_native::run(done).unwrap();
+    let cpu = thread_cpu();
+    let mut stats = lwt_native::run(done).unwrap();
+    stats.server_cpu = thread_cpu() - cpu;
     server.cancel();
     client.join().unwrap();
-    EchoStats { per_sec, p50, p99 }
+    stats
 }
 
 fn tokio_rt() -> tokio::runtime::Runtime {
@@ -146,7 +172,8 @@ fn tokio_rt() -> tokio::runtime::Runtime {
 fn tokio_echo() -> EchoStats {
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
     let rt = tokio_rt();
-    rt.block_on(async {
+    let cpu = thread_cpu();
+    let mut stats = rt.block_on(async {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
         let (tx, rx) = tokio::sync::oneshot::channel();
@@ -175,7 +202,9 @@ fn tokio_echo() -> EchoStats {
         server.abort();
         client.join().unwrap();
         stats
-    })
+    });
+    stats.server_cpu = thread_cpu() - cpu;
+    stats
 }
 
 fn lwt_timers() -> Duration {
@@ -367,6 +396,12 @@ fn main() {
             "  ratio (lwt/tokio): throughput {:.2}x, p99 {:.2}x (lower is better)",
             l.per_sec / t.per_sec,
             l.p99.as_secs_f64() / t.p99.as_secs_f64()
+        );
+        println!(
+            "  server CPU per round trip: lwt-native {:?}, tokio {:?} (tokio/lwt {:.2}x)",
+            l.cpu_per_round_trip(),
+            t.cpu_per_round_trip(),
+            t.cpu_per_round_trip().as_secs_f64() / l.cpu_per_round_trip().as_secs_f64()
         );
     }
     if want("timers") {
