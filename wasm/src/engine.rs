@@ -36,7 +36,7 @@
 //!    closure, a turn, or any JS function runs: state is taken out first.
 //! 7. **Closures are owned.** The engine's three JS closures (turn, timer,
 //!    yield) are created once and owned by the engine; a sleep's closure is a
-//!    Rust box inside the timer map, dropped when it fires or is canceled.
+//!    Rust box in the timer heap's slab, dropped when it fires or is canceled.
 //!    `Closure::forget` is never used.
 
 use std::cell::{Cell, RefCell};

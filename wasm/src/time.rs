@@ -5,9 +5,8 @@
 //!
 //! These are the core's functions ([`lwt::sleep`], [`lwt::pause`], ...) with
 //! the engine installed first (automatic install, see [`crate::install`]). A
-//! sleep is one entry in the engine's timer map; canceling it removes the
-//! entry and drops its closure, and the one JS timer is cleared when no entry
-//! is left. Sleeps longer than `setTimeout`'s 2^31 − 1 ms limit work: the JS
+//! sleep is one timer of the engine's; canceling it drops its closure at
+//! once, and the one JS timer is cleared when no timer is left. Sleeps longer than `setTimeout`'s 2^31 − 1 ms limit work: the JS
 //! timer is re-armed until the deadline is reached.
 
 use std::time::Duration;
