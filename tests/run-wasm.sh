@@ -10,17 +10,12 @@
 # as node.log and chromium.log, for tests/run-all.sh to count the tests.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-export PATH="$HOME/.cargo/bin:$PATH"
-
-if ! command -v wasm-bindgen-test-runner >/dev/null 2>&1; then
-    echo "installing wasm-bindgen-cli 0.2.130" >&2
-    cargo install wasm-bindgen-cli --version 0.2.130 --locked
-fi
-rustup target add wasm32-unknown-unknown >/dev/null 2>&1 || true
-
-export CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER=wasm-bindgen-test-runner
-export CHROMEDRIVER="${CHROMEDRIVER:-$(command -v chromedriver || echo /usr/bin/chromedriver)}"
-export WASM_BINDGEN_TEST_TIMEOUT="${WASM_BINDGEN_TEST_TIMEOUT:-300}"
+source tests/tools.sh
+ensure_wasm_target
+ensure_wasm_bindgen
+ensure_chromium
+ensure_node
+wasm_test_env
 logs="${WASM_LOG_DIR:-$(pwd)/target/wasm-logs}"
 mkdir -p "$logs"
 
@@ -30,7 +25,6 @@ run() {
     echo "== conformance suite on lwt-wasm in $name"
     cargo test -p lwt-conformance --target wasm32-unknown-unknown --test wasm "$@" 2>&1 |
         tee "$logs/$name.log"
-    return "${PIPESTATUS[0]}"
 }
 
 run node "$@"

@@ -13,16 +13,9 @@ dist=$root/www/dist
 say() { echo "www: $*" >&2; }
 
 command -v cargo >/dev/null || { say "cargo is missing: install Rust from rustup first"; exit 1; }
-if command -v rustup >/dev/null && ! rustup target list --installed | grep -qx wasm32-unknown-unknown; then
-    say "installing the wasm32-unknown-unknown target"
-    rustup target add wasm32-unknown-unknown
-fi
-want=$(awk '/^name = "wasm-bindgen"$/ { getline; gsub(/version = |"/, ""); print; exit }' Cargo.lock)
-have=$(wasm-bindgen --version 2>/dev/null | awk '{print $2}' || true)
-if [ "$have" != "$want" ]; then
-    say "installing wasm-bindgen-cli $want (found: ${have:-none})"
-    cargo install wasm-bindgen-cli --version "$want" --locked
-fi
+source tests/tools.sh
+ensure_wasm_target
+ensure_wasm_bindgen
 
 say "building the browser app (wasm32, release)"
 cargo build -q -p lwt-www-app --target wasm32-unknown-unknown --release

@@ -8,8 +8,14 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-echo "== www: crate tests"
-cargo test -q -p lwt-www-shared -p lwt-www-server -p lwt-www-client -p lwt-www-app
+source tests/tools.sh
+ensure_chromium
+ensure_node
+# tests/run-all.sh sets WWW_E2E_ONLY: it ran these with the whole workspace.
+if [ -z "${WWW_E2E_ONLY:-}" ]; then
+    echo "== www: crate tests"
+    cargo test -q -p lwt-www-shared -p lwt-www-server -p lwt-www-client -p lwt-www-app
+fi
 echo "== www: clippy of the browser app for wasm32"
 cargo clippy -q -p lwt-www-app --target wasm32-unknown-unknown -- -D warnings
 bash www/build.sh
