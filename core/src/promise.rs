@@ -230,7 +230,9 @@ pub(crate) fn add_entry_underlying<T: 'static>(node: NodeRef<T>, entry: Entry<T>
     {
         let mut links = node.core().links.borrow_mut();
         if let Links::Pending(w) = &mut *links {
-            w.callbacks.push(entry);
+            let swept = w.callbacks.push(entry);
+            drop(links);
+            drop(swept);
             return;
         }
     }
@@ -282,9 +284,9 @@ pub(crate) fn merge<T: 'static>(outer: NodeRef<T>, inner: NodeRef<T>) {
         match std::mem::replace(&mut *inner_links, Links::Proxy(outer.clone())) {
             Links::Pending(w) => {
                 if let Links::Pending(o) = &mut *outer_links {
-                    o.callbacks.append(w.callbacks);
+                    let swept = o.callbacks.append(w.callbacks);
                     o.on_cancel.append(w.on_cancel);
-                    Some(std::mem::replace(&mut o.cancel, w.cancel))
+                    Some((std::mem::replace(&mut o.cancel, w.cancel), swept))
                 } else {
                     None
                 }
@@ -295,8 +297,8 @@ pub(crate) fn merge<T: 'static>(outer: NodeRef<T>, inner: NodeRef<T>) {
             }
         }
     };
-    // Dropped outside the borrows: the old cancel link may hold the last
-    // reference to a node.
+    // Dropped outside the borrows: the old cancel link and the swept entries
+    // may hold the last reference to a node.
     drop(taken);
 }
 

@@ -109,7 +109,12 @@ impl<T: 'static> Callbacks<T> {
         matches!(self.0, Slots::Empty)
     }
 
-    pub(crate) fn push(&mut self, entry: Entry<T>) {
+    /// Adds `entry`. Returns the dead entries swept out to make room: the
+    /// caller drops them once it has released the node's borrow, since one
+    /// may hold the last reference to a promise (and so to user values).
+    #[must_use = "drop the swept entries after releasing the node's borrow"]
+    pub(crate) fn push(&mut self, entry: Entry<T>) -> Vec<Entry<T>> {
+        let mut dead = Vec::new();
         match &mut self.0 {
             Slots::Empty => self.0 = Slots::One(entry),
             Slots::One(_) => {
@@ -121,27 +126,40 @@ impl<T: 'static> Callbacks<T> {
             Slots::Many(v) => {
                 if let (Entry::Waker(new), Some(Entry::Waker(last))) = (&entry, v.last()) {
                     if new.will_wake(last) {
-                        return;
+                        return dead;
                     }
                 }
                 if v.len() == v.capacity() {
                     // Sweep before growing: amortized O(1), and a long-lived
                     // promise raced by many `choose`s keeps only live entries.
-                    v.retain(Entry::is_live);
+                    let mut live = Vec::with_capacity(v.capacity());
+                    for e in v.drain(..) {
+                        if e.is_live() {
+                            live.push(e);
+                        } else {
+                            dead.push(e);
+                        }
+                    }
+                    *v = live;
                 }
                 v.push(entry);
             }
         }
+        dead
     }
 
-    pub(crate) fn append(&mut self, mut other: Callbacks<T>) {
+    /// Adds every entry of `other`; returns the swept ones, as [`Self::push`].
+    #[must_use = "drop the swept entries after releasing the node's borrow"]
+    pub(crate) fn append(&mut self, mut other: Callbacks<T>) -> Vec<Entry<T>> {
         match other.take() {
-            Slots::Empty => {}
+            Slots::Empty => Vec::new(),
             Slots::One(e) => self.push(e),
             Slots::Many(v) => {
+                let mut dead = Vec::new();
                 for e in v {
-                    self.push(e);
+                    dead.extend(self.push(e));
                 }
+                dead
             }
         }
     }

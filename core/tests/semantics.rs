@@ -524,6 +524,31 @@ fn choose_in_a_loop_against_a_long_lived_promise_does_not_accumulate() {
 }
 
 #[test]
+fn sweeping_dead_callbacks_drops_them_outside_the_borrow() {
+    // A dead `choose` callback can hold the last reference to a promise whose
+    // value's Drop looks at the promise being attached to: the sweep must not
+    // drop it while that promise's callback list is borrowed.
+    struct Peeks(Promise<Peeks>);
+    impl Clone for Peeks {
+        fn clone(&self) -> Self {
+            Peeks(self.0.clone())
+        }
+    }
+    impl Drop for Peeks {
+        fn drop(&mut self) {
+            assert!(self.0.is_pending());
+        }
+    }
+    let (stop, _r) = lwt::wait::<Peeks>();
+    for _ in 0..100 {
+        let (t, rt) = lwt::wait::<Peeks>();
+        let c = lwt::choose(vec![stop.clone(), t]);
+        rt.resolve(Peeks(stop.clone())).unwrap();
+        assert!(c.is_fulfilled());
+    }
+}
+
+#[test]
 fn dont_wait_and_the_async_exception_hook() {
     let l = log();
     let l1 = l.clone();
