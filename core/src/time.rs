@@ -247,9 +247,10 @@ impl Interval {
     /// ```
     pub fn tick(&mut self) -> Promise<Instant> {
         let due = self.next;
-        self.next = self.next + self.period;
-        self.waiting = None;
-        sleep_until(due).map(move |()| due)
+        self.next = due + self.period;
+        // A sleep left by `poll_next` is for this very tick: reuse its timer.
+        let sleep = self.waiting.take().unwrap_or_else(|| sleep_until(due));
+        sleep.map(move |()| due)
     }
 
     /// The period.
@@ -260,6 +261,15 @@ impl Interval {
     /// ```
     pub fn period(&self) -> Duration {
         self.period
+    }
+}
+
+impl Drop for Interval {
+    /// Releases the timer of a tick being waited for by `poll_next`.
+    fn drop(&mut self) {
+        if let Some(waiting) = self.waiting.take() {
+            waiting.cancel();
+        }
     }
 }
 

@@ -245,6 +245,26 @@ fn interval_does_not_drift() {
 }
 
 #[test]
+fn interval_keeps_one_timer_and_releases_it_when_dropped() {
+    use futures::StreamExt;
+    let engine = VirtualEngine::new();
+    let mut ticks = lwt::interval(ms(10));
+    // `poll_next` arms the first tick's timer; `tick()` reuses it.
+    let mut cx = std::task::Context::from_waker(futures::task::noop_waker_ref());
+    assert!(ticks.poll_next_unpin(&mut cx).is_pending());
+    assert_eq!(engine.timer_count(), 1);
+    let first = ticks.tick();
+    assert_eq!(engine.timer_count(), 1);
+    engine.advance(ms(10));
+    assert_eq!(first.peek().unwrap().unwrap().since_epoch().as_millis(), 10);
+    // A tick being waited for when the interval is dropped: its timer goes.
+    assert!(ticks.poll_next_unpin(&mut cx).is_pending());
+    assert_eq!(engine.timer_count(), 1);
+    drop(ticks);
+    assert_eq!(engine.timer_count(), 0);
+}
+
+#[test]
 fn yield_now_runs_before_pause() {
     // Expected: yields resolve before the paused promises of the same turn.
     let engine = VirtualEngine::new();
