@@ -130,16 +130,18 @@ pub async fn rate_limiter_spaces_callers() -> Outcome {
     Ok(())
 }
 
-/// A canceled wait gives its slot back.
+/// A canceled wait gives its slot back: the next caller gets the canceled
+/// one's turn (one interval away), not the turn after it (two intervals).
 pub async fn rate_limiter_cancel_gives_back() -> Outcome {
-    let limiter = RateLimiter::new(Duration::from_secs(3600), 1);
+    let limiter = RateLimiter::new(ms(20), 1);
     limiter.acquire().await?;
     let waiting = limiter.acquire();
     assert!(waiting.is_pending());
     waiting.cancel();
     let again = limiter.acquire();
     assert!(again.is_pending());
-    again.cancel();
+    let first = lwt::pick([again.map(|()| "slot"), lwt::sleep(ms(30)).map(|()| "late")]);
+    assert_eq!(first.await?, "slot");
     Ok(())
 }
 
