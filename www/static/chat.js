@@ -84,20 +84,24 @@ $("say-form").addEventListener("submit", (e) => {
   }
 });
 
-let cancelDelay = null;
+let delay = null;
 $("delay-go").addEventListener("click", () => {
-  const [answer, cancel] = chat.delay(Number($("delay-ms").value) || 0);
-  cancelDelay = cancel;
+  const request = chat.delay(Number($("delay-ms").value) || 0);
+  delay = request;
   $("delay-cancel").disabled = false;
   $("delay-result").textContent = "waiting for the server…";
-  answer.then(
+  request.answer.then(
     (text) => { $("delay-result").textContent = text; },
     (err) => { $("delay-result").textContent = `failed: ${err && err.message ? err.message : err}`; },
-  ).finally(() => { $("delay-cancel").disabled = true; });
+  ).finally(() => {
+    $("delay-cancel").disabled = true;
+    if (delay === request) delay = null;
+    request.free();
+  });
 });
 $("delay-cancel").addEventListener("click", () => {
-  if (cancelDelay) cancelDelay();
-  cancelDelay = null;
+  if (delay) delay.cancel();
+  delay = null;
 });
 
 $("rename").addEventListener("submit", (e) => {

@@ -159,23 +159,44 @@ impl ChatApp {
         self.client.sessions() as f64
     }
 
-    /// Asks the server to answer after `ms` ms; a JS promise of the answer
-    /// (a string), and a function that cancels the request.
-    pub fn delay(&self, ms: u32) -> js_sys::Array {
+    /// Asks the server to answer after `ms` ms: the request, with the JS
+    /// promise of the answer (a string) and a method that cancels it.
+    pub fn delay(&self, ms: u32) -> DelayRequest {
         let reply = self.client.request(Op::Delay { ms: u64::from(ms) });
         let text = reply.map(|r| match r {
             Reply::Delayed { ms } => format!("the server waited {ms} ms"),
             other => format!("{other:?}"),
         });
-        let cancel = Closure::once_into_js(move || reply.cancel());
-        let out = js_sys::Array::new();
-        out.push(&lwt_wasm::to_js(&text).into());
-        out.push(&cancel);
-        out
+        DelayRequest {
+            answer: lwt_wasm::to_js(&text),
+            reply,
+        }
     }
 
     /// Leaves for good.
     pub fn stop(&self) {
         self.client.stop();
+    }
+}
+
+/// A pending [`ChatApp::delay`] request; freed by `free()` or the garbage
+/// collector, like [`ChatApp`].
+#[wasm_bindgen]
+pub struct DelayRequest {
+    answer: js_sys::Promise,
+    reply: Promise<Reply>,
+}
+
+#[wasm_bindgen]
+impl DelayRequest {
+    /// The JS promise of the answer (a string).
+    #[wasm_bindgen(getter)]
+    pub fn answer(&self) -> js_sys::Promise {
+        self.answer.clone()
+    }
+
+    /// Cancels the request (no effect once it is answered).
+    pub fn cancel(&self) {
+        self.reply.cancel();
     }
 }

@@ -24,5 +24,5 @@ mod chat;
 mod lab;
 
 pub use bench::{bench_lwt_async_chain, bench_lwt_chain, bench_wbf_chain};
-pub use chat::ChatApp;
+pub use chat::{ChatApp, DelayRequest};
 pub use lab::Lab;
