@@ -200,7 +200,7 @@ pub fn no_cancel<T: 'static>(p: &Promise<T>) -> Promise<T> {
 /// assert!(p.is_pending());
 /// ```
 pub fn wrap_in_cancelable<T: 'static>(p: &Promise<T>) -> Promise<T> {
-    let wrapped = then_node(p, CancelVia::This, |source, _| Next::Follow(source.clone()));
+    let wrapped = protected(p);
     let inner = p.clone();
     wrapped.on_cancel(move || inner.cancel());
     wrapped

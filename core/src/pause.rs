@@ -128,5 +128,7 @@ pub fn paused_count() -> usize {
 /// # lwt::wakeup_paused();
 /// ```
 pub fn register_pause_notifier(notifier: Option<Box<dyn Fn(usize)>>) {
-    PAUSED.with(|s| *s.notifier.borrow_mut() = notifier.map(std::rc::Rc::from));
+    let old = PAUSED.with(|s| s.notifier.replace(notifier.map(std::rc::Rc::from)));
+    // Dropped after the borrow: the old notifier is user code.
+    drop(old);
 }

@@ -643,9 +643,7 @@ impl<T: 'static> Promise<T> {
     /// assert!(!p.same_as(&lwt::Promise::resolved(1)));
     /// ```
     pub fn same_as(&self, other: &Promise<T>) -> bool {
-        let a = underlying(&self.node);
-        let b = underlying(&other.node);
-        std::ptr::addr_eq(Rc::as_ptr(&a), Rc::as_ptr(&b))
+        same_node(&underlying(&self.node), &underlying(&other.node))
     }
 
     pub(crate) fn add(&self, entry: Entry<T>) {

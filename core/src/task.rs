@@ -236,23 +236,25 @@ impl<T: 'static, F: Future<Output = Result<T, Error>> + 'static> TaskNode<T, F> 
         }
     }
 
-    /// The future is done: forget the waker's id, and keep the waker for the
-    /// next task if nobody else holds it.
+    /// The future is done: its waker's id can no longer poll it.
     fn finish(&self) {
-        let x = &self.extra;
-        if x.registered.get() {
-            let id = x.arc.id.load(Ordering::Relaxed);
-            REGISTRY.with(|r| r.borrow_mut().remove(&id));
+        self.extra.unregister();
+    }
+}
+
+impl<F> TaskExtra<F> {
+    /// Forgets the waker's id in the registry of foreign wake-ups, once.
+    fn unregister(&self) {
+        if self.registered.replace(false) {
+            let id = self.arc.id.load(Ordering::Relaxed);
+            let _ = REGISTRY.try_with(|r| r.borrow_mut().remove(&id));
         }
     }
 }
 
 impl<F> Drop for TaskExtra<F> {
     fn drop(&mut self) {
-        if self.registered.get() {
-            let id = self.arc.id.load(Ordering::Relaxed);
-            let _ = REGISTRY.try_with(|r| r.borrow_mut().remove(&id));
-        }
+        self.unregister();
         // Ours and the `Waker`'s: nobody else can wake this id any more.
         if Arc::strong_count(&self.arc) == 2 {
             let arc = self.arc.clone();
