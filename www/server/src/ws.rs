@@ -226,7 +226,9 @@ async fn session(
         }
     };
     drop(member);
-    for (_, task) in requests.borrow_mut().drain() {
+    // Out of the map first: canceling runs callbacks, which may use it.
+    let tasks = std::mem::take(&mut *requests.borrow_mut());
+    for task in tasks.into_values() {
         task.cancel();
     }
     if let Some(Closing(code, reason)) = closing {
