@@ -118,6 +118,11 @@ fn close_frame(code: u16, reason: &str) -> Message {
     }))
 }
 
+/// Queues `msg` to the client; dropped if the outbox is full or closed.
+fn send(push: &lwt::BoundedPush<Message>, msg: ServerMsg) {
+    let _ = push.try_push(Message::text(msg.encode()));
+}
+
 async fn session(
     state: Rc<State>,
     ws: WebSocketStream<TcpStream>,
@@ -138,12 +143,7 @@ async fn session(
     let _writer = AbortOnDrop(writer.clone());
     let mut member: Option<Membership> = None;
     let requests: Rc<RefCell<HashMap<u64, Promise<()>>>> = Rc::default();
-    let reply = {
-        let push = push.clone();
-        move |msg: ServerMsg| {
-            let _ = push.try_push(Message::text(msg.encode()));
-        }
-    };
+    let reply = |msg: ServerMsg| send(&push, msg);
     let closing: Option<Closing> = loop {
         let Some(item) = rx.next().await else {
             break None;
@@ -252,36 +252,43 @@ fn request(
     id: u64,
     op: Op,
 ) {
-    let send = {
-        let push = push.clone();
-        move |msg: ServerMsg| {
-            let _ = push.try_push(Message::text(msg.encode()));
-        }
-    };
     match op {
-        Op::Echo { text } => send(ServerMsg::Response {
-            id,
-            reply: Reply::Echo { text },
-        }),
-        Op::Users => send(ServerMsg::Response {
-            id,
-            reply: Reply::Users {
-                users: state.rooms.users(&ticket.room),
+        Op::Echo { text } => send(
+            push,
+            ServerMsg::Response {
+                id,
+                reply: Reply::Echo { text },
             },
-        }),
-        Op::Delay { ms } if ms > MAX_DELAY_MS => send(ServerMsg::Error {
-            id: Some(id),
-            code: "bad_request".into(),
-            message: format!("delay must be at most {MAX_DELAY_MS} ms"),
-        }),
+        ),
+        Op::Users => send(
+            push,
+            ServerMsg::Response {
+                id,
+                reply: Reply::Users {
+                    users: state.rooms.users(&ticket.room),
+                },
+            },
+        ),
+        Op::Delay { ms } if ms > MAX_DELAY_MS => send(
+            push,
+            ServerMsg::Error {
+                id: Some(id),
+                code: "bad_request".into(),
+                message: format!("delay must be at most {MAX_DELAY_MS} ms"),
+            },
+        ),
         Op::Delay { ms } => {
             let reqs = requests.clone();
+            let push = push.clone();
             let task = lwt::sleep(Duration::from_millis(ms)).map(move |()| {
                 reqs.borrow_mut().remove(&id);
-                send(ServerMsg::Response {
-                    id,
-                    reply: Reply::Delayed { ms },
-                });
+                send(
+                    &push,
+                    ServerMsg::Response {
+                        id,
+                        reply: Reply::Delayed { ms },
+                    },
+                );
             });
             if task.is_pending() {
                 requests.borrow_mut().insert(id, task);
