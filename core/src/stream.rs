@@ -208,19 +208,18 @@ impl<T: 'static> Source<T> {
         let cloner = self
             .cloner
             .expect("several readers exist only through Clone");
-        let v = cloner(&self.buf[(cursor - self.base) as usize]);
-        self.trim();
-        v
+        // Another reader is still at `base`, so nothing can be trimmed here.
+        cloner(&self.buf[(cursor - self.base) as usize])
     }
 
-    /// Drops the elements every reader has read.
-    fn trim(&mut self) {
+    /// Takes out the elements every reader has read (all of them when no
+    /// reader is left), for the caller to drop after its borrow ends.
+    fn trim(&mut self) -> Vec<T> {
         let min = self.readers.iter().flatten().min().copied();
         let min = min.unwrap_or_else(|| self.end_index());
-        while self.base < min {
-            self.buf.pop_front();
-            self.base += 1;
-        }
+        let read = (min.saturating_sub(self.base) as usize).min(self.buf.len());
+        self.base += read as u64;
+        self.buf.drain(..read).collect()
     }
 
     fn room(&self) -> bool {
@@ -408,12 +407,7 @@ impl<T: 'static> Drop for Reader<T> {
             let mut s = self.src.borrow_mut();
             s.readers[self.id] = None;
             s.live_readers -= 1;
-            let mut gone = Vec::new();
-            if s.live_readers == 0 {
-                gone.extend(s.buf.drain(..));
-            } else {
-                s.trim();
-            }
+            let gone = s.trim();
             let me = self.id;
             let (orphans, keep): (VecDeque<Waiter<T>>, VecDeque<Waiter<T>>) =
                 std::mem::take(&mut s.waiters)

@@ -50,18 +50,12 @@ impl<T: 'static, X> WaitQueue<T, X> {
         self.q.iter().find(|(_, r)| r.is_pending()).map(|(x, _)| x)
     }
 
-    /// Removes and returns the first waiter still pending, skipping resolved
-    /// (canceled) ones.
+    /// Removes and returns the first waiter still pending. Resolved
+    /// (canceled) ones before it stay for their `prune` hook, which drops
+    /// their payloads (user values) outside the borrow.
     pub(crate) fn pop_live(&mut self) -> Option<(X, Resolver<T>)> {
-        while let Some((x, r)) = self.q.pop_front() {
-            if r.is_pending() {
-                return Some((x, r));
-            }
-            // A resolved waiter's resolver holds no user state worth running
-            // destructors for outside the borrow: its callbacks already ran
-            // or were queued by the resolution loop, which owns them now.
-        }
-        None
+        let i = self.q.iter().position(|(_, r)| r.is_pending())?;
+        self.q.remove(i)
     }
 
     /// Removes every waiter that is no longer pending, and returns them so

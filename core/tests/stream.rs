@@ -116,6 +116,30 @@ fn clones_see_every_element() {
 }
 
 #[test]
+fn elements_dropped_with_a_reader_are_dropped_outside_the_borrow() {
+    // Dropping a clone frees the elements only it still needed; their Drop
+    // may look at the stream itself.
+    #[derive(Clone)]
+    struct Looks(Rc<RefCell<Option<lwt::Push<Looks>>>>);
+    impl Drop for Looks {
+        fn drop(&mut self) {
+            if let Some(push) = &*self.0.borrow() {
+                assert!(!push.is_closed());
+            }
+        }
+    }
+    let (a, push) = Stream::create();
+    let slot = Rc::new(RefCell::new(Some(push.clone())));
+    let b = a.clone();
+    for _ in 0..3 {
+        push.push(Looks(slot.clone())).unwrap();
+    }
+    assert_eq!(a.get_available().len(), 3); // `b` still needs all three
+    drop(b); // now nobody does
+    slot.borrow_mut().take();
+}
+
+#[test]
 fn reentrant_reader_reads_again_from_its_callback() {
     let (s, push) = Stream::create();
     let s = Rc::new(s);
