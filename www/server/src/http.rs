@@ -65,23 +65,20 @@ impl Refusal {
 pub(crate) async fn read_head(stream: &TcpStream) -> Result<Option<Head>, Refusal> {
     let mut buf = Vec::new();
     let deadline = lwt::sleep(HEAD_TIMEOUT);
-    loop {
+    let timed_out = deadline.map(|()| None);
+    let result = loop {
         let read = stream.read_some(4096);
-        let first = lwt::choose(vec![read.map(Some), deadline.map(|()| None)]);
+        let first = lwt::choose(vec![read.map(Some), timed_out.clone()]);
         let chunk = match first.await {
             Ok(Some(chunk)) => chunk,
             Ok(None) => {
                 read.cancel();
-                return Err(Refusal::new(408, "no request head within 10 s"));
+                break Err(Refusal::new(408, "no request head within 10 s"));
             }
-            Err(_) => {
-                deadline.cancel();
-                return Ok(None);
-            }
+            Err(_) => break Ok(None),
         };
         if chunk.is_empty() {
-            deadline.cancel();
-            return if buf.is_empty() {
+            break if buf.is_empty() {
                 Ok(None)
             } else {
                 Err(Refusal::new(400, "the request head is incomplete"))
@@ -92,11 +89,9 @@ pub(crate) async fn read_head(stream: &TcpStream) -> Result<Option<Head>, Refusa
         let mut req = httparse::Request::new(&mut headers);
         match req.parse(&buf) {
             Ok(httparse::Status::Complete(n)) if n > MAX_HEAD_BYTES => {
-                deadline.cancel();
-                return Err(Refusal::new(431, "the request head is too large"));
+                break Err(Refusal::new(431, "the request head is too large"));
             }
             Ok(httparse::Status::Complete(n)) => {
-                deadline.cancel();
                 let head = Head {
                     method: req.method.unwrap_or("").to_owned(),
                     target: req.path.unwrap_or("").to_owned(),
@@ -112,23 +107,20 @@ pub(crate) async fn read_head(stream: &TcpStream) -> Result<Option<Head>, Refusa
                         .collect(),
                     rest: buf[n..].to_vec(),
                 };
-                return Ok(Some(head));
+                break Ok(Some(head));
             }
             Ok(httparse::Status::Partial) if buf.len() > MAX_HEAD_BYTES => {
-                deadline.cancel();
-                return Err(Refusal::new(431, "the request head is too large"));
+                break Err(Refusal::new(431, "the request head is too large"));
             }
             Ok(httparse::Status::Partial) => {}
             Err(httparse::Error::TooManyHeaders) => {
-                deadline.cancel();
-                return Err(Refusal::new(431, "too many request headers"));
+                break Err(Refusal::new(431, "too many request headers"));
             }
-            Err(e) => {
-                deadline.cancel();
-                return Err(Refusal::new(400, format!("malformed request: {e}")));
-            }
+            Err(e) => break Err(Refusal::new(400, format!("malformed request: {e}"))),
         }
-    }
+    };
+    deadline.cancel();
+    result
 }
 
 /// The reason phrase of `status`.
