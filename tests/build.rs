@@ -1,7 +1,8 @@
 //! Generates `__bodies!`: the list of every test body (each `pub async fn`
 //! in the body modules named in `MODULES`), once per engine, with the bodies
 //! listed for that engine in `known-failures.txt` marked
-//! `#[ignore = "known failure: ..."]`.
+//! `#[ignore = "known failure: ..."]` (the reason escaped as a string
+//! literal). Every `src/*.rs` must be a body module or in `NOT_BODIES`.
 
 use std::fmt::Write as _;
 use std::{env, fs, path::Path};
@@ -18,11 +19,34 @@ const MODULES: &[&str] = &[
     "patterns",
 ];
 
+/// The modules of `src/` that hold no bodies.
+const NOT_BODIES: &[&str] = &["lib", "log"];
+
 /// The engines a known failure can name (`wasm` is Node and Chromium: they
 /// run the same test binary).
 const ENGINES: &[&str] = &["virtual", "native", "wasm"];
 
 fn main() {
+    // A body module missing from `MODULES` would silently drop its bodies.
+    println!("cargo:rerun-if-changed=src");
+    for entry in fs::read_dir("src").expect("src/") {
+        let path = entry.expect("src/ entry").path();
+        if path.extension().is_some_and(|e| e == "rs") {
+            let stem = path.file_stem().unwrap().to_string_lossy().into_owned();
+            assert!(
+                MODULES.contains(&stem.as_str()) || NOT_BODIES.contains(&stem.as_str()),
+                "src/{stem}.rs is neither in MODULES nor in NOT_BODIES of tests/build.rs"
+            );
+            if NOT_BODIES.contains(&stem.as_str()) {
+                let source = fs::read_to_string(&path).expect("src/ module");
+                assert!(
+                    !source.lines().any(|l| l.starts_with("pub async fn ")),
+                    "src/{stem}.rs has bodies: list it in MODULES of tests/build.rs"
+                );
+            }
+        }
+    }
+
     let mut bodies = Vec::new();
     for module in MODULES {
         let path = format!("src/{module}.rs");
@@ -74,8 +98,8 @@ fn main() {
                 .find(|(e, b, _)| e == engine && b == name)
                 .map(|(_, _, r)| r);
             if let Some(reason) = reason {
-                let reason = format!("known failure: {reason}").replace('"', "'");
-                writeln!(list, "            #[ignore = \"{reason}\"]").unwrap();
+                let reason = format!("known failure: {reason}");
+                writeln!(list, "            #[ignore = {reason:?}]").unwrap();
             }
             writeln!(list, "            {name} => $crate::{path},").unwrap();
         }
