@@ -85,15 +85,9 @@ fn main() {
         ^ u64::from(std::process::id());
     let result = lwt_native::run(async move {
         let (done, finish) = lwt::wait::<i32>();
-        let finish = Rc::new(RefCell::new(Some(finish)));
-        let end = {
-            let finish = finish.clone();
-            move |code: i32| {
-                let r = finish.borrow_mut().take();
-                if let Some(r) = r {
-                    let _ = r.resolve(code);
-                }
-            }
+        // The first end wins: resolving again is an error, ignored.
+        let end = move |code: i32| {
+            let _ = finish.resolve(code);
         };
         let to_say = Rc::new(RefCell::new(args.say.clone()));
         let client_cell: Rc<RefCell<Option<Client>>> = Rc::default();
