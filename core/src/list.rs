@@ -31,13 +31,8 @@ fn limited<T: 'static, U: Clone + 'static>(
     let f = Rc::new(RefCell::new(f));
     all(xs.into_iter().map(|x| {
         let (f, s) = (f.clone(), sem.clone());
-        sem.acquire_promise(1).bind(move |()| {
-            let p = (f.borrow_mut())(x);
-            p.finalize(move || {
-                s.add_permits(1);
-                Promise::resolved(())
-            })
-        })
+        sem.acquire_promise(1)
+            .bind(move |()| s.release_after((f.borrow_mut())(x)))
     }))
 }
 

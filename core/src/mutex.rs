@@ -79,12 +79,8 @@ impl Mutex {
     /// assert!(!m.is_locked()); // the canceled waiter did not get it
     /// ```
     pub fn lock(&self) -> Promise<()> {
-        {
-            let mut s = self.state.borrow_mut();
-            if !s.locked && s.waiters.is_empty() {
-                s.locked = true;
-                return Promise::resolved(());
-            }
+        if self.try_lock() {
+            return Promise::resolved(());
         }
         enqueue(&self.state, |s| &mut s.waiters, (), None)
     }

@@ -82,6 +82,17 @@ fn serve(state: &Rc<RefCell<State>>) {
 }
 
 impl Semaphore {
+    /// `p`, giving one permit back once `p` is resolved, either way: how
+    /// bounded-concurrency helpers (`list::*_n`, the `Stream` transforms)
+    /// make room.
+    pub(crate) fn release_after<X: 'static>(&self, p: Promise<X>) -> Promise<X> {
+        let s = self.clone();
+        p.finalize(move || {
+            s.add_permits(1);
+            Promise::resolved(())
+        })
+    }
+
     /// A semaphore with `permits` permits.
     ///
     /// ```

@@ -27,17 +27,10 @@ use std::rc::Rc;
 
 use crate::{Error, Promise, Semaphore, Stream};
 
-/// `p`, giving one permit back to `sem` (if any) once `p` is resolved,
-/// either way: how the bounded-concurrency transforms make room.
+/// `p`, giving one permit back to `sem` (if any) once `p` is resolved.
 fn release_after<X: 'static>(p: Promise<X>, sem: &Option<Semaphore>) -> Promise<X> {
     match sem {
-        Some(s) => {
-            let s = s.clone();
-            p.finalize(move || {
-                s.add_permits(1);
-                Promise::resolved(())
-            })
-        }
+        Some(s) => s.release_after(p),
         None => p,
     }
 }
