@@ -29,7 +29,9 @@ pub use crate::server::{establish_server, establish_server_with, Server, ServerO
 
 impl Drop for OutputChannel {
     /// Bytes still buffered are sent by a task of their own (as Lwt_io
-    /// flushes channels it closes); errors then are dropped.
+    /// flushes channels it closes); errors then are dropped, and so are the
+    /// bytes that could not be sent (else dropping `rest` would start the
+    /// same task again, forever).
     fn drop(&mut self) {
         if self.buf.is_empty() {
             return;
@@ -44,6 +46,7 @@ impl Drop for OutputChannel {
         };
         let task = lwt::spawn(async move {
             let _ = rest.close().await;
+            rest.buf.clear();
             Ok(())
         });
         drop(task);

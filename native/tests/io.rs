@@ -121,3 +121,55 @@ fn writing_to_a_closed_peer_is_an_error_not_sigpipe() {
         Some(std::io::ErrorKind::BrokenPipe)
     );
 }
+
+/// A writer that fails with `BrokenPipe` (counting its calls), until it has
+/// been called `give_up_after` times; then it takes everything, so a loop
+/// of retries ends instead of hanging the test.
+struct Broken {
+    calls: Rc<Cell<usize>>,
+    give_up_after: usize,
+}
+
+impl futures_io::AsyncWrite for Broken {
+    fn poll_write(
+        self: std::pin::Pin<&mut Self>,
+        _cx: &mut std::task::Context<'_>,
+        buf: &[u8],
+    ) -> std::task::Poll<std::io::Result<usize>> {
+        self.calls.set(self.calls.get() + 1);
+        std::task::Poll::Ready(if self.calls.get() > self.give_up_after {
+            Ok(buf.len())
+        } else {
+            Err(std::io::ErrorKind::BrokenPipe.into())
+        })
+    }
+    fn poll_flush(
+        self: std::pin::Pin<&mut Self>,
+        _cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<std::io::Result<()>> {
+        std::task::Poll::Ready(Ok(()))
+    }
+    fn poll_close(
+        self: std::pin::Pin<&mut Self>,
+        _cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<std::io::Result<()>> {
+        std::task::Poll::Ready(Ok(()))
+    }
+}
+
+#[test]
+fn dropping_a_channel_whose_writer_fails_tries_once() {
+    let calls = Rc::new(Cell::new(0));
+    let c = calls.clone();
+    run(async move {
+        let mut oc = OutputChannel::new(Broken {
+            calls: c,
+            give_up_after: 1000,
+        });
+        oc.write(b"never sent").await?;
+        drop(oc);
+        lwt::sleep(Duration::from_millis(5)).await
+    })
+    .unwrap();
+    assert_eq!(calls.get(), 1);
+}
