@@ -31,8 +31,12 @@ fn limited<T: 'static, U: Clone + 'static>(
     let f = Rc::new(RefCell::new(f));
     all(xs.into_iter().map(|x| {
         let (f, s) = (f.clone(), sem.clone());
-        sem.acquire_promise(1)
-            .bind(move |()| s.release_after((f.borrow_mut())(x)))
+        sem.acquire_promise(1).bind(move |()| {
+            // The borrow of `f` ends with this statement, before `p` can
+            // resolve and let the next call in.
+            let p = (f.borrow_mut())(x);
+            s.release_after(p)
+        })
     }))
 }
 
