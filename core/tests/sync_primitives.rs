@@ -357,3 +357,21 @@ fn semaphore_reentrant_waiter_acquires_again() {
     sem.add_permits(1);
     assert_eq!(*seen.borrow(), ["a", "b", "a again"]);
 }
+
+#[test]
+fn map_n_calls_f_again_from_a_permit_released_by_its_own_result() {
+    // The first call waits; when it resolves, the next call starts and
+    // returns a resolved promise, whose permit starts the third call right
+    // away: `f` is called from inside the release of its own earlier result.
+    let (first, r) = lwt::wait::<u32>();
+    let first = RefCell::new(Some(first));
+    let all = lwt::list::map_n(1, vec![1u32, 2, 3], move |x| {
+        first
+            .borrow_mut()
+            .take()
+            .unwrap_or_else(|| Promise::resolved(x * 10))
+    });
+    assert!(all.is_pending());
+    r.resolve(1).unwrap();
+    assert_eq!(all.peek().unwrap().unwrap(), vec![1, 20, 30]);
+}
