@@ -3,7 +3,7 @@
 //!
 //! # Ground rules
 //!
-//! * One `AbortController` per request, created by [`crate::abortable`]:
+//! * One `AbortController` per request, created by [`fetch`] itself:
 //!   canceling the response promise (directly, through `with_timeout`, or
 //!   through `pick`) aborts the request. The controller is kept by the
 //!   [`Response`], so reading its body is cancelable too.
@@ -71,7 +71,9 @@ pub struct Response {
     controller: Option<web_sys::AbortController>,
 }
 
-fn body(
+/// The lwt promise of `p` (the fetch or a body read); canceling it aborts
+/// the request through `controller`.
+fn aborting(
     p: Result<JsPromise, JsValue>,
     controller: &Option<web_sys::AbortController>,
 ) -> Promise<JsValue> {
@@ -159,7 +161,7 @@ impl Response {
     /// r.text().on_success(|t| assert_eq!(t, "hi"));
     /// ```
     pub fn text(&self) -> Promise<String> {
-        body(self.raw.text(), &self.controller).map(|v| v.as_string().unwrap_or_default())
+        aborting(self.raw.text(), &self.controller).map(|v| v.as_string().unwrap_or_default())
     }
 
     /// The body parsed as JSON.
@@ -169,7 +171,7 @@ impl Response {
     /// r.json().on_success(|v| assert!(js_sys::Array::is_array(&v)));
     /// ```
     pub fn json(&self) -> Promise<JsValue> {
-        body(self.raw.json(), &self.controller)
+        aborting(self.raw.json(), &self.controller)
     }
 
     /// The body as bytes.
@@ -179,7 +181,7 @@ impl Response {
     /// r.bytes().on_success(|b| assert_eq!(b, b"hi"));
     /// ```
     pub fn bytes(&self) -> Promise<Vec<u8>> {
-        body(self.raw.array_buffer(), &self.controller)
+        aborting(self.raw.array_buffer(), &self.controller)
             .map(|buf| js_sys::Uint8Array::new(&buf).to_vec())
     }
 }
@@ -189,24 +191,18 @@ fn start(input: &JsValue, init: &web_sys::RequestInit, what: String) -> Promise<
     if let Some(c) = &controller {
         init.set_signal(Some(&c.signal()));
     }
-    let p = match global_fetch(input, init) {
-        Ok(js) => crate::from_js(&js),
-        Err(e) => Promise::rejected(crate::js_to_error(e)),
-    };
-    if let Some(c) = controller.clone() {
-        p.on_cancel(move || c.abort());
-    }
-    p.map_err(move |e| {
-        if e.is_canceled() {
-            e
-        } else {
-            e.context(format!("fetch {what}"))
-        }
-    })
-    .map(move |v| Response {
-        raw: v.unchecked_into(),
-        controller,
-    })
+    aborting(global_fetch(input, init), &controller)
+        .map_err(move |e| {
+            if e.is_canceled() {
+                e
+            } else {
+                e.context(format!("fetch {what}"))
+            }
+        })
+        .map(move |v| Response {
+            raw: v.unchecked_into(),
+            controller,
+        })
 }
 
 /// Sends `request`; the promise of its response (headers received). Cancel
