@@ -34,14 +34,15 @@ fn weaks<T: 'static>(ps: &[Promise<T>]) -> HowToCancel {
     HowToCancel::Many(ps.iter().map(Promise::weak).collect())
 }
 
-/// The first rejection among resolved inputs, in argument order, and how many
-/// inputs are still pending.
-fn survey<T: 'static>(ps: &[Promise<T>]) -> (Option<Error>, usize) {
+/// The first rejection among resolved inputs, in argument order, and the
+/// indices of the inputs still pending: the ones a `join`-like node waits on
+/// (and counts down), each looked at once.
+fn survey<T: 'static>(ps: &[Promise<T>]) -> (Option<Error>, Vec<usize>) {
     let mut first = None;
-    let mut pending = 0;
-    for p in ps {
+    let mut pending = Vec::new();
+    for (i, p) in ps.iter().enumerate() {
         match value_of(&underlying(&p.node)) {
-            None => pending += 1,
+            None => pending.push(i),
             Some(Err(e)) if first.is_none() => first = Some(e.clone()),
             Some(_) => {}
         }
@@ -89,14 +90,14 @@ impl<T: 'static> Callback<T> for Node<(), Join> {
 pub fn join<T: 'static>(ps: impl IntoIterator<Item = Promise<T>>) -> Promise<()> {
     let ps: Vec<Promise<T>> = ps.into_iter().collect();
     let (error, pending) = survey(&ps);
-    if pending == 0 {
+    if pending.is_empty() {
         return from_result(error.map_or(Ok(()), Err));
     }
-    let pending_inputs: Vec<Promise<T>> = ps.into_iter().filter(Promise::is_pending).collect();
+    let pending_inputs: Vec<Promise<T>> = pending.iter().map(|&i| ps[i].clone()).collect();
     let node = Rc::new(Node {
         core: Core::pending(weaks(&pending_inputs)),
         extra: Join {
-            remaining: Cell::new(pending),
+            remaining: Cell::new(pending_inputs.len()),
             error: RefCell::new(error),
         },
     });
@@ -155,7 +156,7 @@ pub fn all<T: Clone + 'static>(ps: impl IntoIterator<Item = Promise<T>>) -> Prom
         .iter()
         .map(|p| p.with_result(|r| r.clone().ok()).flatten())
         .collect();
-    if pending == 0 {
+    if pending.is_empty() {
         return from_result(match error {
             Some(e) => Err(e),
             None => Ok(slots.into_iter().flatten().collect()),
@@ -163,21 +164,16 @@ pub fn all<T: Clone + 'static>(ps: impl IntoIterator<Item = Promise<T>>) -> Prom
     }
     let node = Rc::new(Node {
         core: Core::pending(HowToCancel::Many(
-            ps.iter()
-                .filter(|p| p.is_pending())
-                .map(Promise::weak)
-                .collect(),
+            pending.iter().map(|&i| ps[i].weak()).collect(),
         )),
         extra: All {
-            remaining: Cell::new(pending),
+            remaining: Cell::new(pending.len()),
             error: RefCell::new(error),
             slots: RefCell::new(slots),
         },
     });
-    for (i, p) in ps.iter().enumerate() {
-        if p.is_pending() {
-            p.add(Entry::Node(node.clone(), i));
-        }
+    for &i in &pending {
+        ps[i].add(Entry::Node(node.clone(), i));
     }
     Promise::from_node(node)
 }
