@@ -329,9 +329,8 @@ pub fn buffered_loop<E: JsCast + Clone + 'static>(
             s.work();
         }
     });
-    let listener = slot.clone();
-    p.on_result(move |_| release(&listener));
-    p.on_cancel(move || {
+    // Ended by cancel or by a rejected handler: one cleanup for both.
+    p.on_result(move |_| {
         release(&slot);
         let current = state.current.borrow_mut().take();
         state.queue.borrow_mut().clear();
@@ -442,16 +441,8 @@ pub fn debounced_loop<E: JsCast + Clone + 'static>(
             s.on_event(ev.unchecked_into::<E>());
         }
     });
-    let listener = slot.clone();
-    let st = state.clone();
+    // Ended by cancel or by a rejected handler: one cleanup for both.
     p.on_result(move |_| {
-        release(&listener);
-        let timer = st.timer.borrow_mut().take();
-        if let Some(t) = timer {
-            t.cancel();
-        }
-    });
-    p.on_cancel(move || {
         release(&slot);
         let timer = state.timer.borrow_mut().take();
         let current = state.current.borrow_mut().take();
