@@ -567,7 +567,10 @@ impl<E: Clone + 'static> EventStream<E> {
             return Promise::rejected(Error::closed("the event stream is closed"));
         }
         let (p, r) = lwt::task::<E>();
-        self.inner.waiters.borrow_mut().push_back(r);
+        let mut waiters = self.inner.waiters.borrow_mut();
+        // Canceled waiters would otherwise pile up until the next event.
+        waiters.retain(Resolver::is_pending);
+        waiters.push_back(r);
         p
     }
 
