@@ -34,12 +34,17 @@ fn weaks<T: 'static>(ps: &[Promise<T>]) -> HowToCancel {
     HowToCancel::Many(ps.iter().map(Promise::weak).collect())
 }
 
+/// Cancel links to the inputs `ps[i]` for each `i` in `indices`.
+fn weaks_of<T: 'static>(ps: &[Promise<T>], indices: &[usize]) -> HowToCancel {
+    HowToCancel::Many(indices.iter().map(|&i| ps[i].weak()).collect())
+}
+
 /// The first rejection among resolved inputs, in argument order, and the
 /// indices of the inputs still pending: the ones a `join`-like node waits on
 /// (and counts down), each looked at once.
 fn survey<T: 'static>(ps: &[Promise<T>]) -> (Option<Error>, Vec<usize>) {
     let mut first = None;
-    let mut pending = Vec::new();
+    let mut pending = Vec::with_capacity(ps.len());
     for (i, p) in ps.iter().enumerate() {
         match value_of(&underlying(&p.node)) {
             None => pending.push(i),
@@ -93,16 +98,15 @@ pub fn join<T: 'static>(ps: impl IntoIterator<Item = Promise<T>>) -> Promise<()>
     if pending.is_empty() {
         return from_result(error.map_or(Ok(()), Err));
     }
-    let pending_inputs: Vec<Promise<T>> = pending.iter().map(|&i| ps[i].clone()).collect();
     let node = Rc::new(Node {
-        core: Core::pending(weaks(&pending_inputs)),
+        core: Core::pending(weaks_of(&ps, &pending)),
         extra: Join {
-            remaining: Cell::new(pending_inputs.len()),
+            remaining: Cell::new(pending.len()),
             error: RefCell::new(error),
         },
     });
-    for p in &pending_inputs {
-        p.add(Entry::Node(node.clone(), 0));
+    for &i in &pending {
+        ps[i].add(Entry::Node(node.clone(), 0));
     }
     Promise::from_node(node)
 }
@@ -163,9 +167,7 @@ pub fn all<T: Clone + 'static>(ps: impl IntoIterator<Item = Promise<T>>) -> Prom
         });
     }
     let node = Rc::new(Node {
-        core: Core::pending(HowToCancel::Many(
-            pending.iter().map(|&i| ps[i].weak()).collect(),
-        )),
+        core: Core::pending(weaks_of(&ps, &pending)),
         extra: All {
             remaining: Cell::new(pending.len()),
             error: RefCell::new(error),
