@@ -486,13 +486,6 @@ impl<E: Clone + 'static> StreamInner<E> {
     }
 }
 
-impl<E: 'static> Drop for StreamInner<E> {
-    fn drop(&mut self) {
-        let listener = self.listener.get_mut().take();
-        drop(listener);
-    }
-}
-
 /// The `kind` events of `target`, as a stream (js_of_ocaml-lwt's event
 /// streams): one listener, events queued until taken with
 /// [`EventStream::next`] or as a [`futures_core::Stream`]. The queue is
