@@ -143,13 +143,15 @@ fn instant_to_ms(t: Instant) -> f64 {
     t.since_epoch().as_nanos() as f64 / 1_000_000.0
 }
 
-fn has_global(name: &str) -> bool {
+/// True if the JS global `name` is a function (feature detection).
+pub(crate) fn has_global(name: &str) -> bool {
     js_sys::Reflect::get(&js_sys::global(), &JsValue::from_str(name))
         .map(|v| v.is_function())
         .unwrap_or(false)
 }
 
-fn now_ms() -> f64 {
+/// `performance.now()`, in milliseconds.
+pub(crate) fn now_ms() -> f64 {
     performance_now()
 }
 

@@ -19,7 +19,7 @@ use lwt::Promise;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 
-use crate::engine::FRAME_CALLBACKS;
+use crate::engine::{has_global, now_ms, FRAME_CALLBACKS};
 
 #[wasm_bindgen]
 extern "C" {
@@ -31,12 +31,6 @@ extern "C" {
     fn request_idle_callback(f: &Function, options: &JsValue) -> f64;
     #[wasm_bindgen(js_name = cancelIdleCallback)]
     fn cancel_idle_callback(id: f64);
-}
-
-fn has_global(name: &str) -> bool {
-    js_sys::Reflect::get(&js_sys::global(), &JsValue::from_str(name))
-        .map(|v| v.is_function())
-        .unwrap_or(false)
 }
 
 /// A requested callback: its id, its closure, and how to cancel it.
@@ -101,8 +95,7 @@ fn requested<T: 'static>(
 pub fn animation_frame() -> Promise<f64> {
     crate::install();
     if !has_global("requestAnimationFrame") {
-        return crate::sleep(Duration::from_millis(16))
-            .map(|()| crate::now().since_epoch().as_secs_f64() * 1000.0);
+        return crate::sleep(Duration::from_millis(16)).map(|()| now_ms());
     }
     requested(request_animation_frame, cancel_animation_frame, |t| {
         t.as_f64().unwrap_or_default()
