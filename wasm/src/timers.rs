@@ -5,9 +5,11 @@
 //! 1. Timers fire in (deadline, arming order): equal deadlines fire FIFO.
 //! 2. Canceling drops the closure at once and frees its slot; the timer's
 //!    heap entry stays behind, dead, until it reaches the top (where it is
-//!    skipped) or the heap is compacted. Compaction runs when dead entries
-//!    outnumber live ones, so a loop that arms and cancels far-off timers
-//!    keeps the heap within a constant factor of the live timers.
+//!    skipped) or the heap is compacted. Compaction runs on a cancel once
+//!    dead entries outnumber live ones by more than 32 (the heap is longer
+//!    than twice the live timers plus 32), so a loop that arms and cancels
+//!    far-off timers keeps the heap within a constant factor of the live
+//!    timers.
 //! 3. A [`TimerId`] is the slot and the low half of the timer's arming
 //!    number, so a stale id (its timer fired or was canceled, and the slot
 //!    was reused) cancels nothing.
@@ -32,13 +34,12 @@ pub(crate) struct Timers {
     /// Slots free for reuse.
     free: Vec<u32>,
     armed: u64,
-    live: usize,
 }
 
 impl Timers {
     /// Live timers.
     pub(crate) fn len(&self) -> usize {
-        self.live
+        self.slots.len() - self.free.len()
     }
 
     pub(crate) fn arm(&mut self, deadline: Instant, fire: Timer) -> TimerId {
@@ -55,7 +56,6 @@ impl Timers {
             }
         };
         self.heap.push(Reverse((deadline, number, slot)));
-        self.live += 1;
         TimerId(((number & 0xffff_ffff) << 32) | u64::from(slot))
     }
 
@@ -69,8 +69,7 @@ impl Timers {
         }
         let (_, fire) = entry.take()?;
         self.free.push(slot);
-        self.live -= 1;
-        if self.heap.len() > 2 * self.live + 32 {
+        if self.heap.len() > 2 * self.len() + 32 {
             let slots = &self.slots;
             self.heap
                 .retain(|Reverse((_, number, slot))| is_live(slots, *number, *slot));
@@ -97,7 +96,6 @@ impl Timers {
         let Reverse((_, _, slot)) = self.heap.pop()?;
         let (_, fire) = self.slots[slot as usize].take()?;
         self.free.push(slot);
-        self.live -= 1;
         Some(fire)
     }
 }
