@@ -20,8 +20,8 @@
 use std::rc::{Rc, Weak};
 
 use crate::error::Error;
-use crate::promise::{resolve_node, underlying, Extra, Links, Node, NodeRef, Promise};
-use crate::sequential::{then_node, CancelVia, Next};
+use crate::promise::{underlying, Extra, Links, Node, NodeRef, Promise};
+use crate::sequential::{settle, then_node, CancelVia, Next};
 
 /// Where cancellation goes from a pending node.
 pub(crate) enum HowToCancel {
@@ -79,7 +79,7 @@ impl<T: 'static, X: Extra> Cancelable for Node<T, X> {
     fn reject_canceled(self: Rc<Self>) {
         let me: NodeRef<T> = self;
         // Already resolved: nothing to cancel, and not an error.
-        let _ = resolve_node(&me, Err(Error::canceled()), false);
+        settle(&me, Err(Error::canceled()));
     }
 }
 

@@ -89,7 +89,7 @@ fn follow<U: 'static>(mut p: Promise<U>) -> Next<U> {
 fn finish<U: 'static>(node: NodeRef<U>, next: Next<U>) {
     match next {
         // The result may have been canceled meanwhile: then this is a no-op.
-        Next::Done(result) => drop(resolve_node(&node, result, false)),
+        Next::Done(result) => settle(&node, result),
         Next::Follow(inner) => merge(node, inner),
     }
 }

@@ -36,10 +36,10 @@ use crate::cancel::{Cancelable, HowToCancel};
 use crate::engine::{self, WakeHandle};
 use crate::error::Error;
 use crate::promise::{
-    add_entry_underlying, resolve_node, underlying, value_of, Core, Extra, Links, Node, NodeDyn,
-    NodeRef, Promise,
+    add_entry_underlying, underlying, value_of, Core, Extra, Links, Node, NodeDyn, NodeRef, Promise,
 };
 use crate::resolve::{defer, Entry, Resumable};
+use crate::sequential::settle;
 use crate::storage::{self, Ctx};
 
 /// The task being polled right now, seen from `Promise::poll`.
@@ -220,7 +220,7 @@ impl<T: 'static, F: Future<Output = Result<T, Error>> + 'static> TaskNode<T, F> 
                 drop(future);
                 self.finish();
                 let me: NodeRef<T> = self;
-                let _ = resolve_node(&me, result, false);
+                settle(&me, result);
             }
             None if x.aborted.get() => drop(future),
             None => {
@@ -281,7 +281,7 @@ impl<T: 'static, F: Future<Output = Result<T, Error>> + 'static> Drop for PollGu
         CURRENT.with(|c| c.borrow_mut().take());
         defer(Box::new(move || {
             let me: NodeRef<T> = node;
-            let _ = resolve_node(&me, Err(Error::msg("the task panicked")), false);
+            settle(&me, Err(Error::msg("the task panicked")));
         }));
     }
 }
@@ -407,7 +407,7 @@ impl<T: 'static> Promise<T> {
     /// ```
     pub fn abort(&self) {
         if self.node.abort() {
-            let _ = resolve_node(&self.node, Err(Error::canceled()), false);
+            settle(&self.node, Err(Error::canceled()));
         } else {
             self.cancel();
         }
