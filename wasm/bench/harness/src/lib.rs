@@ -1,7 +1,4 @@
 //! Benchmarks exported to the in-browser harness (bench.html).
-use std::rc::Rc;
-use std::cell::Cell;
-
 use lwt::Promise;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::JsFuture;
@@ -42,12 +39,11 @@ pub fn wbf_chain(n: u32) -> js_sys::Promise {
     })
 }
 
-fn pause_loop(n: u32, count: Rc<Cell<u32>>) -> Promise<()> {
+fn pause_loop(n: u32) -> Promise<()> {
     if n == 0 {
         return Promise::resolved(());
     }
-    count.set(count.get() + 1);
-    lwt::pause().bind(move |()| pause_loop(n - 1, count))
+    lwt::pause().bind(move |()| pause_loop(n - 1))
 }
 
 /// `n` pauses in a loop; resolves with [ms, turns, longest turn ms].
@@ -57,7 +53,7 @@ pub fn lwt_pause_loop(n: u32) -> js_sys::Promise {
     lwt_wasm::reset_longest_turn();
     let before = lwt_wasm::stats();
     let t0 = now();
-    let done = pause_loop(n, Rc::new(Cell::new(0))).map(move |()| {
+    let done = pause_loop(n).map(move |()| {
         let after = lwt_wasm::stats();
         let a = js_sys::Array::new();
         a.push(&JsValue::from(now() - t0));
