@@ -409,22 +409,24 @@ impl OutputChannel {
         }
     }
 
+    /// Sends the buffer on. What the writer took leaves the buffer at once,
+    /// so a drain canceled halfway sends no byte twice.
     async fn drain(&mut self) -> Result<(), Error> {
-        let mut done = 0;
-        let result = poll_fn(|cx| {
-            while done < self.buf.len() {
-                match Pin::new(&mut self.writer).poll_write(cx, &self.buf[done..]) {
+        poll_fn(|cx| {
+            while !self.buf.is_empty() {
+                match Pin::new(&mut self.writer).poll_write(cx, &self.buf) {
                     Poll::Pending => return Poll::Pending,
                     Poll::Ready(Ok(0)) => return Poll::Ready(Err(io::ErrorKind::WriteZero.into())),
-                    Poll::Ready(Ok(n)) => done += n,
+                    Poll::Ready(Ok(n)) => {
+                        self.buf.drain(..n);
+                    }
                     Poll::Ready(Err(e)) => return Poll::Ready(Err(e)),
                 }
             }
             Poll::Ready(Ok(()))
         })
-        .await;
-        self.buf.drain(..done);
-        result.map_err(io_err)
+        .await
+        .map_err(io_err)
     }
 
     /// Writes all of `data` into the buffer, sending it on when the buffer

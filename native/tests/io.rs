@@ -173,3 +173,70 @@ fn dropping_a_channel_whose_writer_fails_tries_once() {
     .unwrap();
     assert_eq!(calls.get(), 1);
 }
+
+/// A writer that takes at most 3 bytes, then is stuck (pending) until
+/// `stuck` is cleared.
+struct Partial {
+    written: Rc<std::cell::RefCell<Vec<u8>>>,
+    stuck: Rc<Cell<bool>>,
+}
+
+impl futures_io::AsyncWrite for Partial {
+    fn poll_write(
+        self: std::pin::Pin<&mut Self>,
+        _cx: &mut std::task::Context<'_>,
+        buf: &[u8],
+    ) -> std::task::Poll<std::io::Result<usize>> {
+        if self.stuck.get() {
+            return std::task::Poll::Pending;
+        }
+        let n = buf.len().min(3);
+        self.written.borrow_mut().extend_from_slice(&buf[..n]);
+        self.stuck.set(true);
+        std::task::Poll::Ready(Ok(n))
+    }
+    fn poll_flush(
+        self: std::pin::Pin<&mut Self>,
+        _cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<std::io::Result<()>> {
+        std::task::Poll::Ready(Ok(()))
+    }
+    fn poll_close(
+        self: std::pin::Pin<&mut Self>,
+        _cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<std::io::Result<()>> {
+        std::task::Poll::Ready(Ok(()))
+    }
+}
+
+#[test]
+fn a_flush_canceled_after_a_partial_write_sends_no_byte_twice() {
+    let written = Rc::new(std::cell::RefCell::new(Vec::new()));
+    let stuck = Rc::new(Cell::new(false));
+    let (w, s) = (written.clone(), stuck.clone());
+    run(async move {
+        let mut oc = OutputChannel::new(Partial {
+            written: w,
+            stuck: s.clone(),
+        });
+        oc.write(b"abcdefgh").await?;
+        {
+            let flush = oc.flush();
+            futures::pin_mut!(flush);
+            // 3 bytes go, then the writer is stuck; dropping cancels.
+            assert!(futures::poll!(flush).is_pending());
+        }
+        // Each flush sends 3 more bytes and is canceled, until done.
+        for _ in 0..10 {
+            s.set(false);
+            let flush = oc.flush();
+            futures::pin_mut!(flush);
+            if futures::poll!(flush).is_ready() {
+                break;
+            }
+        }
+        Ok(())
+    })
+    .unwrap();
+    assert_eq!(&*written.borrow(), b"abcdefgh");
+}
