@@ -30,8 +30,9 @@ pub use crate::server::{establish_server, establish_server_with, Server, ServerO
 impl Drop for OutputChannel {
     /// Bytes still buffered are sent by a task of their own (as Lwt_io
     /// flushes channels it closes); errors then are dropped, and so are the
-    /// bytes that could not be sent (else dropping `rest` would start the
-    /// same task again, forever).
+    /// bytes that could not be sent, also when the task itself is dropped
+    /// unfinished (else dropping `rest` would start the same task again,
+    /// forever).
     fn drop(&mut self) {
         if self.buf.is_empty() {
             return;
@@ -39,17 +40,26 @@ impl Drop for OutputChannel {
         let buf = std::mem::take(&mut self.buf);
         let writer: Box<dyn AsyncWrite + Unpin> =
             std::mem::replace(&mut self.writer, Box::new(Sink));
-        let mut rest = OutputChannel {
+        let mut rest = Unsent(OutputChannel {
             writer,
             capacity: buf.len(),
             buf,
-        };
+        });
         let task = lwt::spawn(async move {
-            let _ = rest.close().await;
-            rest.buf.clear();
+            let _ = rest.0.close().await;
             Ok(())
         });
         drop(task);
+    }
+}
+
+/// The channel of a drop's flush task: whatever happens to the task, the
+/// bytes it could not send are forgotten before the channel drops.
+struct Unsent(OutputChannel);
+
+impl Drop for Unsent {
+    fn drop(&mut self) {
+        self.0.buf.clear();
     }
 }
 

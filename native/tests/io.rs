@@ -240,3 +240,40 @@ fn a_flush_canceled_after_a_partial_write_sends_no_byte_twice() {
     .unwrap();
     assert_eq!(&*written.borrow(), b"abcdefgh");
 }
+
+/// A writer that never takes anything nor keeps the waker (so a task
+/// waiting on it is freed as soon as nothing else holds it).
+struct Stuck;
+
+impl futures_io::AsyncWrite for Stuck {
+    fn poll_write(
+        self: std::pin::Pin<&mut Self>,
+        _cx: &mut std::task::Context<'_>,
+        _buf: &[u8],
+    ) -> std::task::Poll<std::io::Result<usize>> {
+        std::task::Poll::Pending
+    }
+    fn poll_flush(
+        self: std::pin::Pin<&mut Self>,
+        _cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<std::io::Result<()>> {
+        std::task::Poll::Pending
+    }
+    fn poll_close(
+        self: std::pin::Pin<&mut Self>,
+        _cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<std::io::Result<()>> {
+        std::task::Poll::Pending
+    }
+}
+
+#[test]
+fn dropping_a_channel_whose_flush_task_is_dropped_unfinished_returns() {
+    run(async {
+        let mut oc = OutputChannel::new(Stuck);
+        oc.write(b"stuck").await?;
+        drop(oc);
+        Ok(())
+    })
+    .unwrap();
+}
