@@ -86,9 +86,7 @@ impl PipeReader {
     /// assert_eq!(lwt_native::run(async move { out.read(&mut [0; 8]).await }).unwrap(), 0);
     /// ```
     pub async fn read(&self, buf: &mut [u8]) -> Result<usize, Error> {
-        self.0
-            .io_stream(Dir::Read, buf.len(), |r| io::Read::read(&mut &*r, buf))
-            .await
+        self.0.read_bytes(buf).await
     }
 
     /// Everything up to the end of input.
@@ -132,13 +130,11 @@ impl PipeWriter {
     /// assert_eq!(lwt_native::run(async move { input.write(b"x").await }).unwrap(), 1);
     /// ```
     pub async fn write(&self, buf: &[u8]) -> Result<usize, Error> {
-        self.0
-            .io_stream(Dir::Write, buf.len(), |w| io::Write::write(&mut &*w, buf))
-            .await
+        self.0.write_bytes(buf).await
     }
 
     /// Writes all of `buf`. A child that closed its input gives
-    /// `BrokenPipe`, never `SIGPIPE`.
+    /// `BrokenPipe`, never `SIGPIPE`; a write of 0 bytes is `WriteZero`.
     ///
     /// ```
     /// let mut cmd = std::process::Command::new("cat");
@@ -147,12 +143,8 @@ impl PipeWriter {
     /// let input = child.stdin.take().unwrap();
     /// lwt_native::run(async move { input.write_all(b"data").await }).unwrap();
     /// ```
-    pub async fn write_all(&self, mut buf: &[u8]) -> Result<(), Error> {
-        while !buf.is_empty() {
-            let n = self.write(buf).await?;
-            buf = &buf[n..];
-        }
-        Ok(())
+    pub async fn write_all(&self, buf: &[u8]) -> Result<(), Error> {
+        self.0.write_all(buf).await
     }
 }
 

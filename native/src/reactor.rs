@@ -353,11 +353,11 @@ impl<S: Source> Registered<S> {
 
 use std::future::Future;
 
-/// Byte-stream operations shared by every stream socket (TCP, Unix): the
-/// loops of `read_exact` and `write_all` live here once.
+/// Byte-stream reads shared by every stream source (TCP, Unix, pipes): the
+/// loop of `read_exact` lives here once.
 impl<S: Source> Registered<S>
 where
-    for<'a> &'a S: io::Read + io::Write,
+    for<'a> &'a S: io::Read,
 {
     /// Reads some bytes (0 at end of stream).
     pub(crate) async fn read_bytes(&self, buf: &mut [u8]) -> Result<usize, Error> {
@@ -376,7 +376,14 @@ where
         }
         Ok(())
     }
+}
 
+/// Byte-stream writes shared by every stream source (TCP, Unix, pipes): the
+/// loop of `write_all` lives here once.
+impl<S: Source> Registered<S>
+where
+    for<'a> &'a S: io::Write,
+{
     /// Writes some bytes.
     pub(crate) async fn write_bytes(&self, buf: &[u8]) -> Result<usize, Error> {
         self.io_stream(Dir::Write, buf.len(), |s| io::Write::write(&mut &*s, buf))
