@@ -154,8 +154,7 @@ impl futures_io::AsyncRead for PipeReader {
         cx: &mut Context<'_>,
         buf: &mut [u8],
     ) -> Poll<io::Result<usize>> {
-        self.0
-            .poll_stream(Dir::Read, cx, buf.len(), |r| io::Read::read(&mut &*r, buf))
+        self.0.poll_read_bytes(cx, buf)
     }
 }
 
@@ -165,9 +164,7 @@ impl futures_io::AsyncWrite for PipeWriter {
         cx: &mut Context<'_>,
         buf: &[u8],
     ) -> Poll<io::Result<usize>> {
-        self.0.poll_stream(Dir::Write, cx, buf.len(), |w| {
-            io::Write::write(&mut &*w, buf)
-        })
+        self.0.poll_write_bytes(cx, buf)
     }
     fn poll_flush(self: Pin<&mut Self>, _cx: &mut Context<'_>) -> Poll<io::Result<()>> {
         Poll::Ready(Ok(()))

@@ -365,6 +365,15 @@ where
             .await
     }
 
+    /// [`Registered::read_bytes`] as a `poll_read` (AsyncRead).
+    pub(crate) fn poll_read_bytes(
+        &self,
+        cx: &mut Context<'_>,
+        buf: &mut [u8],
+    ) -> Poll<io::Result<usize>> {
+        self.poll_stream(Dir::Read, cx, buf.len(), |s| io::Read::read(&mut &*s, buf))
+    }
+
     /// Reads exactly `buf.len()` bytes; an early end is `UnexpectedEof`.
     pub(crate) async fn read_exact(&self, mut buf: &mut [u8]) -> Result<(), Error> {
         while !buf.is_empty() {
@@ -388,6 +397,17 @@ where
     pub(crate) async fn write_bytes(&self, buf: &[u8]) -> Result<usize, Error> {
         self.io_stream(Dir::Write, buf.len(), |s| io::Write::write(&mut &*s, buf))
             .await
+    }
+
+    /// [`Registered::write_bytes`] as a `poll_write` (AsyncWrite).
+    pub(crate) fn poll_write_bytes(
+        &self,
+        cx: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<io::Result<usize>> {
+        self.poll_stream(Dir::Write, cx, buf.len(), |s| {
+            io::Write::write(&mut &*s, buf)
+        })
     }
 
     /// Writes all of `buf`; a write of 0 bytes is `WriteZero`, not a loop.

@@ -459,16 +459,6 @@ impl WriteHalf {
     }
 }
 
-fn poll_read(s: &TcpStream, cx: &mut Context<'_>, buf: &mut [u8]) -> Poll<io::Result<usize>> {
-    s.io.poll_stream(Dir::Read, cx, buf.len(), |s| io::Read::read(&mut &*s, buf))
-}
-
-fn poll_write(s: &TcpStream, cx: &mut Context<'_>, buf: &[u8]) -> Poll<io::Result<usize>> {
-    s.io.poll_stream(Dir::Write, cx, buf.len(), |s| {
-        io::Write::write(&mut &*s, buf)
-    })
-}
-
 /// The types that reach a [`TcpStream`], for the `futures_io` impls.
 trait AsStream {
     fn stream(&self) -> &TcpStream;
@@ -502,7 +492,7 @@ macro_rules! async_read {
     ($($t:ty),*) => {$(
         impl futures_io::AsyncRead for $t {
             fn poll_read(self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &mut [u8]) -> Poll<io::Result<usize>> {
-                poll_read(self.stream(), cx, buf)
+                self.stream().io.poll_read_bytes(cx, buf)
             }
         }
     )*};
@@ -512,7 +502,7 @@ macro_rules! async_write {
     ($($t:ty),*) => {$(
         impl futures_io::AsyncWrite for $t {
             fn poll_write(self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &[u8]) -> Poll<io::Result<usize>> {
-                poll_write(self.stream(), cx, buf)
+                self.stream().io.poll_write_bytes(cx, buf)
             }
             fn poll_flush(self: Pin<&mut Self>, _cx: &mut Context<'_>) -> Poll<io::Result<()>> {
                 Poll::Ready(Ok(()))

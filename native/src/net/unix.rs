@@ -199,8 +199,7 @@ impl futures_io::AsyncRead for UnixStream {
         cx: &mut Context<'_>,
         buf: &mut [u8],
     ) -> Poll<io::Result<usize>> {
-        self.io
-            .poll_stream(Dir::Read, cx, buf.len(), |s| io::Read::read(&mut &*s, buf))
+        self.io.poll_read_bytes(cx, buf)
     }
 }
 
@@ -210,9 +209,7 @@ impl futures_io::AsyncWrite for UnixStream {
         cx: &mut Context<'_>,
         buf: &[u8],
     ) -> Poll<io::Result<usize>> {
-        self.io.poll_stream(Dir::Write, cx, buf.len(), |s| {
-            io::Write::write(&mut &*s, buf)
-        })
+        self.io.poll_write_bytes(cx, buf)
     }
     fn poll_flush(self: Pin<&mut Self>, _cx: &mut Context<'_>) -> Poll<io::Result<()>> {
         Poll::Ready(Ok(()))
