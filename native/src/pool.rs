@@ -142,15 +142,7 @@ fn worker(pool: Arc<PoolShared>) {
 /// assert_eq!(lwt_native::run(p).unwrap(), 3628800);
 /// ```
 pub fn detach<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> Promise<T> {
-    let rt = Runtime::current();
-    let (p, r) = remote_resolver::<T>();
-    rt.pool.submit(Box::new(move || {
-        match std::panic::catch_unwind(std::panic::AssertUnwindSafe(f)) {
-            Ok(v) => r.resolve(v),
-            Err(_) => r.reject(io::Error::other("the detached closure panicked")),
-        }
-    }));
-    p
+    detach_io(move || Ok(f()))
 }
 
 /// [`detach`] for a closure that can fail with an `io::Error`: an `Err`
