@@ -72,9 +72,14 @@ impl Pool {
         self.0.state.lock().unwrap_or_else(|e| e.into_inner())
     }
 
+    /// Queues `job`, starting a thread if none is idle. If no thread runs
+    /// and none can be started, the job is dropped (after unlocking): its
+    /// remote resolver then rejects the promise, instead of it staying
+    /// queued forever.
     pub(crate) fn submit(&self, job: Job) {
         let mut s = self.lock();
         s.queue.push_back(job);
+        let mut orphan = None;
         if s.queue.len() > s.idle && s.threads < s.max {
             s.threads += 1;
             let shared = self.0.clone();
@@ -83,9 +88,13 @@ impl Pool {
                 .spawn(move || worker(shared));
             if spawned.is_err() {
                 s.threads -= 1;
+                if s.threads == 0 {
+                    orphan = s.queue.pop_back();
+                }
             }
         }
         drop(s);
+        drop(orphan);
         self.0.cond.notify_one();
     }
 
