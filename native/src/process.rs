@@ -223,6 +223,21 @@ fn wait_exit(inner: Rc<Inner>) -> Promise<ExitStatus> {
     })
 }
 
+/// The wait for `inner`'s exit shared by all waiters (started if none is
+/// pending or done), protected: canceling it leaves the shared wait alone.
+fn shared_wait(inner: &Rc<Inner>) -> Promise<ExitStatus> {
+    let existing = inner.waiting.borrow().clone();
+    let shared = match existing {
+        Some(p) if !p.is_rejected() => p,
+        _ => {
+            let p = wait_exit(inner.clone());
+            *inner.waiting.borrow_mut() = Some(p.clone());
+            p
+        }
+    };
+    lwt::protected(&shared)
+}
+
 /// A running child process (Lwt_process's `process`).
 ///
 /// ```
@@ -306,16 +321,7 @@ impl Child {
     /// assert_eq!(lwt_native::run(a).unwrap(), lwt_native::run(b).unwrap());
     /// ```
     pub fn wait(&self) -> Promise<ExitStatus> {
-        let existing = self.inner.waiting.borrow().clone();
-        let shared = match existing {
-            Some(p) if !p.is_rejected() => p,
-            _ => {
-                let p = wait_exit(self.inner.clone());
-                *self.inner.waiting.borrow_mut() = Some(p.clone());
-                p
-            }
-        };
-        lwt::protected(&shared)
+        shared_wait(&self.inner)
     }
 
     /// The exit status if the child has exited, without waiting.
@@ -376,7 +382,7 @@ impl Child {
                     if inner.try_wait().map_err(io_err)?.is_none() {
                         let _ = crate::sys::kill(pid, libc::SIGKILL);
                     }
-                    wait_exit(inner).await?;
+                    shared_wait(&inner).await?;
                     Err(io_err(io::Error::new(
                         io::ErrorKind::TimedOut,
                         "the child process timed out",
