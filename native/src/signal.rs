@@ -28,7 +28,10 @@ pub use libc::{SIGALRM, SIGHUP, SIGINT, SIGQUIT, SIGTERM, SIGUSR1, SIGUSR2, SIGW
 struct Queue {
     wanted: Vec<i32>,
     pending: VecDeque<i32>,
-    waiting: Option<Resolver<i32>>,
+    /// The pending `recv`s, served in the order they were made, each with
+    /// its own id (so a canceled one removes itself, not another).
+    waiting: VecDeque<(u64, Resolver<i32>)>,
+    next_id: u64,
 }
 
 struct Hub {
@@ -84,21 +87,24 @@ impl Hub {
             s.iter().filter_map(Weak::upgrade).collect()
         };
         for q in subs {
-            let waiting = {
-                let mut q = q.borrow_mut();
-                if !q.wanted.contains(&sig) {
-                    continue;
-                }
-                match q.waiting.take() {
-                    Some(r) => Some(r),
-                    None => {
-                        q.pending.push_back(sig);
-                        None
+            if !q.borrow().wanted.contains(&sig) {
+                continue;
+            }
+            // The first waiter still pending gets it; else it is kept.
+            loop {
+                let waiter = {
+                    let mut q = q.borrow_mut();
+                    match q.waiting.pop_front() {
+                        Some((_, r)) => r,
+                        None => {
+                            q.pending.push_back(sig);
+                            break;
+                        }
                     }
+                };
+                if waiter.resolve(sig).is_ok() {
+                    break;
                 }
-            };
-            if let Some(r) = waiting {
-                let _ = r.resolve(sig);
             }
         }
     }
@@ -164,7 +170,8 @@ impl Signals {
     }
 
     /// The next signal of the set. Canceling it loses nothing: a signal
-    /// that arrives later waits for the next call.
+    /// that arrives later waits for the next call. Calls still pending are
+    /// served in the order they were made, one signal each.
     ///
     /// ```
     /// let mut s = lwt_native::signal::Signals::new(&[libc::SIGUSR2]).unwrap();
@@ -177,11 +184,21 @@ impl Signals {
             return Promise::resolved(sig);
         }
         let (p, r) = lwt::task();
-        self.queue.borrow_mut().waiting = Some(r);
+        let id = {
+            let mut q = self.queue.borrow_mut();
+            let id = q.next_id;
+            q.next_id += 1;
+            q.waiting.push_back((id, r));
+            id
+        };
         let q = Rc::downgrade(&self.queue);
         p.on_cancel(move || {
             if let Some(q) = q.upgrade() {
-                let w = q.borrow_mut().waiting.take();
+                let w = {
+                    let mut q = q.borrow_mut();
+                    let i = q.waiting.iter().position(|(i, _)| *i == id);
+                    i.and_then(|i| q.waiting.remove(i))
+                };
                 drop(w);
             }
         });

@@ -23,6 +23,22 @@ fn signals_arrive_in_order_and_only_where_wanted() {
                                     // SAFETY: as above.
         unsafe { libc::raise(SIGUSR1) };
         assert_eq!(next.await?, SIGUSR1);
+        // Pending recv()s are served in order, one signal each; canceling
+        // one leaves the others waiting.
+        let first = usr1.recv();
+        let second = usr1.recv();
+        let third = usr1.recv();
+        first.cancel();
+        // SAFETY: as above.
+        unsafe { libc::raise(SIGUSR1) };
+        let second = lwt::with_timeout(std::time::Duration::from_secs(5), &second);
+        assert_eq!(second.await?, SIGUSR1);
+        lwt::sleep(std::time::Duration::from_millis(10)).await?;
+        assert!(third.is_pending());
+        // SAFETY: as above.
+        unsafe { libc::raise(SIGUSR1) };
+        let third = lwt::with_timeout(std::time::Duration::from_secs(5), &third);
+        assert_eq!(third.await?, SIGUSR1);
         Ok(())
     })
     .unwrap();
