@@ -10,9 +10,10 @@
 //!    the [`lwt::Engine`] while it runs: a monotonic clock, timers, turns. It
 //!    blocks in the poller only when nothing is paused or woken, and bounds
 //!    each iteration's work, so I/O is polled regularly.
-//! 2. **Timers** (`timer.rs`) are a heap with lazy deletion: arming and
-//!    canceling are cheap with a million armed; a timer never fires early;
-//!    equal deadlines fire in arming order.
+//! 2. **Timers** (`timer.rs`) are a timing wheel of 1 ms slots (a heap
+//!    beyond its ~4 s horizon) with lazy deletion: arming and canceling are
+//!    cheap with a million armed; a timer never fires early; equal
+//!    deadlines fire in arming order.
 //! 3. **Readiness** (`reactor.rs`): mio is edge-triggered, so every
 //!    operation tries the system call first and waits for an event only
 //!    after `WouldBlock`. A wait is a cancelable promise; canceling it
