@@ -63,8 +63,8 @@ struct Join {
 impl Extra for Join {}
 
 impl<T: 'static> Callback<T> for Node<(), Join> {
-    fn run(self: Rc<Self>, _tag: usize, source: &NodeRef<T>) {
-        if let Some(Err(e)) = value_of(source) {
+    fn run(self: Rc<Self>, _tag: usize, source: NodeRef<T>) {
+        if let Some(Err(e)) = value_of(&source) {
             self.extra
                 .error
                 .borrow_mut()
@@ -120,8 +120,8 @@ struct All<T> {
 impl<T: 'static> Extra for All<T> {}
 
 impl<T: Clone + 'static> Callback<T> for Node<Vec<T>, All<T>> {
-    fn run(self: Rc<Self>, tag: usize, source: &NodeRef<T>) {
-        match value_of(source) {
+    fn run(self: Rc<Self>, tag: usize, source: NodeRef<T>) {
+        match value_of(&source) {
             Some(Ok(v)) => self.extra.slots.borrow_mut()[tag] = Some(v.clone()),
             Some(Err(e)) => {
                 self.extra
@@ -245,7 +245,7 @@ struct Pick {
 impl Extra for Pick {}
 
 impl<T: 'static> Callback<T> for Node<T, Pick> {
-    fn run(self: Rc<Self>, tag: usize, source: &NodeRef<T>) {
+    fn run(self: Rc<Self>, tag: usize, source: NodeRef<T>) {
         if self.extra.done.replace(true) {
             return;
         }
@@ -354,7 +354,7 @@ struct NChoose<T: 'static> {
 impl<T: 'static> Extra for NChoose<T> {}
 
 impl<T: Clone + 'static> Callback<T> for Node<Vec<T>, NChoose<T>> {
-    fn run(self: Rc<Self>, _tag: usize, _source: &NodeRef<T>) {
+    fn run(self: Rc<Self>, _tag: usize, _source: NodeRef<T>) {
         if self.extra.done.replace(true) {
             return;
         }

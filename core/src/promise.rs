@@ -192,7 +192,32 @@ pub(crate) fn resolve_node<T: 'static>(
     result: Result<T, Error>,
     later: bool,
 ) -> Result<(), Error> {
-    let node = underlying(node);
+    resolve_underlying(underlying(node), result, later)
+}
+
+/// [`resolve_node`] for a caller that gives up its handle on `node`: the
+/// node is then held only while it is needed, which lets a chain resolved
+/// one callback after another free its nodes in order.
+pub(crate) fn resolve_owned<T: 'static>(
+    node: NodeRef<T>,
+    result: Result<T, Error>,
+) -> Result<(), Error> {
+    let is_proxy = matches!(&*node.core().links.borrow(), Links::Proxy(_));
+    let node = if is_proxy {
+        let target = underlying(&node);
+        drop(node);
+        target
+    } else {
+        node
+    };
+    resolve_underlying(node, result, false)
+}
+
+fn resolve_underlying<T: 'static>(
+    node: NodeRef<T>,
+    result: Result<T, Error>,
+    later: bool,
+) -> Result<(), Error> {
     let waiting = {
         let mut links = node.core().links.borrow_mut();
         match std::mem::replace(&mut *links, Links::Resolved) {

@@ -33,8 +33,11 @@ pub(crate) const MAX_DEPTH: u32 = 42;
 /// Something waiting on a promise of `T`: the node of a `bind`, `join`, ...
 pub(crate) trait Callback<T: 'static> {
     /// The promise `source` (an underlying node) was resolved. `tag` is the
-    /// number given when the callback was attached.
-    fn run(self: Rc<Self>, tag: usize, source: &NodeRef<T>);
+    /// number given when the callback was attached. The callback owns its
+    /// handle on `source`: one that drops it before resolving further
+    /// promises lets a long chain free each node as soon as the next has
+    /// read it, in order.
+    fn run(self: Rc<Self>, tag: usize, source: NodeRef<T>);
     /// False once running the callback would do nothing (a `choose` that
     /// already chose). Dead entries are swept out of long callback lists.
     fn is_live(&self, _tag: usize) -> bool {
@@ -57,7 +60,7 @@ pub(crate) enum Entry<T: 'static> {
 }
 
 impl<T: 'static> Entry<T> {
-    fn fire(self, source: &NodeRef<T>) {
+    fn fire(self, source: NodeRef<T>) {
         match self {
             Entry::Node(cb, tag) => cb.run(tag, source),
             Entry::Task(task, generation) => task.resume(generation),
@@ -371,14 +374,14 @@ fn run_now<T: 'static>(node: NodeRef<T>, hooks: Hooks, mut callbacks: Callbacks<
     hooks.run();
     match callbacks.take() {
         Slots::Empty => {}
-        Slots::One(entry) => entry.fire(&node),
+        Slots::One(entry) => entry.fire(node),
         Slots::Many(entries) => {
             let mut rest = Rest {
                 node,
                 entries: entries.into_iter(),
             };
             for entry in rest.entries.by_ref() {
-                entry.fire(&rest.node);
+                entry.fire(rest.node.clone());
             }
         }
     }

@@ -27,8 +27,8 @@ use std::rc::{Rc, Weak};
 use crate::cancel::HowToCancel;
 use crate::error::Error;
 use crate::promise::{
-    add_entry_underlying, from_result, merge, resolve_node, underlying, value_of, Core, Extra,
-    Links, Node, NodeDyn, NodeRef, Promise,
+    add_entry_underlying, from_result, merge, resolve_node, resolve_owned, underlying, value_of,
+    Core, Extra, Links, Node, NodeDyn, NodeRef, Promise,
 };
 use crate::resolve::{Callback, Entry, Level};
 use crate::storage::{self, Ctx};
@@ -55,17 +55,20 @@ where
     U: 'static,
     F: FnOnce(&NodeRef<S>, &Result<S, Error>) -> Next<U> + 'static,
 {
-    fn run(self: Rc<Self>, _tag: usize, source: &NodeRef<S>) {
+    fn run(self: Rc<Self>, _tag: usize, source: NodeRef<S>) {
         let Some(f) = self.extra.f.take() else {
             return;
         };
-        let Some(result) = value_of(source) else {
+        let Some(result) = value_of(&source) else {
             return;
         };
         let next = {
             let _restore = storage::enter(&self.extra.ctx);
-            f(source, result)
+            f(&source, result)
         };
+        // Let go of the source before resolving on: down a chain, each node
+        // is freed as soon as the next one has read it.
+        drop(source);
         let me: NodeRef<U> = self;
         finish(me, next);
     }
@@ -89,7 +92,9 @@ fn follow<U: 'static>(mut p: Promise<U>) -> Next<U> {
 fn finish<U: 'static>(node: NodeRef<U>, next: Next<U>) {
     match next {
         // The result may have been canceled meanwhile: then this is a no-op.
-        Next::Done(result) => settle(&node, result),
+        Next::Done(result) => {
+            let _ = resolve_owned(node, result);
+        }
         Next::Follow(inner) => merge(node, inner),
     }
 }
@@ -149,8 +154,8 @@ struct OnResult<F> {
 }
 
 impl<T: 'static, F: FnOnce(&Result<T, Error>) + 'static> Callback<T> for OnResult<F> {
-    fn run(self: Rc<Self>, _tag: usize, source: &NodeRef<T>) {
-        if let (Some(f), Some(result)) = (self.f.take(), value_of(source)) {
+    fn run(self: Rc<Self>, _tag: usize, source: NodeRef<T>) {
+        if let (Some(f), Some(result)) = (self.f.take(), value_of(&source)) {
             let _restore = storage::enter(&self.ctx);
             f(result);
         }
