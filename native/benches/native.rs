@@ -3,7 +3,8 @@
 //! 1. TCP echo: 100 connections × 64-byte round trips, for a fixed time,
 //!    driven by one load client (its own thread, mio, loopback only) against
 //!    an lwt-native server, then the same client against a tokio server.
-//!    Throughput and p50/p99 latency; three alternating rounds, best kept.
+//!    Throughput and p50/p99 latency over seven paired rounds (the order in
+//!    each pair alternates); the median ratio and its range are reported.
 //! 2. 1,000,000 timers (deadlines spread over 10 ms) armed and fired.
 //! 3. The core's spawn loop (1,000,000 trivial tasks) and pause loop (one
 //!    task pausing 1,000,000 times), on this engine.
@@ -122,6 +123,46 @@ fn load_client(addr: SocketAddr) -> EchoStats {
         p99: pct(0.99),
         count: lat.len(),
         server_cpu: Duration::ZERO,
+    }
+}
+
+/// How many paired echo rounds (`LWT_ECHO_ROUNDS` overrides 7).
+fn echo_rounds() -> usize {
+    std::env::var("LWT_ECHO_ROUNDS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .filter(|&n| n > 0)
+        .unwrap_or(7)
+}
+
+/// The median and range of some ratios.
+struct Spread {
+    median: f64,
+    min: f64,
+    max: f64,
+}
+
+impl Spread {
+    fn of(ratios: impl Iterator<Item = f64>) -> Spread {
+        let mut v: Vec<f64> = ratios.collect();
+        v.sort_by(f64::total_cmp);
+        let mid = v.len() / 2;
+        let median = if v.len() % 2 == 1 {
+            v[mid]
+        } else {
+            (v[mid - 1] + v[mid]) / 2.0
+        };
+        Spread {
+            median,
+            min: v[0],
+            max: v[v.len() - 1],
+        }
+    }
+}
+
+impl std::fmt::Display for Spread {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{:.2}x [{:.2}, {:.2}]", self.median, self.min, self.max)
     }
 }
 
@@ -371,38 +412,51 @@ fn main() {
         return;
     }
     if want("echo") {
-        let mut l = Vec::new();
-        let mut t = Vec::new();
-        for _ in 0..3 {
-            l.push(lwt_echo());
-            t.push(tokio_echo());
+        // Paired rounds, alternating which side goes first so that drift in
+        // the machine's load favours neither; the ratios of each pair are
+        // summarized by their median (and range), which one noisy round
+        // cannot move.
+        let rounds = echo_rounds();
+        let mut pairs = Vec::new();
+        for i in 0..rounds {
+            let (l, t) = if i % 2 == 0 {
+                let l = lwt_echo();
+                (l, tokio_echo())
+            } else {
+                let t = tokio_echo();
+                (lwt_echo(), t)
+            };
+            pairs.push((l, t));
         }
-        let pick = |v: Vec<EchoStats>| {
-            v.into_iter()
-                .max_by(|a, b| a.per_sec.total_cmp(&b.per_sec))
-                .unwrap()
-        };
-        let (l, t) = (pick(l), pick(t));
-        println!("echo ({CONNS} conns x {MSG} B, {:?}):", ECHO_TIME);
         println!(
-            "  lwt-native: {:>9.0} round trips/s  p50 {:?}  p99 {:?}",
-            l.per_sec, l.p50, l.p99
+            "echo ({CONNS} conns x {MSG} B, {:?}, {rounds} paired rounds):",
+            ECHO_TIME
         );
-        println!(
-            "  tokio:      {:>9.0} round trips/s  p50 {:?}  p99 {:?}",
-            t.per_sec, t.p50, t.p99
+        for (i, (l, t)) in pairs.iter().enumerate() {
+            println!(
+                "  round {}: lwt-native {:>7.0}/s p50 {:>9.3?} p99 {:>9.3?} | tokio {:>7.0}/s p50 {:>9.3?} p99 {:>9.3?}",
+                i + 1,
+                l.per_sec,
+                l.p50,
+                l.p99,
+                t.per_sec,
+                t.p50,
+                t.p99
+            );
+        }
+        let throughput = Spread::of(pairs.iter().map(|(l, t)| l.per_sec / t.per_sec));
+        let p99 = Spread::of(
+            pairs
+                .iter()
+                .map(|(l, t)| l.p99.as_secs_f64() / t.p99.as_secs_f64()),
         );
-        println!(
-            "  ratio (lwt/tokio): throughput {:.2}x, p99 {:.2}x (lower is better)",
-            l.per_sec / t.per_sec,
-            l.p99.as_secs_f64() / t.p99.as_secs_f64()
-        );
-        println!(
-            "  server CPU per round trip: lwt-native {:?}, tokio {:?} (tokio/lwt {:.2}x)",
-            l.cpu_per_round_trip(),
-            t.cpu_per_round_trip(),
+        let cpu = Spread::of(pairs.iter().map(|(l, t)| {
             t.cpu_per_round_trip().as_secs_f64() / l.cpu_per_round_trip().as_secs_f64()
-        );
+        }));
+        println!("  ratio (lwt/tokio), median [min, max] of the rounds:");
+        println!("    throughput {throughput} (higher is better)");
+        println!("    p99        {p99} (lower is better)");
+        println!("  server CPU per round trip, tokio/lwt: {cpu} (higher is better)");
     }
     if want("timers") {
         let lj = best(lwt_timers, 3);
