@@ -7,6 +7,7 @@
 #   ensure_chromium       Debian's chromium and chromium-driver
 #   ensure_node           Node.js >= 20 and npm (from PyPI if missing: Debian's is older)
 #   wasm_test_env         what wasm-bindgen-test-runner needs, exported
+#   prepare_wasm_tests    all of the above: what the wasm test scripts need
 
 export PATH="$HOME/.cargo/bin:$PATH"
 
@@ -81,4 +82,12 @@ wasm_test_env() {
     export CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER=wasm-bindgen-test-runner
     export CHROMEDRIVER="${CHROMEDRIVER:-$(command -v chromedriver || echo /usr/bin/chromedriver)}"
     export WASM_BINDGEN_TEST_TIMEOUT="${WASM_BINDGEN_TEST_TIMEOUT:-300}"
+}
+
+prepare_wasm_tests() {
+    ensure_wasm_target
+    ensure_wasm_bindgen
+    ensure_chromium
+    ensure_node
+    wasm_test_env
 }
