@@ -157,12 +157,29 @@ impl IoState {
 }
 
 /// The slab of registered sources, by token (token 0 is the waker).
+///
+/// A token is a slot's index (plus one) with the slot's generation in the
+/// high bits. A slot freed and taken again gets a new generation, so an event
+/// that the poller reported for the old source, and that the loop has not
+/// dispatched yet, finds nothing instead of landing on the new one (user code
+/// run by an earlier event of the same batch may close a socket and open
+/// another).
 #[derive(Default)]
 pub(crate) struct Sources {
-    slots: Vec<Option<Rc<IoState>>>,
+    slots: Vec<Slot>,
     free: Vec<usize>,
     live: usize,
 }
+
+#[derive(Default)]
+struct Slot {
+    generation: usize,
+    state: Option<Rc<IoState>>,
+}
+
+/// Bits of a token that hold the slot index; the rest hold the generation.
+const INDEX_BITS: u32 = usize::BITS / 2;
+const INDEX_MASK: usize = (1 << INDEX_BITS) - 1;
 
 impl Sources {
     pub(crate) fn insert(&mut self) -> (usize, Rc<IoState>) {
@@ -174,31 +191,35 @@ impl Sources {
             readers: RefCell::default(),
             writers: RefCell::default(),
         });
-        let index = match self.free.pop() {
-            Some(i) => {
-                self.slots[i] = Some(state.clone());
-                i
-            }
-            None => {
-                self.slots.push(Some(state.clone()));
-                self.slots.len() - 1
-            }
-        };
+        let index = self.free.pop().unwrap_or_else(|| {
+            self.slots.push(Slot::default());
+            self.slots.len() - 1
+        });
+        let slot = &mut self.slots[index];
+        slot.state = Some(state.clone());
         self.live += 1;
-        (index + 1, state)
+        (slot.generation << INDEX_BITS | (index + 1), state)
+    }
+
+    /// The index of the slot a token names, if it still holds that source.
+    fn index(&self, token: usize) -> Option<usize> {
+        let index = (token & INDEX_MASK).checked_sub(1)?;
+        let slot = self.slots.get(index)?;
+        (slot.generation == token >> INDEX_BITS).then_some(index)
     }
 
     pub(crate) fn get(&self, token: usize) -> Option<Rc<IoState>> {
-        self.slots.get(token.checked_sub(1)?)?.clone()
+        self.slots[self.index(token)?].state.clone()
     }
 
     fn remove(&mut self, token: usize) -> Option<Rc<IoState>> {
-        let state = self.slots.get_mut(token - 1)?.take();
-        if state.is_some() {
-            self.free.push(token - 1);
-            self.live -= 1;
-        }
-        state
+        let index = self.index(token)?;
+        let slot = &mut self.slots[index];
+        let state = slot.state.take()?;
+        slot.generation = (slot.generation + 1) & (usize::MAX >> INDEX_BITS);
+        self.free.push(index);
+        self.live -= 1;
+        Some(state)
     }
 
     pub(crate) fn len(&self) -> usize {
@@ -207,7 +228,11 @@ impl Sources {
 
     /// Waiters over all sources (for leak tests).
     pub(crate) fn waiter_count(&self) -> usize {
-        self.slots.iter().flatten().map(|s| s.waiter_count()).sum()
+        self.slots
+            .iter()
+            .filter_map(|s| s.state.as_ref())
+            .map(|s| s.waiter_count())
+            .sum()
     }
 }
 
@@ -453,4 +478,27 @@ pub fn io_stats() -> (usize, usize) {
     let rt = Runtime::current();
     let s = rt.sources.borrow();
     (s.len(), s.waiter_count())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Sources;
+
+    #[test]
+    fn a_token_outlives_its_source_but_never_names_the_next_one() {
+        let mut sources = Sources::default();
+        let (old, _) = sources.insert();
+        assert!(sources.remove(old).is_some());
+        let (new, _) = sources.insert();
+        assert_ne!(old, new, "the freed slot is taken again, under a new token");
+        assert!(
+            sources.get(old).is_none(),
+            "a late event for the old source"
+        );
+        assert!(sources.remove(old).is_none());
+        assert!(sources.get(new).is_some());
+        assert_eq!(sources.len(), 1);
+        assert!(sources.remove(new).is_some());
+        assert_eq!(sources.len(), 0);
+    }
 }
