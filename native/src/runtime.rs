@@ -460,9 +460,19 @@ pub fn on_leave_iteration(f: impl Fn() + 'static) -> HookId {
 /// ```
 pub fn remove_hook(id: HookId) {
     let rt = Runtime::current();
-    let mut h = rt.hooks.borrow_mut();
-    h.enter.retain(|(i, _)| *i != id.0);
-    h.leave.retain(|(i, _)| *i != id.0);
+    let mut removed = Vec::new();
+    {
+        let mut h = rt.hooks.borrow_mut();
+        let h = &mut *h;
+        for list in [&mut h.enter, &mut h.leave] {
+            if let Some(at) = list.iter().position(|(i, _)| *i == id.0) {
+                removed.push(list.remove(at));
+            }
+        }
+    }
+    // Dropped after the borrow: the closure's captures may add or remove
+    // hooks when they go.
+    drop(removed);
 }
 
 /// Registers `f` to run at exit, by [`run_exit_hooks`] or [`exit`]

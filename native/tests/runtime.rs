@@ -206,6 +206,25 @@ fn iteration_hooks_run_each_iteration() {
 }
 
 #[test]
+fn a_removed_hook_is_dropped_outside_the_hook_list() {
+    // What the hook captured may itself add or remove hooks when dropped.
+    struct AddsAHookWhenDropped(Rc<Cell<Option<lwt_native::HookId>>>);
+    impl Drop for AddsAHookWhenDropped {
+        fn drop(&mut self) {
+            self.0.set(Some(lwt_native::on_leave_iteration(|| {})));
+        }
+    }
+    let added = Rc::new(Cell::new(None));
+    let captured = AddsAHookWhenDropped(added.clone());
+    let id = lwt_native::on_enter_iteration(move || {
+        let _ = &captured;
+    });
+    lwt_native::remove_hook(id);
+    let added = added.take().expect("the capture was dropped");
+    lwt_native::remove_hook(added);
+}
+
+#[test]
 fn exit_hooks_run_last_first() {
     let log = Rc::new(RefCell::new(Vec::new()));
     for i in 0..3 {
