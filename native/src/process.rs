@@ -271,32 +271,37 @@ impl std::fmt::Debug for Child {
 /// ```
 pub fn spawn(cmd: &mut Command) -> io::Result<Child> {
     crate::sys::ignore_sigpipe();
-    let mut child = cmd.spawn()?;
-    let stdin = child
-        .stdin
-        .take()
-        .map(|s| PipeWriter::new(s.into()))
-        .transpose()?;
-    let stdout = child
-        .stdout
-        .take()
-        .map(|s| PipeReader::new(s.into()))
-        .transpose()?;
-    let stderr = child
-        .stderr
-        .take()
-        .map(|s| PipeReader::new(s.into()))
-        .transpose()?;
-    Ok(Child {
+    let mut started = cmd.spawn()?;
+    let (stdin, stdout, stderr) = (
+        started.stdin.take(),
+        started.stdout.take(),
+        started.stderr.take(),
+    );
+    // Made before the pipes, so that if one cannot join the loop, dropping
+    // it kills and reaps the process instead of leaving it behind.
+    let mut child = Child {
         inner: Rc::new(Inner {
-            child: RefCell::new(child),
+            child: RefCell::new(started),
             status: RefCell::new(None),
             waiting: RefCell::new(None),
         }),
-        stdin,
-        stdout,
-        stderr,
-    })
+        stdin: None,
+        stdout: None,
+        stderr: None,
+    };
+    let pipes = (|| {
+        child.stdin = stdin.map(|s| PipeWriter::new(s.into())).transpose()?;
+        child.stdout = stdout.map(|s| PipeReader::new(s.into())).transpose()?;
+        child.stderr = stderr.map(|s| PipeReader::new(s.into())).transpose()?;
+        io::Result::Ok(())
+    })();
+    match pipes {
+        Ok(()) => Ok(child),
+        Err(e) => {
+            let _ = child.kill();
+            Err(e)
+        }
+    }
 }
 
 impl Child {

@@ -53,7 +53,13 @@ fn hub() -> io::Result<Rc<Hub>> {
             "signals are received by the loop of the first thread that asked for them",
         ));
     };
-    let pipe = Rc::new(Registered::new(rx)?);
+    let pipe = match Registered::new(rx) {
+        Ok(pipe) => Rc::new(pipe),
+        Err(e) => {
+            crate::sys::release_signal_pipe();
+            return Err(e);
+        }
+    };
     let hub = Rc::new_cyclic(|weak: &Weak<Hub>| {
         let weak = weak.clone();
         let reader = lwt::spawn(async move {

@@ -101,6 +101,18 @@ pub(crate) fn signal_pipe() -> io::Result<Option<mio::unix::pipe::Receiver>> {
     Ok(Some(rx))
 }
 
+/// Closes the self-pipe made by [`signal_pipe`] when its read end could not
+/// join the loop, so that a later call makes a new one.
+pub(crate) fn release_signal_pipe() {
+    let fd = SIGNAL_PIPE.swap(-1, Ordering::SeqCst);
+    if fd >= 0 {
+        // SAFETY: `fd` is the pipe's write end, owned by `SIGNAL_PIPE` and
+        // taken out of it just now. No handler writes to it: handlers are
+        // installed only once the read end has joined a loop.
+        unsafe { libc::close(fd) };
+    }
+}
+
 /// Installs the self-pipe handler for `sig` (once per signal).
 pub(crate) fn install_handler(sig: i32) -> io::Result<()> {
     if !(1..64).contains(&sig) || sig == libc::SIGKILL || sig == libc::SIGSTOP {
