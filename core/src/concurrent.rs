@@ -260,7 +260,7 @@ impl<T: 'static> Callback<T> for Node<T, Pick> {
                 }
             }
         }
-        merge(me, source.clone());
+        merge(me, source);
     }
 
     fn is_live(&self, _tag: usize) -> bool {

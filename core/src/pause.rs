@@ -9,7 +9,7 @@
 //! a promise paused while the snapshot is being resolved waits for the next
 //! turn, so a loop of `pause()` cannot keep a turn busy forever.
 
-use std::cell::{Cell, RefCell};
+use std::cell::RefCell;
 use std::collections::VecDeque;
 
 use crate::promise::{task, Promise, Resolver};
@@ -17,11 +17,10 @@ use crate::promise::{task, Promise, Resolver};
 type Notifier = std::rc::Rc<dyn Fn(usize)>;
 
 /// The paused promises, the buffer of the last snapshot (kept for the next),
-/// the count, and the notifier: one thread-local for the whole pause path.
+/// and the notifier: one thread-local for the whole pause path.
 struct Paused {
     queue: RefCell<VecDeque<Resolver<()>>>,
     spare: RefCell<VecDeque<Resolver<()>>>,
-    count: Cell<usize>,
     notifier: RefCell<Option<Notifier>>,
 }
 
@@ -30,7 +29,6 @@ thread_local! {
         Paused {
             queue: RefCell::new(VecDeque::new()),
             spare: RefCell::new(VecDeque::new()),
-            count: Cell::new(0),
             notifier: RefCell::new(None),
         }
     };
@@ -52,9 +50,9 @@ thread_local! {
 pub fn pause() -> Promise<()> {
     let (p, r) = task();
     let (count, notifier) = PAUSED.with(|s| {
-        s.queue.borrow_mut().push_back(r);
-        s.count.set(s.count.get() + 1);
-        (s.count.get(), s.notifier.borrow().clone())
+        let mut queue = s.queue.borrow_mut();
+        queue.push_back(r);
+        (queue.len(), s.notifier.borrow().clone())
     });
     if let Some(notify) = notifier {
         notify(count);
@@ -78,9 +76,6 @@ pub fn wakeup_paused() {
     let mut snapshot = PAUSED.with(|s| {
         let mut snapshot = std::mem::take(&mut *s.spare.borrow_mut());
         std::mem::swap(&mut *s.queue.borrow_mut(), &mut snapshot);
-        if !snapshot.is_empty() {
-            s.count.set(0);
-        }
         snapshot
     });
     if !snapshot.is_empty() {
@@ -110,7 +105,7 @@ pub fn wakeup_paused() {
 /// assert_eq!(lwt::paused_count(), 0);
 /// ```
 pub fn paused_count() -> usize {
-    PAUSED.with(|s| s.count.get())
+    PAUSED.with(|s| s.queue.borrow().len())
 }
 
 /// Sets the function called with the new [`paused_count`] each time a promise

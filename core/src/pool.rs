@@ -158,7 +158,9 @@ impl<T: Clone + 'static> Pool<T> {
     /// assert_eq!(pool.use_(lwt::Promise::resolved).peek().unwrap().unwrap(), 2);
     /// ```
     pub fn with_validate(self, validate: impl Fn(&T) -> Promise<bool> + 'static) -> Pool<T> {
-        self.state.borrow_mut().validate = Some(Rc::new(validate));
+        // The old one is dropped after the borrow: its captures may use the pool.
+        let old = self.state.borrow_mut().validate.replace(Rc::new(validate));
+        drop(old);
         self
     }
 
@@ -175,7 +177,9 @@ impl<T: Clone + 'static> Pool<T> {
     /// assert_eq!(pool.size(), 0); // disposed, not given back
     /// ```
     pub fn with_check(self, check: impl Fn(&T, &Error) -> Promise<bool> + 'static) -> Pool<T> {
-        self.state.borrow_mut().check = Some(Rc::new(check));
+        // The old one is dropped after the borrow: its captures may use the pool.
+        let old = self.state.borrow_mut().check.replace(Rc::new(check));
+        drop(old);
         self
     }
 
@@ -194,7 +198,9 @@ impl<T: Clone + 'static> Pool<T> {
     /// assert_eq!(*closed.borrow(), ["conn"]);
     /// ```
     pub fn with_dispose(self, dispose: impl Fn(T) -> Promise<()> + 'static) -> Pool<T> {
-        self.state.borrow_mut().dispose = Some(Rc::new(dispose));
+        // The old one is dropped after the borrow: its captures may use the pool.
+        let old = self.state.borrow_mut().dispose.replace(Rc::new(dispose));
+        drop(old);
         self
     }
 

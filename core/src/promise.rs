@@ -168,12 +168,18 @@ pub(crate) fn underlying<T: 'static>(node: &NodeRef<T>) -> NodeRef<T> {
 
 #[cold]
 fn follow_proxies<T: 'static>(node: &NodeRef<T>, mut current: NodeRef<T>) -> NodeRef<T> {
+    let mut hops = 0;
     loop {
         let next = match &*current.core().links.borrow() {
             Links::Proxy(next) => next.clone(),
             _ => break,
         };
         current = next;
+        hops += 1;
+    }
+    if hops == 0 {
+        // `node` already points straight at the end.
+        return current;
     }
     let link = Links::Proxy(current.clone());
     let old = std::mem::replace(&mut *node.core().links.borrow_mut(), link);
