@@ -221,6 +221,9 @@ impl Server {
         self.accept.cancel();
         let conns: Vec<_> = self.state.conns.borrow_mut().drain().collect();
         for (_, task) in conns {
+            // Cancel first, so that what the connection waits on (a read, a
+            // sleep, a deadline) is released; then drop it.
+            task.cancel();
             task.abort();
         }
     }

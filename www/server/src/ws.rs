@@ -142,7 +142,7 @@ async fn session(
     });
     let _writer = AbortOnDrop(writer.clone());
     let mut member: Option<Membership> = None;
-    let requests: Rc<RefCell<HashMap<u64, Promise<()>>>> = Rc::default();
+    let requests = Requests::default();
     let reply = |msg: ServerMsg| send(&push, msg);
     let closing: Option<Closing> = loop {
         let Some(item) = rx.next().await else {
@@ -209,10 +209,10 @@ async fn session(
                 }),
             },
             (ClientMsg::Request { id, op }, Some(m)) => {
-                request(&state, &requests, &push, &m.1, id, op);
+                request(&state, &requests.0, &push, &m.1, id, op);
             }
             (ClientMsg::Cancel { id }, Some(_)) => {
-                let task = requests.borrow_mut().remove(&id);
+                let task = requests.0.borrow_mut().remove(&id);
                 if let Some(task) = task {
                     task.cancel();
                     state.stat(|s| s.requests_canceled += 1);
@@ -226,11 +226,7 @@ async fn session(
         }
     };
     drop(member);
-    // Out of the map first: canceling runs callbacks, which may use it.
-    let tasks = std::mem::take(&mut *requests.borrow_mut());
-    for task in tasks.into_values() {
-        task.cancel();
-    }
+    drop(requests);
     if let Some(Closing(code, reason)) = closing {
         state.stat(|s| s.ws_refused += 1);
         state.log(format_args!(
@@ -242,6 +238,21 @@ async fn session(
     // Let the writer send what is queued (the close frame last), briefly.
     let _ = lwt::with_timeout(Duration::from_secs(2), &writer).await;
     Ok(())
+}
+
+/// A session's pending requests, by id. Dropping it cancels them: when the
+/// session ends, however it ends (its task may be aborted by a shutdown).
+#[derive(Default)]
+struct Requests(Rc<RefCell<HashMap<u64, Promise<()>>>>);
+
+impl Drop for Requests {
+    fn drop(&mut self) {
+        // Out of the map first: canceling runs callbacks, which may use it.
+        let tasks = std::mem::take(&mut *self.0.borrow_mut());
+        for task in tasks.into_values() {
+            task.cancel();
+        }
+    }
 }
 
 fn request(
@@ -275,6 +286,14 @@ fn request(
                 id: Some(id),
                 code: "bad_request".into(),
                 message: format!("delay must be at most {MAX_DELAY_MS} ms"),
+            },
+        ),
+        Op::Delay { .. } if requests.borrow().contains_key(&id) => send(
+            push,
+            ServerMsg::Error {
+                id: Some(id),
+                code: "bad_request".into(),
+                message: format!("request {id} is still running"),
             },
         ),
         Op::Delay { ms } => {
