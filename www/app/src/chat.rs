@@ -127,6 +127,13 @@ pub struct ChatApp {
     client: Client,
 }
 
+impl Drop for ChatApp {
+    /// `free()` from JS: the connection, its listeners and timers go too.
+    fn drop(&mut self) {
+        self.client.stop();
+    }
+}
+
 #[wasm_bindgen]
 impl ChatApp {
     /// Connects to `url` (`ws://host/ws`) as `name` in `room`; `on_event`
