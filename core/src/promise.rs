@@ -242,12 +242,17 @@ fn resolve_underlying<T: 'static>(
     // The cell was empty: a node's value is set only here, guarded by the
     // `Pending` → `Resolved` transition just made.
     let _ = node.core().value.set(result);
-    let hooks = if canceled {
-        waiting.on_cancel
-    } else {
-        Hooks::None
-    };
-    resolve::run_callbacks(node, hooks, waiting.callbacks, later);
+    let Waiting {
+        callbacks,
+        on_cancel,
+        cancel,
+    } = waiting;
+    // The backward link goes before the callbacks run: it may be the last
+    // (weak) hold on the node this one waited on, which is then freed now,
+    // in chain order, rather than when the nested callbacks unwind.
+    drop(cancel);
+    let hooks = if canceled { on_cancel } else { Hooks::None };
+    resolve::run_callbacks(node, hooks, callbacks, later);
     Ok(())
 }
 
