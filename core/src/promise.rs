@@ -119,6 +119,11 @@ impl<T: 'static> Core<T> {
 }
 
 /// A node: the core plus whatever the promise's maker keeps beside it.
+///
+/// `repr(C)` keeps the core first and the extra after it: with the layout
+/// left to the compiler, building a node moved it through the stack at odd
+/// offsets, which made `bind` a fifth slower.
+#[repr(C)]
 pub(crate) struct Node<T: 'static, X = ()> {
     pub(crate) core: Core<T>,
     pub(crate) extra: X,
@@ -254,6 +259,49 @@ fn resolve_underlying<T: 'static>(
     let hooks = if canceled { on_cancel } else { Hooks::None };
     resolve::run_callbacks(node, hooks, callbacks, later);
     Ok(())
+}
+
+impl<T: 'static, X: Extra> resolve::Tail for Node<T, X> {
+    fn run_tail(self: Rc<Self>) -> Option<resolve::TailRef> {
+        let waiting = {
+            let mut links = self.core.links.borrow_mut();
+            match std::mem::replace(&mut *links, Links::Resolved) {
+                Links::Pending(w) => w,
+                other => {
+                    *links = other;
+                    return None;
+                }
+            }
+        };
+        // Not canceled (see `resolve_tail`): the `on_cancel` hooks are dropped
+        // unrun, and the backward link is let go of before the callbacks run.
+        let Waiting {
+            callbacks,
+            on_cancel,
+            cancel,
+        } = waiting;
+        drop(cancel);
+        drop(on_cancel);
+        let me: NodeRef<T> = self;
+        resolve::run_tail_callbacks(me, callbacks)
+    }
+}
+
+/// [`resolve_owned`] for a callback about to return: when the node is
+/// pending and `result` is not a cancellation, the value is stored and the
+/// node returned as a tail, for the caller to run its callbacks.
+pub(crate) fn resolve_tail<T: 'static, X: Extra>(
+    node: Rc<Node<T, X>>,
+    result: Result<T, Error>,
+) -> Option<resolve::TailRef> {
+    let pending = matches!(&*node.core.links.borrow(), Links::Pending(_));
+    if pending && !matches!(&result, Err(e) if e.is_canceled()) {
+        // Empty: values are set only while `Pending`, once.
+        let _ = node.core.value.set(result);
+        return Some(node);
+    }
+    let _ = resolve_owned(node, result);
+    None
 }
 
 /// Attaches a callback; runs it at once if the promise is already resolved.

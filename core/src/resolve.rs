@@ -12,6 +12,9 @@
 //!    resolution are queued instead of run, and the outermost level (depth
 //!    back to zero) drains the queue, FIFO, before it returns. So a chain of
 //!    a million dependent promises resolves in a loop, not a recursion.
+//!    A `bind`/`map` node does better still: its last act, resolving its own
+//!    promise, is handed back to the caller as a [`Tail`], whose callbacks
+//!    the caller runs next. A chain of them runs at one depth, in a loop.
 //! 4. No `RefCell` borrow is held while a callback runs: the list of callbacks
 //!    is taken out of the node first, and the value is read from the node's
 //!    `OnceCell`, which never changes again.
@@ -38,10 +41,42 @@ pub(crate) trait Callback<T: 'static> {
     /// promises lets a long chain free each node as soon as the next has
     /// read it, in order.
     fn run(self: Rc<Self>, tag: usize, source: NodeRef<T>);
+    /// [`Callback::run`] for a callback whose last act is to resolve a
+    /// promise of its own: it may instead store the value and hand the
+    /// promise back as a [`Tail`], whose callbacks the caller then runs
+    /// (see [`Tail`]).
+    fn run_then(self: Rc<Self>, tag: usize, source: NodeRef<T>) -> Option<TailRef> {
+        self.run(tag, source);
+        None
+    }
     /// False once running the callback would do nothing (a `choose` that
     /// already chose). Dead entries are swept out of long callback lists.
     fn is_live(&self, _tag: usize) -> bool {
         true
+    }
+}
+
+/// A node whose value was just set by the callback that returned it, and
+/// whose callbacks are still to run: the state is `Pending` with the value
+/// present, and nothing may run between the two.
+///
+/// This is how a chain of `bind`s resolves in a loop rather than a
+/// recursion: instead of resolving its own promise (and so running the next
+/// node's callback nested inside its own), a then node returns itself, and
+/// whoever ran it runs the tail's callbacks next, before anything else. The
+/// order is the one eager resolution gives; only the stack differs.
+pub(crate) trait Tail {
+    /// Marks the node resolved and runs its callbacks. Returns the tail the
+    /// last of them handed back, if any, for the caller to run next.
+    fn run_tail(self: Rc<Self>) -> Option<TailRef>;
+}
+
+pub(crate) type TailRef = Rc<dyn Tail>;
+
+/// Runs `tail` and every tail it leads to.
+fn run_tails(mut tail: Option<TailRef>) {
+    while let Some(t) = tail {
+        tail = t.run_tail();
     }
 }
 
@@ -61,10 +96,21 @@ pub(crate) enum Entry<T: 'static> {
 
 impl<T: 'static> Entry<T> {
     fn fire(self, source: NodeRef<T>) {
+        run_tails(self.fire_then(source));
+    }
+
+    /// Runs the entry; returns the tail its callback handed back.
+    fn fire_then(self, source: NodeRef<T>) -> Option<TailRef> {
         match self {
-            Entry::Node(cb, tag) => cb.run(tag, source),
-            Entry::Task(task, generation) => task.resume(generation),
-            Entry::Waker(waker) => waker.wake(),
+            Entry::Node(cb, tag) => cb.run_then(tag, source),
+            Entry::Task(task, generation) => {
+                task.resume(generation);
+                None
+            }
+            Entry::Waker(waker) => {
+                waker.wake();
+                None
+            }
         }
     }
 
@@ -402,6 +448,22 @@ impl<T: 'static> Drop for Rest<T> {
             defer(Box::new(move || {
                 run_now(node, Hooks::None, Callbacks(Slots::Many(entries)));
             }));
+        }
+    }
+}
+
+/// The callbacks of a [`Tail`]: the first tail a single callback hands back
+/// is returned for the caller's loop; several callbacks run here, in order.
+pub(crate) fn run_tail_callbacks<T: 'static>(
+    node: NodeRef<T>,
+    mut callbacks: Callbacks<T>,
+) -> Option<TailRef> {
+    match callbacks.take() {
+        Slots::Empty => None,
+        Slots::One(entry) => entry.fire_then(node),
+        slots => {
+            run_now(node, Hooks::None, Callbacks(slots));
+            None
         }
     }
 }

@@ -27,10 +27,10 @@ use std::rc::{Rc, Weak};
 use crate::cancel::HowToCancel;
 use crate::error::Error;
 use crate::promise::{
-    add_entry_underlying, from_result, merge, resolve_node, resolve_owned, underlying, value_of,
+    add_entry_underlying, from_result, merge, resolve_node, resolve_tail, underlying, value_of,
     Core, Extra, Links, Node, NodeDyn, NodeRef, Promise,
 };
-use crate::resolve::{Callback, Entry, Level};
+use crate::resolve::{Callback, Entry, Level, TailRef};
 use crate::storage::{self, Ctx};
 
 /// What a then node's closure decides.
@@ -55,13 +55,16 @@ where
     U: 'static,
     F: FnOnce(&NodeRef<S>, &Result<S, Error>) -> Next<U> + 'static,
 {
-    fn run(self: Rc<Self>, _tag: usize, source: NodeRef<S>) {
-        let Some(f) = self.extra.f.take() else {
-            return;
-        };
-        let Some(result) = value_of(&source) else {
-            return;
-        };
+    fn run(self: Rc<Self>, tag: usize, source: NodeRef<S>) {
+        let mut tail = self.run_then(tag, source);
+        while let Some(t) = tail {
+            tail = t.run_tail();
+        }
+    }
+
+    fn run_then(self: Rc<Self>, _tag: usize, source: NodeRef<S>) -> Option<TailRef> {
+        let f = self.extra.f.take()?;
+        let result = value_of(&source)?;
         let next = {
             let _restore = storage::enter(&self.extra.ctx);
             f(&source, result)
@@ -69,8 +72,14 @@ where
         // Let go of the source before resolving on: down a chain, each node
         // is freed as soon as the next one has read it.
         drop(source);
-        let me: NodeRef<U> = self;
-        finish(me, next);
+        match next {
+            // The result may have been canceled meanwhile: then this is a no-op.
+            Next::Done(result) => resolve_tail(self, result),
+            Next::Follow(inner) => {
+                merge(self, inner);
+                None
+            }
+        }
     }
 }
 
@@ -87,16 +96,6 @@ fn follow<U: 'static>(mut p: Promise<U>) -> Next<U> {
         }
     }
     Next::Follow(p.node)
-}
-
-fn finish<U: 'static>(node: NodeRef<U>, next: Next<U>) {
-    match next {
-        // The result may have been canceled meanwhile: then this is a no-op.
-        Next::Done(result) => {
-            let _ = resolve_owned(node, result);
-        }
-        Next::Follow(inner) => merge(node, inner),
-    }
 }
 
 /// How canceling a then node's result behaves while it waits on its source.
