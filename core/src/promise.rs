@@ -310,6 +310,7 @@ pub(crate) fn add_entry<T: 'static>(node: &NodeRef<T>, entry: Entry<T>) {
 }
 
 /// [`add_entry`] on a node known to be underlying.
+#[inline]
 pub(crate) fn add_entry_underlying<T: 'static>(node: NodeRef<T>, entry: Entry<T>) {
     {
         let mut links = node.core().links.borrow_mut();

@@ -162,7 +162,16 @@ impl<T: 'static> Callbacks<T> {
     /// caller drops them once it has released the node's borrow, since one
     /// may hold the last reference to a promise (and so to user values).
     #[must_use = "drop the swept entries after releasing the node's borrow"]
+    #[inline]
     pub(crate) fn push(&mut self, entry: Entry<T>) -> Vec<Entry<T>> {
+        if let Slots::Empty = self.0 {
+            self.0 = Slots::One(entry);
+            return Vec::new();
+        }
+        self.push_more(entry)
+    }
+
+    fn push_more(&mut self, entry: Entry<T>) -> Vec<Entry<T>> {
         let mut dead = Vec::new();
         match &mut self.0 {
             Slots::Empty => self.0 = Slots::One(entry),
