@@ -117,6 +117,25 @@ where
     U: 'static,
     F: FnOnce(&NodeRef<S>, &Result<S, Error>) -> Next<U> + 'static,
 {
+    // The common case first: the source is pending and not a proxy, so one
+    // borrow of it both checks that and attaches the new node.
+    {
+        let mut links = source.node.core().links.borrow_mut();
+        if let Links::Pending(waiting) = &mut *links {
+            let node = Rc::new(Node {
+                core: Core::pending(cancel_link(&source.node, cancel)),
+                extra: Then {
+                    f: Cell::new(Some(f)),
+                    ctx: storage::capture(),
+                    _types: PhantomData,
+                },
+            });
+            let swept = waiting.callbacks.push(Entry::Node(node.clone(), 0));
+            drop(links);
+            drop(swept);
+            return Promise::from_node(node);
+        }
+    }
     let src = underlying(&source.node);
     if let Some(result) = value_of(&src) {
         if let Some(_level) = Level::enter() {
@@ -126,16 +145,8 @@ where
             };
         }
     }
-    let cancel = match cancel {
-        CancelVia::Source => {
-            let weak: Weak<dyn NodeDyn<S>> = Rc::downgrade(&src);
-            HowToCancel::One(weak)
-        }
-        CancelVia::This => HowToCancel::CancelThis,
-        CancelVia::Never => HowToCancel::NotCancelable,
-    };
     let node = Rc::new(Node {
-        core: Core::pending(cancel),
+        core: Core::pending(cancel_link(&src, cancel)),
         extra: Then {
             f: Cell::new(Some(f)),
             ctx: storage::capture(),
@@ -144,6 +155,18 @@ where
     });
     add_entry_underlying(src, Entry::Node(node.clone(), 0));
     Promise::from_node(node)
+}
+
+/// Where canceling a then node goes while it waits on `src`.
+fn cancel_link<S: 'static>(src: &NodeRef<S>, cancel: CancelVia) -> HowToCancel {
+    match cancel {
+        CancelVia::Source => {
+            let weak: Weak<dyn NodeDyn<S>> = Rc::downgrade(src);
+            HowToCancel::One(weak)
+        }
+        CancelVia::This => HowToCancel::CancelThis,
+        CancelVia::Never => HowToCancel::NotCancelable,
+    }
 }
 
 /// A callback that produces no promise (the `on_*` family): one allocation.
