@@ -72,6 +72,58 @@ fn callbacks_are_eager_and_fifo() {
 }
 
 #[test]
+fn a_chain_runs_depth_first_before_the_next_sibling() {
+    // Expected: `p` has two callbacks, a map (whose result has callbacks of
+    // its own, one a further map) and an on_success. Everything downstream
+    // of the first runs before the second, as nested eager resolution gives.
+    let l = log();
+    let (p, r) = lwt::wait::<u8>();
+    let l1 = l.clone();
+    let a = p.map(move |v| {
+        push(&l1, "a");
+        v + 1
+    });
+    let l2 = l.clone();
+    let c = a.map(move |v| {
+        push(&l2, "c");
+        v * 10
+    });
+    let l3 = l.clone();
+    c.on_success(move |v| push(&l3, format!("d {v}")));
+    let l4 = l.clone();
+    a.on_success(move |v| push(&l4, format!("e {v}")));
+    let l5 = l.clone();
+    p.on_success(move |_| push(&l5, "b"));
+    r.resolve(1).unwrap();
+    assert_eq!(seen(&l), ["a", "c", "d 20", "e 2", "b"]);
+}
+
+#[test]
+fn a_panic_down_a_chain_keeps_the_sibling_callbacks() {
+    // Expected: the panic in the chain below `p`'s first callback escapes to
+    // the resolver's caller; `p`'s second callback then runs at the next
+    // resolution, and the chain's own promises are resolved.
+    let l = log();
+    let (p, r) = lwt::wait::<u8>();
+    let a = p.map(|v| v + 1);
+    let b = a.map(|v| v + 1);
+    b.on_success(|_| panic!("user callback panics"));
+    let l1 = l.clone();
+    p.on_success(move |_| push(&l1, "sibling"));
+    let escaped = catch_unwind(AssertUnwindSafe(|| r.resolve(1)));
+    assert!(
+        escaped.is_err(),
+        "the panic escapes to the resolver's caller"
+    );
+    assert_eq!(a.peek().unwrap().unwrap(), 2);
+    assert_eq!(b.peek().unwrap().unwrap(), 3);
+    let (q, rq) = lwt::wait::<()>();
+    rq.resolve(()).unwrap();
+    drop(q);
+    assert_eq!(seen(&l), ["sibling"]);
+}
+
+#[test]
 fn attaching_to_a_resolved_promise_runs_at_once() {
     let l = log();
     let p = Promise::resolved(5);
