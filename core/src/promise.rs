@@ -94,6 +94,22 @@ impl<T> Waiting<T> {
             cancel,
         }
     }
+
+    /// What a node that was just resolved runs: its callbacks, and its
+    /// `on_cancel` hooks if it was `canceled` (dropped otherwise). The
+    /// backward link is let go of first: it may be the last (weak) hold on
+    /// the node this one waited on, which is then freed now, in chain order,
+    /// rather than after the callbacks.
+    fn release(self, canceled: bool) -> (Callbacks<T>, Hooks) {
+        let Waiting {
+            callbacks,
+            on_cancel,
+            cancel,
+        } = self;
+        drop(cancel);
+        let hooks = if canceled { on_cancel } else { Hooks::None };
+        (callbacks, hooks)
+    }
 }
 
 /// The part of a node every promise has.
@@ -247,16 +263,7 @@ fn resolve_underlying<T: 'static>(
     // The cell was empty: a node's value is set only here, guarded by the
     // `Pending` → `Resolved` transition just made.
     let _ = node.core().value.set(result);
-    let Waiting {
-        callbacks,
-        on_cancel,
-        cancel,
-    } = waiting;
-    // The backward link goes before the callbacks run: it may be the last
-    // (weak) hold on the node this one waited on, which is then freed now,
-    // in chain order, rather than when the nested callbacks unwind.
-    drop(cancel);
-    let hooks = if canceled { on_cancel } else { Hooks::None };
+    let (callbacks, hooks) = waiting.release(canceled);
     resolve::run_callbacks(node, hooks, callbacks, later);
     Ok(())
 }
@@ -273,15 +280,8 @@ impl<T: 'static, X: Extra> resolve::Tail for Node<T, X> {
                 }
             }
         };
-        // Not canceled (see `resolve_tail`): the `on_cancel` hooks are dropped
-        // unrun, and the backward link is let go of before the callbacks run.
-        let Waiting {
-            callbacks,
-            on_cancel,
-            cancel,
-        } = waiting;
-        drop(cancel);
-        drop(on_cancel);
+        // Not canceled (see `resolve_tail`): no `on_cancel` hook runs.
+        let (callbacks, _) = waiting.release(false);
         let me: NodeRef<T> = self;
         resolve::run_tail_callbacks(me, callbacks)
     }
