@@ -99,7 +99,9 @@ impl<T> Waiting<T> {
     /// `on_cancel` hooks if it was `canceled` (dropped otherwise). The
     /// backward link is let go of first: it may be the last (weak) hold on
     /// the node this one waited on, which is then freed now, in chain order,
-    /// rather than after the callbacks.
+    /// rather than after the callbacks. Always inlined: as a call, it made
+    /// the tail loop of a `bind` chain 6% slower.
+    #[inline(always)]
     fn release(self, canceled: bool) -> (Callbacks<T>, Hooks) {
         let Waiting {
             callbacks,
