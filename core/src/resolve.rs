@@ -74,7 +74,7 @@ pub(crate) trait Tail {
 pub(crate) type TailRef = Rc<dyn Tail>;
 
 /// Runs `tail` and every tail it leads to.
-fn run_tails(mut tail: Option<TailRef>) {
+pub(crate) fn run_tails(mut tail: Option<TailRef>) {
     while let Some(t) = tail {
         tail = t.run_tail();
     }

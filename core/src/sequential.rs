@@ -30,7 +30,7 @@ use crate::promise::{
     add_entry_underlying, from_result, merge, resolve_node, resolve_tail, underlying, value_of,
     Core, Extra, Links, Node, NodeDyn, NodeRef, Promise,
 };
-use crate::resolve::{Callback, Entry, Level, TailRef};
+use crate::resolve::{run_tails, Callback, Entry, Level, TailRef};
 use crate::storage::{self, Ctx};
 
 /// What a then node's closure decides.
@@ -56,10 +56,7 @@ where
     F: FnOnce(&NodeRef<S>, &Result<S, Error>) -> Next<U> + 'static,
 {
     fn run(self: Rc<Self>, tag: usize, source: NodeRef<S>) {
-        let mut tail = self.run_then(tag, source);
-        while let Some(t) = tail {
-            tail = t.run_tail();
-        }
+        run_tails(self.run_then(tag, source));
     }
 
     fn run_then(self: Rc<Self>, _tag: usize, source: NodeRef<S>) -> Option<TailRef> {
@@ -122,14 +119,7 @@ where
     {
         let mut links = source.node.core().links.borrow_mut();
         if let Links::Pending(waiting) = &mut *links {
-            let node = Rc::new(Node {
-                core: Core::pending(cancel_link(&source.node, cancel)),
-                extra: Then {
-                    f: Cell::new(Some(f)),
-                    ctx: storage::capture(),
-                    _types: PhantomData,
-                },
-            });
+            let node = new_then(&source.node, cancel, f);
             let swept = waiting.callbacks.push(Entry::Node(node.clone(), 0));
             drop(links);
             drop(swept);
@@ -145,28 +135,35 @@ where
             };
         }
     }
-    let node = Rc::new(Node {
-        core: Core::pending(cancel_link(&src, cancel)),
-        extra: Then {
-            f: Cell::new(Some(f)),
-            ctx: storage::capture(),
-            _types: PhantomData,
-        },
-    });
+    let node = new_then(&src, cancel, f);
     add_entry_underlying(src, Entry::Node(node.clone(), 0));
     Promise::from_node(node)
 }
 
-/// Where canceling a then node goes while it waits on `src`.
-fn cancel_link<S: 'static>(src: &NodeRef<S>, cancel: CancelVia) -> HowToCancel {
-    match cancel {
+/// A pending then node that will run `f` on `src` (an underlying node),
+/// canceled as `cancel` says, with the current implicit storage.
+#[inline(always)]
+fn new_then<S, U, F>(src: &NodeRef<S>, cancel: CancelVia, f: F) -> Rc<Node<U, Then<S, U, F>>>
+where
+    S: 'static,
+    U: 'static,
+{
+    let cancel = match cancel {
         CancelVia::Source => {
             let weak: Weak<dyn NodeDyn<S>> = Rc::downgrade(src);
             HowToCancel::One(weak)
         }
         CancelVia::This => HowToCancel::CancelThis,
         CancelVia::Never => HowToCancel::NotCancelable,
-    }
+    };
+    Rc::new(Node {
+        core: Core::pending(cancel),
+        extra: Then {
+            f: Cell::new(Some(f)),
+            ctx: storage::capture(),
+            _types: PhantomData,
+        },
+    })
 }
 
 /// A callback that produces no promise (the `on_*` family): one allocation.
