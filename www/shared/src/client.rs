@@ -186,17 +186,16 @@ impl Inner {
                     let _ = r.resolve(reply);
                 }
             }
+            // The answer to a request: one no longer pending (canceled, timed
+            // out) is dropped, as a late `Response` is.
             ServerMsg::Error {
                 id: Some(id),
-                ref code,
-                ref message,
+                code,
+                message,
             } => {
                 let r = self.pending.borrow_mut().remove(&id);
-                match r {
-                    Some(r) => {
-                        let _ = r.reject(Error::msg(format!("{code}: {message}")));
-                    }
-                    None => self.emit(Event::Message(msg)),
+                if let Some(r) = r {
+                    let _ = r.reject(Error::msg(format!("{code}: {message}")));
                 }
             }
             ServerMsg::Welcome { ref you, .. } => {

@@ -78,6 +78,13 @@ impl Connection for FakeConn {
                 id,
                 reply: Reply::Echo { text },
             }),
+            // As the real server does: a canceled request is answered with
+            // an error that carries its id.
+            ClientMsg::Cancel { id } => self.reply(ServerMsg::Error {
+                id: Some(id),
+                code: "canceled".into(),
+                message: "the request was canceled".into(),
+            }),
             _ => {}
         }
         Promise::resolved(())
@@ -281,7 +288,7 @@ fn backoff_delays_stay_in_bounds() {
 fn requests_are_answered_canceled_and_failed() {
     let engine = VirtualEngine::new();
     let fake = Rc::new(Fake::default());
-    let (client, _) = start(&fake);
+    let (client, events) = start(&fake);
     engine.run_until_idle();
     let echo = client.request(Op::Echo { text: "hi".into() });
     assert_eq!(
@@ -303,6 +310,13 @@ fn requests_are_answered_canceled_and_failed() {
         .iter()
         .any(|m| matches!(m, ClientMsg::Cancel { .. }));
     assert!(canceled, "the server got a cancel");
+    // Its answer to the canceled request is not a message for the user.
+    engine.run_until_idle();
+    let shown = events
+        .borrow()
+        .iter()
+        .any(|e| matches!(e, Event::Message(ServerMsg::Error { .. })));
+    assert!(!shown, "the late answer to a canceled request is dropped");
 
     // A lost connection fails the requests it carried.
     let lost = client.request(Op::Delay { ms: 10_000 });
