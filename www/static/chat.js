@@ -69,13 +69,22 @@ function onEvent(ev) {
   }
 }
 
-const chat = new ChatApp(wsUrl, name, room, (json) => onEvent(JSON.parse(json)));
+// A name or room the server would refuse is refused here: the page stays,
+// so the rename form can fix it.
+let chat = null;
+try {
+  chat = new ChatApp(wsUrl, name, room, (json) => onEvent(JSON.parse(json)));
+} catch (err) {
+  $("status").dataset.status = "stopped";
+  $("status").textContent = "stopped";
+  line("system", null, `cannot join: ${err}`);
+}
 window.chat = chat;
 
 $("say-form").addEventListener("submit", (e) => {
   e.preventDefault();
   const text = $("say").value;
-  if (!text.trim()) return;
+  if (!chat || !text.trim()) return;
   try {
     chat.say(text);
     $("say").value = "";
@@ -86,6 +95,7 @@ $("say-form").addEventListener("submit", (e) => {
 
 let delay = null;
 $("delay-go").addEventListener("click", () => {
+  if (!chat) return;
   const request = chat.delay(Number($("delay-ms").value) || 0);
   delay = request;
   $("delay-cancel").disabled = false;

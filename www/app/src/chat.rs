@@ -138,15 +138,22 @@ impl Drop for ChatApp {
 impl ChatApp {
     /// Connects to `url` (`ws://host/ws`) as `name` in `room`; `on_event`
     /// gets each event as a JSON string (`{"kind":"status"|"message"|"latency",...}`).
+    /// Throws when the name or the room is one the server would refuse.
     #[wasm_bindgen(constructor)]
-    pub fn new(url: String, name: String, room: String, on_event: js_sys::Function) -> ChatApp {
+    pub fn new(
+        url: String,
+        name: String,
+        room: String,
+        on_event: js_sys::Function,
+    ) -> Result<ChatApp, JsValue> {
         lwt_wasm::install();
         let mut config = Config::new(name, room);
         config.seed = (js_sys::Math::random() * 9_007_199_254_740_992.0) as u64;
         let client = Client::start(Rc::new(BrowserConnector { url }), config, move |event| {
             let _ = on_event.call1(&JsValue::NULL, &JsValue::from_str(&event_json(event)));
-        });
-        ChatApp { client }
+        })
+        .map_err(|e| JsValue::from_str(e.message()))?;
+        Ok(ChatApp { client })
     }
 
     /// Says `text` in the room (queued while disconnected).

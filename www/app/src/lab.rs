@@ -35,6 +35,18 @@ pub struct Lab {
     inner: Rc<Inner>,
 }
 
+impl Drop for Lab {
+    /// `free()` from JS: the pending promises are canceled, which releases
+    /// their timers, listeners and fetches. The entries are taken out first,
+    /// so no borrow is held while the cancellations run.
+    fn drop(&mut self) {
+        let entries = self.inner.entries.take();
+        for e in &entries {
+            e.promise.cancel();
+        }
+    }
+}
+
 #[wasm_bindgen]
 impl Lab {
     /// An empty lab.

@@ -11,7 +11,6 @@
 //! line containing TEXT arrives (for scripts and tests); `--timeout` exits 1
 //! after SECS seconds.
 
-use std::cell::RefCell;
 use std::io::Write;
 use std::rc::Rc;
 use std::time::Duration;
@@ -89,27 +88,15 @@ fn main() {
         let end = move |code: i32| {
             let _ = finish.resolve(code);
         };
-        let to_say = Rc::new(RefCell::new(args.say.clone()));
-        let client_cell: Rc<RefCell<Option<Client>>> = Rc::default();
         let mut config = Config::new(args.name.clone(), args.room.clone());
         config.seed = seed;
         let wait_for = args.wait_for.clone();
+        let room = args.room.clone();
         let on_event = {
-            let to_say = to_say.clone();
-            let client_cell = client_cell.clone();
             let end = end.clone();
             move |event: &Event| match event {
                 Event::Status(Status::Connected { you }) => {
-                    print(&format!("* connected to {} as {you}", args.room));
-                    let lines = std::mem::take(&mut *to_say.borrow_mut());
-                    let client = client_cell.borrow().clone();
-                    if let Some(client) = client {
-                        for line in lines {
-                            if let Err(e) = client.say(&line) {
-                                print(&format!("! {e}"));
-                            }
-                        }
-                    }
+                    print(&format!("* connected to {room} as {you}"));
                 }
                 Event::Status(Status::Waiting { delay, reason, .. }) => {
                     print(&format!("* disconnected ({reason}); retrying in {delay:?}"));
@@ -138,8 +125,19 @@ fn main() {
                 Event::Message(_) => {}
             }
         };
-        let client = Client::start(Rc::new(connector), config, on_event);
-        *client_cell.borrow_mut() = Some(client.clone());
+        let client = match Client::start(Rc::new(connector), config, on_event) {
+            Ok(client) => client,
+            Err(e) => {
+                eprintln!("lwt-www-client: {e}");
+                return Ok(2);
+            }
+        };
+        // Said once connected: the client keeps them until the welcome.
+        for line in &args.say {
+            if let Err(e) = client.say(line) {
+                print(&format!("! {e}"));
+            }
+        }
         if let Some(secs) = args.timeout {
             let end = end.clone();
             lwt::sleep(Duration::from_secs(secs)).on_success(move |()| {

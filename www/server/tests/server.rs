@@ -161,7 +161,8 @@ fn client(addr: std::net::SocketAddr, name: &str) -> (Client, Log) {
         Rc::new(NativeConnector::new(addr, "/ws")),
         quick_config(name),
         move |e| l.borrow_mut().push(e.clone()),
-    );
+    )
+    .unwrap();
     (c, log)
 }
 

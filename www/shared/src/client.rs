@@ -33,7 +33,7 @@ use std::time::Duration;
 use lwt::{Condition, Error, Promise, Resolver};
 
 use crate::backoff::{Backoff, Rng};
-use crate::protocol::{check_text, ClientMsg, Op, Reply, ServerMsg};
+use crate::protocol::{check_name, check_text, ClientMsg, Op, Reply, ServerMsg};
 use crate::transport::{Connection, Connector};
 
 /// How a [`Client`] connects and keeps its connection.
@@ -236,7 +236,7 @@ impl Inner {
 ///     }
 /// }
 /// let engine = lwt::testing::VirtualEngine::new();
-/// let client = Client::start(Rc::new(Down), Config::new("ada", "lobby"), |_event| {});
+/// let client = Client::start(Rc::new(Down), Config::new("ada", "lobby"), |_event| {}).unwrap();
 /// engine.run_until_idle();
 /// assert_eq!(client.status().name(), "waiting");
 /// client.stop();
@@ -262,20 +262,27 @@ impl Client {
     /// Starts the client: it connects through `connector` at once, and
     /// reports to `on_event` until [`Client::stop`].
     ///
+    /// The name and the room are checked first ([`check_name`]):
+    /// one the server would refuse is an error here, rather than a
+    /// connection refused again at every reconnection.
+    ///
     /// ```no_run
     /// # fn connector() -> std::rc::Rc<dyn lwt_www_shared::Connector> { unimplemented!() }
     /// let client = lwt_www_shared::Client::start(
     ///     connector(),
     ///     lwt_www_shared::Config::new("ada", "lobby"),
     ///     |event| println!("{event:?}"),
-    /// );
+    /// )
+    /// .unwrap();
     /// client.say("hello").unwrap();
     /// ```
     pub fn start(
         connector: Rc<dyn Connector>,
-        config: Config,
+        mut config: Config,
         on_event: impl Fn(&Event) + 'static,
-    ) -> Client {
+    ) -> Result<Client, Error> {
+        config.name = check_name(&config.name).map_err(|e| Error::msg(format!("bad name: {e}")))?;
+        config.room = check_name(&config.room).map_err(|e| Error::msg(format!("bad room: {e}")))?;
         let inner = Rc::new(Inner {
             connector,
             rng: RefCell::new(Rng::new(config.seed)),
@@ -293,7 +300,7 @@ impl Client {
             stopped: Cell::new(false),
         });
         let task = lwt::spawn(supervise(inner.clone()));
-        Client { inner, task }
+        Ok(Client { inner, task })
     }
 
     /// The current status.

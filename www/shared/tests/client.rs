@@ -139,7 +139,8 @@ fn start(fake: &Rc<Fake>) -> (Client, Events) {
     let e = events.clone();
     let client = Client::start(Rc::new(FakeConnector(fake.clone())), config(), move |ev| {
         e.borrow_mut().push(ev.clone())
-    });
+    })
+    .unwrap();
     (client, events)
 }
 
@@ -285,6 +286,23 @@ fn backoff_delays_stay_in_bounds() {
 }
 
 #[test]
+fn a_name_or_room_the_server_would_refuse_is_an_error_at_start() {
+    let _engine = VirtualEngine::new();
+    let fake = Rc::new(Fake::default());
+    let connector = || Rc::new(FakeConnector(fake.clone()));
+    let bad_name = Client::start(connector(), Config::new(" ", "lobby"), |_| {}).unwrap_err();
+    assert!(bad_name.message().starts_with("bad name"), "{bad_name}");
+    let long_room = "r".repeat(40);
+    let bad_room = Client::start(connector(), Config::new("ada", long_room), |_| {}).unwrap_err();
+    assert!(bad_room.message().starts_with("bad room"), "{bad_room}");
+    assert!(fake.attempts.borrow().is_empty(), "no connection was tried");
+    // A name with spaces around is trimmed, as the server would.
+    let client = Client::start(connector(), Config::new("  ada ", "lobby"), |_| {}).unwrap();
+    assert!(matches!(&fake.got.borrow()[0], ClientMsg::Hello { name, .. } if name == "ada"));
+    client.stop();
+}
+
+#[test]
 fn requests_are_answered_canceled_and_failed() {
     let engine = VirtualEngine::new();
     let fake = Rc::new(Fake::default());
@@ -381,7 +399,7 @@ fn a_silent_server_times_the_welcome_out() {
         }
     }
     let engine = VirtualEngine::new();
-    let client = Client::start(Rc::new(Silent), config(), |_| {});
+    let client = Client::start(Rc::new(Silent), config(), |_| {}).unwrap();
     engine.advance(secs(3));
     match client.status() {
         Status::Waiting { reason, .. } => assert!(reason.contains("welcome"), "{reason}"),
