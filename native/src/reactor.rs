@@ -82,7 +82,8 @@ pub(crate) struct IoState {
     readable: Cell<bool>,
     writable: Cell<bool>,
     /// Sticky: the peer closed this direction, or the source has an error.
-    /// Edges do not repeat, so readiness is never cleared after that.
+    /// Edges do not repeat, so a short transfer does not clear readiness
+    /// after that; only a `WouldBlock` does.
     read_closed: Cell<bool>,
     write_closed: Cell<bool>,
     readers: Waiters,
@@ -104,7 +105,16 @@ impl IoState {
         }
     }
 
-    /// Forgets readiness in `dir`, unless that direction is closed.
+    /// The source said `WouldBlock` in `dir`: it is not ready, whatever the
+    /// closed flags say (an error edge on a UDP socket is one-off: the next
+    /// `recv` blocks), so the next attempt waits for an event.
+    fn not_ready(&self, dir: Dir) {
+        self.flag(dir).set(false);
+    }
+
+    /// Forgets readiness in `dir` after a short transfer, unless that
+    /// direction is closed (the end is then still to be read, and no edge
+    /// will come for it).
     fn clear_flag(&self, dir: Dir) {
         let closed = match dir {
             Dir::Read => self.read_closed.get(),
@@ -290,7 +300,7 @@ impl<S: Source> Registered<S> {
                 self.state.wait(dir).await?;
             }
             match op(self.get()) {
-                Err(e) if e.kind() == io::ErrorKind::WouldBlock => self.state.clear_flag(dir),
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => self.state.not_ready(dir),
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
                 r => return r.map_err(io_err),
             }
@@ -368,7 +378,7 @@ impl<S: Source> Registered<S> {
                 }
             }
             match op(self.get()) {
-                Err(e) if e.kind() == io::ErrorKind::WouldBlock => self.state.clear_flag(dir),
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => self.state.not_ready(dir),
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
                 r => return Poll::Ready(r),
             }

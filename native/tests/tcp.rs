@@ -300,6 +300,37 @@ fn udp_and_unix_sockets() {
 }
 
 #[test]
+fn a_udp_error_edge_does_not_keep_the_socket_ready() {
+    // A connected UDP socket whose peer port is closed: the ICMP error fails
+    // one receive, and the next one has nothing to get. It must wait (here,
+    // until its timeout), not spin on `WouldBlock` without yielding: the body
+    // runs on its own thread so a spin fails the test instead of hanging it.
+    let (done, finished) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let outcome = run(async {
+            let dead = std::net::UdpSocket::bind(local())?;
+            let dead_addr = dead.local_addr()?;
+            drop(dead);
+            let s = lwt_native::net::UdpSocket::bind(local())?;
+            s.connect(dead_addr)?;
+            s.send(b"anyone?").await?;
+            // The error edge reaches the loop before anyone receives.
+            lwt::sleep(Duration::from_millis(50)).await?;
+            let first = lwt::with_timeout(Duration::from_secs(5), &s.recv_some(16)).await;
+            assert!(first.is_err(), "nobody answers");
+            let second = lwt::with_timeout(Duration::from_millis(200), &s.recv_some(16)).await;
+            assert!(second.unwrap_err().is_timeout());
+            Ok(())
+        });
+        let _ = done.send(outcome.map_err(|e| e.to_string()));
+    });
+    let outcome = finished
+        .recv_timeout(Duration::from_secs(20))
+        .expect("the receive after the error edge yields to the loop");
+    outcome.unwrap();
+}
+
+#[test]
 fn data_and_close_in_one_edge_are_both_seen() {
     // The peer writes and closes at once: one event carries both. A short
     // read must not make the reader wait for an edge that never comes.
