@@ -419,17 +419,29 @@ impl OutputChannel {
         }
     }
 
-    /// Sends the buffer on. What the writer took leaves the buffer at once,
-    /// so a drain canceled halfway sends no byte twice.
+    /// Sends the buffer on. What the writer took leaves the buffer when the
+    /// drain ends, also when it is canceled halfway (so no byte is sent
+    /// twice), and in one move (so a large buffer written in many pieces
+    /// is not shifted after each).
     async fn drain(&mut self) -> Result<(), Error> {
+        /// The buffer and how much of it was sent: dropped, it forgets that.
+        struct Sent<'a> {
+            buf: &'a mut Vec<u8>,
+            done: usize,
+        }
+        impl Drop for Sent<'_> {
+            fn drop(&mut self) {
+                self.buf.drain(..self.done);
+            }
+        }
+        let OutputChannel { writer, buf, .. } = self;
+        let mut sent = Sent { buf, done: 0 };
         poll_fn(|cx| {
-            while !self.buf.is_empty() {
-                match Pin::new(&mut self.writer).poll_write(cx, &self.buf) {
+            while sent.done < sent.buf.len() {
+                match Pin::new(&mut *writer).poll_write(cx, &sent.buf[sent.done..]) {
                     Poll::Pending => return Poll::Pending,
                     Poll::Ready(Ok(0)) => return Poll::Ready(Err(io::ErrorKind::WriteZero.into())),
-                    Poll::Ready(Ok(n)) => {
-                        self.buf.drain(..n);
-                    }
+                    Poll::Ready(Ok(n)) => sent.done += n,
                     Poll::Ready(Err(e)) => return Poll::Ready(Err(e)),
                 }
             }
