@@ -122,26 +122,20 @@ fn writing_to_a_closed_peer_is_an_error_not_sigpipe() {
     );
 }
 
-/// A writer that fails with `BrokenPipe` (counting its calls), until it has
-/// been called `give_up_after` times; then it takes everything, so a loop
-/// of retries ends instead of hanging the test.
-struct Broken {
-    calls: Rc<Cell<usize>>,
-    give_up_after: usize,
-}
+/// A writer whose `poll_write` is the closure; flush and close are done at
+/// once.
+struct WriteWith<F>(F);
 
-impl futures_io::AsyncWrite for Broken {
+impl<F> futures_io::AsyncWrite for WriteWith<F>
+where
+    F: FnMut(&[u8]) -> std::task::Poll<std::io::Result<usize>> + Unpin,
+{
     fn poll_write(
-        self: std::pin::Pin<&mut Self>,
+        mut self: std::pin::Pin<&mut Self>,
         _cx: &mut std::task::Context<'_>,
         buf: &[u8],
     ) -> std::task::Poll<std::io::Result<usize>> {
-        self.calls.set(self.calls.get() + 1);
-        std::task::Poll::Ready(if self.calls.get() > self.give_up_after {
-            Ok(buf.len())
-        } else {
-            Err(std::io::ErrorKind::BrokenPipe.into())
-        })
+        (self.0)(buf)
     }
     fn poll_flush(
         self: std::pin::Pin<&mut Self>,
@@ -162,10 +156,17 @@ fn dropping_a_channel_whose_writer_fails_tries_once() {
     let calls = Rc::new(Cell::new(0));
     let c = calls.clone();
     run(async move {
-        let mut oc = OutputChannel::new(Broken {
-            calls: c,
-            give_up_after: 1000,
-        });
+        // Fails with `BrokenPipe`, counting its calls, until the 1000th;
+        // then it takes everything, so a loop of retries ends instead of
+        // hanging the test.
+        let mut oc = OutputChannel::new(WriteWith(move |buf: &[u8]| {
+            c.set(c.get() + 1);
+            std::task::Poll::Ready(if c.get() > 1000 {
+                Ok(buf.len())
+            } else {
+                Err(std::io::ErrorKind::BrokenPipe.into())
+            })
+        }));
         oc.write(b"never sent").await?;
         drop(oc);
         lwt::sleep(Duration::from_millis(5)).await
@@ -174,51 +175,24 @@ fn dropping_a_channel_whose_writer_fails_tries_once() {
     assert_eq!(calls.get(), 1);
 }
 
-/// A writer that takes at most 3 bytes, then is stuck (pending) until
-/// `stuck` is cleared.
-struct Partial {
-    written: Rc<std::cell::RefCell<Vec<u8>>>,
-    stuck: Rc<Cell<bool>>,
-}
-
-impl futures_io::AsyncWrite for Partial {
-    fn poll_write(
-        self: std::pin::Pin<&mut Self>,
-        _cx: &mut std::task::Context<'_>,
-        buf: &[u8],
-    ) -> std::task::Poll<std::io::Result<usize>> {
-        if self.stuck.get() {
-            return std::task::Poll::Pending;
-        }
-        let n = buf.len().min(3);
-        self.written.borrow_mut().extend_from_slice(&buf[..n]);
-        self.stuck.set(true);
-        std::task::Poll::Ready(Ok(n))
-    }
-    fn poll_flush(
-        self: std::pin::Pin<&mut Self>,
-        _cx: &mut std::task::Context<'_>,
-    ) -> std::task::Poll<std::io::Result<()>> {
-        std::task::Poll::Ready(Ok(()))
-    }
-    fn poll_close(
-        self: std::pin::Pin<&mut Self>,
-        _cx: &mut std::task::Context<'_>,
-    ) -> std::task::Poll<std::io::Result<()>> {
-        std::task::Poll::Ready(Ok(()))
-    }
-}
-
 #[test]
 fn a_flush_canceled_after_a_partial_write_sends_no_byte_twice() {
     let written = Rc::new(std::cell::RefCell::new(Vec::new()));
     let stuck = Rc::new(Cell::new(false));
     let (w, s) = (written.clone(), stuck.clone());
     run(async move {
-        let mut oc = OutputChannel::new(Partial {
-            written: w,
-            stuck: s.clone(),
-        });
+        // Takes at most 3 bytes, then is stuck (pending) until `stuck` is
+        // cleared.
+        let stuck = s.clone();
+        let mut oc = OutputChannel::new(WriteWith(move |buf: &[u8]| {
+            if stuck.get() {
+                return std::task::Poll::Pending;
+            }
+            let n = buf.len().min(3);
+            w.borrow_mut().extend_from_slice(&buf[..n]);
+            stuck.set(true);
+            std::task::Poll::Ready(Ok(n))
+        }));
         oc.write(b"abcdefgh").await?;
         {
             let flush = oc.flush();
@@ -241,36 +215,12 @@ fn a_flush_canceled_after_a_partial_write_sends_no_byte_twice() {
     assert_eq!(&*written.borrow(), b"abcdefgh");
 }
 
-/// A writer that never takes anything nor keeps the waker (so a task
-/// waiting on it is freed as soon as nothing else holds it).
-struct Stuck;
-
-impl futures_io::AsyncWrite for Stuck {
-    fn poll_write(
-        self: std::pin::Pin<&mut Self>,
-        _cx: &mut std::task::Context<'_>,
-        _buf: &[u8],
-    ) -> std::task::Poll<std::io::Result<usize>> {
-        std::task::Poll::Pending
-    }
-    fn poll_flush(
-        self: std::pin::Pin<&mut Self>,
-        _cx: &mut std::task::Context<'_>,
-    ) -> std::task::Poll<std::io::Result<()>> {
-        std::task::Poll::Pending
-    }
-    fn poll_close(
-        self: std::pin::Pin<&mut Self>,
-        _cx: &mut std::task::Context<'_>,
-    ) -> std::task::Poll<std::io::Result<()>> {
-        std::task::Poll::Pending
-    }
-}
-
 #[test]
 fn dropping_a_channel_whose_flush_task_is_dropped_unfinished_returns() {
     run(async {
-        let mut oc = OutputChannel::new(Stuck);
+        // Never takes anything nor keeps the waker (so a task waiting on it
+        // is freed as soon as nothing else holds it).
+        let mut oc = OutputChannel::new(WriteWith(|_: &[u8]| std::task::Poll::Pending));
         oc.write(b"stuck").await?;
         drop(oc);
         Ok(())
