@@ -60,10 +60,10 @@ pub(crate) struct Timers {
     slots: Vec<Slot>,
     free: Vec<u32>,
     live: usize,
+    /// Arms so far. A slot's generation is the (low half of the) number of
+    /// the arm that took it, so an id or a wheel entry left from an earlier
+    /// use of the slot never matches it again (until 2^32 arms later).
     seq: u64,
-    /// Above every generation handed out so far: the generation of slots
-    /// made after the slab was last emptied.
-    next_generation: u32,
 }
 
 fn tick(deadline: u64) -> u64 {
@@ -87,7 +87,6 @@ impl Timers {
             free: Vec::new(),
             live: 0,
             seq: 0,
-            next_generation: 0,
         }
     }
 
@@ -108,21 +107,22 @@ impl Timers {
 
     /// Arms `fire` for `deadline` (nanoseconds on the loop's clock).
     pub(crate) fn arm(&mut self, deadline: u64, fire: Fire) -> TimerId {
+        self.seq += 1;
+        let generation = self.seq as u32;
+        let slot = Slot {
+            generation,
+            fire: Some(fire),
+        };
         let index = match self.free.pop() {
             Some(i) => {
-                self.slots[i as usize].fire = Some(fire);
+                self.slots[i as usize] = slot;
                 i
             }
             None => {
-                self.slots.push(Slot {
-                    generation: self.next_generation,
-                    fire: Some(fire),
-                });
+                self.slots.push(slot);
                 (self.slots.len() - 1) as u32
             }
         };
-        let generation = self.slots[index as usize].generation;
-        self.seq += 1;
         self.live += 1;
         self.place((deadline, self.seq, index, generation));
         TimerId(u64::from(generation) << 32 | u64::from(index))
@@ -180,14 +180,11 @@ impl Timers {
     fn release(&mut self, index: usize) -> Option<Fire> {
         let slot = &mut self.slots[index];
         let fire = slot.fire.take();
-        slot.generation = slot.generation.wrapping_add(1);
-        self.next_generation = self.next_generation.max(slot.generation.wrapping_add(1));
         self.live -= 1;
         if self.live == 0 {
             // Empty: start the slab over, so the next timers take slots in
             // order (a free list in firing order scatters them in memory).
-            // Slots made from now on get a generation never handed out, so
-            // old ids stay dead.
+            // Old ids stay dead: generations come from the arm count.
             self.slots.clear();
             self.free.clear();
         } else {
@@ -345,6 +342,26 @@ mod tests {
         let again = t.arm(7, Box::new(|| {}));
         assert!(t.cancel(ids[0]).is_none());
         assert!(t.cancel(again).is_some());
+    }
+
+    #[test]
+    fn ids_stay_distinct_when_the_arm_count_passes_u32() {
+        // One timer at a time, armed and canceled, around the point where
+        // the low half of the arm count wraps: every id is new, and a stale
+        // one cancels nothing.
+        let mut t = Timers::new();
+        t.seq = u64::from(u32::MAX) - 4;
+        let mut seen = Vec::new();
+        for _ in 0..10 {
+            let id = t.arm(100, Box::new(|| {}));
+            assert!(!seen.contains(&id), "{id:?} handed out twice");
+            for old in &seen {
+                assert!(t.cancel(*old).is_none());
+            }
+            assert!(t.cancel(id).is_some());
+            seen.push(id);
+        }
+        assert_eq!(t.len(), 0);
     }
 
     #[test]
