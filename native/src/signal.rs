@@ -28,10 +28,9 @@ pub use libc::{SIGALRM, SIGHUP, SIGINT, SIGQUIT, SIGTERM, SIGUSR1, SIGUSR2, SIGW
 struct Queue {
     wanted: Vec<i32>,
     pending: VecDeque<i32>,
-    /// The pending `recv`s, served in the order they were made, each with
-    /// its own id (so a canceled one removes itself, not another).
-    waiting: VecDeque<(u64, Resolver<i32>)>,
-    next_id: u64,
+    /// The pending `recv`s, served in the order they were made. A canceled
+    /// one leaves at once (its `on_cancel`), so the first is always pending.
+    waiting: VecDeque<Resolver<i32>>,
 }
 
 struct Hub {
@@ -96,21 +95,18 @@ impl Hub {
             if !q.borrow().wanted.contains(&sig) {
                 continue;
             }
-            // The first waiter still pending gets it; else it is kept.
-            loop {
-                let waiter = {
-                    let mut q = q.borrow_mut();
-                    match q.waiting.pop_front() {
-                        Some((_, r)) => r,
-                        None => {
-                            q.pending.push_back(sig);
-                            break;
-                        }
-                    }
-                };
-                if waiter.resolve(sig).is_ok() {
-                    break;
+            // The first waiter gets it (resolved outside the borrow); with
+            // none, it is kept for the next `recv`.
+            let waiter = {
+                let mut q = q.borrow_mut();
+                let waiter = q.waiting.pop_front();
+                if waiter.is_none() {
+                    q.pending.push_back(sig);
                 }
+                waiter
+            };
+            if let Some(waiter) = waiter {
+                let _ = waiter.resolve(sig);
             }
         }
     }
@@ -190,22 +186,13 @@ impl Signals {
             return Promise::resolved(sig);
         }
         let (p, r) = lwt::task();
-        let id = {
-            let mut q = self.queue.borrow_mut();
-            let id = q.next_id;
-            q.next_id += 1;
-            q.waiting.push_back((id, r));
-            id
-        };
+        self.queue.borrow_mut().waiting.push_back(r);
         let q = Rc::downgrade(&self.queue);
         p.on_cancel(move || {
+            // The canceled promise is already rejected: it is the one that
+            // is no longer pending.
             if let Some(q) = q.upgrade() {
-                let w = {
-                    let mut q = q.borrow_mut();
-                    let i = q.waiting.iter().position(|(i, _)| *i == id);
-                    i.and_then(|i| q.waiting.remove(i))
-                };
-                drop(w);
+                q.borrow_mut().waiting.retain(Resolver::is_pending);
             }
         });
         p
