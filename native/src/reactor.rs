@@ -192,7 +192,15 @@ const INDEX_BITS: u32 = usize::BITS / 2;
 const INDEX_MASK: usize = (1 << INDEX_BITS) - 1;
 
 impl Sources {
-    pub(crate) fn insert(&mut self) -> (usize, Rc<IoState>) {
+    /// A new source's token and state. More sources than a token's index
+    /// bits can name (65,535 on a 32-bit target) is an error, not a token
+    /// that runs into the generation bits.
+    pub(crate) fn insert(&mut self) -> io::Result<(usize, Rc<IoState>)> {
+        if self.free.is_empty() && self.slots.len() >= INDEX_MASK {
+            return Err(io::Error::other(
+                "too many sources registered with this thread's loop",
+            ));
+        }
         let state = Rc::new(IoState {
             readable: Cell::new(true),
             writable: Cell::new(true),
@@ -208,7 +216,7 @@ impl Sources {
         let slot = &mut self.slots[index];
         slot.state = Some(state.clone());
         self.live += 1;
-        (slot.generation << INDEX_BITS | (index + 1), state)
+        Ok((slot.generation << INDEX_BITS | (index + 1), state))
     }
 
     /// The index of the slot a token names, if it still holds that source.
@@ -265,7 +273,7 @@ impl<S: Source> Registered<S> {
     /// Registers `io` with this thread's loop, for both directions.
     pub(crate) fn new(mut io: S) -> io::Result<Registered<S>> {
         let rt = Runtime::current();
-        let (token, state) = rt.register_state();
+        let (token, state) = rt.register_state()?;
         if let Err(e) = rt.registry.register(
             &mut io,
             Token(token),
@@ -497,9 +505,9 @@ mod tests {
     #[test]
     fn a_token_outlives_its_source_but_never_names_the_next_one() {
         let mut sources = Sources::default();
-        let (old, _) = sources.insert();
+        let (old, _) = sources.insert().unwrap();
         assert!(sources.remove(old).is_some());
-        let (new, _) = sources.insert();
+        let (new, _) = sources.insert().unwrap();
         assert_ne!(old, new, "the freed slot is taken again, under a new token");
         assert!(
             sources.get(old).is_none(),

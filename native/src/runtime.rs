@@ -273,7 +273,7 @@ impl Runtime {
         }
     }
 
-    pub(crate) fn register_state(&self) -> (usize, Rc<IoState>) {
+    pub(crate) fn register_state(&self) -> io::Result<(usize, Rc<IoState>)> {
         self.sources.borrow_mut().insert()
     }
 }
