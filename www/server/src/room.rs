@@ -8,7 +8,9 @@ use async_tungstenite::tungstenite::Message;
 use lwt::BoundedPush;
 use lwt_www_shared::protocol::{Chat, ServerMsg};
 
-/// How many messages a room keeps for newcomers.
+/// How many messages a room keeps for newcomers. A room goes, history and
+/// all, when its last member leaves: room names come from clients, so rooms
+/// kept empty would pile up without bound.
 const HISTORY: usize = 50;
 
 /// How many frames may wait in a member's outbox; past that the member is
@@ -54,7 +56,7 @@ impl Rooms {
     pub(crate) fn join(&self, room: &str, name: &str, outbox: BoundedPush<Message>) -> Ticket {
         let id = self.next_id.get() + 1;
         self.next_id.set(id);
-        let (welcome, presence, others) = {
+        let (welcome, presence, others, name) = {
             let mut rooms = self.rooms.borrow_mut();
             let r = rooms.entry(room.to_owned()).or_default();
             let taken = |n: &str| r.members.iter().any(|m| m.name == n);
@@ -82,41 +84,46 @@ impl Rooms {
                 joined: Some(unique.clone()),
                 left: None,
             };
-            (welcome, presence, others)
+            (welcome, presence, others, unique)
         };
         let _ = outbox.try_push(Message::text(welcome.encode()));
         self.fan_out(room, others, &presence);
         Ticket {
             id,
             room: room.to_owned(),
-            name: welcome_name(&welcome),
+            name,
         }
     }
 
     /// Removes a member and tells the others.
     pub(crate) fn leave(&self, ticket: &Ticket) {
+        self.leave_id(&ticket.room, ticket.id);
+    }
+
+    /// Removes the member `id` of `room`, if it is still there, and tells
+    /// the others.
+    fn leave_id(&self, room: &str, id: u64) {
         let (presence, others) = {
             let mut rooms = self.rooms.borrow_mut();
-            let Some(r) = rooms.get_mut(&ticket.room) else {
+            let Some(r) = rooms.get_mut(room) else {
                 return;
             };
-            let before = r.members.len();
-            r.members.retain(|m| m.id != ticket.id);
-            if r.members.len() == before {
+            let Some(i) = r.members.iter().position(|m| m.id == id) else {
                 return;
-            }
+            };
+            let gone = r.members.remove(i);
             let others: Vec<_> = r.members.iter().map(|m| (m.id, m.outbox.clone())).collect();
             let presence = ServerMsg::Presence {
                 users: r.users(),
                 joined: None,
-                left: Some(ticket.name.clone()),
+                left: Some(gone.name),
             };
-            if r.members.is_empty() && r.history.is_empty() {
-                rooms.remove(&ticket.room);
+            if r.members.is_empty() {
+                rooms.remove(room);
             }
             (presence, others)
         };
-        self.fan_out(&ticket.room, others, &presence);
+        self.fan_out(room, others, &presence);
     }
 
     /// Relays a chat line from `ticket` to everyone in its room (the sender
@@ -152,8 +159,9 @@ impl Rooms {
             .unwrap_or_default()
     }
 
-    /// Sends `msg` to `members`; a member whose outbox is full is dropped
-    /// from the room and its outbox closed (its connection then ends).
+    /// Sends `msg` to `members`; a member whose outbox is full leaves the
+    /// room as any other does (the rest are told), and its outbox is closed,
+    /// which ends its connection.
     fn fan_out(&self, room: &str, members: Vec<(u64, BoundedPush<Message>)>, msg: &ServerMsg) {
         let frame = Message::text(msg.encode());
         let mut slow = Vec::new();
@@ -163,17 +171,8 @@ impl Rooms {
                 slow.push(id);
             }
         }
-        if !slow.is_empty() {
-            if let Some(r) = self.rooms.borrow_mut().get_mut(room) {
-                r.members.retain(|m| !slow.contains(&m.id));
-            }
+        for id in slow {
+            self.leave_id(room, id);
         }
-    }
-}
-
-fn welcome_name(welcome: &ServerMsg) -> String {
-    match welcome {
-        ServerMsg::Welcome { you, .. } => you.clone(),
-        _ => String::new(),
     }
 }

@@ -130,6 +130,7 @@ async fn session(
 ) -> Result<(), Error> {
     let (mut tx, mut rx) = ws.split();
     let (outbox, push) = lwt::Stream::<Message>::bounded(OUTBOX);
+    let dropped = outbox.closed();
     let writer = lwt::spawn(async move {
         while let Some(msg) = outbox.next().await? {
             let last = matches!(msg, Message::Close(_));
@@ -145,8 +146,12 @@ async fn session(
     let requests = Requests::default();
     let reply = |msg: ServerMsg| send(&push, msg);
     let closing: Option<Closing> = loop {
-        let Some(item) = rx.next().await else {
-            break None;
+        // The outbox is closed when the room drops this member for not
+        // keeping up: the session ends then, without waiting for the
+        // client's next frame (the writer is given its usual 2 s below).
+        let item = match futures_util::future::select(rx.next(), dropped.clone()).await {
+            futures_util::future::Either::Left((Some(item), _)) => item,
+            _ => break None,
         };
         let text = match item {
             Ok(Message::Text(t)) => t,
@@ -162,10 +167,6 @@ async fn session(
             Err(WsError::Utf8(e)) => break Some(Closing(1007, format!("invalid UTF-8: {e}"))),
             Err(_) => break None,
         };
-        if push.is_closed() {
-            // Dropped from the room for not keeping up.
-            break None;
-        }
         let msg = match ClientMsg::decode(&text) {
             Ok(msg) => msg,
             Err(e) => {

@@ -347,6 +347,47 @@ async fn close_code(
 }
 
 #[test]
+fn a_member_that_does_not_keep_up_leaves_and_its_session_ends() {
+    let root = site("slowpoke");
+    run(async move {
+        let server = start(root);
+        let a = server.local_addr();
+        let (talker, log) = client(a, "talker");
+        until("connected", || talker.status().name() == "connected").await?;
+        // A raw client that joins and then never reads.
+        let mut mute = ws(a).await?;
+        mute.send(Message::text(
+            r#"{"type":"hello","name":"mute","room":"lobby"}"#,
+        ))
+        .await
+        .map_err(Error::new)?;
+        until("mute joined", || server.stats().ws_open == 2).await?;
+        // More than its socket buffers and its outbox hold.
+        let line = "x".repeat(1500);
+        for _ in 0..4000 {
+            talker.say(&line)?;
+        }
+        until("the others are told mute left", || {
+            log.borrow().iter().any(|e| {
+                matches!(e, Event::Message(ServerMsg::Presence { left: Some(l), .. }) if l == "mute")
+            })
+        })
+        .await?;
+        until("mute's session ended", || server.stats().ws_open == 1).await?;
+        assert_eq!(
+            talker.request(Op::Users).await?,
+            Reply::Users {
+                users: vec!["talker".into()]
+            }
+        );
+        drop(mute);
+        talker.stop();
+        server.shutdown();
+        Ok(())
+    });
+}
+
+#[test]
 fn bad_frames_get_close_codes_and_others_go_on() {
     let root = site("bad");
     run(async move {
