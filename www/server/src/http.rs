@@ -227,7 +227,8 @@ fn percent_decode(path: &str) -> Option<String> {
     String::from_utf8(out).ok()
 }
 
-/// The file under `root` that `path` names, or why there is none.
+/// The file under `root` (canonical) that `path` names, or why there is
+/// none.
 pub(crate) fn resolve(root: &Path, path: &str) -> Result<PathBuf, Refusal> {
     if !path.starts_with('/') {
         return Err(Refusal::new(400, "the path must start with /"));
@@ -257,10 +258,10 @@ pub(crate) fn resolve(root: &Path, path: &str) -> Result<PathBuf, Refusal> {
     if file.is_dir() {
         file.push("index.html");
     }
-    let (Ok(real), Ok(real_root)) = (file.canonicalize(), root.canonicalize()) else {
+    let Ok(real) = file.canonicalize() else {
         return Err(Refusal::new(404, format!("no such file: {path}")));
     };
-    if !real.starts_with(&real_root) {
+    if !real.starts_with(root) {
         return Err(Refusal::new(
             403,
             "the path leads out of the served directory",
@@ -281,9 +282,13 @@ pub(crate) async fn respond(
 ) -> Result<(), Error> {
     state.stat(|s| s.http_requests += 1);
     let head_only = head.method == "HEAD";
-    let result = route(state, stream, head, head_only).await;
-    match result {
-        Ok(()) => Ok(()),
+    // Decided before anything is written: a failure to write the answer is
+    // an I/O error of this connection, not a second (500) answer.
+    match route(state, stream, head, head_only).await {
+        Ok(Some((ctype, body))) => {
+            send(stream, 200, &[("Content-Type", ctype)], &body, head_only).await
+        }
+        Ok(None) => Ok(()),
         Err(refusal) => {
             state.stat(|s| s.http_rejected += 1);
             state.log(format_args!(
@@ -295,33 +300,29 @@ pub(crate) async fn respond(
     }
 }
 
+/// A 200 answer: its content type and body.
+type Answer = (&'static str, Vec<u8>);
+
+/// What to answer `head` with: an answer, nothing (the client went away),
+/// or a refusal.
 async fn route(
     state: &Rc<State>,
     stream: &TcpStream,
     head: &Head,
     head_only: bool,
-) -> Result<(), Refusal> {
+) -> Result<Option<Answer>, Refusal> {
     if head.method != "GET" && !head_only {
         return Err(Refusal::new(
             405,
             format!("{} is not allowed here", head.method),
         ));
     }
-    let io = |e: Error| Refusal::new(500, e.to_string());
     match head.path() {
         "/api/stats" => {
             let body = serde_json::to_vec(&*state.stats.borrow()).unwrap_or_default();
-            send(
-                stream,
-                200,
-                &[("Content-Type", "application/json")],
-                &body,
-                head_only,
-            )
-            .await
-            .map_err(io)
+            Ok(Some(("application/json", body)))
         }
-        "/api/slow" => slow(state, stream, head, head_only).await,
+        "/api/slow" => slow(state, stream, head).await,
         path if path.starts_with("/api/") => {
             Err(Refusal::new(404, format!("no such endpoint: {path}")))
         }
@@ -330,10 +331,7 @@ async fn route(
             let body = lwt_native::fs::read(&file)
                 .await
                 .map_err(|e| Refusal::new(404, format!("cannot read {path}: {e}")))?;
-            let ctype = content_type(&file.to_string_lossy());
-            send(stream, 200, &[("Content-Type", ctype)], &body, head_only)
-                .await
-                .map_err(io)
+            Ok(Some((content_type(&file.to_string_lossy()), body)))
         }
     }
 }
@@ -344,8 +342,7 @@ async fn slow(
     state: &Rc<State>,
     stream: &TcpStream,
     head: &Head,
-    head_only: bool,
-) -> Result<(), Refusal> {
+) -> Result<Option<Answer>, Refusal> {
     let ms: u64 = head
         .query("ms")
         .unwrap_or("1000")
@@ -371,17 +368,9 @@ async fn slow(
         state.log(format_args!(
             "/api/slow: the client went away before {ms} ms"
         ));
-        return Ok(());
+        return Ok(None);
     }
     state.stat(|s| s.slow_completed += 1);
     let body = format!("{{\"waited_ms\":{ms}}}");
-    send(
-        stream,
-        200,
-        &[("Content-Type", "application/json")],
-        body.as_bytes(),
-        head_only,
-    )
-    .await
-    .map_err(|e| Refusal::new(500, e.to_string()))
+    Ok(Some(("application/json", body.into_bytes())))
 }

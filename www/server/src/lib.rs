@@ -81,6 +81,7 @@ pub struct Stats {
 
 /// The server's shared state, on its thread.
 pub(crate) struct State {
+    /// The served directory, canonical.
     pub(crate) root: PathBuf,
     pub(crate) stats: RefCell<Stats>,
     pub(crate) rooms: room::Rooms,
@@ -162,10 +163,17 @@ impl Server {
     ///
     /// See [`Server`] for an example.
     pub fn start(addr: SocketAddr, options: Options) -> io::Result<Server> {
+        // Resolved once: each request's file is checked to lie under it.
+        let root = options.root.canonicalize().map_err(|e| {
+            io::Error::new(
+                e.kind(),
+                format!("the root {}: {e}", options.root.display()),
+            )
+        })?;
         let listener = TcpListener::bind(addr)?;
         let addr = listener.local_addr()?;
         let state = Rc::new(State {
-            root: options.root,
+            root,
             stats: RefCell::new(Stats::default()),
             rooms: room::Rooms::default(),
             next_conn: Cell::new(0),
