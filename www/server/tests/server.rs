@@ -362,10 +362,17 @@ fn a_member_that_does_not_keep_up_leaves_and_its_session_ends() {
         .await
         .map_err(Error::new)?;
         until("mute joined", || server.stats().ws_open == 2).await?;
-        // More than its socket buffers and its outbox hold.
+        // More than its socket buffers and its outbox hold, in bursts the
+        // talker (which reads its own copies) keeps up with.
         let line = "x".repeat(1500);
-        for _ in 0..4000 {
-            talker.say(&line)?;
+        for burst in 1..=40 {
+            for _ in 0..100 {
+                talker.say(&line)?;
+            }
+            until("the talker has its copies", || {
+                chats(&log).len() >= burst * 100
+            })
+            .await?;
         }
         until("the others are told mute left", || {
             log.borrow().iter().any(|e| {
