@@ -256,6 +256,10 @@ impl Drop for Requests {
     }
 }
 
+/// How many `Delay` requests one connection may have running: each holds a
+/// timer, and ids are the client's to choose.
+const MAX_RUNNING: usize = 64;
+
 fn request(
     state: &Rc<State>,
     requests: &Rc<RefCell<HashMap<u64, Promise<()>>>>,
@@ -295,6 +299,14 @@ fn request(
                 id: Some(id),
                 code: "bad_request".into(),
                 message: format!("request {id} is still running"),
+            },
+        ),
+        Op::Delay { .. } if requests.borrow().len() >= MAX_RUNNING => send(
+            push,
+            ServerMsg::Error {
+                id: Some(id),
+                code: "bad_request".into(),
+                message: format!("at most {MAX_RUNNING} requests may run at once"),
             },
         ),
         Op::Delay { ms } => {

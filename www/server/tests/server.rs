@@ -296,6 +296,16 @@ fn requests_are_answered_and_canceled() {
         .await?;
         let too_long = ada.request(Op::Delay { ms: 999_999 }).await;
         assert!(too_long.unwrap_err().to_string().contains("bad_request"));
+        // At most 64 running at once on a connection; the 65th is refused.
+        let running: Vec<_> = (0..64)
+            .map(|_| ada.request(Op::Delay { ms: 20_000 }))
+            .collect();
+        let one_more = ada.request(Op::Delay { ms: 20_000 }).await;
+        assert!(one_more.unwrap_err().to_string().contains("at most 64"));
+        assert!(running.iter().all(lwt::Promise::is_pending));
+        for r in &running {
+            r.cancel();
+        }
         ada.stop();
         server.shutdown();
         Ok(())
