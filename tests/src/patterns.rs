@@ -145,6 +145,23 @@ pub async fn rate_limiter_cancel_gives_back() -> Outcome {
     Ok(())
 }
 
+/// A wait canceled in the middle of the line leaves a gap: the turns after
+/// it stay taken, so a newcomer goes after the last in line, not with it.
+pub async fn rate_limiter_cancel_in_the_middle_keeps_later_turns() -> Outcome {
+    let limiter = RateLimiter::new(ms(20), 1);
+    let start = lwt::now()?;
+    limiter.acquire().await?; // now
+    let second = limiter.acquire(); // in one interval
+    let third = limiter.acquire(); // in two
+    second.cancel();
+    let fourth = limiter.acquire(); // in three: the third keeps its turn
+    third.await?;
+    fourth.await?;
+    // Never early: the fourth's turn was three intervals after the start.
+    assert!(lwt::now()? - start >= ms(60));
+    Ok(())
+}
+
 /// Callers asking for the same key share one request.
 pub async fn coalescer_shares_one_request() -> Outcome {
     let c = Coalescer::<u32, String>::new();

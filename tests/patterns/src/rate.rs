@@ -9,7 +9,8 @@ use lwt::{Instant, Promise};
 
 /// Lets through at most `burst` acquisitions at once, then one every
 /// `interval`, in the order they asked. A waiting [`RateLimiter::acquire`]
-/// that is canceled gives its slot back.
+/// that is canceled gives its slot back when it was the last in line (one in
+/// the middle leaves a gap: the later turns stay as they were).
 ///
 /// ```
 /// use std::time::Duration;
@@ -66,12 +67,12 @@ impl RateLimiter {
             return Promise::resolved(());
         }
         let wait = lwt::sleep_until(allowed_at);
-        let (slot, interval) = (self.tat.clone(), self.interval);
+        let (slot, next) = (self.tat.clone(), tat + self.interval);
         wait.on_cancel(move || {
-            if let Some(t) = slot.get() {
-                slot.set(Some(Instant::from_epoch(
-                    t.since_epoch().saturating_sub(interval),
-                )));
+            // Only the last in line gives its turn back: the turns after a
+            // canceled one in the middle are taken, and must not be shared.
+            if slot.get() == Some(next) {
+                slot.set(Some(tat));
             }
         });
         wait
