@@ -1,7 +1,6 @@
 //! Retry with exponential backoff and jitter.
 
-use std::cell::{Cell, RefCell};
-use std::rc::Rc;
+use std::cell::Cell;
 use std::time::Duration;
 
 use lwt::{Error, Promise};
@@ -155,15 +154,13 @@ fn next_unit(state: &Cell<u64>) -> f64 {
 pub fn retry<T: Clone + 'static>(
     backoff: Backoff,
     retryable: impl Fn(&Error) -> bool + 'static,
-    attempt: impl FnMut() -> Promise<T> + 'static,
+    mut attempt: impl FnMut() -> Promise<T> + 'static,
 ) -> Promise<T> {
-    let attempt = Rc::new(RefCell::new(attempt));
-    let rng = Rc::new(Cell::new(backoff.seed));
-    let retryable: Rc<dyn Fn(&Error) -> bool> = Rc::new(retryable);
+    let rng = Cell::new(backoff.seed);
     lwt::spawn(async move {
         let mut n = 0;
         loop {
-            let p = (attempt.borrow_mut())();
+            let p = attempt();
             match p.await {
                 Ok(v) => return Ok(v),
                 Err(e) if e.is_canceled() || !retryable(&e) => return Err(e),
