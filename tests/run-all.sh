@@ -12,12 +12,9 @@ export CARGO_TERM_COLOR=never
 source tests/tools.sh
 
 step "toolchain: wasm32 target, clippy, rustfmt, wasm-bindgen-cli, chromium, node"
-ensure_wasm_target
 rustup component list --installed | grep -q '^clippy' || rustup component add clippy
 rustup component list --installed | grep -q '^rustfmt' || rustup component add rustfmt
-ensure_wasm_bindgen
-ensure_chromium
-ensure_node
+prepare_wasm_tests
 
 step "cargo fmt --check"
 cargo fmt --all -- --check

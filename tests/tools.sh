@@ -13,6 +13,17 @@ export PATH="$HOME/.cargo/bin:$PATH"
 
 tools_say() { echo "tools: $*" >&2; }
 
+# Debian packages, installed non-interactively; the package lists are
+# refreshed once per shell, however many installs follow.
+tools_apt_updated=
+apt_install() {
+    if [ -z "$tools_apt_updated" ]; then
+        apt-get update -qq
+        tools_apt_updated=1
+    fi
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$@"
+}
+
 ensure_wasm_target() {
     if ! rustup target list --installed | grep -qx wasm32-unknown-unknown; then
         tools_say "installing the wasm32-unknown-unknown target"
@@ -37,8 +48,7 @@ ensure_wasm_bindgen() {
 ensure_chromium() {
     if ! command -v chromium >/dev/null || ! command -v chromedriver >/dev/null; then
         tools_say "installing chromium and chromium-driver"
-        apt-get update -qq
-        DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver
+        apt_install chromium chromium-driver
     fi
 }
 
@@ -57,8 +67,7 @@ ensure_node() {
     if [ ! -e "$dir/installed" ]; then
         tools_say "installing Node.js (found: $(node --version 2>/dev/null || echo none))"
         if ! python3 -c 'import ensurepip' 2>/dev/null; then
-            apt-get update -qq
-            DEBIAN_FRONTEND=noninteractive apt-get install -y -qq python3 python3-venv
+            apt_install python3 python3-venv
         fi
         rm -rf "$dir"
         python3 -m venv "$dir/venv"
