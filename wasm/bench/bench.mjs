@@ -43,7 +43,6 @@ try {
   results.pause_loop = await page.evaluate(() => window.bench.finishPauseLoop());
   const c = results.chain;
   results.chain.speedup_vs_js_then = c.js_then_chain_ms / c.lwt_chain_ms;
-  results.chain.map_speedup_vs_js_then = c.js_then_chain_ms / c.lwt_map_chain_ms;
   results.chain.speedup_vs_wbf = c.wbf_chain_ms / c.lwt_chain_ms;
   console.log(JSON.stringify(results, null, 2));
 } finally {

@@ -23,22 +23,6 @@ pub fn lwt_chain(n: u32) -> f64 {
     now() - t0
 }
 
-/// The same chain written with `map` (Lwt's `>|=`), whose closure returns a
-/// value, as JS `then(x => x + 1)` does: no promise is made per step for the
-/// closure's result. Returns ms.
-#[wasm_bindgen]
-pub fn lwt_map_chain(n: u32) -> f64 {
-    let t0 = now();
-    let (first, r) = lwt::wait::<u32>();
-    let mut p = first;
-    for _ in 0..n {
-        p = p.map(|x| x + 1);
-    }
-    r.resolve(0).unwrap();
-    assert_eq!(p.peek().unwrap().unwrap(), n);
-    now() - t0
-}
-
 /// The same chain with wasm-bindgen-futures: `n` dependent `JsFuture` awaits in
 /// one `spawn_local` task. Resolves with ms.
 #[wasm_bindgen]
