@@ -4,8 +4,8 @@
 //! # Ground rules
 //!
 //! * Each armed timer owns a slot in a slab (its closure) and one *entry*
-//!   `(deadline, sequence, slot, generation)`. The sequence number grows
-//!   with every arm, so ordering entries by `(deadline, sequence)` fires
+//!   `(deadline, sequence, slot)`. The sequence number grows with every
+//!   arm (its low half is the slot's generation), so ordering entries by `(deadline, sequence)` fires
 //!   equal deadlines in the order they were armed (FIFO among equals).
 //! * Entries live in one of three places, by their *tick* (deadline in units
 //!   of 2^20 ns, about 1 ms):
@@ -38,8 +38,17 @@ use lwt::engine::TimerId;
 
 type Fire = Box<dyn FnOnce()>;
 
-/// An entry: (deadline in ns, sequence, slot, generation).
-type Entry = (u64, u64, u32, u32);
+/// An entry: (deadline in ns, sequence, slot). The slot's generation is
+/// the sequence's low half.
+type Entry = (u64, u64, u32);
+
+/// True while the timer `e` was armed for is still armed: its slot holds a
+/// closure, of the same arm.
+fn live(slots: &[Slot], e: &Entry) -> bool {
+    slots
+        .get(e.2 as usize)
+        .is_some_and(|s| s.generation == e.1 as u32 && s.fire.is_some())
+}
 
 const TICK_SHIFT: u32 = 20;
 const WHEEL: usize = 4096;
@@ -124,7 +133,7 @@ impl Timers {
             }
         };
         self.live += 1;
-        self.place((deadline, self.seq, index, generation));
+        self.place((deadline, self.seq, index));
         TimerId(u64::from(generation) << 32 | u64::from(index))
     }
 
@@ -156,9 +165,7 @@ impl Timers {
     }
 
     fn is_live(&self, e: &Entry) -> bool {
-        self.slots
-            .get(e.2 as usize)
-            .is_some_and(|s| s.generation == e.3 && s.fire.is_some())
+        live(&self.slots, e)
     }
 
     /// Disarms a timer and returns its closure (for the caller to drop with
@@ -196,20 +203,18 @@ impl Timers {
     /// Drops stale entries everywhere.
     fn compact(&mut self) {
         let slots = &self.slots;
-        let live = |e: &Entry| {
-            slots
-                .get(e.2 as usize)
-                .is_some_and(|s| s.generation == e.3 && s.fire.is_some())
-        };
-        self.current.retain(|e| live(e));
+        self.current.retain(|e| live(slots, e));
         for (i, w) in self.wheel.iter_mut().enumerate() {
-            w.retain(|e| live(e));
+            w.retain(|e| live(slots, e));
             if w.is_empty() {
                 self.bitmap[i / 64] &= !(1 << (i % 64));
             }
         }
         let overflow = std::mem::take(&mut self.overflow).into_vec();
-        self.overflow = overflow.into_iter().filter(|Reverse(e)| live(e)).collect();
+        self.overflow = overflow
+            .into_iter()
+            .filter(|Reverse(e)| live(slots, e))
+            .collect();
         self.entries = self.current.len()
             + self.wheel.iter().map(Vec::len).sum::<usize>()
             + self.overflow.len();
