@@ -131,7 +131,12 @@ impl Rooms {
     pub(crate) fn say(&self, ticket: &Ticket, text: &str) {
         let (chat, members) = {
             let mut rooms = self.rooms.borrow_mut();
-            let Some(r) = rooms.get_mut(&ticket.room) else {
+            // A member dropped for not keeping up may still have a line in
+            // flight: it has left, so the line goes nowhere.
+            let Some(r) = rooms
+                .get_mut(&ticket.room)
+                .filter(|r| r.members.iter().any(|m| m.id == ticket.id))
+            else {
                 return;
             };
             r.seq += 1;
