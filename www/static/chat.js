@@ -104,8 +104,10 @@ $("delay-go").addEventListener("click", () => {
     (text) => { $("delay-result").textContent = text; },
     (err) => { $("delay-result").textContent = `failed: ${err && err.message ? err.message : err}`; },
   ).finally(() => {
-    $("delay-cancel").disabled = true;
-    if (delay === request) delay = null;
+    if (delay === request) {
+      delay = null;
+      $("delay-cancel").disabled = true;
+    }
     request.free();
   });
 });
