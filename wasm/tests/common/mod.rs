@@ -67,18 +67,27 @@ async fn equal_deadlines_fire_fifo() {
 async fn timer_churn_and_stale_ids() {
     lwt_wasm::install();
     let engine = lwt::engine::current().expect("installed");
-    // A timer that fires, then one armed after it (likely reusing its slot):
-    // canceling the first one's id again must not touch the second.
+    // A timer that fires, then one armed right after it, which reuses its
+    // slot: canceling the first one's id again must not touch the second.
     let fired = Rc::new(Cell::new(0u32));
+    let (first_fired, done) = lwt::wait::<()>();
     let f = fired.clone();
-    let first = engine.arm_timer(lwt_wasm::now(), Box::new(move || f.set(f.get() + 1)));
-    lwt_wasm::sleep(ms(1)).await.unwrap();
+    let first = engine.arm_timer(
+        lwt_wasm::now(),
+        Box::new(move || {
+            f.set(f.get() + 1);
+            done.resolve(()).unwrap();
+        }),
+    );
+    // Resumed inside the first timer's closure: its slot is the last freed.
+    first_fired.await.unwrap();
     assert_eq!(fired.get(), 1);
     let f = fired.clone();
-    let _second = engine.arm_timer(
+    let second = engine.arm_timer(
         lwt_wasm::now() + ms(5),
         Box::new(move || f.set(f.get() + 10)),
     );
+    assert_eq!(first.0 as u32, second.0 as u32, "the slot is reused");
     engine.cancel_timer(first); // stale: does nothing
     assert_eq!(lwt_wasm::stats().timers, 1);
     // Arming and canceling far-off sleeps over and over leaves nothing behind,
