@@ -77,7 +77,7 @@ try {
 } catch (err) {
   $("status").dataset.status = "stopped";
   $("status").textContent = "stopped";
-  line("system", null, `cannot join: ${err}`);
+  line("system", null, `cannot join: ${err && err.message ? err.message : err}`);
 }
 window.chat = chat;
 
@@ -89,7 +89,7 @@ $("say-form").addEventListener("submit", (e) => {
     chat.say(text);
     $("say").value = "";
   } catch (err) {
-    line("system", null, String(err));
+    line("system", null, err && err.message ? err.message : String(err));
   }
 });
 

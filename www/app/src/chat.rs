@@ -138,7 +138,8 @@ impl Drop for ChatApp {
 impl ChatApp {
     /// Connects to `url` (`ws://host/ws`) as `name` in `room`; `on_event`
     /// gets each event as a JSON string (`{"kind":"status"|"message"|"latency",...}`).
-    /// Throws when the name or the room is one the server would refuse.
+    /// Throws a JS `Error` when the name or the room is one the server would
+    /// refuse.
     #[wasm_bindgen(constructor)]
     pub fn new(
         url: String,
@@ -152,15 +153,13 @@ impl ChatApp {
         let client = Client::start(Rc::new(BrowserConnector { url }), config, move |event| {
             let _ = on_event.call1(&JsValue::NULL, &JsValue::from_str(&event_json(event)));
         })
-        .map_err(|e| JsValue::from_str(e.message()))?;
+        .map_err(|e| lwt_wasm::error_to_js(&e))?;
         Ok(ChatApp { client })
     }
 
     /// Says `text` in the room (queued while disconnected).
     pub fn say(&self, text: &str) -> Result<(), JsValue> {
-        self.client
-            .say(text)
-            .map_err(|e| JsValue::from_str(e.message()))
+        self.client.say(text).map_err(|e| lwt_wasm::error_to_js(&e))
     }
 
     /// The status: `connecting`, `connected`, `waiting` or `stopped`.
