@@ -8,8 +8,26 @@
 #   ensure_node           Node.js >= 20 and npm (from PyPI if missing: Debian's is older)
 #   wasm_test_env         what wasm-bindgen-test-runner needs, exported
 #   prepare_wasm_tests    all of the above: what the wasm test scripts need
+#
+# Tools installed with `cargo install` go to cargo's install root
+# ($CARGO_INSTALL_ROOT, else $CARGO_HOME, else ~/.cargo), whose bin/ is put
+# first on PATH; a tool is taken as present only when that bin/ has it.
+#
+# LWT_FRESH_TOOLS=DIR pretends the machine is fresh: every tool this script
+# installs (cargo's tools and Node.js) goes into DIR, and nothing installed
+# earlier elsewhere counts as present (DIR is created if missing; reuse it to
+# skip the installs on the next run). Debian packages (chromium) cannot be
+# hidden this way: they install system-wide.
 
-export PATH="$HOME/.cargo/bin:$PATH"
+if [ -n "${LWT_FRESH_TOOLS:-}" ]; then
+    mkdir -p "$LWT_FRESH_TOOLS"
+    LWT_FRESH_TOOLS=$(cd "$LWT_FRESH_TOOLS" && pwd)
+    export LWT_FRESH_TOOLS
+    export CARGO_INSTALL_ROOT="$LWT_FRESH_TOOLS/cargo"
+    export LWT_TOOLS_DIR="$LWT_FRESH_TOOLS"
+fi
+tools_cargo_bin="${CARGO_INSTALL_ROOT:-${CARGO_HOME:-$HOME/.cargo}}/bin"
+export PATH="$tools_cargo_bin:$HOME/.cargo/bin:$PATH"
 
 tools_say() { echo "tools: $*" >&2; }
 
@@ -31,17 +49,51 @@ ensure_wasm_target() {
     fi
 }
 
+# cargo_install CRATE VERSION: installs exactly VERSION of CRATE's binaries
+# into cargo's install root. `--locked` first (the versions the tool was
+# released with); when its lock file names a dependency version this
+# machine's registry does not serve, the same version unlocked (dependencies
+# resolved afresh within their semver ranges). One line says which was used.
+cargo_install() {
+    local crate=$1 version=$2 log
+    log=$(mktemp)
+    if (set -o pipefail; cargo install "$crate" --version "$version" --locked --force 2>&1 | tee "$log" >&2); then
+        tools_say "installed $crate $version with --locked"
+    elif grep -q 'failed to select a version\|failed to load source\|no matching package' "$log"; then
+        tools_say "$crate $version: its Cargo.lock cannot be resolved here ($(grep -m1 '^error' "$log")); installing the same version unlocked"
+        if cargo install "$crate" --version "$version" --force; then
+            tools_say "installed $crate $version unlocked (its dependencies resolved afresh)"
+        else
+            rm -f "$log"
+            tools_say "could not install $crate $version, locked or unlocked (see cargo's errors above)."
+            tools_say "Install it by hand so that '$tools_cargo_bin' has it, e.g. 'cargo install $crate --version $version', then run again."
+            return 1
+        fi
+    else
+        rm -f "$log"
+        tools_say "could not install $crate $version (see cargo's errors above): it is not a lock file problem, so an unlocked install would not help."
+        tools_say "Install it by hand so that '$tools_cargo_bin' has it, e.g. 'cargo install $crate --version $version', then run again."
+        return 1
+    fi
+    rm -f "$log"
+}
+
+# The version of a package in Cargo.lock (the first one, if several).
+locked_version() {
+    awk -v name="$1" '$0 == "name = \"" name "\"" { getline; gsub(/version = |"/, ""); print; exit }' Cargo.lock
+}
+
 ensure_wasm_bindgen() {
     local want have
-    want=$(awk '/^name = "wasm-bindgen"$/ { getline; gsub(/version = |"/, ""); print; exit }' Cargo.lock)
+    want=$(locked_version wasm-bindgen)
     if [ -z "$want" ]; then
         tools_say "no wasm-bindgen version in Cargo.lock"
         return 1
     fi
-    have=$(wasm-bindgen --version 2>/dev/null | awk '{print $2}' || true)
-    if [ "$have" != "$want" ]; then
-        tools_say "installing wasm-bindgen-cli $want (found: ${have:-none})"
-        cargo install wasm-bindgen-cli --version "$want" --locked --force
+    have=$("$tools_cargo_bin/wasm-bindgen" --version 2>/dev/null | awk '{print $2}' || true)
+    if [ "$have" != "$want" ] || [ ! -x "$tools_cargo_bin/wasm-bindgen-test-runner" ]; then
+        tools_say "installing wasm-bindgen-cli $want into $tools_cargo_bin (found: ${have:-none})"
+        cargo_install wasm-bindgen-cli "$want"
     fi
 }
 
