@@ -29,6 +29,8 @@
 //!    [`sleep`], [`timeout`] and [`pause`] turns use whichever engine is
 //!    installed. [`testing::VirtualEngine`] drives tests with a manual clock.
 //!
+//! The whole contract, rule by rule, is [`execution_model`].
+//!
 //! ```
 //! // Lwt:  let p, r = Lwt.wait () in
 //! //       let q = p >>= fun x -> Lwt.return (x * 2) in ...
@@ -83,6 +85,8 @@ mod concurrent;
 mod condition;
 pub mod engine;
 mod error;
+#[doc = include_str!("../docs/execution-model.md")]
+pub mod execution_model {}
 pub mod list;
 mod mutex;
 mod mvar;

@@ -3,13 +3,15 @@
 //! # Ground rules
 //!
 //! 1. Resolving a promise runs its callbacks before the outermost `resolve`
-//!    returns (eager callbacks, DESIGN §3). Attaching a callback to a resolved
-//!    promise runs it at once. No engine is involved.
+//!    returns (eager callbacks: [execution model](crate::execution_model),
+//!    rule 3). Attaching a callback to a resolved promise runs it at once. No
+//!    engine is involved.
 //! 2. Callbacks run in the order they were attached (FIFO). `on_cancel` hooks
 //!    run before the regular callbacks of a canceled promise.
-//! 3. The stack is bounded (DESIGN §4): every callback runs one level deeper in
-//!    a thread-local *depth* counter. Past [`MAX_DEPTH`] the callbacks of a
-//!    resolution are queued instead of run, and the outermost level (depth
+//! 3. The stack is bounded ([execution model](crate::execution_model), rule
+//!    4): every callback runs one level deeper in a thread-local *depth*
+//!    counter. Past [`MAX_DEPTH`] the callbacks of a resolution are queued
+//!    instead of run, and the outermost level (depth
 //!    back to zero) drains the queue, FIFO, before it returns. So a chain of
 //!    a million dependent promises resolves in a loop, not a recursion.
 //!    A `bind`/`map` node does better still: its last act, resolving its own

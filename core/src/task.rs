@@ -8,7 +8,8 @@
 //! 2. Awaiting a promise from inside a task attaches the *task itself* to the
 //!    promise's callback list (no waker, no allocation). When the promise
 //!    resolves, the task is polled again inside that same resolution, so
-//!    `.await` code has the timing of `bind` chains (DESIGN §3).
+//!    `.await` code has the timing of `bind` chains
+//!    ([execution model](crate::execution_model), rule 3).
 //! 3. Each poll has a *generation*. A callback attached during an older poll
 //!    is stale: it does nothing when it fires and is swept from long callback
 //!    lists. Futures re-register on every poll, as the `Future` contract says.

@@ -5,7 +5,7 @@
 //!
 //! The model is naive on purpose: recursion instead of the resolution loop,
 //! strong indices instead of weak links, and proxies as an explicit alias
-//! table. It encodes the rules of DESIGN.md: eager FIFO callbacks, on_cancel
+//! table. It encodes the rules of `lwt::execution_model`: eager FIFO callbacks, on_cancel
 //! before callbacks, backward cancellation (wait stops it, task is rejected),
 //! proxy merge order (the bind result's callbacks, then those of the promise
 //! its function returned), join waits for all and reports the first

@@ -1,4 +1,4 @@
-//! The promise semantics of DESIGN.md, through the public API: states,
+//! The promise semantics of `lwt::execution_model`, through the public API: states,
 //! eager callbacks, order, re-entrancy, panic safety, cancellation.
 
 use std::cell::RefCell;

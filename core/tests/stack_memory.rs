@@ -1,4 +1,4 @@
-//! DESIGN §4 (bounded stack) and §6 (constant-memory loops).
+//! `lwt::execution_model` rules 4 (bounded stack) and 6 (constant-memory loops).
 //!
 //! Stack: chains of 1,000,000 dependent pending promises are resolved,
 //! canceled and dropped on a thread with a 256 KiB stack.
