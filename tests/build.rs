@@ -1,64 +1,33 @@
 //! Generates `__bodies!`: the list of every test body (each `pub async fn`
-//! in the body modules named in `MODULES`), once per engine, with the bodies
+//! in the body modules named in `bodies.rs`), once per engine, with the bodies
 //! listed for that engine in `known-failures.txt` marked
 //! `#[ignore = "known failure: ..."]` (the reason escaped as a string
-//! literal). Every `src/*.rs` must be a body module or in `NOT_BODIES`.
+//! literal). Which bodies exist is decided by `bodies.rs`, shared with
+//! `cargo xtask`.
 
 use std::fmt::Write as _;
 use std::{env, fs, path::Path};
 
-const MODULES: &[&str] = &[
-    "core",
-    "cancel",
-    "combinators",
-    "tasks",
-    "time",
-    "streams",
-    "sync",
-    "helpers",
-    "patterns",
-];
-
-/// The modules of `src/` that hold no bodies.
-const NOT_BODIES: &[&str] = &["lib", "log"];
+#[path = "bodies.rs"]
+mod bodies;
 
 /// The engines a known failure can name (`wasm` is Node and Chromium: they
 /// run the same test binary).
 const ENGINES: &[&str] = &["virtual", "native", "wasm"];
 
 fn main() {
-    // A body module missing from `MODULES` would silently drop its bodies.
     println!("cargo:rerun-if-changed=src");
-    for entry in fs::read_dir("src").expect("src/") {
-        let path = entry.expect("src/ entry").path();
-        if path.extension().is_some_and(|e| e == "rs") {
-            let stem = path.file_stem().unwrap().to_string_lossy().into_owned();
-            assert!(
-                MODULES.contains(&stem.as_str()) || NOT_BODIES.contains(&stem.as_str()),
-                "src/{stem}.rs is neither in MODULES nor in NOT_BODIES of tests/build.rs"
-            );
-            if NOT_BODIES.contains(&stem.as_str()) {
-                let source = fs::read_to_string(&path).expect("src/ module");
-                assert!(
-                    !source.lines().any(|l| l.starts_with("pub async fn ")),
-                    "src/{stem}.rs has bodies: list it in MODULES of tests/build.rs"
-                );
-            }
-        }
-    }
-
-    let mut bodies = Vec::new();
-    for module in MODULES {
-        let path = format!("src/{module}.rs");
-        println!("cargo:rerun-if-changed={path}");
-        let source = fs::read_to_string(&path).expect("body module");
-        for line in source.lines() {
-            if let Some(rest) = line.strip_prefix("pub async fn ") {
-                let name = rest.split('(').next().unwrap_or_default().trim();
-                bodies.push((format!("{module}_{name}"), format!("{module}::{name}")));
-            }
-        }
-    }
+    println!("cargo:rerun-if-changed=bodies.rs");
+    let bodies: Vec<(String, String)> = bodies::scan(Path::new("src"))
+        .unwrap_or_else(|e| panic!("the conformance bodies: {e}"))
+        .into_iter()
+        .map(|b| {
+            (
+                format!("{}_{}", b.module, b.name),
+                format!("{}::{}", b.module, b.name),
+            )
+        })
+        .collect();
 
     println!("cargo:rerun-if-changed=known-failures.txt");
     let known = fs::read_to_string("known-failures.txt").unwrap_or_default();

@@ -12,9 +12,9 @@
 //!   measured: on the virtual engine it is free, on real engines it is real.
 //! * Engines: the virtual-time engine (`tests/virtual.rs`), the native engine
 //!   (`tests/native.rs`), wasm in Node and in headless Chromium
-//!   (`tests/wasm.rs`, run twice by `tests/run-wasm.sh`). `tests/run-all.sh`
-//!   fails when any of them reports fewer tests than there are bodies (it
-//!   counts the `pub async fn` lines of the modules in `build.rs`'s `MODULES`).
+//!   (`tests/wasm.rs`, run twice). `cargo xtask conformance` runs each engine
+//!   and fails when one of them did not run every body: which bodies exist
+//!   is decided in one place, `bodies.rs`, shared by `build.rs` and the xtask.
 //! * A body that exposes a bug of one engine is not deleted: it is listed in
 //!   `tests/known-failures.txt` (engine, body, reason) and that engine's test
 //!   of it is generated `#[ignore = "known failure: ..."]` until the bug is

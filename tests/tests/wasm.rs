@@ -1,7 +1,7 @@
 //! The conformance suite on the wasm engine (lwt-wasm), in Node and in
 //! headless Chromium.
 //!
-//! One test binary, two runs (`tests/run-wasm.sh`): wasm-bindgen-test-runner
+//! One test binary, two runs (`cargo xtask conformance node chromium`): wasm-bindgen-test-runner
 //! runs it in Node by default and in headless Chromium with
 //! `WASM_BINDGEN_USE_BROWSER=1` (there is no `wasm_bindgen_test_configure!`
 //! here, which would pin one environment).

@@ -36,7 +36,7 @@ fn main() {
     }
     if !options.root.join("index.html").is_file() {
         eprintln!(
-            "lwt-www-server: {} has no index.html (build the app first: www/run)",
+            "lwt-www-server: {} has no index.html (build the app first: cargo xtask www-build)",
             options.root.display()
         );
         std::process::exit(1);

