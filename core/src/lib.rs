@@ -29,7 +29,8 @@
 //!    [`sleep`], [`timeout`] and [`pause`] turns use whichever engine is
 //!    installed. [`testing::VirtualEngine`] drives tests with a manual clock.
 //!
-//! The whole contract, rule by rule, is [`execution_model`].
+//! The whole contract, rule by rule, is [`execution_model`]. Coming from tokio
+//! or wasm-bindgen-futures? [`from_tokio`] maps their names to these.
 //!
 //! ```
 //! // Lwt:  let p, r = Lwt.wait () in
@@ -87,6 +88,8 @@ pub mod engine;
 mod error;
 #[doc = include_str!("../docs/execution-model.md")]
 pub mod execution_model {}
+#[doc = include_str!("../docs/from-tokio.md")]
+pub mod from_tokio {}
 pub mod list;
 mod mutex;
 mod mvar;
