@@ -57,29 +57,24 @@
 
 #![doc(test(attr(deny(warnings))))]
 
+mod engine;
 pub mod fs;
-mod handle;
 pub mod io;
 pub mod net;
-mod pool;
 pub mod process;
-mod reactor;
-mod runtime;
-mod server;
 pub mod signal;
 mod sys;
-mod timer;
 
-pub use handle::{remote_resolver, Handle, RemoteResolver};
-pub use pool::{
-    detach, detach_io, pool_threads, run_in_main, set_pool_idle_timeout, set_pool_size,
-    DEFAULT_POOL_SIZE,
-};
-pub use reactor::io_stats;
-pub use runtime::{
+pub use engine::handle::{remote_resolver, Handle, RemoteResolver};
+pub use engine::main_loop::{
     at_exit, exit, init, is_running, on_enter_iteration, on_leave_iteration, remove_hook, run,
     run_exit_hooks, timer_count, HookId, TIMERS_PER_ITERATION,
 };
+pub use engine::pool::{
+    detach, detach_io, pool_threads, run_in_main, set_pool_idle_timeout, set_pool_size,
+    DEFAULT_POOL_SIZE,
+};
+pub use engine::reactor::io_stats;
 
 /// The `io::ErrorKind` of an I/O failure carried by an [`lwt::Error`], if it
 /// is one.

@@ -14,6 +14,6 @@
 //! Only Unix is supported today.
 
 #[cfg(unix)]
-mod unix;
+mod linux;
 #[cfg(unix)]
-pub(crate) use unix::*;
+pub(crate) use linux::*;

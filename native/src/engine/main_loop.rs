@@ -40,9 +40,9 @@ use lwt::engine::{self, Engine, TimerId, WakeHandle};
 use lwt::{Error, Instant, Promise};
 use mio::{Events, Poll, Registry, Token};
 
-use crate::pool::Pool;
-use crate::reactor::{IoState, Sources};
-use crate::timer::Timers;
+use crate::engine::pool::Pool;
+use crate::engine::reactor::{IoState, Sources};
+use crate::engine::timer::Timers;
 
 /// The most timers fired in one iteration, so that I/O is polled regularly
 /// even when a million timers fall due at once.

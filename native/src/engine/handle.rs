@@ -19,7 +19,7 @@ use std::sync::Arc;
 
 use lwt::{Error, Promise, Resolver};
 
-use crate::runtime::{Runtime, Shared};
+use crate::engine::main_loop::{Runtime, Shared};
 
 /// A `Send` handle to a thread's loop: wakes it and runs closures on it.
 ///

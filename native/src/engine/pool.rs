@@ -21,8 +21,8 @@ use std::time::Duration;
 
 use lwt::Promise;
 
-use crate::handle::{remote_resolver, Handle};
-use crate::runtime::{Runtime, Shared};
+use crate::engine::handle::{remote_resolver, Handle};
+use crate::engine::main_loop::{Runtime, Shared};
 
 /// The pool size when none was set.
 pub const DEFAULT_POOL_SIZE: usize = 16;
