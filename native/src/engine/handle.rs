@@ -15,11 +15,47 @@
 use std::fmt;
 use std::io;
 use std::marker::PhantomData;
-use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
 
 use lwt::{Error, Promise, Resolver};
 
-use crate::engine::main_loop::{Runtime, Shared};
+use super::Runtime;
+
+/// A closure sent to the loop from another thread.
+type Remote = Box<dyn FnOnce() + Send>;
+
+/// The cross-thread side of a loop: what other threads may touch.
+pub(crate) struct Shared {
+    waker: mio::Waker,
+    /// Set by [`Shared::wake`], cleared by the loop once it has run `queue`.
+    pub(super) notified: AtomicBool,
+    pub(super) queue: Mutex<Vec<Remote>>,
+}
+
+impl Shared {
+    /// The cross-thread side of a loop whose poller `waker` wakes.
+    pub(super) fn new(waker: mio::Waker) -> Shared {
+        Shared {
+            waker,
+            notified: AtomicBool::new(false),
+            queue: Mutex::new(Vec::new()),
+        }
+    }
+
+    /// Wakes the loop; one system call per batch of wake-ups.
+    pub(crate) fn wake(&self) {
+        if !self.notified.swap(true, Ordering::AcqRel) {
+            let _ = self.waker.wake();
+        }
+    }
+
+    /// Queues `f` to run on the loop, and wakes it.
+    pub(crate) fn post(&self, f: Remote) {
+        self.queue.lock().unwrap_or_else(|e| e.into_inner()).push(f);
+        self.wake();
+    }
+}
 
 /// A `Send` handle to a thread's loop: wakes it and runs closures on it.
 ///
