@@ -43,7 +43,21 @@ use super::{Runtime, WAKER};
 /// even when a million timers fall due at once.
 pub const TIMERS_PER_ITERATION: usize = 16 * 1024;
 
-pub(super) type Ready = (usize, bool, bool, bool, bool);
+/// One source's readiness from one poll, copied out of mio's event buffer
+/// so that no borrow of the poller is held while waiters run.
+#[derive(Clone, Copy, Debug)]
+pub(super) struct Ready {
+    /// The source's token in the slab of sources.
+    token: usize,
+    /// Readable (or read-closed): read waiters may try again.
+    readable: bool,
+    /// Writable (or write-closed): write waiters may try again.
+    writable: bool,
+    /// The peer closed its write side, or the source has an error.
+    read_closed: bool,
+    /// The peer closed its read side, or the source has an error.
+    write_closed: bool,
+}
 
 type Hook = Rc<dyn Fn()>;
 type ExitHook = Box<dyn FnOnce() -> Promise<()>>;
@@ -105,17 +119,21 @@ impl Runtime {
                         woken = true;
                         continue;
                     }
-                    let rc = ev.is_read_closed() || ev.is_error();
-                    let wc = ev.is_write_closed() || ev.is_error();
-                    let r = ev.is_readable() || rc;
-                    let w = ev.is_writable() || wc;
-                    ready.push((ev.token().0, r, w, rc, wc));
+                    let read_closed = ev.is_read_closed() || ev.is_error();
+                    let write_closed = ev.is_write_closed() || ev.is_error();
+                    ready.push(Ready {
+                        token: ev.token().0,
+                        readable: ev.is_readable() || read_closed,
+                        writable: ev.is_writable() || write_closed,
+                        read_closed,
+                        write_closed,
+                    });
                 }
             }
-            for &(token, r, w, rc, wc) in &ready {
-                let state = self.sources.borrow().get(token);
+            for r in &ready {
+                let state = self.sources.borrow().get(r.token);
                 if let Some(state) = state {
-                    state.ready(r, w, rc, wc);
+                    state.ready(r.readable, r.writable, r.read_closed, r.write_closed);
                 }
             }
             ready.clear();
