@@ -10,8 +10,8 @@
 //!    `lwt::pause`) before any `lwt_wasm` one.
 //! 2. **Globals, never `window()`.** Every JS function is reached as a global
 //!    (`globalThis.setTimeout`, `performance.now`, `queueMicrotask`, ...), and
-//!    feature detection reads [`js_sys::global`] (all through `sys`), so the same code runs in a
-//!    window, a worker and Node.
+//!    feature detection reads [`js_sys::global`], both through the bindings
+//!    of `sys`, so the same code runs in a window, a worker and Node.
 //! 3. **Turns are macrotasks that are never clamped**: `setImmediate` where it
 //!    exists (Node), else a `MessageChannel` message (browsers, workers), never
 //!    `setTimeout(0)` (clamped to 4 ms when nested). One message is posted per
