@@ -5,7 +5,8 @@
 //! * Promises are `!Send`; what crosses threads is a closure (`Send`) queued
 //!   for the loop, plus one wake-up of the poller (a `mio::Waker`, one system
 //!   call per batch). The closure runs on the loop, between polls, never
-//!   inside a callback.
+//!   inside a callback. [`Shared`] holds that queue, the waker and its flag:
+//!   the only part of a loop that other threads touch.
 //! * A [`RemoteResolver`] is an id: the real [`lwt::Resolver`] stays on the
 //!   loop's thread in a table. Resolving sends the value (`T: Send`) with the
 //!   id; dropping it unresolved rejects the promise, so a worker that dies
