@@ -6,28 +6,40 @@
 //!
 //! A reading guide, in the order of the design. Read [`run`] first.
 //!
-//! 1. **The loop** ([`run`], `runtime.rs`) runs on the caller's thread and is
-//!    the [`lwt::Engine`] while it runs: a monotonic clock, timers, turns. It
+//! 1. **The loop** ([`run`], `engine/main_loop.rs`, on the per-thread
+//!    `Runtime` of `engine/mod.rs`) runs on the caller's thread and is the
+//!    [`lwt::Engine`] while it runs: a monotonic clock, timers, turns. It
 //!    blocks in the poller only when nothing is paused or woken, and bounds
 //!    each iteration's work, so I/O is polled regularly.
-//! 2. **Timers** (`timer.rs`) are a timing wheel of 1 ms slots (a heap
-//!    beyond its ~4 s horizon) with lazy deletion: arming and canceling are
-//!    cheap with a million armed; a timer never fires early; equal
+//! 2. **Timers** (`engine/timer.rs`) are a timing wheel of 1 ms slots (a
+//!    heap beyond its ~4 s horizon) with lazy deletion: arming and canceling
+//!    are cheap with a million armed; a timer never fires early; equal
 //!    deadlines fire in arming order.
-//! 3. **Readiness** (`reactor.rs`): mio is edge-triggered, so every
+//! 3. **Readiness** (`engine/reactor.rs`): mio is edge-triggered, so every
 //!    operation tries the system call first and waits for an event only
 //!    after `WouldBlock`. A wait is a cancelable promise; canceling it
 //!    releases its place in the waiter list.
-//! 4. **Threads** (`handle.rs`, `pool.rs`): promises never cross threads.
-//!    [`Handle`] runs closures on the loop from any thread;
-//!    [`RemoteResolver`] resolves a promise from any thread; [`detach`]
-//!    runs blocking work on a bounded pool whose idle threads retire.
-//! 5. **Resources are handles**: sockets, files and channels are cheap
-//!    clones of one shared resource, closed with the last clone, so they can
-//!    be the values of promises (awaiting a promise clones its value).
+//! 4. **Threads** (`engine/handle.rs`, `engine/pool.rs`): promises never
+//!    cross threads. [`Handle`] runs closures on the loop from any thread;
+//!    [`RemoteResolver`] resolves a promise from any thread; [`detach`] runs
+//!    blocking work on a bounded pool whose idle threads retire.
+//! 5. **Resources are handles** ([`net`], [`fs`], [`process`], [`signal`],
+//!    [`io`]): sockets, files and channels are cheap clones of one shared
+//!    resource, closed with the last clone, so they can be the values of
+//!    promises (awaiting a promise clones its value).
 //! 6. **Errors**: operating-system errors reject promises with an
 //!    [`lwt::Error`] that keeps the `io::Error`; [`io_error_kind`] reads its
 //!    kind. Writing to a closed peer is `EPIPE`, never `SIGPIPE`.
+//!
+//! The source tree follows the same layers, and imports only go down:
+//!
+//! * `engine/`: the loop's private internals (items 1 to 4); it imports
+//!   nothing from the I/O modules;
+//! * `net/`, `fs.rs`, `process.rs`, `signal.rs`, `io/` (channels, with the
+//!   server of [`io::establish_server`] in `io/server.rs`): the public I/O
+//!   modules, on top of the engine's readiness and pool;
+//! * `sys/`: platform code that mio does not cover, one backend per platform
+//!   (Linux only today).
 //!
 //! ```
 //! use std::time::Duration;
@@ -57,29 +69,24 @@
 
 #![doc(test(attr(deny(warnings))))]
 
+mod engine;
 pub mod fs;
-mod handle;
 pub mod io;
 pub mod net;
-mod pool;
 pub mod process;
-mod reactor;
-mod runtime;
-mod server;
 pub mod signal;
 mod sys;
-mod timer;
 
-pub use handle::{remote_resolver, Handle, RemoteResolver};
-pub use pool::{
-    detach, detach_io, pool_threads, run_in_main, set_pool_idle_timeout, set_pool_size,
-    DEFAULT_POOL_SIZE,
-};
-pub use reactor::io_stats;
-pub use runtime::{
+pub use engine::handle::{remote_resolver, Handle, RemoteResolver};
+pub use engine::main_loop::{
     at_exit, exit, init, is_running, on_enter_iteration, on_leave_iteration, remove_hook, run,
     run_exit_hooks, timer_count, HookId, TIMERS_PER_ITERATION,
 };
+pub use engine::pool::{
+    detach, detach_io, pool_threads, run_in_main, set_pool_idle_timeout, set_pool_size,
+    DEFAULT_POOL_SIZE,
+};
+pub use engine::reactor::io_stats;
 
 /// The `io::ErrorKind` of an I/O failure carried by an [`lwt::Error`], if it
 /// is one.

@@ -23,7 +23,7 @@ use std::time::Duration;
 
 use lwt::{Error, Promise};
 
-use crate::reactor::{io_err, Dir, Registered};
+use crate::engine::reactor::{io_err, Dir, Registered};
 
 /// The reading end of a pipe (a child's stdout or stderr). Cheap to clone;
 /// implements [`futures_io::AsyncRead`].

@@ -20,7 +20,7 @@ use std::task::{Context, Poll};
 
 use lwt::{Error, Promise, Resolver};
 
-use crate::reactor::{Dir, Registered};
+use crate::engine::reactor::{Dir, Registered};
 
 pub use libc::{SIGALRM, SIGHUP, SIGINT, SIGQUIT, SIGTERM, SIGUSR1, SIGUSR2, SIGWINCH};
 

@@ -29,11 +29,7 @@ use js_sys::Promise as JsPromise;
 use lwt::{Error, Promise, Resolver};
 use wasm_bindgen::prelude::*;
 
-#[wasm_bindgen]
-extern "C" {
-    #[wasm_bindgen(catch, js_name = String)]
-    fn js_string(value: &JsValue) -> Result<String, JsValue>;
-}
+use crate::sys::{self, js_string};
 
 type Then = Closure<dyn FnMut(JsValue)>;
 
@@ -61,11 +57,7 @@ pub(crate) fn settle_into(p: &JsPromise, r: Resolver<JsValue>) {
 /// A human-readable message for a JS value: `name: message` for errors.
 pub(crate) fn describe(value: &JsValue) -> String {
     if value.is_object() {
-        let get = |k: &str| {
-            js_sys::Reflect::get(value, &JsValue::from_str(k))
-                .ok()
-                .and_then(|v| v.as_string())
-        };
+        let get = |k: &str| sys::get(value, k).and_then(|v| v.as_string());
         if let Some(message) = get("message") {
             return match get("name") {
                 Some(name) if !name.is_empty() => format!("{name}: {message}"),

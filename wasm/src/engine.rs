@@ -10,8 +10,8 @@
 //!    `lwt::pause`) before any `lwt_wasm` one.
 //! 2. **Globals, never `window()`.** Every JS function is reached as a global
 //!    (`globalThis.setTimeout`, `performance.now`, `queueMicrotask`, ...), and
-//!    feature detection reads [`js_sys::global`], so the same code runs in a
-//!    window, a worker and Node.
+//!    feature detection reads [`js_sys::global`], both through the bindings
+//!    of `sys`, so the same code runs in a window, a worker and Node.
 //! 3. **Turns are macrotasks that are never clamped**: `setImmediate` where it
 //!    exists (Node), else a `MessageChannel` message (browsers, workers), never
 //!    `setTimeout(0)` (clamped to 4 ms when nested). One message is posted per
@@ -49,25 +49,12 @@ use lwt::Instant;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 
-#[wasm_bindgen]
-extern "C" {
-    #[wasm_bindgen(js_namespace = performance, js_name = now)]
-    fn performance_now() -> f64;
-    #[wasm_bindgen(js_name = setTimeout)]
-    fn set_timeout(handler: &Function, ms: f64) -> JsValue;
-    #[wasm_bindgen(js_name = clearTimeout)]
-    fn clear_timeout(handle: &JsValue);
-    #[wasm_bindgen(js_name = queueMicrotask)]
-    fn queue_microtask(f: &Function);
-    #[wasm_bindgen(js_name = setImmediate)]
-    fn set_immediate(f: &Function) -> JsValue;
-    #[wasm_bindgen(js_namespace = console, js_name = error)]
-    fn console_error(message: &str, value: &JsValue);
-}
-
 /// The largest delay `setTimeout` takes without overflowing (2^31 − 1 ms).
 const MAX_JS_DELAY_MS: f64 = 2_147_483_647.0;
 
+use crate::sys::{
+    clear_timeout, console_error, has_global, now_ms, queue_microtask, set_immediate, set_timeout,
+};
 use crate::timers::{Timer, Timers};
 
 /// How the engine gets a macrotask for a turn.
@@ -141,18 +128,6 @@ fn ms_to_instant(ms: f64) -> Instant {
 
 fn instant_to_ms(t: Instant) -> f64 {
     t.since_epoch().as_nanos() as f64 / 1_000_000.0
-}
-
-/// True if the JS global `name` is a function (feature detection).
-pub(crate) fn has_global(name: &str) -> bool {
-    js_sys::Reflect::get(&js_sys::global(), &JsValue::from_str(name))
-        .map(|v| v.is_function())
-        .unwrap_or(false)
-}
-
-/// `performance.now()`, in milliseconds.
-pub(crate) fn now_ms() -> f64 {
-    performance_now()
 }
 
 impl State {

@@ -21,11 +21,7 @@ use lwt::{Error, Promise};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 
-#[wasm_bindgen]
-extern "C" {
-    #[wasm_bindgen(catch, js_name = fetch)]
-    fn global_fetch(input: &JsValue, init: &web_sys::RequestInit) -> Result<JsPromise, JsValue>;
-}
+use crate::sys;
 
 /// An HTTP error status, inside the [`lwt::Error`] of
 /// [`Response::error_for_status`] (`downcast_ref::<HttpError>()`).
@@ -191,7 +187,7 @@ fn start(input: &JsValue, init: &web_sys::RequestInit, what: String) -> Promise<
     if let Some(c) = &controller {
         init.set_signal(Some(&c.signal()));
     }
-    aborting(global_fetch(input, init), &controller)
+    aborting(sys::fetch(input, init), &controller)
         .map_err(move |e| {
             if e.is_canceled() {
                 e

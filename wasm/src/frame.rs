@@ -19,19 +19,11 @@ use lwt::Promise;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 
-use crate::engine::{has_global, now_ms, FRAME_CALLBACKS};
-
-#[wasm_bindgen]
-extern "C" {
-    #[wasm_bindgen(js_name = requestAnimationFrame)]
-    fn request_animation_frame(f: &Function) -> f64;
-    #[wasm_bindgen(js_name = cancelAnimationFrame)]
-    fn cancel_animation_frame(id: f64);
-    #[wasm_bindgen(js_name = requestIdleCallback)]
-    fn request_idle_callback(f: &Function, options: &JsValue) -> f64;
-    #[wasm_bindgen(js_name = cancelIdleCallback)]
-    fn cancel_idle_callback(id: f64);
-}
+use crate::engine::FRAME_CALLBACKS;
+use crate::sys::{
+    self, cancel_animation_frame, cancel_idle_callback, has_global, now_ms,
+    request_animation_frame, request_idle_callback,
+};
 
 /// A requested callback: its id, its closure, and how to cancel it.
 struct Requested {
@@ -118,14 +110,13 @@ pub fn idle(timeout: Option<Duration>) -> Promise<Duration> {
     }
     let options = js_sys::Object::new();
     if let Some(t) = timeout {
-        let _ = js_sys::Reflect::set(&options, &"timeout".into(), &(t.as_millis() as f64).into());
+        sys::set(&options, "timeout", &(t.as_millis() as f64).into());
     }
     requested(
         move |f| request_idle_callback(f, &options),
         cancel_idle_callback,
         |deadline| {
-            let left = js_sys::Reflect::get(&deadline, &"timeRemaining".into())
-                .ok()
+            let left = sys::get(&deadline, "timeRemaining")
                 .and_then(|f| f.dyn_into::<Function>().ok())
                 .and_then(|f| f.call0(&deadline).ok())
                 .and_then(|v| v.as_f64())

@@ -26,10 +26,13 @@
 //!
 //! Everything reaches JS through globals (`globalThis`), never `window()`, so
 //! it works in a window, a dedicated worker and Node (where DOM-only features
-//! degrade as each function documents). Nothing leaks: every JS closure is
-//! dropped when its timer, listener or callback fires or is canceled
-//! ([`stats`] counts what is live). The crate builds on every target so
-//! host builds of a workspace stay green; calling into JS off wasm32 panics.
+//! degrade as each function documents). The bindings the modules share
+//! (`setTimeout`, `performance.now`, `fetch`, feature detection, ...) are all
+//! in `sys.rs`, which uses no other module of the crate. Nothing leaks:
+//! every JS closure is dropped when its timer, listener or callback fires or
+//! is canceled ([`stats`] counts what is live). The crate builds on every
+//! target so host builds of a workspace stay green; calling into JS off
+//! wasm32 panics.
 //!
 //! ```no_run
 //! use std::time::Duration;
@@ -52,6 +55,7 @@ mod engine;
 mod events;
 mod fetch;
 mod frame;
+mod sys;
 mod time;
 mod timers;
 

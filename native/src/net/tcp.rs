@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use lwt::{Error, Promise};
 
-use crate::reactor::{io_err, Dir, Registered};
+use crate::engine::reactor::{io_err, Dir, Registered};
 
 /// A TCP socket listening for connections (Lwt_unix's `socket` + `bind` +
 /// `listen`). A cheap-to-clone handle; the socket closes with the last clone.

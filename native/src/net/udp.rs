@@ -6,7 +6,7 @@ use std::rc::Rc;
 
 use lwt::{Error, Promise};
 
-use crate::reactor::{Dir, Registered};
+use crate::engine::reactor::{Dir, Registered};
 
 /// A UDP socket (Lwt_unix's `SOCK_DGRAM` socket). Cheap to clone.
 ///

@@ -8,7 +8,7 @@ use std::task::{Context, Poll};
 
 use lwt::{Error, Promise};
 
-use crate::reactor::{io_err, Dir, Registered};
+use crate::engine::reactor::{io_err, Dir, Registered};
 
 /// A Unix-domain socket listening for connections. Cheap to clone.
 ///

@@ -25,7 +25,7 @@ use lwt::{Error, Promise, Resolver};
 use mio::event::Source;
 use mio::{Interest, Token};
 
-use crate::runtime::Runtime;
+use super::Runtime;
 
 /// A direction of readiness.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

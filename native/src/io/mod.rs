@@ -23,9 +23,11 @@ use std::task::{Context, Poll};
 use futures_io::{AsyncRead, AsyncWrite};
 use lwt::{Error, Promise};
 
-use crate::reactor::io_err;
+use crate::engine::reactor::io_err;
 
-pub use crate::server::{establish_server, establish_server_with, Server, ServerOptions};
+mod server;
+
+pub use server::{establish_server, establish_server_with, Server, ServerOptions};
 
 impl Drop for OutputChannel {
     /// Bytes still buffered are sent by a task of their own (as Lwt_io

@@ -27,147 +27,51 @@
 //! callback, and no `RefCell` borrow of the runtime is held while promise
 //! code runs: waiters and closures are taken out first, then resolved.
 
-use std::cell::{Cell, RefCell};
-use std::collections::HashMap;
+use std::cell::RefCell;
 use std::future::Future;
 use std::io;
 use std::rc::Rc;
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::atomic::Ordering;
 use std::time::Duration;
 
 use lwt::engine::{self, Engine, TimerId, WakeHandle};
 use lwt::{Error, Instant, Promise};
-use mio::{Events, Poll, Registry, Token};
 
-use crate::pool::Pool;
-use crate::reactor::{IoState, Sources};
-use crate::timer::Timers;
+use super::{Runtime, WAKER};
 
 /// The most timers fired in one iteration, so that I/O is polled regularly
 /// even when a million timers fall due at once.
 pub const TIMERS_PER_ITERATION: usize = 16 * 1024;
 
-const WAKER: Token = Token(0);
-
-type Remote = Box<dyn FnOnce() + Send>;
-
-type Ready = (usize, bool, bool, bool, bool);
-
-/// The cross-thread side of a loop: what other threads may touch.
-pub(crate) struct Shared {
-    waker: mio::Waker,
-    notified: AtomicBool,
-    queue: Mutex<Vec<Remote>>,
-}
-
-impl Shared {
-    /// Wakes the loop; one system call per batch of wake-ups.
-    pub(crate) fn wake(&self) {
-        if !self.notified.swap(true, Ordering::AcqRel) {
-            let _ = self.waker.wake();
-        }
-    }
-
-    /// Queues `f` to run on the loop, and wakes it.
-    pub(crate) fn post(&self, f: Remote) {
-        self.queue.lock().unwrap_or_else(|e| e.into_inner()).push(f);
-        self.wake();
-    }
+/// One source's readiness from one poll, copied out of mio's event buffer
+/// so that no borrow of the poller is held while waiters run.
+#[derive(Clone, Copy, Debug)]
+pub(super) struct Ready {
+    /// The source's token in the slab of sources.
+    token: usize,
+    /// Readable (or read-closed): read waiters may try again.
+    readable: bool,
+    /// Writable (or write-closed): write waiters may try again.
+    writable: bool,
+    /// The peer closed its write side, or the source has an error.
+    read_closed: bool,
+    /// The peer closed its read side, or the source has an error.
+    write_closed: bool,
 }
 
 type Hook = Rc<dyn Fn()>;
 type ExitHook = Box<dyn FnOnce() -> Promise<()>>;
 
+/// The iteration and exit hooks of a loop.
 #[derive(Default)]
-struct Hooks {
+pub(super) struct Hooks {
     next: u64,
     enter: Vec<(u64, Hook)>,
     leave: Vec<(u64, Hook)>,
     exit: Vec<ExitHook>,
 }
 
-/// A thread's event loop. Engine of [`lwt`] while [`run`] runs.
-pub(crate) struct Runtime {
-    poll: RefCell<Poll>,
-    events: RefCell<Events>,
-    /// Reused buffer of one poll's events: (token, readable, writable,
-    /// read closed, write closed).
-    ready: RefCell<Vec<Ready>>,
-    pub(crate) registry: Registry,
-    start: std::time::Instant,
-    timers: RefCell<Timers>,
-    turn_requested: Cell<bool>,
-    yield_requested: Cell<bool>,
-    pub(crate) sources: RefCell<Sources>,
-    pub(crate) shared: Arc<Shared>,
-    hooks: RefCell<Hooks>,
-    running: Cell<bool>,
-    pub(crate) pool: Pool,
-    /// Resolvers of [`crate::RemoteResolver`]s, by id (boxed `Resolver<T>`).
-    pub(crate) remote_resolvers: RefCell<HashMap<u64, Box<dyn std::any::Any>>>,
-    pub(crate) next_remote: Cell<u64>,
-}
-
-thread_local! {
-    static RUNTIME: RefCell<Option<Rc<Runtime>>> = const { RefCell::new(None) };
-}
-
 impl Runtime {
-    fn new() -> io::Result<Rc<Runtime>> {
-        let poll = Poll::new()?;
-        let registry = poll.registry().try_clone()?;
-        let waker = mio::Waker::new(poll.registry(), WAKER)?;
-        let shared = Arc::new(Shared {
-            waker,
-            notified: AtomicBool::new(false),
-            queue: Mutex::new(Vec::new()),
-        });
-        Ok(Rc::new(Runtime {
-            poll: RefCell::new(poll),
-            events: RefCell::new(Events::with_capacity(1024)),
-            ready: RefCell::new(Vec::with_capacity(1024)),
-            registry,
-            start: std::time::Instant::now(),
-            timers: RefCell::new(Timers::new()),
-            turn_requested: Cell::new(false),
-            yield_requested: Cell::new(false),
-            sources: RefCell::new(Sources::default()),
-            pool: Pool::new(shared.clone()),
-            shared,
-            hooks: RefCell::new(Hooks::default()),
-            running: Cell::new(false),
-            remote_resolvers: RefCell::new(HashMap::new()),
-            next_remote: Cell::new(1),
-        }))
-    }
-
-    /// This thread's runtime, made on first use.
-    pub(crate) fn current() -> Rc<Runtime> {
-        RUNTIME.with(|r| {
-            let mut r = r.borrow_mut();
-            match &*r {
-                Some(rt) => rt.clone(),
-                None => {
-                    let rt = Runtime::new().expect("lwt_native: cannot create the poller");
-                    *r = Some(rt.clone());
-                    // Stays this thread's engine from now on (Lwt's engine is
-                    // global too), so `lwt::sleep` works outside `run`. The
-                    // guard is leaked: putting back "no engine" at thread
-                    // exit would touch the core's thread-locals while they
-                    // are being destroyed.
-                    std::mem::forget(engine::install(rt.clone()));
-                    rt
-                }
-            }
-        })
-    }
-
-    /// This thread's runtime, if it was made already.
-    pub(crate) fn try_current() -> Option<Rc<Runtime>> {
-        RUNTIME.try_with(|r| r.borrow().clone()).ok().flatten()
-    }
-
     fn nanos(&self) -> u64 {
         self.start.elapsed().as_nanos() as u64
     }
@@ -215,17 +119,21 @@ impl Runtime {
                         woken = true;
                         continue;
                     }
-                    let rc = ev.is_read_closed() || ev.is_error();
-                    let wc = ev.is_write_closed() || ev.is_error();
-                    let r = ev.is_readable() || rc;
-                    let w = ev.is_writable() || wc;
-                    ready.push((ev.token().0, r, w, rc, wc));
+                    let read_closed = ev.is_read_closed() || ev.is_error();
+                    let write_closed = ev.is_write_closed() || ev.is_error();
+                    ready.push(Ready {
+                        token: ev.token().0,
+                        readable: ev.is_readable() || read_closed,
+                        writable: ev.is_writable() || write_closed,
+                        read_closed,
+                        write_closed,
+                    });
                 }
             }
-            for &(token, r, w, rc, wc) in &ready {
-                let state = self.sources.borrow().get(token);
+            for r in &ready {
+                let state = self.sources.borrow().get(r.token);
                 if let Some(state) = state {
-                    state.ready(r, w, rc, wc);
+                    state.ready(r.readable, r.writable, r.read_closed, r.write_closed);
                 }
             }
             ready.clear();
@@ -272,10 +180,6 @@ impl Runtime {
             h();
         }
     }
-
-    pub(crate) fn register_state(&self) -> io::Result<(usize, Rc<IoState>)> {
-        self.sources.borrow_mut().insert()
-    }
 }
 
 impl Engine for Runtime {
@@ -308,14 +212,6 @@ impl Engine for Runtime {
     fn wake_handle(&self) -> WakeHandle {
         let shared = self.shared.clone();
         WakeHandle::new(move || shared.wake())
-    }
-}
-
-impl Drop for Runtime {
-    fn drop(&mut self) {
-        self.pool.shutdown();
-        let timers = self.timers.borrow_mut().take_all();
-        drop(timers);
     }
 }
 

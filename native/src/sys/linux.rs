@@ -1,4 +1,4 @@
-//! The Unix backend (see the module docs of `sys`).
+//! The Linux backend (see the module docs of `sys` for what it exports).
 
 use std::sync::Once;
 
@@ -71,6 +71,8 @@ extern "C" fn on_signal(sig: libc::c_int) {
     let fd = SIGNAL_PIPE.load(Ordering::Relaxed);
     if fd >= 0 {
         let byte = sig as u8;
+        // errno is read and written through `__errno_location`:
+        // `io::Error::last_os_error` could read it but not put it back.
         // SAFETY: async-signal-safe: errno is saved and restored around a
         // `write` of one byte from a local to a non-blocking pipe.
         unsafe {

@@ -21,8 +21,8 @@ use std::time::Duration;
 
 use lwt::Promise;
 
-use crate::handle::{remote_resolver, Handle};
-use crate::runtime::{Runtime, Shared};
+use super::handle::{remote_resolver, Handle, Shared};
+use super::Runtime;
 
 /// The pool size when none was set.
 pub const DEFAULT_POOL_SIZE: usize = 16;

@@ -5,7 +5,8 @@
 //! * Promises are `!Send`; what crosses threads is a closure (`Send`) queued
 //!   for the loop, plus one wake-up of the poller (a `mio::Waker`, one system
 //!   call per batch). The closure runs on the loop, between polls, never
-//!   inside a callback.
+//!   inside a callback. [`Shared`] holds that queue, the waker and its flag:
+//!   the only part of a loop that other threads touch.
 //! * A [`RemoteResolver`] is an id: the real [`lwt::Resolver`] stays on the
 //!   loop's thread in a table. Resolving sends the value (`T: Send`) with the
 //!   id; dropping it unresolved rejects the promise, so a worker that dies
@@ -15,11 +16,47 @@
 use std::fmt;
 use std::io;
 use std::marker::PhantomData;
-use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
 
 use lwt::{Error, Promise, Resolver};
 
-use crate::runtime::{Runtime, Shared};
+use super::Runtime;
+
+/// A closure sent to the loop from another thread.
+type Remote = Box<dyn FnOnce() + Send>;
+
+/// The cross-thread side of a loop: what other threads may touch.
+pub(crate) struct Shared {
+    waker: mio::Waker,
+    /// Set by [`Shared::wake`], cleared by the loop once it has run `queue`.
+    pub(super) notified: AtomicBool,
+    pub(super) queue: Mutex<Vec<Remote>>,
+}
+
+impl Shared {
+    /// The cross-thread side of a loop whose poller `waker` wakes.
+    pub(super) fn new(waker: mio::Waker) -> Shared {
+        Shared {
+            waker,
+            notified: AtomicBool::new(false),
+            queue: Mutex::new(Vec::new()),
+        }
+    }
+
+    /// Wakes the loop; one system call per batch of wake-ups.
+    pub(crate) fn wake(&self) {
+        if !self.notified.swap(true, Ordering::AcqRel) {
+            let _ = self.waker.wake();
+        }
+    }
+
+    /// Queues `f` to run on the loop, and wakes it.
+    pub(crate) fn post(&self, f: Remote) {
+        self.queue.lock().unwrap_or_else(|e| e.into_inner()).push(f);
+        self.wake();
+    }
+}
 
 /// A `Send` handle to a thread's loop: wakes it and runs closures on it.
 ///
