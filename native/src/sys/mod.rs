@@ -23,9 +23,9 @@
 //! with an error that says so.
 
 #[cfg(target_os = "linux")]
-mod linux;
+mod unix;
 #[cfg(target_os = "linux")]
-pub(crate) use linux::*;
+pub(crate) use unix::*;
 
 #[cfg(not(target_os = "linux"))]
 compile_error!(
