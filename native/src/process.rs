@@ -6,8 +6,9 @@
 //! * A child is started with `std::process::Command` (so every std option
 //!   works); its piped stdin/stdout/stderr become non-blocking pipes on the
 //!   poller ([`PipeWriter`], [`PipeReader`]).
-//! * Waiting uses a *pidfd* (Linux 5.3+), readable when the child exits: no
-//!   `SIGCHLD` handler, no thread per child. Where pidfds are missing, the
+//! * Waiting uses a descriptor that becomes readable when the child exits (a
+//!   pidfd on Linux 5.3+, a kqueue process filter on macOS and FreeBSD): no
+//!   `SIGCHLD` handler, no thread per child. Where there is none, the
 //!   loop polls `try_wait` with a growing back-off (1 ms to 100 ms).
 //! * No zombies: dropping a [`Child`] that was not reaped leaves a task that
 //!   reaps it when it exits (it is not killed: use [`Child::kill`]).
@@ -201,13 +202,13 @@ fn wait_exit(inner: Rc<Inner>) -> Promise<ExitStatus> {
             return Ok(s);
         }
         let pid = inner.child.borrow().id();
-        match crate::sys::PidFd::open(pid).and_then(Registered::new) {
-            Ok(pidfd) => loop {
-                pidfd.ready(Dir::Read).await?;
+        match crate::sys::ExitWatch::open(pid).and_then(Registered::new) {
+            Ok(exit) => loop {
+                exit.ready(Dir::Read).await?;
                 if let Some(s) = inner.try_wait().map_err(io_err)? {
                     return Ok(s);
                 }
-                pidfd.clear(Dir::Read);
+                exit.clear(Dir::Read);
             },
             Err(_) => {
                 let mut backoff = Duration::from_millis(1);

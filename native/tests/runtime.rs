@@ -238,13 +238,15 @@ fn exit_hooks_run_last_first() {
     assert_eq!(*log.borrow(), [2, 1, 0]);
 }
 
+// macOS has no per-thread `getrusage`, and other tests share the process.
+#[cfg(any(target_os = "linux", target_os = "freebsd"))]
 #[test]
 fn blocks_when_idle() {
     // Sleeping 50ms with nothing else to do uses little CPU.
     let cpu = || {
         // SAFETY: getrusage fills the zeroed struct we pass; nothing else.
         let mut u: libc::rusage = unsafe { std::mem::zeroed() };
-        // SAFETY: as above; RUSAGE_THREAD is valid on Linux.
+        // SAFETY: as above; RUSAGE_THREAD is valid on Linux and FreeBSD.
         unsafe { libc::getrusage(libc::RUSAGE_THREAD, &mut u) };
         Duration::from_secs(u.ru_utime.tv_sec as u64 + u.ru_stime.tv_sec as u64)
             + Duration::from_micros(u.ru_utime.tv_usec as u64 + u.ru_stime.tv_usec as u64)

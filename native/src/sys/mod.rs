@@ -13,22 +13,67 @@
 //! * the signal self-pipe, for [`crate::signal`]: `signal_pipe()` (its read
 //!   end, once per process), `release_signal_pipe()` and
 //!   `install_handler(sig)`;
-//! * `PidFd`, a `mio::event::Source` made by `PidFd::open(pid)` that becomes
-//!   readable when the child exits, so [`crate::process`] waits for children
-//!   without blocking the loop;
+//! * `ExitWatch`, a `mio::event::Source` made by `ExitWatch::open(pid)` that
+//!   becomes readable when the child exits, so [`crate::process`] waits for
+//!   children without blocking the loop (an error there means "poll");
+//! * `errno_location()`, for the signal handler, which must save and restore
+//!   `errno`;
 //! * `kill(pid, sig)`, for [`crate::process`].
 //!
-//! Linux is the only backend today (`linux.rs`: `pidfd_open`,
-//! `/proc/self/fd`, `__errno_location`). Other targets stop at compile time
-//! with an error that says so.
+//! The backends:
+//!
+//! | target | files | exit watcher | fd count |
+//! |---|---|---|---|
+//! | Linux | `unix.rs` + `linux.rs` | a pidfd (`pidfd_open`, Linux 5.3+) | `/proc/self/fd` |
+//! | macOS, FreeBSD | `unix.rs` + `kqueue.rs` | a kqueue with an `EVFILT_PROC` filter | `fcntl` over the fd limit |
+//!
+//! `unix.rs` holds what they share (`SIGPIPE`, the signal self-pipe, `kill`).
+//! Other targets stop at compile time with an error that names these.
 
-#[cfg(target_os = "linux")]
 mod unix;
-#[cfg(target_os = "linux")]
 pub(crate) use unix::*;
 
-#[cfg(not(target_os = "linux"))]
+#[cfg(target_os = "linux")]
+mod linux;
+#[cfg(target_os = "linux")]
+pub(crate) use linux::*;
+
+#[cfg(any(target_os = "macos", target_os = "freebsd"))]
+mod kqueue;
+#[cfg(any(target_os = "macos", target_os = "freebsd"))]
+pub(crate) use kqueue::*;
+
+#[cfg(not(any(target_os = "linux", target_os = "macos", target_os = "freebsd")))]
 compile_error!(
-    "lwt-native supports Linux only for now; macOS and the BSDs are planned \
-     (a backend in native/src/sys/, selected in sys/mod.rs)"
+    "lwt-native supports Linux, macOS and FreeBSD; another target needs a \
+     backend in native/src/sys/ (see the table in sys/mod.rs)"
 );
+
+/// Makes a type holding an `OwnedFd` in its field 0 a `mio::event::Source`
+/// (readable interest on that descriptor).
+macro_rules! fd_source {
+    ($ty:ty) => {
+        impl mio::event::Source for $ty {
+            fn register(
+                &mut self,
+                r: &mio::Registry,
+                t: mio::Token,
+                i: mio::Interest,
+            ) -> io::Result<()> {
+                mio::unix::SourceFd(&self.0.as_raw_fd()).register(r, t, i)
+            }
+            fn reregister(
+                &mut self,
+                r: &mio::Registry,
+                t: mio::Token,
+                i: mio::Interest,
+            ) -> io::Result<()> {
+                mio::unix::SourceFd(&self.0.as_raw_fd()).reregister(r, t, i)
+            }
+            fn deregister(&mut self, r: &mio::Registry) -> io::Result<()> {
+                mio::unix::SourceFd(&self.0.as_raw_fd()).deregister(r)
+            }
+        }
+    };
+}
+use fd_source;

@@ -1,4 +1,6 @@
-//! The Linux backend (see the module docs of `sys` for what it exports).
+//! What every Unix backend shares: `SIGPIPE`, the signal self-pipe and
+//! `kill`. The per-platform parts (the exit watcher, the fd count, errno's
+//! location) are in `linux.rs` and `kqueue.rs`.
 
 use std::sync::Once;
 
@@ -21,46 +23,8 @@ pub(crate) fn ignore_sigpipe() {
     });
 }
 
-/// The number of open file descriptors of this process.
-pub(crate) fn open_fd_count() -> std::io::Result<usize> {
-    Ok(std::fs::read_dir("/proc/self/fd")?
-        .count()
-        .saturating_sub(1))
-}
-
 use std::io;
-use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
 use std::sync::atomic::{AtomicI32, AtomicU64, Ordering};
-
-/// A pidfd (Linux 5.3+): readable when the process exits.
-pub(crate) struct PidFd(OwnedFd);
-
-impl PidFd {
-    /// `pidfd_open(pid)`; `Unsupported`-like errors mean "poll instead".
-    pub(crate) fn open(pid: u32) -> io::Result<PidFd> {
-        // SAFETY: the pidfd_open system call takes a pid and flags and
-        // returns a new descriptor or -1; no memory is passed.
-        let fd = unsafe { libc::syscall(libc::SYS_pidfd_open, pid as libc::pid_t, 0) };
-        if fd < 0 {
-            return Err(io::Error::last_os_error());
-        }
-        // SAFETY: `fd` is a descriptor the kernel just gave us, owned by no
-        // one else.
-        Ok(PidFd(unsafe { OwnedFd::from_raw_fd(fd as RawFd) }))
-    }
-}
-
-impl mio::event::Source for PidFd {
-    fn register(&mut self, r: &mio::Registry, t: mio::Token, i: mio::Interest) -> io::Result<()> {
-        mio::unix::SourceFd(&self.0.as_raw_fd()).register(r, t, i)
-    }
-    fn reregister(&mut self, r: &mio::Registry, t: mio::Token, i: mio::Interest) -> io::Result<()> {
-        mio::unix::SourceFd(&self.0.as_raw_fd()).reregister(r, t, i)
-    }
-    fn deregister(&mut self, r: &mio::Registry) -> io::Result<()> {
-        mio::unix::SourceFd(&self.0.as_raw_fd()).deregister(r)
-    }
-}
 
 /// The write end of the signal self-pipe (-1 until made).
 static SIGNAL_PIPE: AtomicI32 = AtomicI32::new(-1);
@@ -71,14 +35,16 @@ extern "C" fn on_signal(sig: libc::c_int) {
     let fd = SIGNAL_PIPE.load(Ordering::Relaxed);
     if fd >= 0 {
         let byte = sig as u8;
-        // errno is read and written through `__errno_location`:
+        // errno is read and written through its location:
         // `io::Error::last_os_error` could read it but not put it back.
-        // SAFETY: async-signal-safe: errno is saved and restored around a
-        // `write` of one byte from a local to a non-blocking pipe.
+        let errno = super::errno_location();
+        // SAFETY: async-signal-safe: errno (a thread-local the platform's
+        // `errno_location` points at) is saved and restored around a `write`
+        // of one byte from a local to a non-blocking pipe.
         unsafe {
-            let errno = *libc::__errno_location();
+            let saved = *errno;
             libc::write(fd, &byte as *const u8 as *const libc::c_void, 1);
-            *libc::__errno_location() = errno;
+            *errno = saved;
         }
     }
 }
