@@ -59,6 +59,11 @@ const JOBS: &[Job] = &[
         run: clippy,
     },
     Job {
+        name: "cross",
+        about: "check and clippy lwt-native for macOS (x86_64, aarch64) and FreeBSD (no linker: not run there)",
+        run: cross,
+    },
+    Job {
         name: "docs",
         about: "cargo doc with RUSTDOCFLAGS=-D warnings (broken links fail)",
         run: docs,
@@ -268,6 +273,7 @@ fn ci(ctx: &Ctx, _: &[String]) -> Result {
     ctx.step("import cycles between sibling modules");
     cycles::check_all(&ctx.root)?;
     clippy(ctx, &[])?;
+    cross(ctx, &[])?;
     docs(ctx, &[])?;
     test(ctx, &[])?;
     conformance(ctx, &[])?;
@@ -323,6 +329,35 @@ fn clippy(ctx: &Ctx, _: &[String]) -> Result {
         "-D",
         "warnings",
     ]))
+}
+
+/// The other platforms lwt-native supports. Tests run on Linux only (this
+/// machine has no linker for these); checking and linting every target
+/// catches a platform break here.
+const CROSS_TARGETS: &[&str] = &[
+    "x86_64-apple-darwin",
+    "aarch64-apple-darwin",
+    "x86_64-unknown-freebsd",
+];
+
+fn cross(ctx: &Ctx, _: &[String]) -> Result {
+    tools::rust_components()?;
+    for target in CROSS_TARGETS {
+        tools::rust_target(target)?;
+        ctx.step(&format!("clippy lwt-native for {target}"));
+        run(ctx.cargo(&[
+            "clippy",
+            "-p",
+            "lwt-native",
+            "--target",
+            target,
+            "--all-targets",
+            "--",
+            "-D",
+            "warnings",
+        ]))?;
+    }
+    Ok(())
 }
 
 fn docs(ctx: &Ctx, _: &[String]) -> Result {

