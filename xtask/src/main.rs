@@ -300,7 +300,7 @@ fn clippy(ctx: &Ctx, _: &[String]) -> Result {
     // browser app are wasm32 only.
     let wasm = "wasm32-unknown-unknown";
     run(ctx.cargo(&[
-        "clippy", "-p", "lwt", "--target", wasm, "--lib", "--", "-D", "warnings",
+        "clippy", "-p", "lwt-core", "--target", wasm, "--lib", "--", "-D", "warnings",
     ]))?;
     run(ctx.cargo(&[
         "clippy",
