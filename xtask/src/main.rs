@@ -64,6 +64,11 @@ const JOBS: &[Job] = &[
         run: docs,
     },
     Job {
+        name: "package",
+        about: "cargo package --workspace: the library crates package and build from their packages alone",
+        run: package,
+    },
+    Job {
         name: "test",
         about: "native tests of every crate, their doc tests, the web app's crate tests",
         run: test,
@@ -269,6 +274,7 @@ fn ci(ctx: &Ctx, _: &[String]) -> Result {
     cycles::check_all(&ctx.root)?;
     clippy(ctx, &[])?;
     docs(ctx, &[])?;
+    package(ctx, &[])?;
     test(ctx, &[])?;
     conformance(ctx, &[])?;
     wasm_tests(ctx, &[])?;
@@ -330,6 +336,59 @@ fn docs(ctx: &Ctx, _: &[String]) -> Result {
     run(ctx
         .cargo(&["doc", "--workspace", "--no-deps"])
         .env("RUSTDOCFLAGS", "-D warnings"))
+}
+
+/// `cargo package --workspace` (each package built from its `.crate`
+/// alone, against the other packages of this run rather than the registry),
+/// less the members marked `publish = false`, which cargo would otherwise
+/// package too.
+fn package(ctx: &Ctx, _: &[String]) -> Result {
+    let unpublished = unpublished_members(&ctx.root)?;
+    ctx.step(&format!(
+        "cargo package --workspace, less the unpublished {}",
+        unpublished.join(", ")
+    ));
+    let mut cmd = ctx.cargo(&["package", "--workspace"]);
+    for name in &unpublished {
+        cmd.args(["--exclude", name]);
+    }
+    run(cmd)
+}
+
+/// The package names of the workspace members whose manifest says
+/// `publish = false`, read from the root manifest's `members` list.
+fn unpublished_members(root: &Path) -> Result<Vec<String>> {
+    let read = |path: &Path| {
+        fs::read_to_string(path).map_err(|e| format!("reading {}: {e}", path.display()))
+    };
+    let workspace = read(&root.join("Cargo.toml"))?;
+    let members = workspace
+        .split_once("members = [")
+        .and_then(|(_, rest)| rest.split_once(']'))
+        .map(|(list, _)| list)
+        .ok_or("the root Cargo.toml has no `members = [...]` list")?;
+    let mut unpublished = Vec::new();
+    for member in members.split(',').map(|m| m.trim().trim_matches('"')) {
+        if member.is_empty() {
+            continue;
+        }
+        let manifest = read(&root.join(member).join("Cargo.toml"))?;
+        let package = manifest
+            .split("\n[")
+            .find(|section| section.starts_with("[package]") || section.starts_with("package]"))
+            .unwrap_or("");
+        let field = |key: &str| {
+            package.lines().find_map(|line| {
+                let (k, v) = line.split_once('=')?;
+                (k.trim() == key).then(|| v.trim().trim_matches('"').to_string())
+            })
+        };
+        if field("publish").as_deref() == Some("false") {
+            let name = field("name").ok_or(format!("{member}/Cargo.toml names no package"))?;
+            unpublished.push(name);
+        }
+    }
+    Ok(unpublished)
 }
 
 fn test(ctx: &Ctx, _: &[String]) -> Result {
@@ -621,7 +680,25 @@ fn gzip_size(file: &Path) -> Result<usize> {
 
 #[cfg(test)]
 mod tests {
-    use super::{bodies::Body, not_run, test_counts};
+    use super::{bodies::Body, not_run, test_counts, unpublished_members};
+
+    #[test]
+    fn the_apps_tests_and_xtask_are_not_packaged_and_the_libraries_are() {
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+        let unpublished = unpublished_members(&root).unwrap();
+        for name in ["xtask", "lwt-conformance", "lwt-www-app", "lwt-www-server"] {
+            assert!(
+                unpublished.iter().any(|n| n == name),
+                "{name}: {unpublished:?}"
+            );
+        }
+        for name in ["lwt-core", "lwt-native", "lwt-wasm", "lwt-patterns"] {
+            assert!(
+                !unpublished.iter().any(|n| n == name),
+                "{name}: {unpublished:?}"
+            );
+        }
+    }
 
     #[test]
     fn counts_come_from_the_result_line() {
