@@ -498,29 +498,19 @@ fn wasm_tests(ctx: &Ctx, _: &[String]) -> Result {
 fn www_build(ctx: &Ctx) -> Result {
     tools::wasm_target()?;
     tools::wasm_bindgen(&ctx.root)?;
-    ctx.step("www: the browser app (wasm32, release)");
-    run(ctx.cargo(&[
-        "build",
-        "-q",
-        "-p",
-        "lwt-www-app",
-        "--target",
-        "wasm32-unknown-unknown",
-        "--release",
-    ]))?;
+    tools::wasm_pack()?;
+    ctx.step("www: the browser app (wasm-pack build --target web, release)");
     let dist = ctx.root.join("www/dist");
     let _ = fs::remove_dir_all(&dist);
-    fs::create_dir_all(dist.join("pkg")).map_err(|e| format!("creating www/dist: {e}"))?;
-    let wasm = ctx
-        .target_dir()
-        .join("wasm32-unknown-unknown/release/lwt_www_app.wasm");
-    run(ctx
-        .cmd(
-            "wasm-bindgen",
-            &["--target", "web", "--no-typescript", "--out-dir"],
-        )
+    fs::create_dir_all(&dist).map_err(|e| format!("creating www/dist: {e}"))?;
+    // The pages import `pkg/lwt_www_app.js`: the names wasm-bindgen gives.
+    let mut build = wasm_pack_build(ctx, "web");
+    build
+        .args(["--no-typescript", "--no-pack", "--out-name", "lwt_www_app"])
+        .arg("--out-dir")
         .arg(dist.join("pkg"))
-        .arg(&wasm))?;
+        .arg(ctx.root.join("www/app"));
+    run(build)?;
     for entry in
         fs::read_dir(ctx.root.join("www/static")).map_err(|e| format!("www/static: {e}"))?
     {
@@ -542,6 +532,32 @@ fn www_build(ctx: &Ctx) -> Result {
         "-p",
         "lwt-www-client",
     ]))
+}
+
+/// `wasm-pack build --release --target TARGET --mode no-install`: with the
+/// wasm-bindgen-cli of the tools, and binaryen's `wasm-opt` when one is on
+/// `PATH`, else `--no-opt` (and a line that says so). The caller adds the
+/// output options and the crate's path.
+fn wasm_pack_build(ctx: &Ctx, target: &str) -> Command {
+    let mut cmd = ctx.cmd(
+        "wasm-pack",
+        &[
+            "--quiet",
+            "build",
+            "--release",
+            "--target",
+            target,
+            "--mode",
+            "no-install",
+        ],
+    );
+    if !tools::wasm_opt() {
+        println!(
+            "wasm-pack: no wasm-opt on PATH (npm's binaryen package has one): building without it (--no-opt)"
+        );
+        cmd.arg("--no-opt");
+    }
+    cmd
 }
 
 fn e2e(ctx: &Ctx, _: &[String]) -> Result {
