@@ -89,6 +89,11 @@ const JOBS: &[Job] = &[
         run: e2e,
     },
     Job {
+        name: "wasm-pack-example",
+        about: "builds examples/wasm-pack-lib with wasm-pack into npm packages and tests them in Node and headless Chromium",
+        run: wasm_pack_example,
+    },
+    Job {
         name: "www-build",
         about: "builds the web app into www/dist, and its server and CLI client",
         run: |ctx, _| www_build(ctx),
@@ -279,13 +284,21 @@ fn ci(ctx: &Ctx, _: &[String]) -> Result {
     conformance(ctx, &[])?;
     wasm_tests(ctx, &[])?;
     e2e(ctx, &[])?;
+    wasm_pack_example(ctx, &[])?;
     Ok(())
 }
 
 fn fmt(ctx: &Ctx, _: &[String]) -> Result {
     ctx.step("cargo fmt --check");
     tools::rust_components()?;
-    run(ctx.cargo(&["fmt", "--all", "--", "--check"]))
+    run(ctx.cargo(&["fmt", "--all", "--", "--check"]))?;
+    run(ctx.cargo(&[
+        "fmt",
+        "--manifest-path",
+        "examples/wasm-pack-lib/Cargo.toml",
+        "--",
+        "--check",
+    ]))
 }
 
 fn clippy(ctx: &Ctx, _: &[String]) -> Result {
@@ -568,6 +581,56 @@ fn e2e(ctx: &Ctx, _: &[String]) -> Result {
     let dir = ctx.root.join("www/e2e");
     tools::npm_packages(&dir, "playwright-core")?;
     let _ = fs::remove_dir_all(dir.join("artifacts"));
+    run(Command::new("node")
+        .args(["--test", "--test-concurrency=1"])
+        .current_dir(&dir))
+}
+
+/// `examples/wasm-pack-lib`, a user's own library on lwt and lwt-wasm (its
+/// own workspace, as a user's project is): clippy on wasm32, then
+/// `wasm-pack build` twice, `--target nodejs` into `pkg-node/` and `--target
+/// web` into `www/pkg/`, then its tests: the first package required from
+/// Node, the second imported by a plain page in headless Chromium.
+fn wasm_pack_example(ctx: &Ctx, _: &[String]) -> Result {
+    let dir = ctx.root.join("examples/wasm-pack-lib");
+    tools::wasm_target()?;
+    tools::wasm_bindgen(&ctx.root)?;
+    tools::wasm_pack()?;
+    tools::chromium()?;
+    tools::node()?;
+    // The wasm-bindgen-cli of the tools is the version of the workspace's
+    // lock: the example's lock must agree, or the two would not match.
+    let (ours, theirs) = (
+        tools::locked_version(&ctx.root, "wasm-bindgen")?,
+        tools::locked_version(&dir, "wasm-bindgen")?,
+    );
+    if ours != theirs {
+        return Err(format!(
+            "examples/wasm-pack-lib/Cargo.lock has wasm-bindgen {theirs}, the workspace's {ours}: run `cargo update -p wasm-bindgen --precise {ours}` in examples/wasm-pack-lib"
+        ));
+    }
+    ctx.step("wasm-pack example: clippy (wasm32)");
+    let mut clippy = ctx.cargo(&[
+        "clippy",
+        "--target",
+        "wasm32-unknown-unknown",
+        "--",
+        "-D",
+        "warnings",
+    ]);
+    clippy.current_dir(&dir);
+    run(clippy)?;
+    for (target, out) in [("nodejs", "pkg-node"), ("web", "www/pkg")] {
+        ctx.step(&format!(
+            "wasm-pack example: wasm-pack build --target {target} into {out}/"
+        ));
+        let _ = fs::remove_dir_all(dir.join(out));
+        let mut build = wasm_pack_build(ctx, target);
+        build.arg("--out-dir").arg(dir.join(out)).arg(&dir);
+        run(build)?;
+    }
+    tools::npm_packages(&dir, "playwright-core")?;
+    ctx.step("wasm-pack example: its package from Node, and from a page in headless Chromium");
     run(Command::new("node")
         .args(["--test", "--test-concurrency=1"])
         .current_dir(&dir))
