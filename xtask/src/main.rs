@@ -201,7 +201,7 @@ fn main() -> ExitCode {
 fn help() {
     eprintln!("usage: cargo xtask JOB [ARGS]\n\njobs:");
     for job in JOBS {
-        eprintln!("  {:<12} {}", job.name, job.about);
+        eprintln!("  {:<18} {}", job.name, job.about);
     }
 }
 
