@@ -3,7 +3,7 @@
 //! with a `LocalSet`, or the `futures` crate's combinators.
 //!
 //! Run with
-//! `cargo bench -p lwt --bench promise -- --warm-up-time 1 --measurement-time 5`.
+//! `cargo bench -p lwt-core --bench promise -- --warm-up-time 1 --measurement-time 5`.
 //! Only ratios within one run mean anything on a shared machine.
 
 use std::future::Future;

@@ -1,7 +1,7 @@
 //! A tour of lwt's promises on the virtual-time engine: composition,
 //! cancellation, races against time, and async/await.
 //!
-//! Run with `cargo run -p lwt --example tour`.
+//! Run with `cargo run -p lwt-core --example tour`.
 
 use std::time::Duration;
 

@@ -69,6 +69,11 @@ const JOBS: &[Job] = &[
         run: docs,
     },
     Job {
+        name: "package",
+        about: "cargo package --workspace: the library crates package and build from their packages alone",
+        run: package,
+    },
+    Job {
         name: "test",
         about: "native tests of every crate, their doc tests, the web app's crate tests",
         run: test,
@@ -87,6 +92,11 @@ const JOBS: &[Job] = &[
         name: "e2e",
         about: "builds the web app and runs its end-to-end tests in headless Chromium",
         run: e2e,
+    },
+    Job {
+        name: "wasm-pack-example",
+        about: "builds examples/wasm-pack-lib with wasm-pack into npm packages and tests them in Node and headless Chromium",
+        run: wasm_pack_example,
     },
     Job {
         name: "www-build",
@@ -196,7 +206,7 @@ fn main() -> ExitCode {
 fn help() {
     eprintln!("usage: cargo xtask JOB [ARGS]\n\njobs:");
     for job in JOBS {
-        eprintln!("  {:<12} {}", job.name, job.about);
+        eprintln!("  {:<18} {}", job.name, job.about);
     }
 }
 
@@ -275,17 +285,26 @@ fn ci(ctx: &Ctx, _: &[String]) -> Result {
     clippy(ctx, &[])?;
     cross(ctx, &[])?;
     docs(ctx, &[])?;
+    package(ctx, &[])?;
     test(ctx, &[])?;
     conformance(ctx, &[])?;
     wasm_tests(ctx, &[])?;
     e2e(ctx, &[])?;
+    wasm_pack_example(ctx, &[])?;
     Ok(())
 }
 
 fn fmt(ctx: &Ctx, _: &[String]) -> Result {
     ctx.step("cargo fmt --check");
     tools::rust_components()?;
-    run(ctx.cargo(&["fmt", "--all", "--", "--check"]))
+    run(ctx.cargo(&["fmt", "--all", "--", "--check"]))?;
+    run(ctx.cargo(&[
+        "fmt",
+        "--manifest-path",
+        "examples/wasm-pack-lib/Cargo.toml",
+        "--",
+        "--check",
+    ]))
 }
 
 fn clippy(ctx: &Ctx, _: &[String]) -> Result {
@@ -306,7 +325,7 @@ fn clippy(ctx: &Ctx, _: &[String]) -> Result {
     // browser app are wasm32 only.
     let wasm = "wasm32-unknown-unknown";
     run(ctx.cargo(&[
-        "clippy", "-p", "lwt", "--target", wasm, "--lib", "--", "-D", "warnings",
+        "clippy", "-p", "lwt-core", "--target", wasm, "--lib", "--", "-D", "warnings",
     ]))?;
     run(ctx.cargo(&[
         "clippy",
@@ -365,6 +384,59 @@ fn docs(ctx: &Ctx, _: &[String]) -> Result {
     run(ctx
         .cargo(&["doc", "--workspace", "--no-deps"])
         .env("RUSTDOCFLAGS", "-D warnings"))
+}
+
+/// `cargo package --workspace` (each package built from its `.crate`
+/// alone, against the other packages of this run rather than the registry),
+/// less the members marked `publish = false`, which cargo would otherwise
+/// package too.
+fn package(ctx: &Ctx, _: &[String]) -> Result {
+    let unpublished = unpublished_members(&ctx.root)?;
+    ctx.step(&format!(
+        "cargo package --workspace, less the unpublished {}",
+        unpublished.join(", ")
+    ));
+    let mut cmd = ctx.cargo(&["package", "--workspace"]);
+    for name in &unpublished {
+        cmd.args(["--exclude", name]);
+    }
+    run(cmd)
+}
+
+/// The package names of the workspace members whose manifest says
+/// `publish = false`, read from the root manifest's `members` list.
+fn unpublished_members(root: &Path) -> Result<Vec<String>> {
+    let read = |path: &Path| {
+        fs::read_to_string(path).map_err(|e| format!("reading {}: {e}", path.display()))
+    };
+    let workspace = read(&root.join("Cargo.toml"))?;
+    let members = workspace
+        .split_once("members = [")
+        .and_then(|(_, rest)| rest.split_once(']'))
+        .map(|(list, _)| list)
+        .ok_or("the root Cargo.toml has no `members = [...]` list")?;
+    let mut unpublished = Vec::new();
+    for member in members.split(',').map(|m| m.trim().trim_matches('"')) {
+        if member.is_empty() {
+            continue;
+        }
+        let manifest = read(&root.join(member).join("Cargo.toml"))?;
+        let package = manifest
+            .split("\n[")
+            .find(|section| section.starts_with("[package]") || section.starts_with("package]"))
+            .unwrap_or("");
+        let field = |key: &str| {
+            package.lines().find_map(|line| {
+                let (k, v) = line.split_once('=')?;
+                (k.trim() == key).then(|| v.trim().trim_matches('"').to_string())
+            })
+        };
+        if field("publish").as_deref() == Some("false") {
+            let name = field("name").ok_or(format!("{member}/Cargo.toml names no package"))?;
+            unpublished.push(name);
+        }
+    }
+    Ok(unpublished)
 }
 
 fn test(ctx: &Ctx, _: &[String]) -> Result {
@@ -474,29 +546,19 @@ fn wasm_tests(ctx: &Ctx, _: &[String]) -> Result {
 fn www_build(ctx: &Ctx) -> Result {
     tools::wasm_target()?;
     tools::wasm_bindgen(&ctx.root)?;
-    ctx.step("www: the browser app (wasm32, release)");
-    run(ctx.cargo(&[
-        "build",
-        "-q",
-        "-p",
-        "lwt-www-app",
-        "--target",
-        "wasm32-unknown-unknown",
-        "--release",
-    ]))?;
+    tools::wasm_pack()?;
+    ctx.step("www: the browser app (wasm-pack build --target web, release)");
     let dist = ctx.root.join("www/dist");
     let _ = fs::remove_dir_all(&dist);
-    fs::create_dir_all(dist.join("pkg")).map_err(|e| format!("creating www/dist: {e}"))?;
-    let wasm = ctx
-        .target_dir()
-        .join("wasm32-unknown-unknown/release/lwt_www_app.wasm");
-    run(ctx
-        .cmd(
-            "wasm-bindgen",
-            &["--target", "web", "--no-typescript", "--out-dir"],
-        )
+    fs::create_dir_all(&dist).map_err(|e| format!("creating www/dist: {e}"))?;
+    // The pages import `pkg/lwt_www_app.js`: the names wasm-bindgen gives.
+    let mut build = wasm_pack_build(ctx, "web");
+    build
+        .args(["--no-typescript", "--no-pack", "--out-name", "lwt_www_app"])
+        .arg("--out-dir")
         .arg(dist.join("pkg"))
-        .arg(&wasm))?;
+        .arg(ctx.root.join("www/app"));
+    run(build)?;
     for entry in
         fs::read_dir(ctx.root.join("www/static")).map_err(|e| format!("www/static: {e}"))?
     {
@@ -520,6 +582,32 @@ fn www_build(ctx: &Ctx) -> Result {
     ]))
 }
 
+/// `wasm-pack build --release --target TARGET --mode no-install`: with the
+/// wasm-bindgen-cli of the tools, and binaryen's `wasm-opt` when one is on
+/// `PATH`, else `--no-opt` (and a line that says so). The caller adds the
+/// output options and the crate's path.
+fn wasm_pack_build(ctx: &Ctx, target: &str) -> Command {
+    let mut cmd = ctx.cmd(
+        "wasm-pack",
+        &[
+            "--quiet",
+            "build",
+            "--release",
+            "--target",
+            target,
+            "--mode",
+            "no-install",
+        ],
+    );
+    if !tools::wasm_opt() {
+        println!(
+            "wasm-pack: no wasm-opt on PATH (npm's binaryen package has one): building without it (--no-opt)"
+        );
+        cmd.arg("--no-opt");
+    }
+    cmd
+}
+
 fn e2e(ctx: &Ctx, _: &[String]) -> Result {
     tools::chromium()?;
     tools::node()?;
@@ -528,6 +616,56 @@ fn e2e(ctx: &Ctx, _: &[String]) -> Result {
     let dir = ctx.root.join("www/e2e");
     tools::npm_packages(&dir, "playwright-core")?;
     let _ = fs::remove_dir_all(dir.join("artifacts"));
+    run(Command::new("node")
+        .args(["--test", "--test-concurrency=1"])
+        .current_dir(&dir))
+}
+
+/// `examples/wasm-pack-lib`, a user's own library on lwt and lwt-wasm (its
+/// own workspace, as a user's project is): clippy on wasm32, then
+/// `wasm-pack build` twice, `--target nodejs` into `pkg-node/` and `--target
+/// web` into `www/pkg/`, then its tests: the first package required from
+/// Node, the second imported by a plain page in headless Chromium.
+fn wasm_pack_example(ctx: &Ctx, _: &[String]) -> Result {
+    let dir = ctx.root.join("examples/wasm-pack-lib");
+    tools::wasm_target()?;
+    tools::wasm_bindgen(&ctx.root)?;
+    tools::wasm_pack()?;
+    tools::chromium()?;
+    tools::node()?;
+    // The wasm-bindgen-cli of the tools is the version of the workspace's
+    // lock: the example's lock must agree, or the two would not match.
+    let (ours, theirs) = (
+        tools::locked_version(&ctx.root, "wasm-bindgen")?,
+        tools::locked_version(&dir, "wasm-bindgen")?,
+    );
+    if ours != theirs {
+        return Err(format!(
+            "examples/wasm-pack-lib/Cargo.lock has wasm-bindgen {theirs}, the workspace's {ours}: run `cargo update -p wasm-bindgen --precise {ours}` in examples/wasm-pack-lib"
+        ));
+    }
+    ctx.step("wasm-pack example: clippy (wasm32)");
+    let mut clippy = ctx.cargo(&[
+        "clippy",
+        "--target",
+        "wasm32-unknown-unknown",
+        "--",
+        "-D",
+        "warnings",
+    ]);
+    clippy.current_dir(&dir);
+    run(clippy)?;
+    for (target, out) in [("nodejs", "pkg-node"), ("web", "www/pkg")] {
+        ctx.step(&format!(
+            "wasm-pack example: wasm-pack build --target {target} into {out}/"
+        ));
+        let _ = fs::remove_dir_all(dir.join(out));
+        let mut build = wasm_pack_build(ctx, target);
+        build.arg("--out-dir").arg(dir.join(out)).arg(&dir);
+        run(build)?;
+    }
+    tools::npm_packages(&dir, "playwright-core")?;
+    ctx.step("wasm-pack example: its package from Node, and from a page in headless Chromium");
     run(Command::new("node")
         .args(["--test", "--test-concurrency=1"])
         .current_dir(&dir))
@@ -656,7 +794,25 @@ fn gzip_size(file: &Path) -> Result<usize> {
 
 #[cfg(test)]
 mod tests {
-    use super::{bodies::Body, not_run, test_counts};
+    use super::{bodies::Body, not_run, test_counts, unpublished_members};
+
+    #[test]
+    fn the_apps_tests_and_xtask_are_not_packaged_and_the_libraries_are() {
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+        let unpublished = unpublished_members(&root).unwrap();
+        for name in ["xtask", "lwt-conformance", "lwt-www-app", "lwt-www-server"] {
+            assert!(
+                unpublished.iter().any(|n| n == name),
+                "{name}: {unpublished:?}"
+            );
+        }
+        for name in ["lwt-core", "lwt-native", "lwt-wasm", "lwt-patterns"] {
+            assert!(
+                !unpublished.iter().any(|n| n == name),
+                "{name}: {unpublished:?}"
+            );
+        }
+    }
 
     #[test]
     fn counts_come_from_the_result_line() {

