@@ -211,7 +211,8 @@ pub fn wasm_bindgen(root: &Path) -> Result {
         bin.display(),
         have.as_deref().unwrap_or("none")
     ));
-    cargo_install("wasm-bindgen-cli", &want)
+    // wasm-bindgen transforms every test binary: a release build pays off.
+    cargo_install("wasm-bindgen-cli", &want, Build::Release)
 }
 
 /// The wasm-pack release the web app and the example library are built
@@ -229,11 +230,13 @@ pub fn wasm_pack() -> Result {
         return Ok(());
     }
     say(&format!(
-        "installing wasm-pack {WASM_PACK_VERSION} into {} (found: {}; it takes about 10 minutes)",
+        "installing wasm-pack {WASM_PACK_VERSION} into {} (found: {}; a few minutes)",
         bin.display(),
         have.as_deref().unwrap_or("none")
     ));
-    cargo_install("wasm-pack", WASM_PACK_VERSION)
+    // wasm-pack only runs cargo and wasm-bindgen, so its own speed does not
+    // matter: a debug build compiles in a fraction of a release build's time.
+    cargo_install("wasm-pack", WASM_PACK_VERSION, Build::Debug)
 }
 
 /// Is a `wasm-opt` (binaryen's; npm's `binaryen` package has one) on
@@ -262,12 +265,24 @@ const LOCK_UNRESOLVABLE: &[&str] = &[
 /// with); when that lock cannot be resolved here, the same version unlocked
 /// (its dependencies chosen afresh within their semver ranges). One line says
 /// which was used; a failure says what to do.
-fn cargo_install(krate: &str, version: &str) -> Result {
+/// How `cargo install` builds a tool.
+#[derive(Clone, Copy, PartialEq)]
+enum Build {
+    /// The default: optimized, slow to compile.
+    Release,
+    /// `--debug`: for tools whose own speed does not matter.
+    Debug,
+}
+
+fn cargo_install(krate: &str, version: &str, build: Build) -> Result {
     let root = cargo_root();
     let install = |locked: bool| {
         let mut cmd = Command::new("cargo");
         cmd.args(["install", krate, "--version", version, "--force", "--root"])
             .arg(&root);
+        if build == Build::Debug {
+            cmd.arg("--debug");
+        }
         if locked {
             cmd.arg("--locked");
         }
