@@ -1,4 +1,5 @@
-//! A deterministic virtual-time engine, for tests.
+//! Test tools: a deterministic virtual-time engine ([`VirtualEngine`]) and an
+//! event log for ordering tests ([`Log`]).
 //!
 //! # Ground rules
 //!
@@ -22,6 +23,9 @@ use crate::engine::{self, Engine, Installed, TimerId, WakeHandle};
 use crate::error::Error;
 use crate::promise::Promise;
 use crate::time::Instant;
+
+mod log;
+pub use log::Log;
 
 type Timer = Box<dyn FnOnce()>;
 
