@@ -78,6 +78,7 @@
 #![forbid(unsafe_code)]
 #![doc(test(attr(deny(warnings))))]
 
+mod abort_guard;
 mod cancel;
 mod concurrent;
 mod condition;
@@ -106,6 +107,7 @@ mod time;
 mod unhandled;
 mod waitq;
 
+pub use abort_guard::AbortOnDrop;
 pub use cancel::{no_cancel, protected, wrap_in_cancelable};
 pub use concurrent::{all, both, choose, join, nchoose, nchoose_split, npick, pick};
 pub use condition::Condition;
