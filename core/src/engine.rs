@@ -10,6 +10,15 @@
 //! Three engines exist: `lwt-native` (mio), `lwt-wasm` (the JS event loop),
 //! and [`crate::testing::VirtualEngine`] (a manual clock, for tests).
 //!
+//! Installing is called *install* everywhere: [`install`] here, for any
+//! engine value (it returns an [`Installed`] guard); `lwt_native::install()`
+//! and `lwt_wasm::install()` install their engine on the thread for good
+//! (idempotent; every function of those crates calls it);
+//! [`VirtualEngine::new`](crate::testing::VirtualEngine::new) installs the
+//! engine it makes until it is dropped, and
+//! [`VirtualEngine::detached`](crate::testing::VirtualEngine::detached) makes
+//! one for [`install`].
+//!
 //! Every engine guarantees:
 //!
 //! 1. **No early timers.** A timer armed for a deadline fires when the engine's

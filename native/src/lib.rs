@@ -76,8 +76,10 @@ pub use pool::{
     DEFAULT_POOL_SIZE,
 };
 pub use reactor::io_stats;
+#[allow(deprecated)]
+pub use runtime::init;
 pub use runtime::{
-    at_exit, exit, init, is_running, on_enter_iteration, on_leave_iteration, remove_hook, run,
+    at_exit, exit, install, is_running, on_enter_iteration, on_leave_iteration, remove_hook, run,
     run_exit_hooks, timer_count, HookId, TIMERS_PER_ITERATION,
 };
 
