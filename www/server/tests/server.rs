@@ -148,6 +148,7 @@ fn quick_config(name: &str) -> Config {
         base: Duration::from_millis(50),
         max: Duration::from_millis(400),
         jitter: 0.5,
+        ..Backoff::default()
     };
     c
 }

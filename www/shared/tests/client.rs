@@ -127,6 +127,7 @@ fn config() -> Config {
         base: Duration::from_secs(1),
         max: Duration::from_secs(16),
         jitter: 0.5,
+        ..Backoff::default()
     };
     c.seed = 42;
     c
@@ -269,6 +270,7 @@ fn backoff_delays_stay_in_bounds() {
         base: Duration::from_millis(100),
         max: secs(5),
         jitter: 0.3,
+        ..Backoff::default()
     };
     let mut rng = lwt_www_shared::Rng::new(9);
     for attempt in 0..40 {
