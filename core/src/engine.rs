@@ -49,7 +49,16 @@ use std::sync::Arc;
 use crate::promise::{task, Promise, Resolver};
 use crate::time::Instant;
 
-/// Identifies an armed timer, for [`Engine::cancel_timer`].
+pub use crate::time::TimerQueue;
+
+/// Identifies an armed timer, for [`Engine::cancel_timer`]. Engines that keep
+/// timers in a slab make it with [`TimerId::from_parts`] (a slot and a
+/// generation), as [`TimerQueue`] does.
+///
+/// ```
+/// let id = lwt::engine::TimerId::from_parts(1, 2);
+/// assert_eq!(id.0, (2 << 32) | 1);
+/// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct TimerId(pub u64);
 
