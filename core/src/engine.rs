@@ -39,6 +39,11 @@
 //!    a browser).
 //! 6. **Cancel releases.** [`Engine::cancel_timer`] drops the timer's closure
 //!    without running it; canceling an unknown or fired timer does nothing.
+//!
+//! [`TimerQueue`] is a clock-free store of timers that keeps guarantees 1, 2
+//! and 6 (with [`TimerId`]s that a stale cancel cannot confuse), for engines
+//! to build on: the virtual and the browser engines keep their timers in
+//! one; the native engine keeps a timing wheel and shares its id codec.
 
 use std::cell::RefCell;
 use std::collections::VecDeque;
