@@ -10,6 +10,15 @@
 //! Three engines exist: `lwt-native` (mio), `lwt-wasm` (the JS event loop),
 //! and [`crate::testing::VirtualEngine`] (a manual clock, for tests).
 //!
+//! Installing is called *install* everywhere: [`install`] here, for any
+//! engine value (it returns an [`Installed`] guard); `lwt_native::install()`
+//! and `lwt_wasm::install()` install their engine on the thread for good
+//! (idempotent; every function of those crates calls it);
+//! [`VirtualEngine::new`](crate::testing::VirtualEngine::new) installs the
+//! engine it makes until it is dropped, and
+//! [`VirtualEngine::detached`](crate::testing::VirtualEngine::detached) makes
+//! one for [`install`].
+//!
 //! Every engine guarantees:
 //!
 //! 1. **No early timers.** A timer armed for a deadline fires when the engine's
@@ -30,6 +39,11 @@
 //!    a browser).
 //! 6. **Cancel releases.** [`Engine::cancel_timer`] drops the timer's closure
 //!    without running it; canceling an unknown or fired timer does nothing.
+//!
+//! [`TimerQueue`] is a clock-free store of timers that keeps guarantees 1, 2
+//! and 6 (with [`TimerId`]s that a stale cancel cannot confuse), for engines
+//! to build on: the virtual and the browser engines keep their timers in
+//! one; the native engine keeps a timing wheel and shares its id codec.
 
 use std::cell::RefCell;
 use std::collections::VecDeque;
@@ -40,7 +54,16 @@ use std::sync::Arc;
 use crate::promise::{task, Promise, Resolver};
 use crate::time::Instant;
 
-/// Identifies an armed timer, for [`Engine::cancel_timer`].
+pub use crate::time::TimerQueue;
+
+/// Identifies an armed timer, for [`Engine::cancel_timer`]. Engines that keep
+/// timers in a slab make it with [`TimerId::from_parts`] (a slot and a
+/// generation), as [`TimerQueue`] does.
+///
+/// ```
+/// let id = lwt::engine::TimerId::from_parts(1, 2);
+/// assert_eq!(id.0, (2 << 32) | 1);
+/// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct TimerId(pub u64);
 

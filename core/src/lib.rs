@@ -81,6 +81,7 @@
 #![forbid(unsafe_code)]
 #![doc(test(attr(deny(warnings))))]
 
+mod abort_guard;
 mod cancel;
 mod concurrent;
 mod condition;
@@ -113,6 +114,7 @@ mod time;
 mod unhandled;
 mod waitq;
 
+pub use abort_guard::AbortOnDrop;
 pub use cancel::{no_cancel, protected, wrap_in_cancelable};
 pub use concurrent::{all, both, choose, join, nchoose, nchoose_split, npick, pick};
 pub use condition::Condition;

@@ -35,18 +35,6 @@ fn release_after<X: 'static>(p: Promise<X>, sem: &Option<Semaphore>) -> Promise<
     }
 }
 
-/// Aborts a driver task when the output stream that owns it goes away.
-struct AbortOnDrop(Promise<()>);
-
-impl Drop for AbortOnDrop {
-    fn drop(&mut self) {
-        // A driver that finished already is left as it is.
-        if self.0.is_pending() {
-            self.0.abort();
-        }
-    }
-}
-
 fn check_n(n: usize, what: &str) -> Result<(), Error> {
     if n == 0 {
         Err(Error::invalid_argument(format!(
@@ -195,7 +183,7 @@ impl<T: Clone + 'static> Stream<T> {
                 crate::report_unhandled(&e);
             }
         });
-        let driver = AbortOnDrop(driver);
+        let driver = driver.abort_on_drop();
         Stream::from_fn(move || {
             let _owned_by_the_output = &driver;
             let started = started.handle();

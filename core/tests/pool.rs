@@ -4,11 +4,8 @@
 use std::cell::{Cell, RefCell};
 use std::rc::Rc;
 
+use lwt::testing::Log;
 use lwt::{Error, Pool, Promise, Resolver};
-
-fn log() -> Rc<RefCell<Vec<String>>> {
-    Rc::new(RefCell::new(Vec::new()))
-}
 
 /// A pool of numbered elements (1, 2, ...) that counts the factory's calls.
 fn counting_pool(max: usize) -> (Pool<u32>, Rc<Cell<u32>>) {
@@ -54,12 +51,12 @@ fn bounded_and_lazy() {
 #[test]
 fn waiters_are_served_fifo_and_newcomers_do_not_barge() {
     let (pool, _) = counting_pool(1);
-    let seen = log();
+    let seen = Log::new();
     let (first, open) = hold(&pool);
     for i in 0..4 {
         let s = seen.clone();
         drop(pool.use_(move |e| {
-            s.borrow_mut().push(format!("waiter {i} got {e}"));
+            s.push(format!("waiter {i} got {e}"));
             Promise::resolved(())
         }));
     }
@@ -67,12 +64,12 @@ fn waiters_are_served_fifo_and_newcomers_do_not_barge() {
     open.resolve(()).unwrap();
     let s = seen.clone();
     let late = pool.use_(move |_| {
-        s.borrow_mut().push("newcomer".into());
+        s.push("newcomer");
         Promise::resolved(())
     });
     // Expected: the four waiters in order, then the newcomer.
     assert_eq!(
-        *seen.borrow(),
+        seen.get(),
         [
             "waiter 0 got 1",
             "waiter 1 got 1",
@@ -87,20 +84,20 @@ fn waiters_are_served_fifo_and_newcomers_do_not_barge() {
 
 #[test]
 fn invalid_element_is_disposed_and_replaced() {
-    let disposed = log();
+    let disposed = Log::new();
     let d = disposed.clone();
     let (pool, made) = counting_pool(1);
     let pool = pool
         .with_validate(|e| Promise::resolved(*e % 2 == 0 || *e > 2))
         .with_dispose(move |e| {
-            d.borrow_mut().push(format!("disposed {e}"));
+            d.push(format!("disposed {e}"));
             Promise::resolved(())
         });
     // Fresh elements are not validated: 1 is handed out.
     assert_eq!(pool.use_(Promise::resolved).peek().unwrap().unwrap(), 1);
     // 1 fails validation when taken from the idle list: replaced by 2.
     assert_eq!(pool.use_(Promise::resolved).peek().unwrap().unwrap(), 2);
-    assert_eq!(*disposed.borrow(), ["disposed 1"]);
+    assert_eq!(disposed.get(), ["disposed 1"]);
     // 2 is valid: reused.
     assert_eq!(pool.use_(Promise::resolved).peek().unwrap().unwrap(), 2);
     assert_eq!(made.get(), 2);
@@ -389,31 +386,28 @@ fn callbacks_may_use_the_pool() {
     // Factory, validate, check and dispose all call back into the pool.
     let cell: Rc<RefCell<Option<Pool<u32>>>> = Rc::new(RefCell::new(None));
     let (c1, c2, c3, c4) = (cell.clone(), cell.clone(), cell.clone(), cell.clone());
-    let seen = log();
+    let seen = Log::new();
     let (s1, s2, s3, s4) = (seen.clone(), seen.clone(), seen.clone(), seen.clone());
     let n = Rc::new(Cell::new(0));
     let pool = Pool::new(1, move || {
         let p = c1.borrow().clone().unwrap();
-        s1.borrow_mut().push(format!("factory, size {}", p.size()));
+        s1.push(format!("factory, size {}", p.size()));
         n.set(n.get() + 1);
         Promise::resolved(n.get())
     })
     .with_validate(move |e| {
         let p = c2.borrow().clone().unwrap();
-        s2.borrow_mut()
-            .push(format!("validate {e}, idle {}", p.idle_count()));
+        s2.push(format!("validate {e}, idle {}", p.idle_count()));
         Promise::resolved(*e > 1)
     })
     .with_check(move |e, _| {
         let p = c3.borrow().clone().unwrap();
-        s3.borrow_mut()
-            .push(format!("check {e}, waiting {}", p.wait_queue_length()));
+        s3.push(format!("check {e}, waiting {}", p.wait_queue_length()));
         Promise::resolved(true)
     })
     .with_dispose(move |e| {
         let p = c4.borrow().clone().unwrap();
-        s4.borrow_mut()
-            .push(format!("dispose {e}, size {}", p.size()));
+        s4.push(format!("dispose {e}, size {}", p.size()));
         Promise::resolved(())
     });
     *cell.borrow_mut() = Some(pool.clone());
@@ -422,7 +416,7 @@ fn callbacks_may_use_the_pool() {
     assert_eq!(pool.use_(Promise::resolved).peek().unwrap().unwrap(), 2);
     assert!(pool.clear().is_fulfilled());
     assert_eq!(
-        *seen.borrow(),
+        seen.get(),
         [
             "factory, size 1",
             "check 1, waiting 0",

@@ -5,21 +5,8 @@ use std::cell::RefCell;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::rc::Rc;
 
+use lwt::testing::Log;
 use lwt::{Error, Promise, State};
-
-type Log = Rc<RefCell<Vec<String>>>;
-
-fn log() -> Log {
-    Rc::new(RefCell::new(Vec::new()))
-}
-
-fn push(l: &Log, s: impl Into<String>) {
-    l.borrow_mut().push(s.into());
-}
-
-fn seen(l: &Log) -> Vec<String> {
-    l.borrow().clone()
-}
 
 #[test]
 fn states_and_single_resolution() {
@@ -50,17 +37,17 @@ fn resolving_a_canceled_promise_is_a_no_op() {
 #[test]
 fn callbacks_are_eager_and_fifo() {
     // Expected: the three callbacks run inside `resolve`, in attach order.
-    let l = log();
+    let l = Log::new();
     let (p, r) = lwt::wait::<u8>();
     for name in ["first", "second", "third"] {
         let l = l.clone();
-        p.on_success(move |_| push(&l, name));
+        p.on_success(move |_| l.push(name));
     }
-    push(&l, "before resolve");
+    l.push("before resolve");
     r.resolve(0).unwrap();
-    push(&l, "after resolve");
+    l.push("after resolve");
     assert_eq!(
-        seen(&l),
+        l.get(),
         [
             "before resolve",
             "first",
@@ -76,26 +63,26 @@ fn a_chain_runs_depth_first_before_the_next_sibling() {
     // Expected: `p` has two callbacks, a map (whose result has callbacks of
     // its own, one a further map) and an on_success. Everything downstream
     // of the first runs before the second, as nested eager resolution gives.
-    let l = log();
+    let l = Log::new();
     let (p, r) = lwt::wait::<u8>();
     let l1 = l.clone();
     let a = p.map(move |v| {
-        push(&l1, "a");
+        l1.push("a");
         v + 1
     });
     let l2 = l.clone();
     let c = a.map(move |v| {
-        push(&l2, "c");
+        l2.push("c");
         v * 10
     });
     let l3 = l.clone();
-    c.on_success(move |v| push(&l3, format!("d {v}")));
+    c.on_success(move |v| l3.push(format!("d {v}")));
     let l4 = l.clone();
-    a.on_success(move |v| push(&l4, format!("e {v}")));
+    a.on_success(move |v| l4.push(format!("e {v}")));
     let l5 = l.clone();
-    p.on_success(move |_| push(&l5, "b"));
+    p.on_success(move |_| l5.push("b"));
     r.resolve(1).unwrap();
-    assert_eq!(seen(&l), ["a", "c", "d 20", "e 2", "b"]);
+    assert_eq!(l.get(), ["a", "c", "d 20", "e 2", "b"]);
 }
 
 #[test]
@@ -103,13 +90,13 @@ fn a_panic_down_a_chain_keeps_the_sibling_callbacks() {
     // Expected: the panic in the chain below `p`'s first callback escapes to
     // the resolver's caller; `p`'s second callback then runs at the next
     // resolution, and the chain's own promises are resolved.
-    let l = log();
+    let l = Log::new();
     let (p, r) = lwt::wait::<u8>();
     let a = p.map(|v| v + 1);
     let b = a.map(|v| v + 1);
     b.on_success(|_| panic!("user callback panics"));
     let l1 = l.clone();
-    p.on_success(move |_| push(&l1, "sibling"));
+    p.on_success(move |_| l1.push("sibling"));
     let escaped = catch_unwind(AssertUnwindSafe(|| r.resolve(1)));
     assert!(
         escaped.is_err(),
@@ -120,45 +107,45 @@ fn a_panic_down_a_chain_keeps_the_sibling_callbacks() {
     let (q, rq) = lwt::wait::<()>();
     rq.resolve(()).unwrap();
     drop(q);
-    assert_eq!(seen(&l), ["sibling"]);
+    assert_eq!(l.get(), ["sibling"]);
 }
 
 #[test]
 fn attaching_to_a_resolved_promise_runs_at_once() {
-    let l = log();
+    let l = Log::new();
     let p = Promise::resolved(5);
     let l2 = l.clone();
-    p.on_success(move |v| push(&l2, format!("got {v}")));
-    push(&l, "after attach");
-    assert_eq!(seen(&l), ["got 5", "after attach"]);
+    p.on_success(move |v| l2.push(format!("got {v}")));
+    l.push("after attach");
+    assert_eq!(l.get(), ["got 5", "after attach"]);
 }
 
 #[test]
 fn on_cancel_hooks_run_before_regular_callbacks() {
     // Expected: regular callback attached first still runs after the hook.
-    let l = log();
+    let l = Log::new();
     let (p, _r) = lwt::task::<()>();
     let l1 = l.clone();
-    p.on_failure(move |e| push(&l1, format!("callback {}", e.is_canceled())));
+    p.on_failure(move |e| l1.push(format!("callback {}", e.is_canceled())));
     let l2 = l.clone();
-    p.on_cancel(move || push(&l2, "hook"));
+    p.on_cancel(move || l2.push("hook"));
     p.cancel();
-    assert_eq!(seen(&l), ["hook", "callback true"]);
+    assert_eq!(l.get(), ["hook", "callback true"]);
 }
 
 #[test]
 fn on_cancel_on_already_canceled_runs_now_and_never_on_fulfilled() {
-    let l = log();
+    let l = Log::new();
     let (p, _r) = lwt::task::<()>();
     p.cancel();
     let l1 = l.clone();
-    p.on_cancel(move || push(&l1, "late hook"));
+    p.on_cancel(move || l1.push("late hook"));
     let (q, rq) = lwt::task::<()>();
     let l2 = l.clone();
-    q.on_cancel(move || push(&l2, "never"));
+    q.on_cancel(move || l2.push("never"));
     rq.resolve(()).unwrap();
     q.cancel();
-    assert_eq!(seen(&l), ["late hook"]);
+    assert_eq!(l.get(), ["late hook"]);
 }
 
 #[test]
@@ -174,19 +161,19 @@ fn wait_is_not_cancelable_task_is() {
 #[test]
 fn cancel_propagates_backwards_through_binds_and_forwards_as_rejection() {
     let (t, _r) = lwt::task::<u8>();
-    let l = log();
+    let l = Log::new();
     let l1 = l.clone();
     let end = t
         .map(|x| x + 1)
         .bind(|x| Promise::resolved(x * 2))
         .catch(move |e| {
-            push(&l1, format!("caught canceled={}", e.is_canceled()));
+            l1.push(format!("caught canceled={}", e.is_canceled()));
             Promise::resolved(0)
         });
     end.cancel();
     assert!(t.peek().unwrap().unwrap_err().is_canceled());
     assert_eq!(end.peek().unwrap().unwrap(), 0);
-    assert_eq!(seen(&l), ["caught canceled=true"]);
+    assert_eq!(l.get(), ["caught canceled=true"]);
 }
 
 #[test]
@@ -239,34 +226,34 @@ fn protected_follows_the_value() {
 fn resolve_later_defers_only_inside_callbacks() {
     // Outside callbacks: immediate.
     let (p, r) = lwt::wait::<()>();
-    let l = log();
+    let l = Log::new();
     let l1 = l.clone();
-    p.on_success(move |()| push(&l1, "p"));
+    p.on_success(move |()| l1.push("p"));
     r.resolve_later(Ok(())).unwrap();
-    assert_eq!(seen(&l), ["p"]);
+    assert_eq!(l.get(), ["p"]);
 }
 
 #[test]
 fn reentrancy_resolve_attach_cancel_from_inside_callbacks() {
     // A callback of `p` attaches to `p` (runs at once: p is resolved), resolves
     // another promise, and cancels `p` (no-op: resolved). No BorrowMutError.
-    let l = log();
+    let l = Log::new();
     let (p, r) = lwt::task::<u8>();
     let (q, rq) = lwt::wait::<u8>();
     let p2 = p.clone();
     let l1 = l.clone();
     p.on_success(move |v| {
         let l2 = l1.clone();
-        p2.on_success(move |v2| push(&l2, format!("inner attach saw {v2}")));
+        p2.on_success(move |v2| l2.push(format!("inner attach saw {v2}")));
         rq.resolve(v + 1).unwrap();
         p2.cancel();
-        push(&l1, "end of first callback");
+        l1.push("end of first callback");
     });
     let l3 = l.clone();
-    q.on_success(move |v| push(&l3, format!("q {v}")));
+    q.on_success(move |v| l3.push(format!("q {v}")));
     r.resolve(1).unwrap();
     assert_eq!(
-        seen(&l),
+        l.get(),
         ["inner attach saw 1", "q 2", "end of first callback"]
     );
     assert_eq!(p.state(), State::Fulfilled(1));
@@ -289,20 +276,20 @@ fn reentrancy_cancel_a_pending_task_from_a_callback_of_another() {
     let (t, _rt) = lwt::task::<()>();
     let t2 = t.clone();
     a.on_success(move |()| t2.cancel());
-    let l = log();
+    let l = Log::new();
     let l1 = l.clone();
-    t.on_cancel(move || push(&l1, "t canceled"));
+    t.on_cancel(move || l1.push("t canceled"));
     ra.resolve(()).unwrap();
-    assert_eq!(seen(&l), ["t canceled"]);
+    assert_eq!(l.get(), ["t canceled"]);
 }
 
 #[test]
 fn panic_in_a_callback_leaves_the_core_consistent() {
-    let l = log();
+    let l = Log::new();
     let (p, r) = lwt::wait::<u8>();
     p.on_success(|_| panic!("user callback panics"));
     let l1 = l.clone();
-    p.on_success(move |v| push(&l1, format!("second callback {v}")));
+    p.on_success(move |v| l1.push(format!("second callback {v}")));
     let result = catch_unwind(AssertUnwindSafe(|| r.resolve(1)));
     assert!(
         result.is_err(),
@@ -314,9 +301,9 @@ fn panic_in_a_callback_leaves_the_core_consistent() {
     // by the panic runs at the next resolution.
     let (q, rq) = lwt::wait::<u8>();
     let l2 = l.clone();
-    q.on_success(move |v| push(&l2, format!("q {v}")));
+    q.on_success(move |v| l2.push(format!("q {v}")));
     rq.resolve(2).unwrap();
-    assert_eq!(seen(&l), ["second callback 1", "q 2"]);
+    assert_eq!(l.get(), ["second callback 1", "q 2"]);
 
     // And deep chains still work (the depth counter was restored).
     let (s, rs) = lwt::wait::<u64>();
@@ -366,19 +353,19 @@ fn bind_callback_returning_its_own_result_stays_pending() {
 fn proxy_merge_keeps_callbacks_of_both_in_order() {
     // Expected order: callbacks on bind's result (outer) first, then those on
     // the promise the function returned (inner), each in attach order.
-    let l = log();
+    let l = Log::new();
     let (src, rsrc) = lwt::wait::<()>();
     let (inner, rinner) = lwt::wait::<u8>();
     let l1 = l.clone();
-    inner.on_success(move |v| push(&l1, format!("inner {v}")));
+    inner.on_success(move |v| l1.push(format!("inner {v}")));
     let inner2 = inner.clone();
     let outer = src.bind(move |()| inner2);
     let l2 = l.clone();
-    outer.on_success(move |v| push(&l2, format!("outer {v}")));
+    outer.on_success(move |v| l2.push(format!("outer {v}")));
     rsrc.resolve(()).unwrap();
     assert!(outer.is_pending());
     rinner.resolve(3).unwrap();
-    assert_eq!(seen(&l), ["outer 3", "inner 3"]);
+    assert_eq!(l.get(), ["outer 3", "inner 3"]);
     assert!(inner.same_as(&outer));
 }
 
@@ -387,17 +374,17 @@ fn on_cancel_hooks_of_merged_promises_run_first_in_order() {
     // Hooks share the callback list: when the merged node is canceled, every
     // hook (outer's, then inner's) runs before every regular callback, and a
     // fulfilled twin runs none of them.
-    let l = log();
+    let l = Log::new();
     let run = |cancel: bool| {
         let (src, rsrc) = lwt::wait::<()>();
         let (inner, rinner) = lwt::task::<u8>();
         let (l1, l2, l3, l4) = (l.clone(), l.clone(), l.clone(), l.clone());
-        inner.on_termination(move || push(&l1, "inner callback"));
-        inner.on_cancel(move || push(&l2, "inner hook"));
+        inner.on_termination(move || l1.push("inner callback"));
+        inner.on_cancel(move || l2.push("inner hook"));
         let inner2 = inner.clone();
         let outer = src.bind(move |()| inner2);
-        outer.on_termination(move || push(&l3, "outer callback"));
-        outer.on_cancel(move || push(&l4, "outer hook"));
+        outer.on_termination(move || l3.push("outer callback"));
+        outer.on_cancel(move || l4.push("outer hook"));
         rsrc.resolve(()).unwrap();
         assert!(inner.same_as(&outer));
         if cancel {
@@ -405,7 +392,7 @@ fn on_cancel_hooks_of_merged_promises_run_first_in_order() {
         } else {
             rinner.resolve(1).unwrap();
         }
-        seen(&l)
+        l.get()
     };
     assert_eq!(
         run(true),
@@ -416,16 +403,16 @@ fn on_cancel_hooks_of_merged_promises_run_first_in_order() {
             "inner callback"
         ]
     );
-    l.borrow_mut().clear();
+    l.take();
     assert_eq!(run(false), ["outer callback", "inner callback"]);
 }
 
 #[test]
 fn finalize_and_try_bind() {
-    let l = log();
+    let l = Log::new();
     let l1 = l.clone();
     let p = Promise::resolved(1).finalize(move || {
-        push(&l1, "finalizer");
+        l1.push("finalizer");
         Promise::resolved(())
     });
     assert_eq!(p.peek().unwrap().unwrap(), 1);
@@ -435,7 +422,7 @@ fn finalize_and_try_bind() {
     let t = s.try_bind(|v| Promise::resolved(v as i32), |_| Promise::resolved(-1));
     rs.reject(Error::msg("x")).unwrap();
     assert_eq!(t.peek().unwrap().unwrap(), -1);
-    assert_eq!(seen(&l), ["finalizer"]);
+    assert_eq!(l.get(), ["finalizer"]);
 }
 
 #[test]
@@ -481,16 +468,16 @@ fn all_and_both_keep_argument_order() {
 #[test]
 fn pick_cancels_losers_before_resolving() {
     // Expected: loser's cancel hook runs before the pick result's callback.
-    let l = log();
+    let l = Log::new();
     let (a, _ra) = lwt::task::<u8>();
     let (b, rb) = lwt::task::<u8>();
     let l1 = l.clone();
-    a.on_cancel(move || push(&l1, "a canceled"));
+    a.on_cancel(move || l1.push("a canceled"));
     let p = lwt::pick(vec![a, b]);
     let l2 = l.clone();
-    p.on_success(move |v| push(&l2, format!("picked {v}")));
+    p.on_success(move |v| l2.push(format!("picked {v}")));
     rb.resolve(7).unwrap();
-    assert_eq!(seen(&l), ["a canceled", "picked 7"]);
+    assert_eq!(l.get(), ["a canceled", "picked 7"]);
 }
 
 #[test]
@@ -602,10 +589,10 @@ fn sweeping_dead_callbacks_drops_them_outside_the_borrow() {
 
 #[test]
 fn dont_wait_and_the_async_exception_hook() {
-    let l = log();
+    let l = Log::new();
     let l1 = l.clone();
     let previous = lwt::set_async_exception_hook(Some(Box::new(move |e: &Error| {
-        push(&l1, format!("hook {e}"))
+        l1.push(format!("hook {e}"))
     })));
     let (p, r) = lwt::wait::<()>();
     lwt::async_(move || p);
@@ -613,10 +600,10 @@ fn dont_wait_and_the_async_exception_hook() {
     let l2 = l.clone();
     lwt::dont_wait(
         || Promise::<()>::rejected(Error::msg("handled")),
-        move |e| push(&l2, format!("handler {e}")),
+        move |e| l2.push(format!("handler {e}")),
     );
     lwt::set_async_exception_hook(previous);
-    assert_eq!(seen(&l), ["hook unhandled", "handler handled"]);
+    assert_eq!(l.get(), ["hook unhandled", "handler handled"]);
 }
 
 #[test]

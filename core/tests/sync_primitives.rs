@@ -4,23 +4,20 @@
 use std::cell::RefCell;
 use std::rc::Rc;
 
+use lwt::testing::Log;
 use lwt::{Condition, MVar, Mutex, Promise, Semaphore};
-
-fn log() -> Rc<RefCell<Vec<String>>> {
-    Rc::new(RefCell::new(Vec::new()))
-}
 
 // ---------------------------------------------------------------- Mutex
 
 #[test]
 fn mutex_is_fifo_fair() {
     let m = Mutex::new();
-    let seen = log();
+    let seen = Log::new();
     m.lock().peek().unwrap().unwrap();
     for i in 0..5 {
         let (s, m2) = (seen.clone(), m.clone());
         m.lock().on_success(move |()| {
-            s.borrow_mut().push(format!("got {i}"));
+            s.push(format!("got {i}"));
             m2.unlock().unwrap();
         });
     }
@@ -28,10 +25,7 @@ fn mutex_is_fifo_fair() {
     m.unlock().unwrap();
     let late = m.lock();
     // Expected: got 0..4 in order, then the newcomer.
-    assert_eq!(
-        *seen.borrow(),
-        ["got 0", "got 1", "got 2", "got 3", "got 4"]
-    );
+    assert_eq!(seen.get(), ["got 0", "got 1", "got 2", "got 3", "got 4"]);
     assert!(late.is_fulfilled());
     assert!(m.is_locked());
 }
@@ -111,23 +105,21 @@ fn mutex_reentrant_waiter_locks_again() {
     // A waiter's callback unlocks and immediately locks again: it goes to
     // the back of the line.
     let m = Mutex::new();
-    let seen = log();
+    let seen = Log::new();
     m.lock().peek().unwrap().unwrap();
     let (m2, s) = (m.clone(), seen.clone());
     m.lock().on_success(move |()| {
-        s.borrow_mut().push("a".into());
+        s.push("a");
         m2.unlock().unwrap();
         let s2 = s.clone();
-        m2.lock()
-            .on_success(move |()| s2.borrow_mut().push("a again".into()));
+        m2.lock().on_success(move |()| s2.push("a again"));
     });
     let s = seen.clone();
-    m.lock()
-        .on_success(move |()| s.borrow_mut().push("b".into()));
+    m.lock().on_success(move |()| s.push("b"));
     m.unlock().unwrap();
-    assert_eq!(*seen.borrow(), ["a", "b"]);
+    assert_eq!(seen.get(), ["a", "b"]);
     m.unlock().unwrap();
-    assert_eq!(*seen.borrow(), ["a", "b", "a again"]);
+    assert_eq!(seen.get(), ["a", "b", "a again"]);
 }
 
 #[test]
@@ -184,17 +176,17 @@ fn mvar_canceled_putter_withdraws() {
 #[test]
 fn mvar_reentrant_taker_takes_again() {
     let mv = MVar::new_empty();
-    let seen = log();
+    let seen = Log::new();
     let (mv2, s) = (mv.clone(), seen.clone());
     mv.take().on_success(move |v: u32| {
-        s.borrow_mut().push(format!("first {v}"));
+        s.push(format!("first {v}"));
         let s2 = s.clone();
         mv2.take()
-            .on_success(move |v| s2.borrow_mut().push(format!("second {v}")));
+            .on_success(move |v| s2.push(format!("second {v}")));
         mv2.put(v + 100).peek().unwrap().unwrap();
     });
     mv.put(1).peek().unwrap().unwrap();
-    assert_eq!(*seen.borrow(), ["first 1", "second 101"]);
+    assert_eq!(seen.get(), ["first 1", "second 101"]);
 }
 
 // ---------------------------------------------------------------- Condition
@@ -313,17 +305,17 @@ fn semaphore_permits_are_raii_and_dropped_acquire_leaves_the_line() {
     drop(acq);
     assert_eq!(sem.available_permits(), 1);
     let s = sem.clone();
-    let order = log();
+    let order = Log::new();
     let o = order.clone();
     let t = lwt::spawn(async move {
         let _p = s.acquire_many(1).await?;
-        o.borrow_mut().push("in".into());
+        o.push("in");
         lwt::pause().await?;
         Ok(())
     });
     engine.run(&t).unwrap();
     assert_eq!(sem.available_permits(), 1);
-    assert_eq!(*order.borrow(), ["in"]);
+    assert_eq!(order.get(), ["in"]);
 }
 
 #[test]
@@ -339,23 +331,22 @@ fn semaphore_close_rejects_waiters() {
 #[test]
 fn semaphore_reentrant_waiter_acquires_again() {
     let sem = Semaphore::new(0);
-    let seen = log();
+    let seen = Log::new();
     let (s2, l) = (sem.clone(), seen.clone());
     sem.acquire_promise(1).on_success(move |()| {
-        l.borrow_mut().push("a".into());
+        l.push("a");
         s2.add_permits(1); // give it back from inside the callback
         let l2 = l.clone();
         s2.acquire_promise(1)
-            .on_success(move |()| l2.borrow_mut().push("a again".into()));
+            .on_success(move |()| l2.push("a again"));
     });
     let l = seen.clone();
-    sem.acquire_promise(1)
-        .on_success(move |()| l.borrow_mut().push("b".into()));
+    sem.acquire_promise(1).on_success(move |()| l.push("b"));
     sem.add_permits(1);
     // Expected: a, then b (it was in line first), then "a again" waits.
-    assert_eq!(*seen.borrow(), ["a", "b"]);
+    assert_eq!(seen.get(), ["a", "b"]);
     sem.add_permits(1);
-    assert_eq!(*seen.borrow(), ["a", "b", "a again"]);
+    assert_eq!(seen.get(), ["a", "b", "a again"]);
 }
 
 #[test]

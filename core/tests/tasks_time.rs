@@ -4,22 +4,8 @@ use std::cell::RefCell;
 use std::rc::Rc;
 use std::time::Duration;
 
-use lwt::testing::VirtualEngine;
+use lwt::testing::{Log, VirtualEngine};
 use lwt::{Error, Promise};
-
-type Log = Rc<RefCell<Vec<String>>>;
-
-fn log() -> Log {
-    Rc::new(RefCell::new(Vec::new()))
-}
-
-fn push(l: &Log, s: impl Into<String>) {
-    l.borrow_mut().push(s.into());
-}
-
-fn seen(l: &Log) -> Vec<String> {
-    l.borrow().clone()
-}
 
 fn ms(n: u64) -> Duration {
     Duration::from_millis(n)
@@ -28,20 +14,20 @@ fn ms(n: u64) -> Duration {
 #[test]
 fn spawn_polls_at_once_and_resumes_inside_the_resolution() {
     // Expected: "start" before spawn returns; "resumed 5" inside resolve.
-    let l = log();
+    let l = Log::new();
     let (p, r) = lwt::wait::<u8>();
     let l1 = l.clone();
     let t = lwt::spawn(async move {
-        push(&l1, "start");
+        l1.push("start");
         let v = p.await?;
-        push(&l1, format!("resumed {v}"));
+        l1.push(format!("resumed {v}"));
         Ok(v)
     });
-    push(&l, "spawn returned");
+    l.push("spawn returned");
     r.resolve(5).unwrap();
-    push(&l, "resolve returned");
+    l.push("resolve returned");
     assert_eq!(
-        seen(&l),
+        l.get(),
         ["start", "spawn returned", "resumed 5", "resolve returned"]
     );
     assert_eq!(t.peek().unwrap().unwrap(), 5);
@@ -77,15 +63,15 @@ fn await_with_every_combinator() {
 #[test]
 fn cancellation_is_seen_at_the_await_and_handled() {
     let engine = VirtualEngine::new();
-    let l = log();
+    let l = Log::new();
     let l1 = l.clone();
     let t = lwt::spawn(async move {
         match lwt::sleep(Duration::from_secs(60)).await {
             Err(e) if e.is_canceled() => {
-                push(&l1, "cleaning up");
+                l1.push("cleaning up");
                 // The task may still await after being canceled.
                 lwt::sleep(ms(5)).await?;
-                push(&l1, "cleaned up");
+                l1.push("cleaned up");
                 Ok("handled")
             }
             other => other.map(|()| "slept"),
@@ -93,9 +79,9 @@ fn cancellation_is_seen_at_the_await_and_handled() {
     });
     engine.advance(ms(10));
     t.cancel();
-    assert_eq!(seen(&l), ["cleaning up"]);
+    assert_eq!(l.get(), ["cleaning up"]);
     assert_eq!(engine.run(&t).unwrap(), "handled");
-    assert_eq!(seen(&l), ["cleaning up", "cleaned up"]);
+    assert_eq!(l.get(), ["cleaning up", "cleaned up"]);
     assert_eq!(engine.timer_count(), 0);
 }
 
@@ -117,11 +103,11 @@ fn abort_drops_the_future_first_then_rejects() {
     struct Noisy(Log);
     impl Drop for Noisy {
         fn drop(&mut self) {
-            push(&self.0, "future dropped");
+            self.0.push("future dropped");
         }
     }
     let engine = VirtualEngine::new();
-    let l = log();
+    let l = Log::new();
     let noisy = Noisy(l.clone());
     let t = lwt::spawn(async move {
         let _noisy = noisy;
@@ -129,9 +115,9 @@ fn abort_drops_the_future_first_then_rejects() {
         Ok(1)
     });
     let l1 = l.clone();
-    t.on_failure(move |e| push(&l1, format!("rejected canceled={}", e.is_canceled())));
+    t.on_failure(move |e| l1.push(format!("rejected canceled={}", e.is_canceled())));
     t.abort();
-    assert_eq!(seen(&l), ["future dropped", "rejected canceled=true"]);
+    assert_eq!(l.get(), ["future dropped", "rejected canceled=true"]);
     // A finished abort cannot be resurrected by the timer firing later.
     engine.advance(Duration::from_secs(2));
     assert!(t.peek().unwrap().unwrap_err().is_canceled());
@@ -268,13 +254,13 @@ fn interval_keeps_one_timer_and_releases_it_when_dropped() {
 fn yield_now_runs_before_pause() {
     // Expected: yields resolve before the paused promises of the same turn.
     let engine = VirtualEngine::new();
-    let l = log();
+    let l = Log::new();
     let l1 = l.clone();
-    lwt::pause().on_success(move |()| push(&l1, "pause"));
+    lwt::pause().on_success(move |()| l1.push("pause"));
     let l2 = l.clone();
-    lwt::yield_now().on_success(move |()| push(&l2, "yield"));
+    lwt::yield_now().on_success(move |()| l2.push("yield"));
     engine.run_until_idle();
-    assert_eq!(seen(&l), ["yield", "pause"]);
+    assert_eq!(l.get(), ["yield", "pause"]);
 }
 
 #[test]

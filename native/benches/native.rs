@@ -249,7 +249,7 @@ fn tokio_echo() -> EchoStats {
 }
 
 fn lwt_timers() -> Duration {
-    lwt_native::init();
+    lwt_native::install();
     let start = Instant::now();
     lwt_native::run(async {
         let sleeps: Vec<lwt::Promise<()>> = (0..n())
@@ -266,7 +266,7 @@ fn lwt_timers() -> Duration {
 fn lwt_timers_countdown() -> Duration {
     use std::cell::Cell;
     use std::rc::Rc;
-    lwt_native::init();
+    lwt_native::install();
     let start = Instant::now();
     lwt_native::run(async {
         let (done, r) = lwt::wait::<()>();
@@ -321,7 +321,7 @@ fn tokio_timers_tasks() -> Duration {
 }
 
 fn lwt_spawn() -> Duration {
-    lwt_native::init();
+    lwt_native::install();
     let start = Instant::now();
     lwt_native::run(async {
         for _ in 0..n() {

@@ -78,8 +78,10 @@ pub mod signal;
 mod sys;
 
 pub use engine::handle::{remote_resolver, Handle, RemoteResolver};
+#[allow(deprecated)]
+pub use engine::main_loop::init;
 pub use engine::main_loop::{
-    at_exit, exit, init, is_running, on_enter_iteration, on_leave_iteration, remove_hook, run,
+    at_exit, exit, install, is_running, on_enter_iteration, on_leave_iteration, remove_hook, run,
     run_exit_hooks, timer_count, HookId, TIMERS_PER_ITERATION,
 };
 pub use engine::pool::{

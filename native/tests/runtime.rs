@@ -251,7 +251,7 @@ fn blocks_when_idle() {
         Duration::from_secs(u.ru_utime.tv_sec as u64 + u.ru_stime.tv_sec as u64)
             + Duration::from_micros(u.ru_utime.tv_usec as u64 + u.ru_stime.tv_usec as u64)
     };
-    lwt_native::init();
+    lwt_native::install();
     let before = cpu();
     lwt_native::run(lwt::sleep(Duration::from_millis(50))).unwrap();
     assert!(cpu() - before < Duration::from_millis(25));

@@ -220,7 +220,7 @@ fn canceled_read_and_accept_leave_the_loop_healthy() {
 
 #[test]
 fn no_fd_leak_after_10000_connect_close_cycles() {
-    lwt_native::init(); // the loop's own descriptors (poller, waker)
+    lwt_native::install(); // the loop's own descriptors (poller, waker)
     let before = lwt_native::open_fd_count().unwrap();
     run(async {
         let l = TcpListener::bind(local())?;

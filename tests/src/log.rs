@@ -1,9 +1,7 @@
-//! A shared event log for ordering tests.
+//! The event log the suites use (the core's), and a short-sleep helper.
 
-use std::cell::RefCell;
-use std::rc::Rc;
-
-/// An append-only log of events, cheap to clone into callbacks.
+/// The core's event log of strings ([`lwt::testing::Log`]), under the name
+/// the suites have always used.
 ///
 /// ```
 /// let log = lwt_conformance::log::Log::default();
@@ -11,25 +9,7 @@ use std::rc::Rc;
 /// l.push("a");
 /// assert_eq!(log.take(), ["a"]);
 /// ```
-#[derive(Clone, Default, Debug)]
-pub struct Log(Rc<RefCell<Vec<String>>>);
-
-impl Log {
-    /// Appends an event.
-    pub fn push(&self, event: impl Into<String>) {
-        self.0.borrow_mut().push(event.into());
-    }
-
-    /// The events so far, emptying the log.
-    pub fn take(&self) -> Vec<String> {
-        std::mem::take(&mut *self.0.borrow_mut())
-    }
-
-    /// The events so far.
-    pub fn get(&self) -> Vec<String> {
-        self.0.borrow().clone()
-    }
-}
+pub type Log = lwt::testing::Log<String>;
 
 /// Milliseconds, for short sleeps.
 ///

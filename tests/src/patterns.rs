@@ -98,13 +98,14 @@ pub async fn retry_cancel() -> Outcome {
 /// same waits.
 pub async fn backoff_bounds_and_determinism() -> Outcome {
     let b = Backoff::new(ms(100)).max(ms(1000)).jitter(0.5);
-    for n in 0..8 {
+    // Numbered by failures so far: the wait after the first failure is 1.
+    for failures in 1..=8 {
         for r in [0.0, 0.3, 0.999] {
-            let d = b.delay(n, r);
-            let cap = ms(100 * 2u64.pow(n)).min(ms(1000));
+            let d = b.delay(failures, r);
+            let cap = ms(100 * 2u64.pow(failures - 1)).min(ms(1000));
             assert!(
                 d <= cap && d >= cap / 2,
-                "attempt {n}: {d:?} outside [{:?}, {cap:?}]",
+                "after {failures} failures: {d:?} outside [{:?}, {cap:?}]",
                 cap / 2
             );
         }

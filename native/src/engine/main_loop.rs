@@ -277,15 +277,28 @@ pub fn run<T: 'static>(
 /// Makes this thread's loop and installs it as the thread's engine, for
 /// good: promises of time (`lwt::sleep`) made before the first [`run`] then
 /// work. Every function of this crate does it too; call it when the first
-/// thing you do is make a sleep.
+/// thing you do is make a sleep. Installing again does nothing. (The same
+/// verb as `lwt_wasm::install` and the core's `lwt::engine::install`.)
 ///
 /// ```
-/// lwt_native::init();
+/// lwt_native::install();
 /// let nap = lwt::sleep(std::time::Duration::from_millis(1));
 /// lwt_native::run(nap).unwrap();
 /// ```
-pub fn init() {
+pub fn install() {
     let _ = Runtime::current();
+}
+
+/// The old name of [`install`].
+///
+/// ```
+/// #[allow(deprecated)]
+/// lwt_native::init();
+/// assert!(lwt::engine::current().is_some());
+/// ```
+#[deprecated(note = "use `lwt_native::install`, the name every engine uses")]
+pub fn init() {
+    install();
 }
 
 /// True while [`run`] runs on this thread.

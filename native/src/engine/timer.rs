@@ -26,8 +26,11 @@
 //!   entry goes stale and is skipped when reached. When stale entries
 //!   outnumber live ones, all places are swept, so a program that arms and
 //!   cancels time-outs forever holds O(live timers) memory.
-//! * A [`TimerId`] carries the slab slot and its generation, so canceling a
-//!   timer that already fired (and whose slot was reused) does nothing.
+//! * A [`TimerId`] carries the slab slot and its generation, packed by the
+//!   core's codec ([`TimerId::from_parts`], the one `lwt::engine::TimerQueue`
+//!   uses), so canceling a timer that already fired (and whose slot was
+//!   reused) does nothing. The wheel itself stays here: it is tuned for a
+//!   million armed timers and nanosecond deadlines on the loop's clock.
 //! * Nothing here runs a closure: [`Timers::pop_due`] hands the closure out,
 //!   and the loop runs it with no borrow held.
 
@@ -134,7 +137,7 @@ impl Timers {
         };
         self.live += 1;
         self.place((deadline, self.seq, index));
-        TimerId(u64::from(generation) << 32 | u64::from(index))
+        TimerId::from_parts(index, generation)
     }
 
     fn place(&mut self, e: Entry) {
@@ -171,8 +174,8 @@ impl Timers {
     /// Disarms a timer and returns its closure (for the caller to drop with
     /// no borrow held). Unknown or fired timers give `None`.
     pub(crate) fn cancel(&mut self, id: TimerId) -> Option<Fire> {
-        let index = (id.0 & 0xffff_ffff) as usize;
-        let generation = (id.0 >> 32) as u32;
+        let index = id.slot() as usize;
+        let generation = id.generation();
         let slot = self.slots.get_mut(index)?;
         if slot.generation != generation || slot.fire.is_none() {
             return None;

@@ -6,6 +6,7 @@ use std::cell::{Cell, RefCell};
 use std::rc::Rc;
 use std::time::Duration;
 
+use lwt::testing::Log;
 use lwt::{Error, Promise};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
@@ -16,10 +17,6 @@ fn js_fn(args: &str, body: &str) -> js_sys::Function {
     js_sys::Function::new_with_args(args, body)
 }
 
-fn log() -> Rc<RefCell<Vec<u32>>> {
-    Rc::new(RefCell::new(Vec::new()))
-}
-
 fn ms(n: u64) -> Duration {
     Duration::from_millis(n)
 }
@@ -28,7 +25,7 @@ fn ms(n: u64) -> Duration {
 
 #[wasm_bindgen_test]
 async fn sleeps_fire_in_deadline_order_never_early() {
-    let seen = log();
+    let seen = Log::<u32>::default();
     let start = lwt_wasm::now();
     let mut all = Vec::new();
     for d in [30u32, 10, 20] {
@@ -39,28 +36,28 @@ async fn sleeps_fire_in_deadline_order_never_early() {
                 elapsed >= ms(d.into()),
                 "{d} ms sleep fired after {elapsed:?}"
             );
-            s.borrow_mut().push(d)
+            s.push(d)
         }));
     }
     lwt::join(all).await.unwrap();
     // 10, then 20, then 30.
-    assert_eq!(*seen.borrow(), [10, 20, 30]);
+    assert_eq!(seen.get(), [10, 20, 30]);
     assert_eq!(lwt_wasm::stats().timers, 0);
 }
 
 #[wasm_bindgen_test]
 async fn equal_deadlines_fire_fifo() {
-    let seen = log();
+    let seen = Log::<u32>::default();
     let at = lwt_wasm::now() + ms(5);
     let all: Vec<_> = (0..5u32)
         .map(|i| {
             let s = seen.clone();
-            lwt::sleep_until(at).map(move |()| s.borrow_mut().push(i))
+            lwt::sleep_until(at).map(move |()| s.push(i))
         })
         .collect();
     lwt::join(all).await.unwrap();
     // In arming order: 0, 1, 2, 3, 4.
-    assert_eq!(*seen.borrow(), [0, 1, 2, 3, 4]);
+    assert_eq!(seen.get(), [0, 1, 2, 3, 4]);
 }
 
 #[wasm_bindgen_test]
@@ -429,21 +426,21 @@ async fn seq_loop_handles_one_at_a_time() {
 #[wasm_bindgen_test]
 async fn buffered_loop_queues_async_loop_overlaps() {
     let target = web_sys::EventTarget::new().unwrap();
-    let seen = log();
+    let seen = Log::<u32>::default();
     let s = seen.clone();
     let n = Rc::new(Cell::new(0u32));
     let buffered = lwt_wasm::buffered_loop::<web_sys::Event>(&target, "b", move |_| {
         n.set(n.get() + 1);
         let s = s.clone();
         let i = n.get();
-        lwt_wasm::sleep(ms(2)).map(move |()| s.borrow_mut().push(i))
+        lwt_wasm::sleep(ms(2)).map(move |()| s.push(i))
     });
     for _ in 0..3 {
         dispatch(&target, "b");
     }
     lwt_wasm::sleep(ms(40)).await.unwrap();
     // All three, in order, none lost.
-    assert_eq!(*seen.borrow(), [1, 2, 3]);
+    assert_eq!(seen.get(), [1, 2, 3]);
     buffered.cancel();
 
     let running = Rc::new(Cell::new(0u32));

@@ -159,7 +159,7 @@ impl std::fmt::Debug for Server {
 
 impl Server {
     /// Binds `addr` and starts serving on the current thread's loop (call it
-    /// inside `lwt_native::run`, or after `lwt_native::init`).
+    /// inside `lwt_native::run`, or after `lwt_native::install`).
     ///
     /// See [`Server`] for an example.
     pub fn start(addr: SocketAddr, options: Options) -> io::Result<Server> {

@@ -85,15 +85,6 @@ fn check_upgrade(head: &Head) -> Result<String, Refusal> {
     }
 }
 
-/// Aborts a task when dropped: a session's helper tasks end with it.
-struct AbortOnDrop(Promise<()>);
-
-impl Drop for AbortOnDrop {
-    fn drop(&mut self) {
-        self.0.abort();
-    }
-}
-
 /// Leaves the room when dropped, whichever way the session ends.
 struct Membership(Rc<State>, Ticket);
 
@@ -141,7 +132,8 @@ async fn session(
         }
         Ok(())
     });
-    let _writer = AbortOnDrop(writer.clone());
+    // The session's writer task ends with it.
+    let _writer = writer.clone().abort_on_drop();
     let mut member: Option<Membership> = None;
     let requests = Requests::default();
     let reply = |msg: ServerMsg| send(&push, msg);

@@ -148,19 +148,20 @@ fn quick_config(name: &str) -> Config {
         base: Duration::from_millis(50),
         max: Duration::from_millis(400),
         jitter: 0.5,
+        ..Backoff::default()
     };
     c
 }
 
-type Log = Rc<std::cell::RefCell<Vec<Event>>>;
+type Log = lwt::testing::Log<Event>;
 
 fn client(addr: std::net::SocketAddr, name: &str) -> (Client, Log) {
-    let log: Log = Rc::default();
+    let log = Log::default();
     let l = log.clone();
     let c = Client::start(
         Rc::new(NativeConnector::new(addr, "/ws")),
         quick_config(name),
-        move |e| l.borrow_mut().push(e.clone()),
+        move |e| l.push(e.clone()),
     )
     .unwrap();
     (c, log)
@@ -178,7 +179,7 @@ async fn until(what: &str, cond: impl Fn() -> bool) -> Result<(), Error> {
 }
 
 fn chats(log: &Log) -> Vec<(String, String)> {
-    log.borrow()
+    log.get()
         .iter()
         .filter_map(|e| match e {
             Event::Message(ServerMsg::Chat(c)) => Some((c.from.clone(), c.text.clone())),
@@ -212,13 +213,13 @@ fn two_clients_chat_and_see_presence() {
                 users: vec!["ada".into(), "bob".into()]
             }
         );
-        let presence_has_bob = ada_log.borrow().iter().any(|e| {
+        let presence_has_bob = ada_log.get().iter().any(|e| {
             matches!(e, Event::Message(ServerMsg::Presence { joined: Some(j), .. }) if j == "bob")
         });
         assert!(presence_has_bob);
         bob.stop();
         until("ada sees bob leave", || {
-            ada_log.borrow().iter().any(|e| {
+            ada_log.get().iter().any(|e| {
                 matches!(e, Event::Message(ServerMsg::Presence { left: Some(l), .. }) if l == "bob")
             })
         })
@@ -385,7 +386,7 @@ fn a_member_that_does_not_keep_up_leaves_and_its_session_ends() {
             .await?;
         }
         until("the others are told mute left", || {
-            log.borrow().iter().any(|e| {
+            log.get().iter().any(|e| {
                 matches!(e, Event::Message(ServerMsg::Presence { left: Some(l), .. }) if l == "mute")
             })
         })

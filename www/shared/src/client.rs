@@ -32,9 +32,9 @@ use std::time::Duration;
 
 use lwt::{Condition, Error, Promise, Resolver};
 
-use crate::backoff::{Backoff, Rng};
 use crate::protocol::{check_name, check_text, ClientMsg, Op, Reply, ServerMsg};
 use crate::transport::{Connection, Connector};
+use lwt_patterns::{Backoff, Rng};
 
 /// How a [`Client`] connects and keeps its connection.
 ///
@@ -55,7 +55,10 @@ pub struct Config {
     pub heartbeat_every: Duration,
     /// How long a `pong` may take before the connection is deemed dead.
     pub heartbeat_timeout: Duration,
-    /// The delays between reconnection attempts.
+    /// The delays between reconnection attempts, numbered by failed
+    /// attempts so far (1 after the first), the convention of
+    /// [`Backoff`]. Its `attempts` and `seed` are not used: the client
+    /// retries until stopped, and draws its jitter from [`Config::seed`].
     pub backoff: Backoff,
     /// The seed of the jitter's random source.
     pub seed: u64,

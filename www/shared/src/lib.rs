@@ -12,7 +12,9 @@
 //! 2. [`Connector`] and [`Connection`]: the only I/O the client sees; each
 //!    engine implements them on its own WebSocket.
 //! 3. [`Client`]: connect with a timeout, heartbeat with a timeout,
-//!    reconnect with [`Backoff`] (exponential, jittered by [`Rng`]), queue
+//!    reconnect with [`Backoff`] (exponential, jittered by [`Rng`]; both are
+//!    `lwt-patterns`', re-exported here, which `lwt_patterns::retry` uses
+//!    too), queue
 //!    chat lines across reconnections, match requests with responses and
 //!    cancel them.
 //!
@@ -26,11 +28,10 @@
 #![forbid(unsafe_code)]
 #![doc(test(attr(deny(warnings))))]
 
-mod backoff;
 pub mod client;
 pub mod protocol;
 mod transport;
 
-pub use backoff::{Backoff, Rng};
 pub use client::{Client, Config, Event, Status};
+pub use lwt_patterns::{Backoff, Rng};
 pub use transport::{Connection, Connector};

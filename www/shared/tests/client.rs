@@ -127,18 +127,19 @@ fn config() -> Config {
         base: Duration::from_secs(1),
         max: Duration::from_secs(16),
         jitter: 0.5,
+        ..Backoff::default()
     };
     c.seed = 42;
     c
 }
 
-type Events = Rc<RefCell<Vec<Event>>>;
+type Events = lwt::testing::Log<Event>;
 
 fn start(fake: &Rc<Fake>) -> (Client, Events) {
-    let events: Events = Rc::default();
+    let events = Events::default();
     let e = events.clone();
     let client = Client::start(Rc::new(FakeConnector(fake.clone())), config(), move |ev| {
-        e.borrow_mut().push(ev.clone())
+        e.push(ev.clone())
     })
     .unwrap();
     (client, events)
@@ -163,10 +164,7 @@ fn connects_and_heartbeats() {
         .filter(|m| matches!(m, ClientMsg::Ping { .. }))
         .count();
     assert_eq!(pings, 3, "a ping every 5 s");
-    assert!(events
-        .borrow()
-        .iter()
-        .any(|e| matches!(e, Event::Latency(_))));
+    assert!(events.get().iter().any(|e| matches!(e, Event::Latency(_))));
     assert_eq!(client.sessions(), 1);
     client.stop();
     assert_eq!(engine.timer_count(), 0, "stop releases every timer");
@@ -209,7 +207,7 @@ fn a_late_pong_ends_the_session_and_the_client_reconnects() {
     assert_eq!(client.status().name(), "connected");
     assert_eq!(client.sessions(), 2);
     let names: Vec<_> = events
-        .borrow()
+        .get()
         .iter()
         .filter_map(|e| match e {
             Event::Status(s) => Some(s.name()),
@@ -272,6 +270,7 @@ fn backoff_delays_stay_in_bounds() {
         base: Duration::from_millis(100),
         max: secs(5),
         jitter: 0.3,
+        ..Backoff::default()
     };
     let mut rng = lwt_www_shared::Rng::new(9);
     for attempt in 0..40 {
@@ -331,7 +330,7 @@ fn requests_are_answered_canceled_and_failed() {
     // Its answer to the canceled request is not a message for the user.
     engine.run_until_idle();
     let shown = events
-        .borrow()
+        .get()
         .iter()
         .any(|e| matches!(e, Event::Message(ServerMsg::Error { .. })));
     assert!(!shown, "the late answer to a canceled request is dropped");

@@ -25,6 +25,9 @@ use crate::error::Error;
 use crate::promise::{task, Promise};
 use crate::sequential::{then_node, CancelVia, Next};
 
+mod queue;
+pub use queue::TimerQueue;
+
 /// A point on an engine's monotonic clock: the time since the engine's epoch.
 ///
 /// ```

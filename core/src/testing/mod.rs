@@ -1,4 +1,5 @@
-//! A deterministic virtual-time engine, for tests.
+//! Test tools: a deterministic virtual-time engine ([`VirtualEngine`]) and an
+//! event log for ordering tests ([`Log`]).
 //!
 //! # Ground rules
 //!
@@ -7,30 +8,32 @@
 //!   next timer. No test of time ever reads the wall clock.
 //! * Timers fire in deadline order, FIFO among equal deadlines, and never
 //!   before the clock reads their deadline; between two timers every turn the
-//!   fired callbacks asked for runs, as on a real engine.
+//!   fired callbacks asked for runs, as on a real engine. The timers are a
+//!   [`TimerQueue`], the one the browser engine
+//!   uses too.
 //! * Same inputs, same run: nothing depends on real time or thread timing.
 
 use std::cell::{Cell, RefCell};
-use std::collections::{BTreeMap, HashMap};
 use std::future::Future;
 use std::rc::Rc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
-use crate::engine::{self, Engine, Installed, TimerId, WakeHandle};
+use crate::engine::{self, Engine, Installed, TimerId, TimerQueue, WakeHandle};
 use crate::error::Error;
 use crate::promise::Promise;
 use crate::time::Instant;
+
+mod log;
+pub use log::Log;
 
 type Timer = Box<dyn FnOnce()>;
 
 /// The engine state behind a [`VirtualEngine`].
 struct Clock {
     now: Cell<Instant>,
-    timers: RefCell<BTreeMap<(Instant, u64), Timer>>,
-    deadlines: RefCell<HashMap<u64, Instant>>,
-    next_id: Cell<u64>,
+    timers: RefCell<TimerQueue<Timer>>,
     turn_requested: Cell<bool>,
     remote: Arc<AtomicBool>,
 }
@@ -41,19 +44,13 @@ impl Engine for Clock {
     }
 
     fn arm_timer(&self, deadline: Instant, fire: Timer) -> TimerId {
-        let id = self.next_id.get();
-        self.next_id.set(id + 1);
-        self.timers.borrow_mut().insert((deadline, id), fire);
-        self.deadlines.borrow_mut().insert(id, deadline);
-        TimerId(id)
+        self.timers.borrow_mut().arm(deadline, fire)
     }
 
     fn cancel_timer(&self, timer: TimerId) {
-        let deadline = self.deadlines.borrow_mut().remove(&timer.0);
-        if let Some(d) = deadline {
-            let fire = self.timers.borrow_mut().remove(&(d, timer.0));
-            drop(fire);
-        }
+        // Dropped once the queue is no longer borrowed.
+        let fire = self.timers.borrow_mut().cancel(timer);
+        drop(fire);
     }
 
     fn request_turn(&self) {
@@ -69,18 +66,11 @@ impl Engine for Clock {
 impl Clock {
     /// Removes and returns the earliest timer due at or before `limit`.
     fn pop_due(&self, limit: Instant) -> Option<(Instant, Timer)> {
-        let mut timers = self.timers.borrow_mut();
-        let (&(deadline, id), _) = timers.iter().next()?;
-        if deadline > limit {
-            return None;
-        }
-        let fire = timers.remove(&(deadline, id))?;
-        self.deadlines.borrow_mut().remove(&id);
-        Some((deadline, fire))
+        self.timers.borrow_mut().pop_due(limit)
     }
 
     fn next_deadline(&self) -> Option<Instant> {
-        self.timers.borrow().keys().next().map(|&(d, _)| d)
+        self.timers.borrow_mut().next_deadline()
     }
 }
 
@@ -120,9 +110,7 @@ impl VirtualEngine {
     fn make() -> Rc<Clock> {
         Rc::new(Clock {
             now: Cell::new(Instant::EPOCH),
-            timers: RefCell::new(BTreeMap::new()),
-            deadlines: RefCell::new(HashMap::new()),
-            next_id: Cell::new(0),
+            timers: RefCell::new(TimerQueue::new()),
             turn_requested: Cell::new(false),
             remote: Arc::new(AtomicBool::new(false)),
         })
@@ -334,7 +322,7 @@ impl Drop for VirtualEngine {
         // Uninstall first, then drop the timers (their closures may hold
         // resolvers whose promises have callbacks).
         drop(self.installed.take());
-        let timers = std::mem::take(&mut *self.clock.timers.borrow_mut());
+        let timers = self.clock.timers.borrow_mut().take_all();
         drop(timers);
     }
 }
