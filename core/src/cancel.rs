@@ -152,7 +152,7 @@ impl<T: 'static> Promise<T> {
             }
         }
         if matches!(node.core().value.get(), Some(Err(e)) if e.is_canceled()) {
-            crate::resolve::run_callback(f);
+            crate::promise::resolve::run_callback(f);
         }
     }
 }

@@ -24,10 +24,10 @@ use std::rc::{Rc, Weak};
 
 use crate::cancel::{cancel_from, Cancelable, HowToCancel};
 use crate::error::Error;
+use crate::promise::resolve::{Callback, Entry};
 use crate::promise::{
     from_result, merge, underlying, value_of, Core, Extra, Links, Node, NodeDyn, NodeRef, Promise,
 };
-use crate::resolve::{Callback, Entry};
 use crate::sequential::{settle, then_node, CancelVia, Next};
 
 fn weaks<T: 'static>(ps: &[Promise<T>]) -> HowToCancel {

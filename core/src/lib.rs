@@ -82,48 +82,31 @@
 
 mod cancel;
 mod concurrent;
-mod condition;
 pub mod engine;
 mod error;
 #[doc = include_str!("../docs/execution-model.md")]
 pub mod execution_model {}
 pub mod list;
-mod mutex;
-mod mvar;
-mod pause;
-mod pool;
 mod promise;
-mod resolve;
 pub mod result;
-mod semaphore;
 mod sequential;
 mod storage;
 mod stream;
-mod stream_feed;
-mod stream_ops;
-mod stream_push;
-mod stream_read;
-mod switch;
+mod sync;
 mod task;
 pub mod testing;
 mod time;
 mod unhandled;
-mod waitq;
 
 pub use cancel::{no_cancel, protected, wrap_in_cancelable};
 pub use concurrent::{all, both, choose, join, nchoose, nchoose_split, npick, pick};
-pub use condition::Condition;
+pub use engine::turn::{pause, paused_count, register_pause_notifier, wakeup_paused};
 pub use engine::{yield_now, Engine};
 pub use error::Error;
-pub use mutex::Mutex;
-pub use mvar::MVar;
-pub use pause::{pause, paused_count, register_pause_notifier, wakeup_paused};
-pub use pool::Pool;
 pub use promise::{from_result, task, wait, wrap, Promise, Resolver, State};
-pub use semaphore::{Acquire, Permit, Semaphore};
 pub use storage::{get, new_key, with_value, Key};
 pub use stream::{BoundedPush, Push, Stream};
-pub use switch::Switch;
+pub use sync::{Acquire, Condition, MVar, Mutex, Permit, Pool, Semaphore, Switch};
 pub use task::spawn;
 pub use time::{interval, now, sleep, sleep_until, timeout, with_timeout, Instant, Interval};
 pub use unhandled::{async_, dont_wait, report_unhandled, set_async_exception_hook};

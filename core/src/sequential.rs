@@ -26,11 +26,11 @@ use std::rc::{Rc, Weak};
 
 use crate::cancel::HowToCancel;
 use crate::error::Error;
+use crate::promise::resolve::{run_tails, Callback, Entry, Level, TailRef};
 use crate::promise::{
     add_entry_underlying, from_result, merge, resolve_node, resolve_tail, underlying, value_of,
     Core, Extra, Links, Node, NodeDyn, NodeRef, Promise,
 };
-use crate::resolve::{run_tails, Callback, Entry, Level, TailRef};
 use crate::storage::{self, Ctx};
 
 /// What a then node's closure decides.

@@ -36,10 +36,10 @@ use std::thread::ThreadId;
 use crate::cancel::{Cancelable, HowToCancel};
 use crate::engine::{self, WakeHandle};
 use crate::error::Error;
+use crate::promise::resolve::{defer, Entry, Resumable};
 use crate::promise::{
     add_entry_underlying, underlying, value_of, Core, Extra, Links, Node, NodeDyn, NodeRef, Promise,
 };
-use crate::resolve::{defer, Entry, Resumable};
 use crate::sequential::settle;
 use crate::storage::{self, Ctx};
 
@@ -382,7 +382,7 @@ where
         },
     });
     let promise = Promise::from_node(node.clone() as NodeRef<T>);
-    crate::resolve::run_callback(move || node.poll_task());
+    crate::promise::resolve::run_callback(move || node.poll_task());
     promise
 }
 

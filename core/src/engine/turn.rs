@@ -81,7 +81,7 @@ pub fn wakeup_paused() {
     if !snapshot.is_empty() {
         // One level for the whole snapshot: the callbacks of each promise run
         // nested in it, and queued work is drained once, at the end.
-        let _level = crate::resolve::Level::enter();
+        let _level = crate::promise::resolve::Level::enter();
         for r in snapshot.drain(..) {
             // A canceled pause is already resolved: resolving it again is a no-op.
             let _ = r.resolve(());

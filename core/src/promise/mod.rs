@@ -29,9 +29,11 @@ use std::cell::{OnceCell, RefCell};
 use std::fmt;
 use std::rc::{Rc, Weak};
 
+pub(crate) mod resolve;
+
+use self::resolve::{Callbacks, Entry, Hooks};
 use crate::cancel::{Cancelable, HowToCancel};
 use crate::error::Error;
-use crate::resolve::{self, Callbacks, Entry, Hooks};
 
 /// A snapshot of a promise's state, from [`Promise::state`].
 ///

@@ -39,10 +39,15 @@ use std::fmt;
 use std::pin::Pin;
 use std::rc::Rc;
 
-use crate::stream_feed::feed_once;
-pub use crate::stream_push::{BoundedPush, Push};
-use crate::waitq::WaitQueue;
+mod feed;
+mod ops;
+mod push;
+mod read;
+
+use crate::sync::waitq::WaitQueue;
 use crate::{task, wait, Error, Promise, Resolver};
+use feed::feed_once;
+pub use push::{BoundedPush, Push};
 
 pub(crate) type PullFn<T> = Box<dyn FnMut() -> Promise<Option<T>>>;
 pub(crate) type PullStream<T> = Pin<Box<dyn futures_core::Stream<Item = Result<T, Error>>>>;

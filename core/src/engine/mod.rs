@@ -37,6 +37,8 @@ use std::fmt;
 use std::rc::{Rc, Weak};
 use std::sync::Arc;
 
+pub(crate) mod turn;
+
 use crate::promise::{task, Promise, Resolver};
 use crate::time::Instant;
 
@@ -153,7 +155,7 @@ fn connect(engine: Option<&Rc<dyn Engine>>) {
         Some(e) => {
             crate::task::set_remote_notify(Some(e.wake_handle()));
             let weak: Weak<dyn Engine> = Rc::downgrade(e);
-            crate::pause::register_pause_notifier(Some(Box::new(move |_| {
+            turn::register_pause_notifier(Some(Box::new(move |_| {
                 if let Some(e) = weak.upgrade() {
                     e.request_turn();
                 }
@@ -161,7 +163,7 @@ fn connect(engine: Option<&Rc<dyn Engine>>) {
         }
         None => {
             crate::task::set_remote_notify(None);
-            crate::pause::register_pause_notifier(None);
+            turn::register_pause_notifier(None);
         }
     }
 }
@@ -186,16 +188,16 @@ impl Drop for Installed {
 /// assert!(p.is_fulfilled());
 /// ```
 pub fn run_turn() {
-    if crate::resolve::in_callback() {
+    if crate::promise::resolve::in_callback() {
         if let Some(e) = current() {
             e.request_turn();
         }
         return;
     }
-    crate::resolve::drain();
+    crate::promise::resolve::drain();
     resolve_yielded();
     crate::task::run_woken();
-    crate::pause::wakeup_paused();
+    turn::wakeup_paused();
 }
 
 /// Resolves the promises of [`crate::yield_now`] made so far (a snapshot).
@@ -206,10 +208,10 @@ pub fn run_turn() {
 /// assert!(y.is_fulfilled());
 /// ```
 pub fn run_yielded() {
-    if crate::resolve::in_callback() {
+    if crate::promise::resolve::in_callback() {
         return;
     }
-    crate::resolve::drain();
+    crate::promise::resolve::drain();
     resolve_yielded();
 }
 
@@ -239,9 +241,7 @@ fn resolve_yielded() {
 /// assert!(!lwt::engine::has_work());
 /// ```
 pub fn has_work() -> bool {
-    crate::pause::paused_count() > 0
-        || YIELDED.with(|y| !y.borrow().is_empty())
-        || crate::task::has_woken()
+    turn::paused_count() > 0 || YIELDED.with(|y| !y.borrow().is_empty()) || crate::task::has_woken()
 }
 
 /// A promise resolved as soon as the code running now has finished, before
