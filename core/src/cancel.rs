@@ -20,53 +20,22 @@
 use std::rc::{Rc, Weak};
 
 use crate::error::Error;
-use crate::promise::{underlying, Extra, Links, Node, NodeRef, Promise};
-use crate::sequential::{settle, then_node, CancelVia, Next};
-
-/// Where cancellation goes from a pending node.
-pub(crate) enum HowToCancel {
-    /// Nowhere: [`crate::wait`], [`no_cancel`].
-    NotCancelable,
-    /// Reject this very node: [`crate::task`], [`protected`].
-    CancelThis,
-    /// On to the one promise this node waits on: `bind`, `map`, ...
-    One(Weak<dyn Cancelable>),
-    /// On to each of these, in order: `join`, `pick`, a task awaiting several.
-    Many(Vec<Weak<dyn Cancelable>>),
-}
-
-/// One step of the backward walk from a node.
-pub(crate) enum Step {
-    /// Not cancelable, or already resolved: the walk stops here.
-    Stop,
-    /// Reject this node.
-    Leaf(Rc<dyn Cancelable>),
-    /// Go on to the one node this one waits on.
-    Next(Rc<dyn Cancelable>),
-    /// Go on to each of these, in order.
-    Several(Vec<Rc<dyn Cancelable>>),
-}
-
-/// A node seen only as something cancellation can walk through.
-pub(crate) trait Cancelable {
-    /// Where the walk goes from this node.
-    fn step(self: Rc<Self>) -> Step;
-    /// Rejects the node with `Canceled`, if it is still pending.
-    fn reject_canceled(self: Rc<Self>);
-}
+use crate::promise::node::{underlying, Cancelable, Extra, HowToCancel, Node, NodeRef, Step};
+use crate::promise::resolve::{run_callback, settle};
+use crate::promise::Promise;
+use crate::sequential::{then_node, CancelVia, Next};
 
 impl<T: 'static, X: Extra> Cancelable for Node<T, X> {
     fn step(self: Rc<Self>) -> Step {
         let me: NodeRef<T> = self;
         let node = underlying(&me);
-        let links = node.core().links.borrow();
-        let Links::Pending(waiting) = &*links else {
+        let Some(waiting) = node.core().waiting() else {
             return Step::Stop;
         };
         match &waiting.cancel {
             HowToCancel::NotCancelable => Step::Stop,
             HowToCancel::CancelThis => {
-                drop(links);
+                drop(waiting);
                 Step::Leaf(node)
             }
             HowToCancel::One(next) => next.upgrade().map_or(Step::Stop, Step::Next),
@@ -137,8 +106,7 @@ impl<T: 'static> Promise<T> {
     pub fn on_cancel(&self, f: impl FnOnce() + 'static) {
         let node = underlying(&self.node);
         {
-            let mut links = node.core().links.borrow_mut();
-            if let Links::Pending(w) = &mut *links {
+            if let Some(mut w) = node.core().waiting_mut() {
                 let ctx = crate::storage::capture();
                 if ctx.is_none() {
                     w.on_cancel.push(Box::new(f));
@@ -152,7 +120,7 @@ impl<T: 'static> Promise<T> {
             }
         }
         if matches!(node.core().value.get(), Some(Err(e)) if e.is_canceled()) {
-            crate::promise::resolve::run_callback(f);
+            run_callback(f);
         }
     }
 }

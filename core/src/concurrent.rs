@@ -22,13 +22,15 @@
 use std::cell::{Cell, RefCell};
 use std::rc::{Rc, Weak};
 
-use crate::cancel::{cancel_from, Cancelable, HowToCancel};
+use crate::cancel::cancel_from;
 use crate::error::Error;
-use crate::promise::resolve::{Callback, Entry};
-use crate::promise::{
-    from_result, merge, underlying, value_of, Core, Extra, Links, Node, NodeDyn, NodeRef, Promise,
+use crate::promise::node::{
+    underlying, value_of, Callback, Cancelable, Core, Entry, Extra, HowToCancel, Node, NodeDyn,
+    NodeRef,
 };
-use crate::sequential::{settle, then_node, CancelVia, Next};
+use crate::promise::resolve::{merge, settle};
+use crate::promise::{from_result, Promise};
+use crate::sequential::{then_node, CancelVia, Next};
 
 fn weaks<T: 'static>(ps: &[Promise<T>]) -> HowToCancel {
     HowToCancel::Many(ps.iter().map(Promise::weak).collect())
@@ -228,8 +230,7 @@ fn cancel_all_but<T: 'static>(ps: &[Promise<T>], winner: Option<usize>) {
 /// on the underlying node if the pick was merged into another promise.
 fn take_inputs<T: 'static>(node: &NodeRef<T>) -> Vec<Weak<dyn Cancelable>> {
     let node = underlying(node);
-    let mut links = node.core().links.borrow_mut();
-    if let Links::Pending(w) = &mut *links {
+    if let Some(mut w) = node.core().waiting_mut() {
         if let HowToCancel::Many(v) = std::mem::replace(&mut w.cancel, HowToCancel::NotCancelable) {
             return v;
         }

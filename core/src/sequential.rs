@@ -24,13 +24,13 @@ use std::cell::Cell;
 use std::marker::PhantomData;
 use std::rc::{Rc, Weak};
 
-use crate::cancel::HowToCancel;
 use crate::error::Error;
-use crate::promise::resolve::{run_tails, Callback, Entry, Level, TailRef};
-use crate::promise::{
-    add_entry_underlying, from_result, merge, resolve_node, resolve_tail, underlying, value_of,
-    Core, Extra, Links, Node, NodeDyn, NodeRef, Promise,
+use crate::promise::node::{
+    underlying, value_of, Callback, Core, Entry, Extra, HowToCancel, Node, NodeDyn, NodeRef,
+    TailRef,
 };
+use crate::promise::resolve::{add_entry_underlying, merge, resolve_tail, run_tails, Level};
+use crate::promise::{from_result, Promise};
 use crate::storage::{self, Ctx};
 
 /// What a then node's closure decides.
@@ -85,11 +85,8 @@ where
 /// value is moved out, and no merge is needed; otherwise, follow it.
 fn follow<U: 'static>(mut p: Promise<U>) -> Next<U> {
     if let Some(node) = Rc::get_mut(&mut p.node) {
-        let core = node.core_mut();
-        if matches!(core.links.get_mut(), Links::Resolved) {
-            if let Some(result) = core.value.take() {
-                return Next::Done(result);
-            }
+        if let Some(result) = node.core_mut().take_unshared_value() {
+            return Next::Done(result);
         }
     }
     Next::Follow(p.node)
@@ -116,15 +113,12 @@ where
 {
     // The common case first: the source is pending and not a proxy, so one
     // borrow of it both checks that and attaches the new node.
-    {
-        let mut links = source.node.core().links.borrow_mut();
-        if let Links::Pending(waiting) = &mut *links {
-            let node = new_then(&source.node, cancel, f);
-            let swept = waiting.callbacks.push(Entry::Node(node.clone(), 0));
-            drop(links);
-            drop(swept);
-            return Promise::from_node(node);
-        }
+    if let Some(mut waiting) = source.node.core().waiting_mut() {
+        let node = new_then(&source.node, cancel, f);
+        let swept = waiting.callbacks.push(Entry::Node(node.clone(), 0));
+        drop(waiting);
+        drop(swept);
+        return Promise::from_node(node);
     }
     let src = underlying(&source.node);
     if let Some(result) = value_of(&src) {
@@ -418,9 +412,4 @@ impl<T: 'static> Promise<T> {
     pub fn on_result(&self, f: impl FnOnce(&Result<T, Error>) + 'static) {
         on_result(self, f);
     }
-}
-
-/// Resolves the node `node` with `result` unless it was resolved meanwhile.
-pub(crate) fn settle<T: 'static>(node: &NodeRef<T>, result: Result<T, Error>) {
-    let _ = resolve_node(node, result, false);
 }

@@ -30,14 +30,14 @@ use std::rc::{Rc, Weak};
 use std::sync::Arc;
 use std::task::{Context, Poll, Waker};
 
-use crate::cancel::{Cancelable, HowToCancel};
 use crate::engine::wake::{self, Pollable, TaskWaker};
 use crate::error::Error;
-use crate::promise::resolve::{defer, Entry, Resumable};
-use crate::promise::{
-    add_entry_underlying, underlying, value_of, Core, Extra, Links, Node, NodeDyn, NodeRef, Promise,
+use crate::promise::node::{
+    underlying, value_of, Cancelable, Core, Entry, Extra, HowToCancel, Node, NodeDyn, NodeRef,
+    Resumable,
 };
-use crate::sequential::settle;
+use crate::promise::resolve::{add_entry_underlying, defer, run_callback, settle};
+use crate::promise::Promise;
 use crate::storage::{self, Ctx};
 
 /// The task being polled right now, seen from `Promise::poll`.
@@ -191,17 +191,18 @@ impl<T: 'static, F: Future<Output = Result<T, Error>> + 'static> Running for Tas
         let fresh = self.extra.cancel_generation.replace(generation) != generation;
         let me: NodeRef<T> = self;
         let node = underlying(&me);
-        let mut links = node.core().links.borrow_mut();
-        if let Links::Pending(w) = &mut *links {
-            match &mut w.cancel {
-                _ if fresh => w.cancel = HowToCancel::One(promise),
-                HowToCancel::Many(v) => v.push(promise),
-                HowToCancel::One(first) => {
-                    let first = first.clone();
-                    w.cancel = HowToCancel::Many(vec![first, promise]);
-                }
-                _ => w.cancel = HowToCancel::One(promise),
+        let Some(mut waiting) = node.core().waiting_mut() else {
+            return;
+        };
+        let w = &mut *waiting;
+        match &mut w.cancel {
+            _ if fresh => w.cancel = HowToCancel::One(promise),
+            HowToCancel::Many(v) => v.push(promise),
+            HowToCancel::One(first) => {
+                let first = first.clone();
+                w.cancel = HowToCancel::Many(vec![first, promise]);
             }
+            _ => w.cancel = HowToCancel::One(promise),
         }
     }
 }
@@ -265,7 +266,7 @@ where
         },
     });
     let promise = Promise::from_node(node.clone() as NodeRef<T>);
-    crate::promise::resolve::run_callback(move || node.poll_task());
+    run_callback(move || node.poll_task());
     promise
 }
 

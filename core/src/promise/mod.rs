@@ -1,38 +1,38 @@
-//! Promises, resolvers, and the node behind them.
+//! The promise core, in three layers, each using only those before it:
+//!
+//! 1. `node`: the node behind every promise, its states (`Links`, and the
+//!    transient tail) and every transition between them. The only module
+//!    that matches on a node's state.
+//! 2. `resolve`: the resolution loop, the one place callbacks run from. It
+//!    resolves nodes through the node's transitions and runs what they hand
+//!    back, with the stack bounded.
+//! 3. This module: the public handles, [`Promise`] and [`Resolver`], with
+//!    [`wait`], [`task`], [`from_result`], [`wrap`] and the queries
+//!    ([`Promise::state`], [`Promise::peek`], ...).
 //!
 //! # Ground rules
 //!
-//! Read [`Promise`] and [`Resolver`] first, then `Core`, then `Links`: every
-//! other module is written in terms of these.
+//! 1. A [`Promise`] and its [`Resolver`] are two handles on one node. Cloning
+//!    a handle clones the reference, never the promise.
+//! 2. Every query and every resolution first finds the *underlying* node
+//!    (proxies, see `node`), so a merged promise answers for both.
+//! 3. Resolving through a [`Resolver`] runs the callbacks before it returns
+//!    (eager: [execution model](crate::execution_model), rule 3), except
+//!    [`Resolver::resolve_later`] from inside a callback.
 //!
-//! 1. A promise handle ([`Promise`]) and a resolver handle ([`Resolver`]) both
-//!    point to one *node*, `Rc<dyn NodeDyn<T>>`. A node is a `Core<T>` (the
-//!    state below) plus an `extra` part that depends on how the promise was
-//!    made: nothing for [`wait`]/[`task`], the user's closure for
-//!    `bind`/`map`, the counters of a `join`, the future of a `spawn`. Keeping
-//!    the closure in the same allocation as the promise it produces is what
-//!    makes `bind` on a pending promise cost one heap allocation.
-//! 2. A node's value lives in a `OnceCell`, set exactly once, when the node is
-//!    resolved. After that it never changes, so callbacks read it through a
-//!    plain `&` while other code freely borrows the node's `RefCell` links:
-//!    no borrow is ever held while user code runs.
-//! 3. Links go *forward* strongly (a pending node owns its callbacks, and so
-//!    the promises waiting on it) and *backward* weakly (a node knows the
-//!    cancelable promises it waits on through `Weak`). There are no `Rc`
-//!    cycles: a pending promise nobody can resolve or cancel is freed with its
-//!    whole downstream.
-//! 4. A node may become a *proxy* for another node of the same type, its
-//!    *underlying* node (Lwt's proxies). Every operation starts by finding the
-//!    underlying node; see `underlying` and `merge`.
+//! Composition (`bind`, `join`, ...), cancellation and tasks add their own
+//! methods to [`Promise`] from the modules above this one.
 
-use std::cell::{OnceCell, RefCell};
 use std::fmt;
 use std::rc::{Rc, Weak};
 
+pub(crate) mod node;
 pub(crate) mod resolve;
 
-use self::resolve::{Callbacks, Entry, Hooks};
-use crate::cancel::{Cancelable, HowToCancel};
+use self::node::{
+    same_node, underlying, value_of, Cancelable, Core, Entry, HowToCancel, Node, NodeDyn, NodeRef,
+};
+use self::resolve::{add_entry, resolve_node};
 use crate::error::Error;
 
 /// A snapshot of a promise's state, from [`Promise::state`].
@@ -61,334 +61,6 @@ impl PartialEq for Error {
                 && self.is_timeout() == other.is_timeout()
                 && self.message() == other.message())
     }
-}
-
-/// What a node's `RefCell` holds. One variant per state of the promise's
-/// life; the comment on each says what leads into it and what may follow.
-pub(crate) enum Links<T: 'static> {
-    /// Fresh nodes start here. Followed by `Resolved` (the node's value is
-    /// set) or `Proxy` (the node was merged into another).
-    Pending(Waiting<T>),
-    /// The `OnceCell` value is set. Nothing follows.
-    Resolved,
-    /// The node was merged into another pending or resolved node of the same
-    /// type, which now stands for both. Its own value is never set. Followed by
-    /// `Proxy` to a node further down the same chain (path compression) only.
-    Proxy(Rc<dyn NodeDyn<T>>),
-}
-
-/// What a pending node is waiting with.
-pub(crate) struct Waiting<T: 'static> {
-    /// Run, in order, when the node is resolved.
-    pub(crate) callbacks: Callbacks<T>,
-    /// Run before `callbacks` when the node is rejected with `Canceled`;
-    /// dropped unrun otherwise.
-    pub(crate) on_cancel: Hooks,
-    /// Where [`Promise::cancel`] goes from here.
-    pub(crate) cancel: HowToCancel,
-}
-
-impl<T> Waiting<T> {
-    pub(crate) fn new(cancel: HowToCancel) -> Self {
-        Waiting {
-            callbacks: Callbacks::default(),
-            on_cancel: Hooks::None,
-            cancel,
-        }
-    }
-
-    /// What a node that was just resolved runs: its callbacks, and its
-    /// `on_cancel` hooks if it was `canceled` (dropped otherwise). The
-    /// backward link is let go of first: it may be the last (weak) hold on
-    /// the node this one waited on, which is then freed now, in chain order,
-    /// rather than after the callbacks. Always inlined: as a call, it made
-    /// the tail loop of a `bind` chain 6% slower.
-    #[inline(always)]
-    fn release(self, canceled: bool) -> (Callbacks<T>, Hooks) {
-        let Waiting {
-            callbacks,
-            on_cancel,
-            cancel,
-        } = self;
-        drop(cancel);
-        let hooks = if canceled { on_cancel } else { Hooks::None };
-        (callbacks, hooks)
-    }
-}
-
-/// The part of a node every promise has.
-pub(crate) struct Core<T: 'static> {
-    pub(crate) value: OnceCell<Result<T, Error>>,
-    pub(crate) links: RefCell<Links<T>>,
-}
-
-impl<T: 'static> Core<T> {
-    pub(crate) fn pending(cancel: HowToCancel) -> Self {
-        Core {
-            value: OnceCell::new(),
-            links: RefCell::new(Links::Pending(Waiting::new(cancel))),
-        }
-    }
-
-    pub(crate) fn resolved(result: Result<T, Error>) -> Self {
-        Core {
-            value: OnceCell::from(result),
-            links: RefCell::new(Links::Resolved),
-        }
-    }
-}
-
-/// A node: the core plus whatever the promise's maker keeps beside it.
-///
-/// `repr(C)` keeps the core first and the extra after it: with the layout
-/// left to the compiler, building a node moved it through the stack at odd
-/// offsets, which made `bind` a fifth slower.
-#[repr(C)]
-pub(crate) struct Node<T: 'static, X = ()> {
-    pub(crate) core: Core<T>,
-    pub(crate) extra: X,
-}
-
-/// What a node with a given `extra` can do beyond a plain promise.
-pub(crate) trait Extra: 'static {
-    /// [`Promise::abort`] on this node: drops what the node runs and returns
-    /// true (a spawned task), or returns false to make `abort` a `cancel`.
-    fn abort(&self) -> bool {
-        false
-    }
-}
-
-impl Extra for () {}
-
-/// A node seen through its value type. `Promise<T>` holds one of these.
-pub(crate) trait NodeDyn<T: 'static>: Cancelable {
-    fn core(&self) -> &Core<T>;
-    fn core_mut(&mut self) -> &mut Core<T>;
-    fn abort(&self) -> bool;
-}
-
-impl<T: 'static, X: Extra> NodeDyn<T> for Node<T, X> {
-    fn core(&self) -> &Core<T> {
-        &self.core
-    }
-    fn core_mut(&mut self) -> &mut Core<T> {
-        &mut self.core
-    }
-    fn abort(&self) -> bool {
-        self.extra.abort()
-    }
-}
-
-pub(crate) type NodeRef<T> = Rc<dyn NodeDyn<T>>;
-
-/// Follows proxies to the node that stands for `node`, compressing the path.
-#[inline]
-pub(crate) fn underlying<T: 'static>(node: &NodeRef<T>) -> NodeRef<T> {
-    let next = match &*node.core().links.borrow() {
-        Links::Proxy(next) => next.clone(),
-        _ => return node.clone(),
-    };
-    follow_proxies(node, next)
-}
-
-#[cold]
-fn follow_proxies<T: 'static>(node: &NodeRef<T>, mut current: NodeRef<T>) -> NodeRef<T> {
-    let mut hops = 0;
-    loop {
-        let next = match &*current.core().links.borrow() {
-            Links::Proxy(next) => next.clone(),
-            _ => break,
-        };
-        current = next;
-        hops += 1;
-    }
-    if hops == 0 {
-        // `node` already points straight at the end.
-        return current;
-    }
-    let link = Links::Proxy(current.clone());
-    let old = std::mem::replace(&mut *node.core().links.borrow_mut(), link);
-    drop(old);
-    current
-}
-
-/// The resolved value of an underlying node, if it is resolved.
-pub(crate) fn value_of<T: 'static>(node: &NodeRef<T>) -> Option<&Result<T, Error>> {
-    node.core().value.get()
-}
-
-/// Resolves the node `node` stands for. `later`: Lwt's `wakeup_later`.
-pub(crate) fn resolve_node<T: 'static>(
-    node: &NodeRef<T>,
-    result: Result<T, Error>,
-    later: bool,
-) -> Result<(), Error> {
-    resolve_underlying(underlying(node), result, later)
-}
-
-/// [`resolve_node`] for a caller that gives up its handle on `node`: the
-/// node is then held only while it is needed, which lets a chain resolved
-/// one callback after another free its nodes in order.
-pub(crate) fn resolve_owned<T: 'static>(
-    node: NodeRef<T>,
-    result: Result<T, Error>,
-) -> Result<(), Error> {
-    let is_proxy = matches!(&*node.core().links.borrow(), Links::Proxy(_));
-    let node = if is_proxy {
-        let target = underlying(&node);
-        drop(node);
-        target
-    } else {
-        node
-    };
-    resolve_underlying(node, result, false)
-}
-
-fn resolve_underlying<T: 'static>(
-    node: NodeRef<T>,
-    result: Result<T, Error>,
-    later: bool,
-) -> Result<(), Error> {
-    let waiting = {
-        let mut links = node.core().links.borrow_mut();
-        match std::mem::replace(&mut *links, Links::Resolved) {
-            Links::Pending(w) => w,
-            other => {
-                *links = other;
-                drop(links);
-                return match value_of(&node) {
-                    Some(Err(e)) if e.is_canceled() => Ok(()),
-                    _ => Err(Error::already_resolved()),
-                };
-            }
-        }
-    };
-    let canceled = matches!(&result, Err(e) if e.is_canceled());
-    // The cell was empty: a node's value is set only here, guarded by the
-    // `Pending` → `Resolved` transition just made.
-    let _ = node.core().value.set(result);
-    let (callbacks, hooks) = waiting.release(canceled);
-    resolve::run_callbacks(node, hooks, callbacks, later);
-    Ok(())
-}
-
-impl<T: 'static, X: Extra> resolve::Tail for Node<T, X> {
-    fn run_tail(self: Rc<Self>) -> Option<resolve::TailRef> {
-        let waiting = {
-            let mut links = self.core.links.borrow_mut();
-            match std::mem::replace(&mut *links, Links::Resolved) {
-                Links::Pending(w) => w,
-                other => {
-                    *links = other;
-                    return None;
-                }
-            }
-        };
-        // Not canceled (see `resolve_tail`): no `on_cancel` hook runs.
-        let (callbacks, _) = waiting.release(false);
-        let me: NodeRef<T> = self;
-        resolve::run_tail_callbacks(me, callbacks)
-    }
-}
-
-/// [`resolve_owned`] for a callback about to return: when the node is
-/// pending and `result` is not a cancellation, the value is stored and the
-/// node returned as a tail, for the caller to run its callbacks.
-pub(crate) fn resolve_tail<T: 'static, X: Extra>(
-    node: Rc<Node<T, X>>,
-    result: Result<T, Error>,
-) -> Option<resolve::TailRef> {
-    let pending = matches!(&*node.core.links.borrow(), Links::Pending(_));
-    if pending && !matches!(&result, Err(e) if e.is_canceled()) {
-        // Empty: values are set only while `Pending`, once.
-        let _ = node.core.value.set(result);
-        return Some(node);
-    }
-    let _ = resolve_owned(node, result);
-    None
-}
-
-/// Attaches a callback; runs it at once if the promise is already resolved.
-pub(crate) fn add_entry<T: 'static>(node: &NodeRef<T>, entry: Entry<T>) {
-    add_entry_underlying(underlying(node), entry);
-}
-
-/// [`add_entry`] on a node known to be underlying.
-#[inline]
-pub(crate) fn add_entry_underlying<T: 'static>(node: NodeRef<T>, entry: Entry<T>) {
-    {
-        let mut links = node.core().links.borrow_mut();
-        if let Links::Pending(w) = &mut *links {
-            let swept = w.callbacks.push(entry);
-            drop(links);
-            drop(swept);
-            return;
-        }
-    }
-    resolve::run_callbacks(node, Hooks::None, Callbacks::one(entry), false);
-}
-
-/// Makes the pending node `outer` wait on `inner` instead of whatever it was
-/// waiting on: what a `bind` does when its function returns a promise.
-///
-/// If `inner` is pending, `inner` becomes a proxy for `outer` and hands over
-/// its callbacks and cancel behaviour: the node that lives on is the *older*
-/// one, which is what keeps a tail-recursive loop of binds in constant memory
-/// (each new iteration's node folds into the first, and is then freed). If
-/// `inner` is resolved, `outer` becomes a proxy for it and runs its callbacks
-/// with `inner`'s value, which is shared, not copied.
-pub(crate) fn merge<T: 'static>(outer: NodeRef<T>, inner: NodeRef<T>) {
-    let outer = underlying(&outer);
-    let inner = underlying(&inner);
-    if same_node(&outer, &inner) {
-        // `f` returned its own result: it waits on itself forever, as in Lwt.
-        return;
-    }
-    if value_of(&inner).is_some() {
-        let waiting = {
-            let mut links = outer.core().links.borrow_mut();
-            if !matches!(&*links, Links::Pending(_)) {
-                return;
-            }
-            match std::mem::replace(&mut *links, Links::Proxy(inner.clone())) {
-                Links::Pending(w) => w,
-                _ => unreachable!("checked pending above"),
-            }
-        };
-        let canceled = matches!(value_of(&inner), Some(Err(e)) if e.is_canceled());
-        let hooks = if canceled {
-            waiting.on_cancel
-        } else {
-            Hooks::None
-        };
-        resolve::run_callbacks(inner, hooks, waiting.callbacks, false);
-        return;
-    }
-    let taken = {
-        let mut outer_links = outer.core().links.borrow_mut();
-        if !matches!(&*outer_links, Links::Pending(_)) {
-            return;
-        }
-        let mut inner_links = inner.core().links.borrow_mut();
-        match std::mem::replace(&mut *inner_links, Links::Proxy(outer.clone())) {
-            Links::Pending(w) => {
-                if let Links::Pending(o) = &mut *outer_links {
-                    let swept = o.callbacks.append(w.callbacks);
-                    o.on_cancel.append(w.on_cancel);
-                    Some((std::mem::replace(&mut o.cancel, w.cancel), swept))
-                } else {
-                    None
-                }
-            }
-            other => {
-                *inner_links = other;
-                None
-            }
-        }
-    };
-    // Dropped outside the borrows: the old cancel link and the swept entries
-    // may hold the last reference to a node.
-    drop(taken);
 }
 
 /// A promise of a `T`: pending, then fulfilled with a `T` or rejected with an
@@ -743,9 +415,4 @@ impl<T: 'static> Promise<T> {
         let weak: Weak<dyn NodeDyn<T>> = Rc::downgrade(&self.node);
         weak
     }
-}
-
-/// Compares two nodes by address (the thin part of the pointer).
-pub(crate) fn same_node<T: 'static>(a: &NodeRef<T>, b: &NodeRef<T>) -> bool {
-    std::ptr::addr_eq(Rc::as_ptr(a), Rc::as_ptr(b))
 }

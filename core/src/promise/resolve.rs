@@ -27,74 +27,16 @@
 use std::cell::{Cell, RefCell};
 use std::collections::VecDeque;
 use std::rc::Rc;
-use std::task::Waker;
 
-use crate::promise::NodeRef;
+use super::node::{
+    fold_into, same_node, underlying, value_of, Callbacks, Entry, Extra, Hooks, Job, Node, NodeRef,
+    Slots, Tail, TailRef,
+};
+use crate::error::Error;
 
 /// Callbacks nest this deep before the loop queues instead of recursing
 /// (Lwt uses the same number).
 pub(crate) const MAX_DEPTH: u32 = 42;
-
-/// Something waiting on a promise of `T`: the node of a `bind`, `join`, ...
-pub(crate) trait Callback<T: 'static> {
-    /// The promise `source` (an underlying node) was resolved. `tag` is the
-    /// number given when the callback was attached. The callback owns its
-    /// handle on `source`: one that drops it before resolving further
-    /// promises lets a long chain free each node as soon as the next has
-    /// read it, in order.
-    fn run(self: Rc<Self>, tag: usize, source: NodeRef<T>);
-    /// [`Callback::run`] for a callback whose last act is to resolve a
-    /// promise of its own: it may instead store the value and hand the
-    /// promise back as a [`Tail`], whose callbacks the caller then runs
-    /// (see [`Tail`]).
-    fn run_then(self: Rc<Self>, tag: usize, source: NodeRef<T>) -> Option<TailRef> {
-        self.run(tag, source);
-        None
-    }
-    /// False once running the callback would do nothing (a `choose` that
-    /// already chose). Dead entries are swept out of long callback lists.
-    fn is_live(&self, _tag: usize) -> bool {
-        true
-    }
-}
-
-/// A node whose value was just set by the callback that returned it, and
-/// whose callbacks are still to run: the state is `Pending` with the value
-/// present, and nothing may run between the two.
-///
-/// This is how a chain of `bind`s resolves in a loop rather than a
-/// recursion: instead of resolving its own promise (and so running the next
-/// node's callback nested inside its own), a then node returns itself, and
-/// whoever ran it runs the tail's callbacks next, before anything else. The
-/// order is the one eager resolution gives; only the stack differs.
-pub(crate) trait Tail {
-    /// Marks the node resolved and runs its callbacks. Returns the tail the
-    /// last of them handed back, if any, for the caller to run next.
-    fn run_tail(self: Rc<Self>) -> Option<TailRef>;
-}
-
-pub(crate) type TailRef = Rc<dyn Tail>;
-
-/// Runs `tail` and every tail it leads to.
-pub(crate) fn run_tails(mut tail: Option<TailRef>) {
-    while let Some(t) = tail {
-        tail = t.run_tail();
-    }
-}
-
-/// A task (`spawn`) waiting on a promise: resumed whatever the promise's type.
-pub(crate) trait Resumable {
-    /// Polls the task again, if `generation` is still its current one.
-    fn resume(self: Rc<Self>, generation: usize);
-    fn is_live(&self, generation: usize) -> bool;
-}
-
-/// One callback in a pending promise's list.
-pub(crate) enum Entry<T: 'static> {
-    Node(Rc<dyn Callback<T>>, usize),
-    Task(Rc<dyn Resumable>, usize),
-    Waker(Waker),
-}
 
 impl<T: 'static> Entry<T> {
     fn fire(self, source: NodeRef<T>) {
@@ -115,206 +57,22 @@ impl<T: 'static> Entry<T> {
             }
         }
     }
-
-    fn is_live(&self) -> bool {
-        match self {
-            Entry::Node(cb, tag) => cb.is_live(*tag),
-            Entry::Task(task, generation) => task.is_live(*generation),
-            Entry::Waker(_) => true,
-        }
-    }
-}
-
-/// The callbacks of a pending promise. Most promises have one, so one lives
-/// inline and a `Vec` is allocated only for the second.
-///
-/// Dropping a callback list drops the promises waiting on it, whose callback
-/// lists drop the promises waiting on *them*, and so on: for an abandoned
-/// chain of a million pending binds that would be a million nested `drop`s.
-/// So past a depth, lists are handed to a queue and dropped in a loop, like
-/// callbacks are run.
-pub(crate) struct Callbacks<T: 'static>(Slots<T>);
-
-enum Slots<T: 'static> {
-    Empty,
-    One(Entry<T>),
-    Many(Vec<Entry<T>>),
-}
-
-impl<T> Default for Callbacks<T> {
-    fn default() -> Self {
-        Callbacks(Slots::Empty)
-    }
-}
-
-impl<T: 'static> Callbacks<T> {
-    pub(crate) fn one(entry: Entry<T>) -> Self {
-        Callbacks(Slots::One(entry))
-    }
-
-    fn take(&mut self) -> Slots<T> {
-        std::mem::replace(&mut self.0, Slots::Empty)
-    }
-
-    pub(crate) fn is_empty(&self) -> bool {
-        matches!(self.0, Slots::Empty)
-    }
-
-    /// Adds `entry`. Returns the dead entries swept out to make room: the
-    /// caller drops them once it has released the node's borrow, since one
-    /// may hold the last reference to a promise (and so to user values).
-    #[must_use = "drop the swept entries after releasing the node's borrow"]
-    #[inline]
-    pub(crate) fn push(&mut self, entry: Entry<T>) -> Vec<Entry<T>> {
-        if let Slots::Empty = self.0 {
-            self.0 = Slots::One(entry);
-            return Vec::new();
-        }
-        self.push_more(entry)
-    }
-
-    fn push_more(&mut self, entry: Entry<T>) -> Vec<Entry<T>> {
-        let mut dead = Vec::new();
-        match &mut self.0 {
-            Slots::Empty => self.0 = Slots::One(entry),
-            Slots::One(_) => {
-                let Slots::One(first) = self.take() else {
-                    unreachable!()
-                };
-                self.0 = Slots::Many(vec![first, entry]);
-            }
-            Slots::Many(v) => {
-                if let (Entry::Waker(new), Some(Entry::Waker(last))) = (&entry, v.last()) {
-                    if new.will_wake(last) {
-                        return dead;
-                    }
-                }
-                if v.len() == v.capacity() {
-                    // Sweep before growing: amortized O(1), and a long-lived
-                    // promise raced by many `choose`s keeps only live entries.
-                    let mut live = Vec::with_capacity(v.capacity());
-                    for e in v.drain(..) {
-                        if e.is_live() {
-                            live.push(e);
-                        } else {
-                            dead.push(e);
-                        }
-                    }
-                    *v = live;
-                }
-                v.push(entry);
-            }
-        }
-        dead
-    }
-
-    /// Adds every entry of `other`; returns the swept ones, as [`Self::push`].
-    #[must_use = "drop the swept entries after releasing the node's borrow"]
-    pub(crate) fn append(&mut self, mut other: Callbacks<T>) -> Vec<Entry<T>> {
-        match other.take() {
-            Slots::Empty => Vec::new(),
-            Slots::One(e) => self.push(e),
-            Slots::Many(v) => {
-                let mut dead = Vec::new();
-                for e in v {
-                    dead.extend(self.push(e));
-                }
-                dead
-            }
-        }
-    }
-}
-
-/// How deep callback lists are dropped inside each other before the rest is
-/// queued.
-const MAX_DROP_DEPTH: u32 = 64;
-
-thread_local! {
-    static DROPS: (Cell<u32>, RefCell<Vec<Box<dyn std::any::Any>>>) =
-        const { (Cell::new(0), RefCell::new(Vec::new())) };
-}
-
-impl<T: 'static> Drop for Callbacks<T> {
-    fn drop(&mut self) {
-        let slots = self.take();
-        if matches!(slots, Slots::Empty) {
-            return;
-        }
-        let queued = DROPS.try_with(|(depth, queue)| {
-            if depth.get() >= MAX_DROP_DEPTH {
-                queue.borrow_mut().push(Box::new(slots));
-                None
-            } else {
-                depth.set(depth.get() + 1);
-                Some(slots)
-            }
-        });
-        match queued {
-            // Thread-local storage is gone (thread exit): drop in place.
-            Err(_) => {}
-            Ok(None) => {}
-            Ok(Some(slots)) => {
-                drop(slots);
-                let outermost = DROPS.with(|(depth, _)| {
-                    depth.set(depth.get() - 1);
-                    depth.get() == 0
-                });
-                if outermost {
-                    loop {
-                        let next = DROPS.with(|(_, queue)| queue.borrow_mut().pop());
-                        let Some(next) = next else { break };
-                        DROPS.with(|(depth, _)| depth.set(1));
-                        drop(next);
-                        DROPS.with(|(depth, _)| depth.set(0));
-                    }
-                }
-            }
-        }
-    }
-}
-
-type Job = Box<dyn FnOnce()>;
-
-/// The `on_cancel` hooks of a pending promise. Most cancelable promises have
-/// one (a sleep's timer release, a queue waiter's removal), kept inline.
-#[derive(Default)]
-pub(crate) enum Hooks {
-    #[default]
-    None,
-    One(Job),
-    Many(Vec<Job>),
 }
 
 impl Hooks {
-    pub(crate) fn push(&mut self, hook: Job) {
-        *self = match std::mem::take(self) {
-            Hooks::None => Hooks::One(hook),
-            Hooks::One(first) => Hooks::Many(vec![first, hook]),
-            Hooks::Many(mut v) => {
-                v.push(hook);
-                Hooks::Many(v)
-            }
-        };
-    }
-
-    pub(crate) fn append(&mut self, other: Hooks) {
-        match other {
-            Hooks::None => {}
-            Hooks::One(h) => self.push(h),
-            Hooks::Many(v) => v.into_iter().for_each(|h| self.push(h)),
-        }
-    }
-
-    fn is_empty(&self) -> bool {
-        matches!(self, Hooks::None)
-    }
-
     fn run(self) {
         match self {
             Hooks::None => {}
             Hooks::One(h) => h(),
             Hooks::Many(v) => v.into_iter().for_each(|h| h()),
         }
+    }
+}
+
+/// Runs `tail` and every tail it leads to.
+pub(crate) fn run_tails(mut tail: Option<TailRef>) {
+    while let Some(t) = tail {
+        tail = t.run_tail();
     }
 }
 
@@ -477,4 +235,130 @@ pub(crate) fn run_tail_callbacks<T: 'static>(
             None
         }
     }
+}
+
+/// Resolves the node `node` stands for. `later`: Lwt's `wakeup_later`.
+pub(crate) fn resolve_node<T: 'static>(
+    node: &NodeRef<T>,
+    result: Result<T, Error>,
+    later: bool,
+) -> Result<(), Error> {
+    resolve_underlying(underlying(node), result, later)
+}
+
+/// [`resolve_node`] for a caller that gives up its handle on `node`: the
+/// node is then held only while it is needed, which lets a chain resolved
+/// one callback after another free its nodes in order.
+pub(crate) fn resolve_owned<T: 'static>(
+    node: NodeRef<T>,
+    result: Result<T, Error>,
+) -> Result<(), Error> {
+    let is_proxy = node.core().is_proxy();
+    let node = if is_proxy {
+        let target = underlying(&node);
+        drop(node);
+        target
+    } else {
+        node
+    };
+    resolve_underlying(node, result, false)
+}
+
+fn resolve_underlying<T: 'static>(
+    node: NodeRef<T>,
+    result: Result<T, Error>,
+    later: bool,
+) -> Result<(), Error> {
+    let Some(waiting) = node.core().take_waiting() else {
+        return match value_of(&node) {
+            Some(Err(e)) if e.is_canceled() => Ok(()),
+            _ => Err(Error::already_resolved()),
+        };
+    };
+    let canceled = matches!(&result, Err(e) if e.is_canceled());
+    // The cell was empty: a node's value is set only here, guarded by the
+    // `Pending` → `Resolved` transition just made.
+    let _ = node.core().value.set(result);
+    let (callbacks, hooks) = waiting.release(canceled);
+    run_callbacks(node, hooks, callbacks, later);
+    Ok(())
+}
+
+impl<T: 'static, X: Extra> Tail for Node<T, X> {
+    fn run_tail(self: Rc<Self>) -> Option<TailRef> {
+        let waiting = self.core.take_waiting()?;
+        // Not canceled (see `resolve_tail`): no `on_cancel` hook runs.
+        let (callbacks, _) = waiting.release(false);
+        let me: NodeRef<T> = self;
+        run_tail_callbacks(me, callbacks)
+    }
+}
+
+/// [`resolve_owned`] for a callback about to return: when the node is
+/// pending and `result` is not a cancellation, the value is stored and the
+/// node returned as a tail, for the caller to run its callbacks.
+pub(crate) fn resolve_tail<T: 'static, X: Extra>(
+    node: Rc<Node<T, X>>,
+    result: Result<T, Error>,
+) -> Option<TailRef> {
+    let pending = node.core.is_waiting();
+    if pending && !matches!(&result, Err(e) if e.is_canceled()) {
+        node.core.enter_tail(result);
+        return Some(node);
+    }
+    let _ = resolve_owned(node, result);
+    None
+}
+
+/// Attaches a callback; runs it at once if the promise is already resolved.
+pub(crate) fn add_entry<T: 'static>(node: &NodeRef<T>, entry: Entry<T>) {
+    add_entry_underlying(underlying(node), entry);
+}
+
+/// [`add_entry`] on a node known to be underlying.
+#[inline]
+pub(crate) fn add_entry_underlying<T: 'static>(node: NodeRef<T>, entry: Entry<T>) {
+    if let Some(entry) = node.core().attach(entry) {
+        run_callbacks(node, Hooks::None, Callbacks::one(entry), false);
+    }
+}
+
+/// Makes the pending node `outer` wait on `inner` instead of whatever it was
+/// waiting on: what a `bind` does when its function returns a promise.
+///
+/// If `inner` is pending, `inner` becomes a proxy for `outer` and hands over
+/// its callbacks and cancel behaviour: the node that lives on is the *older*
+/// one, which is what keeps a tail-recursive loop of binds in constant memory
+/// (each new iteration's node folds into the first, and is then freed). If
+/// `inner` is resolved, `outer` becomes a proxy for it and runs its callbacks
+/// with `inner`'s value, which is shared, not copied.
+pub(crate) fn merge<T: 'static>(outer: NodeRef<T>, inner: NodeRef<T>) {
+    let outer = underlying(&outer);
+    let inner = underlying(&inner);
+    if same_node(&outer, &inner) {
+        // `f` returned its own result: it waits on itself forever, as in Lwt.
+        return;
+    }
+    if value_of(&inner).is_some() {
+        let Some(waiting) = outer.core().become_proxy(&inner) else {
+            return;
+        };
+        let canceled = matches!(value_of(&inner), Some(Err(e)) if e.is_canceled());
+        let hooks = if canceled {
+            waiting.on_cancel
+        } else {
+            Hooks::None
+        };
+        run_callbacks(inner, hooks, waiting.callbacks, false);
+        return;
+    }
+    let taken = fold_into(&outer, &inner);
+    // Dropped outside the borrows: the old cancel link and the swept entries
+    // may hold the last reference to a node.
+    drop(taken);
+}
+
+/// Resolves the node `node` with `result` unless it was resolved meanwhile.
+pub(crate) fn settle<T: 'static>(node: &NodeRef<T>, result: Result<T, Error>) {
+    let _ = resolve_node(node, result, false);
 }
