@@ -53,16 +53,6 @@ pub enum State<T> {
     Rejected(Error),
 }
 
-impl PartialEq for Error {
-    /// Errors compare by identity and, failing that, by kind and message.
-    fn eq(&self, other: &Error) -> bool {
-        self.same_as(other)
-            || (self.is_canceled() == other.is_canceled()
-                && self.is_timeout() == other.is_timeout()
-                && self.message() == other.message())
-    }
-}
-
 /// A promise of a `T`: pending, then fulfilled with a `T` or rejected with an
 /// [`Error`], once (Lwt's `'a Lwt.t`).
 ///
