@@ -8,26 +8,50 @@
 //!
 //! # Ground rules
 //!
-//! A reading guide, in the order of the design. Read [`Promise::bind`] first.
+//! A reading guide, in the order of the design: each module named here uses
+//! only those before it (a folder's files may also use their folder's
+//! `mod.rs`). Read [`Promise::bind`] first, and the "Life of a bind" in the
+//! sequential module beside it.
 //!
-//! 1. **Promises** ([`Promise`]) are pending, then fulfilled or rejected, once.
-//!    [`wait`] and [`task`] make a pending promise and its [`Resolver`].
-//! 2. **Callbacks are eager.** Resolving a promise runs its callbacks before
-//!    `resolve` returns; attaching one to a resolved promise runs it at once.
-//!    They run in the order they were attached (Lwt runs them in the reverse
-//!    order; we do not).
-//! 3. **The resolution loop** is the one place callbacks run from. It bounds
-//!    the stack: past a nesting depth it queues instead of recursing, so a
-//!    chain of a million dependent promises resolves without overflow.
-//! 4. **Proxies.** When a `bind` callback returns a pending promise, the two
-//!    are merged, so a tail-recursive promise loop holds O(1) memory.
-//! 5. **Cancellation** walks backwards from a promise to the cancelable promises
-//!    it waits on and rejects them; the rejection flows forwards ([`Promise::cancel`]).
-//! 6. **Single-threaded.** [`Promise`] is `!Send`; there are no locks.
-//!    Parallelism is the engine's business (`lwt_native::detach`).
-//! 7. **No I/O here.** The [`Engine`] trait is the contract engines keep;
-//!    [`sleep`], [`timeout`] and [`pause`] turns use whichever engine is
-//!    installed. [`testing::VirtualEngine`] drives tests with a manual clock.
+//! 1. **The node** (`promise::node`). A promise is a node: pending, then
+//!    fulfilled or rejected, once, or merged into another as a *proxy*. The
+//!    node module defines those states (and the transient *tail*) and is the
+//!    only place that changes them.
+//! 2. **The resolution loop** (`promise::resolve`) is the one place callbacks
+//!    run from. *Callbacks are eager*: resolving a promise runs its callbacks
+//!    before `resolve` returns; attaching one to a resolved promise runs it at
+//!    once. They run in the order they were attached (Lwt runs them in the
+//!    reverse order; we do not). The loop bounds the stack: past a nesting
+//!    depth it queues instead of recursing, so a chain of a million
+//!    dependent promises resolves without overflow.
+//! 3. **The public handles** (`promise`): [`Promise`] and [`Resolver`];
+//!    [`wait`] and [`task`] make a pending promise and its resolver.
+//! 4. **Sequential composition** (`sequential`): `bind`, `map`, `catch`, ...
+//!    *Proxies*: when a `bind` callback returns a pending promise, the two are
+//!    merged, so a tail-recursive promise loop holds O(1) memory.
+//! 5. **Cancellation** (`cancel`) walks backwards from a promise to the
+//!    cancelable promises it waits on and rejects them; the rejection flows
+//!    forwards ([`Promise::cancel`]).
+//! 6. **Concurrent composition** (`concurrent`): [`join`], [`all`], [`pick`],
+//!    [`choose`], ...
+//! 7. **Tasks** (`task`): [`spawn`] runs `async` code as a promise, polled
+//!    inside the resolutions it awaits.
+//! 8. **The engine contract** ([`engine`]): no I/O here. The [`Engine`] trait
+//!    is the contract engines keep; beside it, `engine::turn` is what the
+//!    core does with a turn ([`pause`], [`yield_now`],
+//!    [`engine::run_turn`]) and `engine::wake` wakes tasks from foreign
+//!    futures. **Time** (`time`): [`sleep`], [`timeout`] on whichever engine
+//!    is installed; [`testing::VirtualEngine`] drives tests with a manual
+//!    clock.
+//! 9. **Built on promises**: `sync/` ([`Mutex`], [`MVar`], [`Condition`],
+//!    [`Semaphore`], [`Pool`], [`Switch`], beside the waiter queue they
+//!    share), `stream/` ([`Stream`] and its feeds, reads and
+//!    transformations), [`list`], [`result`], implicit storage ([`Key`]) and
+//!    [`async_`]'s unhandled-error hook.
+//!
+//! Throughout: **single-threaded.** [`Promise`] is `!Send`; there are no
+//! locks (but one, for wake-ups from other threads). Parallelism is the
+//! engine's business (`lwt_native::detach`).
 //!
 //! The whole contract, rule by rule, is [`execution_model`].
 //!
@@ -65,6 +89,7 @@
 //! | `Lwt.new_key`, `Lwt.with_value`, `Lwt.get` | [`new_key`], [`with_value`], [`get`] |
 //! | `Lwt_unix.sleep`, `Lwt_unix.timeout`, `Lwt_unix.with_timeout` | [`sleep`], [`timeout`], [`with_timeout`] |
 //! | `Lwt_engine` | [`Engine`] |
+//! | `Lwt_main.run` | `lwt_native::run` (in the native engine crate) |
 //! | `Lwt_main.yield`, `Lwt_js.yield` | [`yield_now`] |
 //! | `Lwt_mutex` (`create`, `lock`, `unlock`, `with_lock`, `is_locked`, `is_empty`) | [`Mutex`] ([`Mutex::new`], [`Mutex::lock`], [`Mutex::unlock`], [`Mutex::with_lock`], [`Mutex::is_locked`], [`Mutex::is_empty`]) |
 //! | `Lwt_mvar` (`create`, `create_empty`, `put`, `take`, `take_available`, `is_empty`) | [`MVar`] ([`MVar::new`], [`MVar::new_empty`], [`MVar::put`], [`MVar::take`], [`MVar::take_available`], [`MVar::is_empty`]) |

@@ -30,7 +30,7 @@
 //! 5. **No borrow across user code.** Feeding functions, iterators and
 //!    resolvers run after the source's borrow is dropped; resolutions use
 //!    [`crate::Resolver::resolve_later`].
-//! 6. Transformations (`map`, `filter`, ...) are in `stream_ops`: they are
+//! 6. Transformations (`map`, `filter`, ...) are in `stream::ops`: they are
 //!    streams fed by a function that reads the input.
 
 use std::cell::{Cell, RefCell};
