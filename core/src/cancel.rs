@@ -4,7 +4,7 @@
 //!
 //! 1. Cancellation goes *backwards*. [`Promise::cancel`] walks from a promise
 //!    to the promises it waits on, following each pending node's
-//!    `HowToCancel`, and collects the *cancelable* ones it reaches: promises
+//!    cancel link (`CancelTo`), and collects the *cancelable* ones it reaches: promises
 //!    made by [`crate::task`], sleeps, I/O waits, paused promises, queue
 //!    waiters. It then rejects each of those with [`Error::canceled`], in the
 //!    order reached, and the rejection flows *forwards* as an ordinary
@@ -20,7 +20,7 @@
 use std::rc::{Rc, Weak};
 
 use crate::error::Error;
-use crate::promise::node::{underlying, Cancelable, Extra, HowToCancel, Node, NodeRef, Step};
+use crate::promise::node::{underlying, CancelTo, Cancelable, Extra, Node, NodeRef, Step};
 use crate::promise::resolve::{run_callback, settle};
 use crate::promise::Promise;
 use crate::sequential::{then_node, CancelVia, Next};
@@ -30,17 +30,14 @@ impl<T: 'static, X: Extra> Cancelable for Node<T, X> {
         let me: NodeRef<T> = self;
         let node = underlying(&me);
         let Some(waiting) = node.core().waiting() else {
-            return Step::Stop;
+            return CancelTo::Nowhere;
         };
         match &waiting.cancel {
-            HowToCancel::NotCancelable => Step::Stop,
-            HowToCancel::CancelThis => {
-                drop(waiting);
-                Step::Leaf(node)
-            }
-            HowToCancel::One(next) => next.upgrade().map_or(Step::Stop, Step::Next),
-            HowToCancel::Many(next) => {
-                Step::Several(next.iter().filter_map(Weak::upgrade).collect())
+            CancelTo::Nowhere => CancelTo::Nowhere,
+            CancelTo::This => CancelTo::This,
+            CancelTo::Source(next) => next.upgrade().map_or(CancelTo::Nowhere, CancelTo::Source),
+            CancelTo::Sources(next) => {
+                CancelTo::Sources(next.iter().filter_map(Weak::upgrade).collect())
             }
         }
     }
@@ -60,12 +57,14 @@ pub(crate) fn cancel_from(start: Rc<dyn Cancelable>) {
     let mut more_leaves = Vec::new();
     let mut next = Some(start);
     while let Some(node) = next.take().or_else(|| todo.pop()) {
-        match node.step() {
-            Step::Stop => {}
-            Step::Leaf(leaf) if first_leaf.is_none() => first_leaf = Some(leaf),
-            Step::Leaf(leaf) => more_leaves.push(leaf),
-            Step::Next(n) => next = Some(n),
-            Step::Several(v) => todo.extend(v.into_iter().rev()),
+        // A leaf is rejected through the handle the walk reached it by;
+        // rejecting goes to the underlying node, as `step` read it.
+        match node.clone().step() {
+            CancelTo::Nowhere => {}
+            CancelTo::This if first_leaf.is_none() => first_leaf = Some(node),
+            CancelTo::This => more_leaves.push(node),
+            CancelTo::Source(n) => next = Some(n),
+            CancelTo::Sources(v) => todo.extend(v.into_iter().rev()),
         }
     }
     for leaf in first_leaf.into_iter().chain(more_leaves) {
@@ -151,7 +150,7 @@ pub fn protected<T: 'static>(p: &Promise<T>) -> Promise<T> {
 /// assert!(p.is_pending());
 /// ```
 pub fn no_cancel<T: 'static>(p: &Promise<T>) -> Promise<T> {
-    then_node(p, CancelVia::Never, |source, _| {
+    then_node(p, CancelVia::Nowhere, |source, _| {
         Next::Follow(source.clone())
     })
 }

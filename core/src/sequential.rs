@@ -73,8 +73,8 @@ use std::rc::{Rc, Weak};
 
 use crate::error::Error;
 use crate::promise::node::{
-    underlying, value_of, Callback, Core, Entry, Extra, HowToCancel, Node, NodeDyn, NodeRef,
-    TailRef,
+    underlying, value_of, Callback, CancelLink, CancelTo, Core, Entry, Extra, Node, NodeDyn,
+    NodeRef, TailRef,
 };
 use crate::promise::resolve::{add_entry_underlying, merge, resolve_tail, run_tails, Level};
 use crate::promise::{from_result, Promise};
@@ -139,7 +139,12 @@ fn follow<U: 'static>(mut p: Promise<U>) -> Next<U> {
     Next::Follow(p.node)
 }
 
-/// How canceling a then node's result behaves while it waits on its source.
+/// Where a then node's cancel goes, chosen before the node exists: the
+/// then-node form of [`CancelTo`], one to one (`Source` becomes
+/// `CancelTo::Source` with a weak link to the source, once `then_node` knows
+/// the underlying source; `This` and `Nowhere` are the same). A separate
+/// payload-free type keeps `then_node`'s argument one byte on the `bind`
+/// path.
 #[derive(Clone, Copy)]
 pub(crate) enum CancelVia {
     /// Cancel the source (`bind`, `map`, ...).
@@ -147,7 +152,7 @@ pub(crate) enum CancelVia {
     /// Reject the result itself ([`crate::protected`]).
     This,
     /// Nothing ([`crate::no_cancel`]).
-    Never,
+    Nowhere,
 }
 
 /// The one combinator the others are made of: when `source` resolves, call `f`
@@ -189,13 +194,13 @@ where
     S: 'static,
     U: 'static,
 {
-    let cancel = match cancel {
+    let cancel: CancelLink = match cancel {
         CancelVia::Source => {
             let weak: Weak<dyn NodeDyn<S>> = Rc::downgrade(src);
-            HowToCancel::One(weak)
+            CancelTo::Source(weak)
         }
-        CancelVia::This => HowToCancel::CancelThis,
-        CancelVia::Never => HowToCancel::NotCancelable,
+        CancelVia::This => CancelTo::This,
+        CancelVia::Nowhere => CancelTo::Nowhere,
     };
     Rc::new(Node {
         core: Core::pending(cancel),

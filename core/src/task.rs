@@ -33,7 +33,7 @@ use std::task::{Context, Poll, Waker};
 use crate::engine::wake::{self, Pollable, TaskWaker};
 use crate::error::Error;
 use crate::promise::node::{
-    underlying, value_of, Cancelable, Core, Entry, Extra, HowToCancel, Node, NodeDyn, NodeRef,
+    underlying, value_of, CancelTo, Cancelable, Core, Entry, Extra, Node, NodeDyn, NodeRef,
     Resumable,
 };
 use crate::promise::resolve::{add_entry_underlying, defer, run_callback, settle};
@@ -196,13 +196,13 @@ impl<T: 'static, F: Future<Output = Result<T, Error>> + 'static> Running for Tas
         };
         let w = &mut *waiting;
         match &mut w.cancel {
-            _ if fresh => w.cancel = HowToCancel::One(promise),
-            HowToCancel::Many(v) => v.push(promise),
-            HowToCancel::One(first) => {
+            _ if fresh => w.cancel = CancelTo::Source(promise),
+            CancelTo::Sources(v) => v.push(promise),
+            CancelTo::Source(first) => {
                 let first = first.clone();
-                w.cancel = HowToCancel::Many(vec![first, promise]);
+                w.cancel = CancelTo::Sources(vec![first, promise]);
             }
-            _ => w.cancel = HowToCancel::One(promise),
+            _ => w.cancel = CancelTo::Source(promise),
         }
     }
 }
@@ -251,7 +251,7 @@ where
 {
     let arc = wake::new_waker();
     let node = Rc::new(Node {
-        core: Core::pending(HowToCancel::NotCancelable),
+        core: Core::pending(CancelTo::Nowhere),
         extra: TaskExtra {
             future: RefCell::new(Some(Box::pin(future))),
             waker: Waker::from(arc.clone()),

@@ -30,7 +30,8 @@ pub(crate) mod node;
 pub(crate) mod resolve;
 
 use self::node::{
-    same_node, underlying, value_of, Cancelable, Core, Entry, HowToCancel, Node, NodeDyn, NodeRef,
+    same_node, underlying, value_of, CancelLink, CancelTo, Cancelable, Core, Entry, Node, NodeDyn,
+    NodeRef,
 };
 use self::resolve::{add_entry, resolve_node};
 use crate::error::Error;
@@ -228,7 +229,7 @@ impl<T: 'static> Resolver<T> {
 /// r.resolve(1).unwrap();
 /// ```
 pub fn wait<T: 'static>() -> (Promise<T>, Resolver<T>) {
-    make(HowToCancel::NotCancelable)
+    make(CancelTo::Nowhere)
 }
 
 /// A pending promise that [`Promise::cancel`] rejects with
@@ -242,10 +243,10 @@ pub fn wait<T: 'static>() -> (Promise<T>, Resolver<T>) {
 /// assert!(q.peek().unwrap().unwrap_err().is_canceled());
 /// ```
 pub fn task<T: 'static>() -> (Promise<T>, Resolver<T>) {
-    make(HowToCancel::CancelThis)
+    make(CancelTo::This)
 }
 
-fn make<T: 'static>(cancel: HowToCancel) -> (Promise<T>, Resolver<T>) {
+fn make<T: 'static>(cancel: CancelLink) -> (Promise<T>, Resolver<T>) {
     let node: NodeRef<T> = Rc::new(Node {
         core: Core::pending(cancel),
         extra: (),

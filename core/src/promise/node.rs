@@ -81,11 +81,11 @@ pub(crate) struct Waiting<T: 'static> {
     /// dropped unrun otherwise.
     pub(crate) on_cancel: Hooks,
     /// Where [`Promise::cancel`] goes from here.
-    pub(crate) cancel: HowToCancel,
+    pub(crate) cancel: CancelLink,
 }
 
 impl<T> Waiting<T> {
-    pub(crate) fn new(cancel: HowToCancel) -> Self {
+    pub(crate) fn new(cancel: CancelLink) -> Self {
         Waiting {
             callbacks: Callbacks::default(),
             on_cancel: Hooks::None,
@@ -119,7 +119,7 @@ pub(crate) struct Core<T: 'static> {
 }
 
 impl<T: 'static> Core<T> {
-    pub(crate) fn pending(cancel: HowToCancel) -> Self {
+    pub(crate) fn pending(cancel: CancelLink) -> Self {
         Core {
             value: OnceCell::new(),
             links: RefCell::new(Links::Pending(Waiting::new(cancel))),
@@ -320,7 +320,7 @@ pub(crate) fn same_node<T: 'static>(a: &NodeRef<T>, b: &NodeRef<T>) -> bool {
 pub(crate) fn fold_into<T: 'static>(
     outer: &NodeRef<T>,
     inner: &NodeRef<T>,
-) -> Option<(HowToCancel, Vec<Entry<T>>)> {
+) -> Option<(CancelLink, Vec<Entry<T>>)> {
     let mut outer_links = outer.core().links.borrow_mut();
     if !matches!(&*outer_links, Links::Pending(_)) {
         return None;
@@ -595,29 +595,29 @@ impl Hooks {
     }
 }
 
-/// Where cancellation goes from a pending node.
-pub(crate) enum HowToCancel {
-    /// Nowhere: [`crate::wait`], [`no_cancel`].
-    NotCancelable,
-    /// Reject this very node: [`crate::task`], [`protected`].
-    CancelThis,
-    /// On to the one promise this node waits on: `bind`, `map`, ...
-    One(Weak<dyn Cancelable>),
-    /// On to each of these, in order: `join`, `pick`, a task awaiting several.
-    Many(Vec<Weak<dyn Cancelable>>),
+/// Where a cancel goes from a node: the one enum for it. Each pending node
+/// stores one as its cancel link ([`CancelLink`], weak), and each step of
+/// the backward walk reads one ([`Step`], strong).
+pub(crate) enum CancelTo<N> {
+    /// Nowhere: the walk stops here. `wait`, `no_cancel`, a spawned task
+    /// between awaits, and every node that is no longer pending.
+    Nowhere,
+    /// This very node: the walk rejects it. `task`, `protected`, queue
+    /// waiters, sleeps, pauses.
+    This,
+    /// On to the one promise this node waits on: `bind`, `map`, ..., a task
+    /// awaiting one promise.
+    Source(N),
+    /// On to each of these, in order: `join`, `pick`, a task awaiting
+    /// several.
+    Sources(Vec<N>),
 }
 
-/// One step of the backward walk from a node.
-pub(crate) enum Step {
-    /// Not cancelable, or already resolved: the walk stops here.
-    Stop,
-    /// Reject this node.
-    Leaf(Rc<dyn Cancelable>),
-    /// Go on to the one node this one waits on.
-    Next(Rc<dyn Cancelable>),
-    /// Go on to each of these, in order.
-    Several(Vec<Rc<dyn Cancelable>>),
-}
+/// A pending node's cancel link: backward, so weak.
+pub(crate) type CancelLink = CancelTo<Weak<dyn Cancelable>>;
+
+/// One step of the backward walk from a node: the links upgraded.
+pub(crate) type Step = CancelTo<Rc<dyn Cancelable>>;
 
 /// A node seen only as something cancellation can walk through.
 pub(crate) trait Cancelable {
