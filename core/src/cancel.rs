@@ -21,7 +21,7 @@ use std::rc::{Rc, Weak};
 
 use crate::error::Error;
 use crate::promise::node::{underlying, CancelTo, Cancelable, Extra, Node, NodeRef, Step};
-use crate::promise::resolve::{run_callback, settle};
+use crate::promise::resolve::{run_nested, settle};
 use crate::promise::Promise;
 use crate::sequential::{then_node, CancelVia, Next};
 
@@ -119,7 +119,7 @@ impl<T: 'static> Promise<T> {
             }
         }
         if matches!(node.core().value.get(), Some(Err(e)) if e.is_canceled()) {
-            run_callback(f);
+            run_nested(f);
         }
     }
 }

@@ -36,18 +36,18 @@
 //! 2. **`p` resolves.** `Resolver::resolve` → `resolve_node` →
 //!    `resolve_underlying`: `Core::take_waiting` moves `p` from pending to
 //!    resolved, the value is set, `Waiting::release` hands out the callbacks,
-//!    and `run_callbacks` enters one level of the loop (`Level::enter`) and
-//!    runs them (`run_now` → `Entry::fire`). `q`'s node runs as
-//!    `Callback::run_then`: it takes the closure, reads `p`'s value from its
+//!    and `run_callbacks_nested` enters one level of the loop (`Level::enter`) and
+//!    runs them (`run_callbacks` → `Entry::run`). `q`'s node runs as
+//!    `Callback::run_to_tail`: it takes the closure, reads `p`'s value from its
 //!    `OnceCell`, calls `f` inside the captured storage, and lets go of `p`.
 //! 3. **`f` returns a resolved promise** (typically `Promise::resolved(x)`,
 //!    held by nobody else). `follow` moves the value out of it
 //!    (`Core::take_unshared_value`) and gives `Next::Done`; `resolve_tail`
 //!    stores it in `q` (`Core::enter_tail`: the tail state) and hands `q` back
 //!    as a `Tail` instead of resolving it in place. `run_tails`, in the frame
-//!    that ran `q`, calls `Tail::run_tail`: `Core::take_waiting` makes `q`
-//!    resolved, and `run_tail_callbacks` runs its one callback through
-//!    `Entry::fire_then`, which hands back *that* node's tail, and so on. A
+//!    that ran `q`, calls `Tail::run_to_tail`: `Core::take_waiting` makes `q`
+//!    resolved, and `run_callbacks_to_tail` runs its one callback through
+//!    `Entry::run_to_tail`, which hands back *that* node's tail, and so on. A
 //!    chain of a million binds resolves in this one loop, at one depth.
 //! 4. **`f` returns a pending promise `r`** (the proxy merge). `follow` gives
 //!    `Next::Follow`, and `merge(q, r)` makes the two one: `fold_into` turns
@@ -58,7 +58,7 @@
 //!    resolved but shared, `Core::become_proxy` makes `q` a proxy for it and
 //!    runs `q`'s callbacks with `r`'s value.)
 //! 5. **The depth bound.** Each resolution's callbacks run one `Level`
-//!    deeper. Past `MAX_DEPTH` (42, as in Lwt), `run_callbacks` queues them
+//!    deeper. Past `MAX_DEPTH` (42, as in Lwt), `run_callbacks_nested` queues them
 //!    with `defer` instead, and the outermost level `drain`s the queue, in
 //!    order, before the first `resolve` returns. In the same way, a `bind` on
 //!    a resolved `p` runs `f` at once only while `Level::enter` succeeds;
@@ -103,10 +103,10 @@ where
     F: FnOnce(&NodeRef<S>, &Result<S, Error>) -> Next<U> + 'static,
 {
     fn run(self: Rc<Self>, tag: usize, source: NodeRef<S>) {
-        run_tails(self.run_then(tag, source));
+        run_tails(self.run_to_tail(tag, source));
     }
 
-    fn run_then(self: Rc<Self>, _tag: usize, source: NodeRef<S>) -> Option<TailRef> {
+    fn run_to_tail(self: Rc<Self>, _tag: usize, source: NodeRef<S>) -> Option<TailRef> {
         let f = self.extra.f.take()?;
         let result = value_of(&source)?;
         let next = {

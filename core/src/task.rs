@@ -36,7 +36,7 @@ use crate::promise::node::{
     underlying, value_of, CancelTo, Cancelable, Core, Entry, Extra, Node, NodeDyn, NodeRef,
     Resumable,
 };
-use crate::promise::resolve::{add_entry_underlying, defer, run_callback, settle};
+use crate::promise::resolve::{add_entry_underlying, defer, run_nested, settle};
 use crate::promise::Promise;
 use crate::storage::{self, Ctx};
 
@@ -266,7 +266,7 @@ where
         },
     });
     let promise = Promise::from_node(node.clone() as NodeRef<T>);
-    run_callback(move || node.poll_task());
+    run_nested(move || node.poll_task());
     promise
 }
 

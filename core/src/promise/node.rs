@@ -47,7 +47,7 @@ use crate::error::Error;
 /// by [`Core::enter_tail`], when a then node's callback is about to return and
 /// its result is not a cancellation; the node is then handed to the caller as
 /// a [`Tail`] instead of being resolved in place. Followed only by `Resolved`
-/// ([`Core::take_waiting`], from `Tail::run_tail`), and before anything else
+/// ([`Core::take_waiting`], from `Tail::run_to_tail`), and before anything else
 /// runs: no callback, no cancel walk, no other resolution can see a node in
 /// this state. It can never become a proxy, never be canceled, and never
 /// return to plain `Pending`.
@@ -355,7 +355,7 @@ pub(crate) trait Callback<T: 'static> {
     /// promise of its own: it may instead store the value and hand the
     /// promise back as a [`Tail`], whose callbacks the caller then runs
     /// (see [`Tail`]).
-    fn run_then(self: Rc<Self>, tag: usize, source: NodeRef<T>) -> Option<TailRef> {
+    fn run_to_tail(self: Rc<Self>, tag: usize, source: NodeRef<T>) -> Option<TailRef> {
         self.run(tag, source);
         None
     }
@@ -378,7 +378,7 @@ pub(crate) trait Callback<T: 'static> {
 pub(crate) trait Tail {
     /// Marks the node resolved and runs its callbacks. Returns the tail the
     /// last of them handed back, if any, for the caller to run next.
-    fn run_tail(self: Rc<Self>) -> Option<TailRef>;
+    fn run_to_tail(self: Rc<Self>) -> Option<TailRef>;
 }
 
 pub(crate) type TailRef = Rc<dyn Tail>;

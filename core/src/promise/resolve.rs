@@ -23,6 +23,23 @@
 //! 5. Panic safety: if a callback panics, the depth counter is restored by a
 //!    guard, and the callbacks of the same resolution that had not run yet are
 //!    queued, so they run at the next resolution instead of being lost.
+//!
+//! # Verbs
+//!
+//! Every function that runs callbacks is named with one verb, `run`, and two
+//! modifiers; `defer` and `drain` are the queue:
+//!
+//! * `run`: runs it now, at the current level, to completion, tails
+//!   included: `Callback::run`, `Entry::run`, `Hooks::run`, `run_callbacks`
+//!   (a resolved node's hooks and callbacks), `run_tails` (a tail and every
+//!   tail it leads to).
+//! * `…_to_tail`: runs it now but hands back the tail its last act produced
+//!   instead of running it, for the caller's loop: `Callback::run_to_tail`,
+//!   `Entry::run_to_tail`, `Tail::run_to_tail`, `run_callbacks_to_tail`.
+//! * `…_nested`: runs it one level deeper, or, past [`MAX_DEPTH`], defers
+//!   it: `run_nested` (a closure), `run_callbacks_nested` (the entry point
+//!   of every resolution).
+//! * `defer` queues a job for the outermost level; `drain` runs the queue.
 
 use std::cell::{Cell, RefCell};
 use std::collections::VecDeque;
@@ -39,14 +56,14 @@ use crate::error::Error;
 pub(crate) const MAX_DEPTH: u32 = 42;
 
 impl<T: 'static> Entry<T> {
-    fn fire(self, source: NodeRef<T>) {
-        run_tails(self.fire_then(source));
+    fn run(self, source: NodeRef<T>) {
+        run_tails(self.run_to_tail(source));
     }
 
     /// Runs the entry; returns the tail its callback handed back.
-    fn fire_then(self, source: NodeRef<T>) -> Option<TailRef> {
+    fn run_to_tail(self, source: NodeRef<T>) -> Option<TailRef> {
         match self {
-            Entry::Node(cb, tag) => cb.run_then(tag, source),
+            Entry::Node(cb, tag) => cb.run_to_tail(tag, source),
             Entry::Task(task, generation) => {
                 task.resume(generation);
                 None
@@ -72,7 +89,7 @@ impl Hooks {
 /// Runs `tail` and every tail it leads to.
 pub(crate) fn run_tails(mut tail: Option<TailRef>) {
     while let Some(t) = tail {
-        tail = t.run_tail();
+        tail = t.run_to_tail();
     }
 }
 
@@ -154,7 +171,7 @@ pub(crate) fn drain() {
 }
 
 /// Runs `f` as a callback: one level deeper, or queued if that is too deep.
-pub(crate) fn run_callback(f: impl FnOnce() + 'static) {
+pub(crate) fn run_nested(f: impl FnOnce() + 'static) {
     match Level::enter() {
         Some(_level) => f(),
         None => defer(Box::new(f)),
@@ -162,7 +179,7 @@ pub(crate) fn run_callback(f: impl FnOnce() + 'static) {
 }
 
 /// Runs the hooks and callbacks of a node that was just resolved.
-pub(crate) fn run_callbacks<T: 'static>(
+pub(crate) fn run_callbacks_nested<T: 'static>(
     node: NodeRef<T>,
     hooks: Hooks,
     callbacks: Callbacks<T>,
@@ -176,27 +193,27 @@ pub(crate) fn run_callbacks<T: 'static>(
         return;
     }
     if later && in_callback() {
-        defer(Box::new(move || run_now(node, hooks, callbacks)));
+        defer(Box::new(move || run_callbacks(node, hooks, callbacks)));
         return;
     }
     match Level::enter() {
-        Some(_level) => run_now(node, hooks, callbacks),
-        None => defer(Box::new(move || run_now(node, hooks, callbacks))),
+        Some(_level) => run_callbacks(node, hooks, callbacks),
+        None => defer(Box::new(move || run_callbacks(node, hooks, callbacks))),
     }
 }
 
-fn run_now<T: 'static>(node: NodeRef<T>, hooks: Hooks, mut callbacks: Callbacks<T>) {
+fn run_callbacks<T: 'static>(node: NodeRef<T>, hooks: Hooks, mut callbacks: Callbacks<T>) {
     hooks.run();
     match callbacks.take() {
         Slots::Empty => {}
-        Slots::One(entry) => entry.fire(node),
+        Slots::One(entry) => entry.run(node),
         Slots::Many(entries) => {
             let mut rest = Rest {
                 node,
                 entries: entries.into_iter(),
             };
             for entry in rest.entries.by_ref() {
-                entry.fire(rest.node.clone());
+                entry.run(rest.node.clone());
             }
         }
     }
@@ -215,7 +232,7 @@ impl<T: 'static> Drop for Rest<T> {
             let node = self.node.clone();
             let entries: Vec<Entry<T>> = self.entries.by_ref().collect();
             defer(Box::new(move || {
-                run_now(node, Hooks::None, Callbacks(Slots::Many(entries)));
+                run_callbacks(node, Hooks::None, Callbacks(Slots::Many(entries)));
             }));
         }
     }
@@ -223,15 +240,15 @@ impl<T: 'static> Drop for Rest<T> {
 
 /// The callbacks of a [`Tail`]: the first tail a single callback hands back
 /// is returned for the caller's loop; several callbacks run here, in order.
-pub(crate) fn run_tail_callbacks<T: 'static>(
+pub(crate) fn run_callbacks_to_tail<T: 'static>(
     node: NodeRef<T>,
     mut callbacks: Callbacks<T>,
 ) -> Option<TailRef> {
     match callbacks.take() {
         Slots::Empty => None,
-        Slots::One(entry) => entry.fire_then(node),
+        Slots::One(entry) => entry.run_to_tail(node),
         slots => {
-            run_now(node, Hooks::None, Callbacks(slots));
+            run_callbacks(node, Hooks::None, Callbacks(slots));
             None
         }
     }
@@ -280,17 +297,17 @@ fn resolve_underlying<T: 'static>(
     // `Pending` → `Resolved` transition just made.
     let _ = node.core().value.set(result);
     let (callbacks, hooks) = waiting.release(canceled);
-    run_callbacks(node, hooks, callbacks, later);
+    run_callbacks_nested(node, hooks, callbacks, later);
     Ok(())
 }
 
 impl<T: 'static, X: Extra> Tail for Node<T, X> {
-    fn run_tail(self: Rc<Self>) -> Option<TailRef> {
+    fn run_to_tail(self: Rc<Self>) -> Option<TailRef> {
         let waiting = self.core.take_waiting()?;
         // Not canceled (see `resolve_tail`): no `on_cancel` hook runs.
         let (callbacks, _) = waiting.release(false);
         let me: NodeRef<T> = self;
-        run_tail_callbacks(me, callbacks)
+        run_callbacks_to_tail(me, callbacks)
     }
 }
 
@@ -319,7 +336,7 @@ pub(crate) fn add_entry<T: 'static>(node: &NodeRef<T>, entry: Entry<T>) {
 #[inline]
 pub(crate) fn add_entry_underlying<T: 'static>(node: NodeRef<T>, entry: Entry<T>) {
     if let Some(entry) = node.core().attach(entry) {
-        run_callbacks(node, Hooks::None, Callbacks::one(entry), false);
+        run_callbacks_nested(node, Hooks::None, Callbacks::one(entry), false);
     }
 }
 
@@ -349,7 +366,7 @@ pub(crate) fn merge<T: 'static>(outer: NodeRef<T>, inner: NodeRef<T>) {
         } else {
             Hooks::None
         };
-        run_callbacks(inner, hooks, waiting.callbacks, false);
+        run_callbacks_nested(inner, hooks, waiting.callbacks, false);
         return;
     }
     let taken = fold_into(&outer, &inner);
