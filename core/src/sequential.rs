@@ -27,17 +27,17 @@
 //!
 //! 1. **`p` is pending.** [`Promise::bind`] calls `then_node` with a closure
 //!    that clones `p`'s value into `f` and passes `f`'s promise to `follow`.
-//!    `then_node` borrows `p`'s node once (`Core::waiting_mut`); it is
-//!    pending, so `new_then` builds the then node (one allocation: `q`'s
-//!    core, the closure, the implicit storage captured now, and a weak cancel
-//!    link back to `p`) and pushes it as `Entry::Node` on `p`'s callbacks.
-//!    `q` is that node. (If `p` is a proxy, the same happens on its
-//!    `underlying` node through `add_entry_underlying`.)
+//!    `then_node` borrows `p`'s node once (`Core::waiting_mut`); it is pending,
+//!    so `new_then` builds the then node (one allocation: `q`'s core, the
+//!    closure, the implicit storage captured now, and a weak cancel link back
+//!    to `p`) and pushes it as `Entry::Node` on `p`'s callbacks. `q` is that
+//!    node. (If `p` is a proxy, the same happens on its `underlying` node
+//!    through `add_entry_underlying`.)
 //! 2. **`p` resolves.** `Resolver::resolve` → `resolve_node` →
 //!    `resolve_underlying`: `Core::take_waiting` moves `p` from pending to
 //!    resolved, the value is set, `Waiting::release` hands out the callbacks,
-//!    and `run_callbacks_nested` enters one level of the loop (`Level::enter`) and
-//!    runs them (`run_callbacks` → `Entry::run`). `q`'s node runs as
+//!    and `run_callbacks_nested` enters one level of the loop (`Level::enter`)
+//!    and runs them (`run_callbacks` → `Entry::run`). `q`'s node runs as
 //!    `Callback::run_to_tail`: it takes the closure, reads `p`'s value from its
 //!    `OnceCell`, calls `f` inside the captured storage, and lets go of `p`.
 //! 3. **`f` returns a resolved promise** (typically `Promise::resolved(x)`,
@@ -52,17 +52,17 @@
 //! 4. **`f` returns a pending promise `r`** (the proxy merge). `follow` gives
 //!    `Next::Follow`, and `merge(q, r)` makes the two one: `fold_into` turns
 //!    `r` into a proxy for `q`, and `q` takes over `r`'s callbacks, `on_cancel`
-//!    hooks and cancel link. The node that lives on is the *older* one, `q`,
-//!    so a loop that binds on itself keeps one node, not one per turn. When
-//!    `r` resolves later, `q`'s callbacks run from step 2 on. (Had `r` been
+//!    hooks and cancel link. The node that lives on is the *older* one, `q`, so
+//!    a loop that binds on itself keeps one node, not one per turn. When `r`
+//!    resolves later, `q`'s callbacks run from step 2 on. (Had `r` been
 //!    resolved but shared, `Core::become_proxy` makes `q` a proxy for it and
 //!    runs `q`'s callbacks with `r`'s value.)
-//! 5. **The depth bound.** Each resolution's callbacks run one `Level`
-//!    deeper. Past `MAX_DEPTH` (42, as in Lwt), `run_callbacks_nested` queues them
-//!    with `defer` instead, and the outermost level `drain`s the queue, in
-//!    order, before the first `resolve` returns. In the same way, a `bind` on
-//!    a resolved `p` runs `f` at once only while `Level::enter` succeeds;
-//!    past the bound it attaches a node and `add_entry_underlying` queues it.
+//! 5. **The depth bound.** Each resolution's callbacks run one `Level` deeper.
+//!    Past `MAX_DEPTH` (42, as in Lwt), `run_callbacks_nested` queues them with
+//!    `defer` instead, and the outermost level `drain`s the queue, in order,
+//!    before the first `resolve` returns. In the same way, a `bind` on a
+//!    resolved `p` runs `f` at once only while `Level::enter` succeeds; past
+//!    the bound it attaches a node and `add_entry_underlying` queues it.
 //!
 //! Canceling `q` meanwhile follows the weak link made in step 1 back to `p`
 //! (or, after a merge, to what `r` waited on): see `cancel`.

@@ -600,7 +600,7 @@ impl Hooks {
 /// the backward walk reads one ([`Step`], strong).
 pub(crate) enum CancelTo<N> {
     /// Nowhere: the walk stops here. `wait`, `no_cancel`, a spawned task
-    /// between awaits, and every node that is no longer pending.
+    /// before its first await, and every node that is no longer pending.
     Nowhere,
     /// This very node: the walk rejects it. `task`, `protected`, queue
     /// waiters, sleeps, pauses.
