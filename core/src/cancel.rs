@@ -4,7 +4,7 @@
 //!
 //! 1. Cancellation goes *backwards*. [`Promise::cancel`] walks from a promise
 //!    to the promises it waits on, following each pending node's
-//!    `HowToCancel`, and collects the *cancelable* ones it reaches: promises
+//!    cancel link (`CancelTo`), and collects the *cancelable* ones it reaches: promises
 //!    made by [`crate::task`], sleeps, I/O waits, paused promises, queue
 //!    waiters. It then rejects each of those with [`Error::canceled`], in the
 //!    order reached, and the rejection flows *forwards* as an ordinary
@@ -20,58 +20,24 @@
 use std::rc::{Rc, Weak};
 
 use crate::error::Error;
-use crate::promise::{underlying, Extra, Links, Node, NodeRef, Promise};
-use crate::sequential::{settle, then_node, CancelVia, Next};
-
-/// Where cancellation goes from a pending node.
-pub(crate) enum HowToCancel {
-    /// Nowhere: [`crate::wait`], [`no_cancel`].
-    NotCancelable,
-    /// Reject this very node: [`crate::task`], [`protected`].
-    CancelThis,
-    /// On to the one promise this node waits on: `bind`, `map`, ...
-    One(Weak<dyn Cancelable>),
-    /// On to each of these, in order: `join`, `pick`, a task awaiting several.
-    Many(Vec<Weak<dyn Cancelable>>),
-}
-
-/// One step of the backward walk from a node.
-pub(crate) enum Step {
-    /// Not cancelable, or already resolved: the walk stops here.
-    Stop,
-    /// Reject this node.
-    Leaf(Rc<dyn Cancelable>),
-    /// Go on to the one node this one waits on.
-    Next(Rc<dyn Cancelable>),
-    /// Go on to each of these, in order.
-    Several(Vec<Rc<dyn Cancelable>>),
-}
-
-/// A node seen only as something cancellation can walk through.
-pub(crate) trait Cancelable {
-    /// Where the walk goes from this node.
-    fn step(self: Rc<Self>) -> Step;
-    /// Rejects the node with `Canceled`, if it is still pending.
-    fn reject_canceled(self: Rc<Self>);
-}
+use crate::promise::node::{underlying, CancelTo, Cancelable, Extra, Node, NodeRef, Step};
+use crate::promise::resolve::{run_nested, settle};
+use crate::promise::Promise;
+use crate::sequential::{then_node, CancelVia, Next};
 
 impl<T: 'static, X: Extra> Cancelable for Node<T, X> {
     fn step(self: Rc<Self>) -> Step {
         let me: NodeRef<T> = self;
         let node = underlying(&me);
-        let links = node.core().links.borrow();
-        let Links::Pending(waiting) = &*links else {
-            return Step::Stop;
+        let Some(waiting) = node.core().waiting() else {
+            return CancelTo::Nowhere;
         };
         match &waiting.cancel {
-            HowToCancel::NotCancelable => Step::Stop,
-            HowToCancel::CancelThis => {
-                drop(links);
-                Step::Leaf(node)
-            }
-            HowToCancel::One(next) => next.upgrade().map_or(Step::Stop, Step::Next),
-            HowToCancel::Many(next) => {
-                Step::Several(next.iter().filter_map(Weak::upgrade).collect())
+            CancelTo::Nowhere => CancelTo::Nowhere,
+            CancelTo::This => CancelTo::This,
+            CancelTo::Source(next) => next.upgrade().map_or(CancelTo::Nowhere, CancelTo::Source),
+            CancelTo::Sources(next) => {
+                CancelTo::Sources(next.iter().filter_map(Weak::upgrade).collect())
             }
         }
     }
@@ -91,12 +57,14 @@ pub(crate) fn cancel_from(start: Rc<dyn Cancelable>) {
     let mut more_leaves = Vec::new();
     let mut next = Some(start);
     while let Some(node) = next.take().or_else(|| todo.pop()) {
-        match node.step() {
-            Step::Stop => {}
-            Step::Leaf(leaf) if first_leaf.is_none() => first_leaf = Some(leaf),
-            Step::Leaf(leaf) => more_leaves.push(leaf),
-            Step::Next(n) => next = Some(n),
-            Step::Several(v) => todo.extend(v.into_iter().rev()),
+        // A leaf is rejected through the handle the walk reached it by;
+        // rejecting goes to the underlying node, as `step` read it.
+        match node.clone().step() {
+            CancelTo::Nowhere => {}
+            CancelTo::This if first_leaf.is_none() => first_leaf = Some(node),
+            CancelTo::This => more_leaves.push(node),
+            CancelTo::Source(n) => next = Some(n),
+            CancelTo::Sources(v) => todo.extend(v.into_iter().rev()),
         }
     }
     for leaf in first_leaf.into_iter().chain(more_leaves) {
@@ -137,8 +105,7 @@ impl<T: 'static> Promise<T> {
     pub fn on_cancel(&self, f: impl FnOnce() + 'static) {
         let node = underlying(&self.node);
         {
-            let mut links = node.core().links.borrow_mut();
-            if let Links::Pending(w) = &mut *links {
+            if let Some(mut w) = node.core().waiting_mut() {
                 let ctx = crate::storage::capture();
                 if ctx.is_none() {
                     w.on_cancel.push(Box::new(f));
@@ -152,7 +119,7 @@ impl<T: 'static> Promise<T> {
             }
         }
         if matches!(node.core().value.get(), Some(Err(e)) if e.is_canceled()) {
-            crate::resolve::run_callback(f);
+            run_nested(f);
         }
     }
 }
@@ -183,7 +150,7 @@ pub fn protected<T: 'static>(p: &Promise<T>) -> Promise<T> {
 /// assert!(p.is_pending());
 /// ```
 pub fn no_cancel<T: 'static>(p: &Promise<T>) -> Promise<T> {
-    then_node(p, CancelVia::Never, |source, _| {
+    then_node(p, CancelVia::Nowhere, |source, _| {
         Next::Follow(source.clone())
     })
 }

@@ -22,21 +22,23 @@
 use std::cell::{Cell, RefCell};
 use std::rc::{Rc, Weak};
 
-use crate::cancel::{cancel_from, Cancelable, HowToCancel};
+use crate::cancel::cancel_from;
 use crate::error::Error;
-use crate::promise::{
-    from_result, merge, underlying, value_of, Core, Extra, Links, Node, NodeDyn, NodeRef, Promise,
+use crate::promise::node::{
+    underlying, value_of, Callback, CancelLink, CancelTo, Cancelable, Core, Entry, Extra, Node,
+    NodeDyn, NodeRef,
 };
-use crate::resolve::{Callback, Entry};
-use crate::sequential::{settle, then_node, CancelVia, Next};
+use crate::promise::resolve::{merge, settle};
+use crate::promise::{from_result, Promise};
+use crate::sequential::{then_node, CancelVia, Next};
 
-fn weaks<T: 'static>(ps: &[Promise<T>]) -> HowToCancel {
-    HowToCancel::Many(ps.iter().map(Promise::weak).collect())
+fn weaks<T: 'static>(ps: &[Promise<T>]) -> CancelLink {
+    CancelTo::Sources(ps.iter().map(Promise::weak).collect())
 }
 
 /// Cancel links to the inputs `ps[i]` for each `i` in `indices`.
-fn weaks_of<T: 'static>(ps: &[Promise<T>], indices: &[usize]) -> HowToCancel {
-    HowToCancel::Many(indices.iter().map(|&i| ps[i].weak()).collect())
+fn weaks_of<T: 'static>(ps: &[Promise<T>], indices: &[usize]) -> CancelLink {
+    CancelTo::Sources(indices.iter().map(|&i| ps[i].weak()).collect())
 }
 
 /// The first rejection among resolved inputs, in argument order, and the
@@ -228,9 +230,8 @@ fn cancel_all_but<T: 'static>(ps: &[Promise<T>], winner: Option<usize>) {
 /// on the underlying node if the pick was merged into another promise.
 fn take_inputs<T: 'static>(node: &NodeRef<T>) -> Vec<Weak<dyn Cancelable>> {
     let node = underlying(node);
-    let mut links = node.core().links.borrow_mut();
-    if let Links::Pending(w) = &mut *links {
-        if let HowToCancel::Many(v) = std::mem::replace(&mut w.cancel, HowToCancel::NotCancelable) {
+    if let Some(mut w) = node.core().waiting_mut() {
+        if let CancelTo::Sources(v) = std::mem::replace(&mut w.cancel, CancelTo::Nowhere) {
             return v;
         }
     }

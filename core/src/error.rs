@@ -345,6 +345,16 @@ impl Error {
     }
 }
 
+impl PartialEq for Error {
+    /// Errors compare by identity and, failing that, by kind and message.
+    fn eq(&self, other: &Error) -> bool {
+        self.same_as(other)
+            || (self.is_canceled() == other.is_canceled()
+                && self.is_timeout() == other.is_timeout()
+                && self.message() == other.message())
+    }
+}
+
 impl StdError for Inner {
     fn source(&self) -> Option<&(dyn StdError + 'static)> {
         self.source.as_deref().map(AnyError::as_std)

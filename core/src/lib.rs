@@ -8,26 +8,50 @@
 //!
 //! # Ground rules
 //!
-//! A reading guide, in the order of the design. Read [`Promise::bind`] first.
+//! A reading guide, in the order of the design: each module named here uses
+//! only those before it (a folder's files may also use their folder's
+//! `mod.rs`). Read [`Promise::bind`] first, and the "Life of a bind" in the
+//! sequential module beside it.
 //!
-//! 1. **Promises** ([`Promise`]) are pending, then fulfilled or rejected, once.
-//!    [`wait`] and [`task`] make a pending promise and its [`Resolver`].
-//! 2. **Callbacks are eager.** Resolving a promise runs its callbacks before
-//!    `resolve` returns; attaching one to a resolved promise runs it at once.
-//!    They run in the order they were attached (Lwt runs them in the reverse
-//!    order; we do not).
-//! 3. **The resolution loop** is the one place callbacks run from. It bounds
-//!    the stack: past a nesting depth it queues instead of recursing, so a
-//!    chain of a million dependent promises resolves without overflow.
-//! 4. **Proxies.** When a `bind` callback returns a pending promise, the two
-//!    are merged, so a tail-recursive promise loop holds O(1) memory.
-//! 5. **Cancellation** walks backwards from a promise to the cancelable promises
-//!    it waits on and rejects them; the rejection flows forwards ([`Promise::cancel`]).
-//! 6. **Single-threaded.** [`Promise`] is `!Send`; there are no locks.
-//!    Parallelism is the engine's business (`lwt_native::detach`).
-//! 7. **No I/O here.** The [`Engine`] trait is the contract engines keep;
-//!    [`sleep`], [`timeout`] and [`pause`] turns use whichever engine is
-//!    installed. [`testing::VirtualEngine`] drives tests with a manual clock.
+//! 1. **The node** (`promise::node`). A promise is a node: pending, then
+//!    fulfilled or rejected, once, or merged into another as a *proxy*. The
+//!    node module defines those states (and the transient *tail*) and is the
+//!    only place that changes them.
+//! 2. **The resolution loop** (`promise::resolve`) is the one place callbacks
+//!    run from. *Callbacks are eager*: resolving a promise runs its callbacks
+//!    before `resolve` returns; attaching one to a resolved promise runs it at
+//!    once. They run in the order they were attached (Lwt runs them in the
+//!    reverse order; we do not). The loop bounds the stack: past a nesting
+//!    depth it queues instead of recursing, so a chain of a million
+//!    dependent promises resolves without overflow.
+//! 3. **The public handles** (`promise`): [`Promise`] and [`Resolver`];
+//!    [`wait`] and [`task`] make a pending promise and its resolver.
+//! 4. **Sequential composition** (`sequential`): `bind`, `map`, `catch`, ...
+//!    *Proxies*: when a `bind` callback returns a pending promise, the two are
+//!    merged, so a tail-recursive promise loop holds O(1) memory.
+//! 5. **Cancellation** (`cancel`) walks backwards from a promise to the
+//!    cancelable promises it waits on and rejects them; the rejection flows
+//!    forwards ([`Promise::cancel`]).
+//! 6. **Concurrent composition** (`concurrent`): [`join`], [`all`], [`pick`],
+//!    [`choose`], ...
+//! 7. **Tasks** (`task`): [`spawn`] runs `async` code as a promise, polled
+//!    inside the resolutions it awaits.
+//! 8. **The engine contract** ([`engine`]): no I/O here. The [`Engine`] trait
+//!    is the contract engines keep; beside it, `engine::turn` is what the
+//!    core does with a turn ([`pause`], [`yield_now`],
+//!    [`engine::run_turn`]) and `engine::wake` wakes tasks from foreign
+//!    futures. **Time** (`time`): [`sleep`], [`timeout`] on whichever engine
+//!    is installed; [`testing::VirtualEngine`] drives tests with a manual
+//!    clock.
+//! 9. **Built on promises**: `sync/` ([`Mutex`], [`MVar`], [`Condition`],
+//!    [`Semaphore`], [`Pool`], [`Switch`], beside the waiter queue they
+//!    share), `stream/` ([`Stream`] and its feeds, reads and
+//!    transformations), [`list`], [`result`], implicit storage ([`Key`]) and
+//!    [`async_`]'s unhandled-error hook.
+//!
+//! Throughout: **single-threaded.** [`Promise`] is `!Send`; there are no
+//! locks (but one, for wake-ups from other threads). Parallelism is the
+//! engine's business (`lwt_native::detach`).
 //!
 //! The whole contract, rule by rule, is [`execution_model`]. Coming from tokio
 //! or wasm-bindgen-futures? [`from_tokio`] maps their names to these.
@@ -66,6 +90,7 @@
 //! | `Lwt.new_key`, `Lwt.with_value`, `Lwt.get` | [`new_key`], [`with_value`], [`get`] |
 //! | `Lwt_unix.sleep`, `Lwt_unix.timeout`, `Lwt_unix.with_timeout` | [`sleep`], [`timeout`], [`with_timeout`] |
 //! | `Lwt_engine` | [`Engine`] |
+//! | `Lwt_main.run` | `lwt_native::run` (in the native engine crate) |
 //! | `Lwt_main.yield`, `Lwt_js.yield` | [`yield_now`] |
 //! | `Lwt_mutex` (`create`, `lock`, `unlock`, `with_lock`, `is_locked`, `is_empty`) | [`Mutex`] ([`Mutex::new`], [`Mutex::lock`], [`Mutex::unlock`], [`Mutex::with_lock`], [`Mutex::is_locked`], [`Mutex::is_empty`]) |
 //! | `Lwt_mvar` (`create`, `create_empty`, `put`, `take`, `take_available`, `is_empty`) | [`MVar`] ([`MVar::new`], [`MVar::new_empty`], [`MVar::put`], [`MVar::take`], [`MVar::take_available`], [`MVar::is_empty`]) |
@@ -84,7 +109,6 @@
 mod abort_guard;
 mod cancel;
 mod concurrent;
-mod condition;
 pub mod engine;
 mod error;
 #[doc = include_str!("../docs/execution-model.md")]
@@ -92,43 +116,27 @@ pub mod execution_model {}
 #[doc = include_str!("../docs/from-tokio.md")]
 pub mod from_tokio {}
 pub mod list;
-mod mutex;
-mod mvar;
-mod pause;
-mod pool;
 mod promise;
-mod resolve;
 pub mod result;
-mod semaphore;
 mod sequential;
 mod storage;
 mod stream;
-mod stream_feed;
-mod stream_ops;
-mod stream_push;
-mod stream_read;
-mod switch;
+mod sync;
 mod task;
 pub mod testing;
 mod time;
 mod unhandled;
-mod waitq;
 
 pub use abort_guard::AbortOnDrop;
 pub use cancel::{no_cancel, protected, wrap_in_cancelable};
 pub use concurrent::{all, both, choose, join, nchoose, nchoose_split, npick, pick};
-pub use condition::Condition;
+pub use engine::turn::{pause, paused_count, register_pause_notifier, wakeup_paused};
 pub use engine::{yield_now, Engine};
 pub use error::Error;
-pub use mutex::Mutex;
-pub use mvar::MVar;
-pub use pause::{pause, paused_count, register_pause_notifier, wakeup_paused};
-pub use pool::Pool;
 pub use promise::{from_result, task, wait, wrap, Promise, Resolver, State};
-pub use semaphore::{Acquire, Permit, Semaphore};
 pub use storage::{get, new_key, with_value, Key};
 pub use stream::{BoundedPush, Push, Stream};
-pub use switch::Switch;
+pub use sync::{Acquire, Condition, MVar, Mutex, Permit, Pool, Semaphore, Switch};
 pub use task::spawn;
 pub use time::{interval, now, sleep, sleep_until, timeout, with_timeout, Instant, Interval};
 pub use unhandled::{async_, dont_wait, report_unhandled, set_async_exception_hook};

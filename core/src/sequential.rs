@@ -14,23 +14,70 @@
 //!   closure runs at once and no node is made at all; for `bind` the result is
 //!   then the very promise the closure returned.
 //! * When the closure returns a pending promise, the result is *merged* with it
-//!   (Lwt's proxies, see `promise::merge`), which is what makes a tail-recursive
-//!   loop of binds run in constant memory.
+//!   (Lwt's proxies, see `resolve::merge`), which is what makes a
+//!   tail-recursive loop of binds run in constant memory.
 //! * Values are passed to user closures by value, cloned from the promise (a
 //!   promise's value is shared by all its callbacks): wrap large values in an
 //!   `Rc`. Errors are a reference count.
+//!
+//! # Life of a bind
+//!
+//! What happens to `let q = p.bind(f)`, function by function (node
+//! transitions are in `promise::node`, the loop in `promise::resolve`).
+//!
+//! 1. **`p` is pending.** [`Promise::bind`] calls `then_node` with a closure
+//!    that clones `p`'s value into `f` and passes `f`'s promise to `follow`.
+//!    `then_node` borrows `p`'s node once (`Core::waiting_mut`); it is pending,
+//!    so `new_then` builds the then node (one allocation: `q`'s core, the
+//!    closure, the implicit storage captured now, and a weak cancel link back
+//!    to `p`) and pushes it as `Entry::Node` on `p`'s callbacks. `q` is that
+//!    node. (If `p` is a proxy, the same happens on its `underlying` node
+//!    through `add_entry_underlying`.)
+//! 2. **`p` resolves.** `Resolver::resolve` → `resolve_node` →
+//!    `resolve_underlying`: `Core::take_waiting` moves `p` from pending to
+//!    resolved, the value is set, `Waiting::release` hands out the callbacks,
+//!    and `run_callbacks_nested` enters one level of the loop (`Level::enter`)
+//!    and runs them (`run_callbacks` → `Entry::run`). `q`'s node runs as
+//!    `Callback::run_to_tail`: it takes the closure, reads `p`'s value from its
+//!    `OnceCell`, calls `f` inside the captured storage, and lets go of `p`.
+//! 3. **`f` returns a resolved promise** (typically `Promise::resolved(x)`,
+//!    held by nobody else). `follow` moves the value out of it
+//!    (`Core::take_unshared_value`) and gives `Next::Done`; `resolve_tail`
+//!    stores it in `q` (`Core::enter_tail`: the tail state) and hands `q` back
+//!    as a `Tail` instead of resolving it in place. `run_tails`, in the frame
+//!    that ran `q`, calls `Tail::run_to_tail`: `Core::take_waiting` makes `q`
+//!    resolved, and `run_callbacks_to_tail` runs its one callback through
+//!    `Entry::run_to_tail`, which hands back *that* node's tail, and so on. A
+//!    chain of a million binds resolves in this one loop, at one depth.
+//! 4. **`f` returns a pending promise `r`** (the proxy merge). `follow` gives
+//!    `Next::Follow`, and `merge(q, r)` makes the two one: `fold_into` turns
+//!    `r` into a proxy for `q`, and `q` takes over `r`'s callbacks, `on_cancel`
+//!    hooks and cancel link. The node that lives on is the *older* one, `q`, so
+//!    a loop that binds on itself keeps one node, not one per turn. When `r`
+//!    resolves later, `q`'s callbacks run from step 2 on. (Had `r` been
+//!    resolved but shared, `Core::become_proxy` makes `q` a proxy for it and
+//!    runs `q`'s callbacks with `r`'s value.)
+//! 5. **The depth bound.** Each resolution's callbacks run one `Level` deeper.
+//!    Past `MAX_DEPTH` (42, as in Lwt), `run_callbacks_nested` queues them with
+//!    `defer` instead, and the outermost level `drain`s the queue, in order,
+//!    before the first `resolve` returns. In the same way, a `bind` on a
+//!    resolved `p` runs `f` at once only while `Level::enter` succeeds; past
+//!    the bound it attaches a node and `add_entry_underlying` queues it.
+//!
+//! Canceling `q` meanwhile follows the weak link made in step 1 back to `p`
+//! (or, after a merge, to what `r` waited on): see `cancel`.
 
 use std::cell::Cell;
 use std::marker::PhantomData;
 use std::rc::{Rc, Weak};
 
-use crate::cancel::HowToCancel;
 use crate::error::Error;
-use crate::promise::{
-    add_entry_underlying, from_result, merge, resolve_node, resolve_tail, underlying, value_of,
-    Core, Extra, Links, Node, NodeDyn, NodeRef, Promise,
+use crate::promise::node::{
+    underlying, value_of, Callback, CancelLink, CancelTo, Core, Entry, Extra, Node, NodeDyn,
+    NodeRef, TailRef,
 };
-use crate::resolve::{run_tails, Callback, Entry, Level, TailRef};
+use crate::promise::resolve::{add_entry_underlying, merge, resolve_tail, run_tails, Level};
+use crate::promise::{from_result, Promise};
 use crate::storage::{self, Ctx};
 
 /// What a then node's closure decides.
@@ -56,10 +103,10 @@ where
     F: FnOnce(&NodeRef<S>, &Result<S, Error>) -> Next<U> + 'static,
 {
     fn run(self: Rc<Self>, tag: usize, source: NodeRef<S>) {
-        run_tails(self.run_then(tag, source));
+        run_tails(self.run_to_tail(tag, source));
     }
 
-    fn run_then(self: Rc<Self>, _tag: usize, source: NodeRef<S>) -> Option<TailRef> {
+    fn run_to_tail(self: Rc<Self>, _tag: usize, source: NodeRef<S>) -> Option<TailRef> {
         let f = self.extra.f.take()?;
         let result = value_of(&source)?;
         let next = {
@@ -85,17 +132,19 @@ where
 /// value is moved out, and no merge is needed; otherwise, follow it.
 fn follow<U: 'static>(mut p: Promise<U>) -> Next<U> {
     if let Some(node) = Rc::get_mut(&mut p.node) {
-        let core = node.core_mut();
-        if matches!(core.links.get_mut(), Links::Resolved) {
-            if let Some(result) = core.value.take() {
-                return Next::Done(result);
-            }
+        if let Some(result) = node.core_mut().take_unshared_value() {
+            return Next::Done(result);
         }
     }
     Next::Follow(p.node)
 }
 
-/// How canceling a then node's result behaves while it waits on its source.
+/// Where a then node's cancel goes, chosen before the node exists: the
+/// then-node form of [`CancelTo`], one to one (`Source` becomes
+/// `CancelTo::Source` with a weak link to the source, once `then_node` knows
+/// the underlying source; `This` and `Nowhere` are the same). A separate
+/// payload-free type keeps `then_node`'s argument one byte on the `bind`
+/// path.
 #[derive(Clone, Copy)]
 pub(crate) enum CancelVia {
     /// Cancel the source (`bind`, `map`, ...).
@@ -103,7 +152,7 @@ pub(crate) enum CancelVia {
     /// Reject the result itself ([`crate::protected`]).
     This,
     /// Nothing ([`crate::no_cancel`]).
-    Never,
+    Nowhere,
 }
 
 /// The one combinator the others are made of: when `source` resolves, call `f`
@@ -116,15 +165,12 @@ where
 {
     // The common case first: the source is pending and not a proxy, so one
     // borrow of it both checks that and attaches the new node.
-    {
-        let mut links = source.node.core().links.borrow_mut();
-        if let Links::Pending(waiting) = &mut *links {
-            let node = new_then(&source.node, cancel, f);
-            let swept = waiting.callbacks.push(Entry::Node(node.clone(), 0));
-            drop(links);
-            drop(swept);
-            return Promise::from_node(node);
-        }
+    if let Some(mut waiting) = source.node.core().waiting_mut() {
+        let node = new_then(&source.node, cancel, f);
+        let swept = waiting.callbacks.push(Entry::Node(node.clone(), 0));
+        drop(waiting);
+        drop(swept);
+        return Promise::from_node(node);
     }
     let src = underlying(&source.node);
     if let Some(result) = value_of(&src) {
@@ -148,13 +194,13 @@ where
     S: 'static,
     U: 'static,
 {
-    let cancel = match cancel {
+    let cancel: CancelLink = match cancel {
         CancelVia::Source => {
             let weak: Weak<dyn NodeDyn<S>> = Rc::downgrade(src);
-            HowToCancel::One(weak)
+            CancelTo::Source(weak)
         }
-        CancelVia::This => HowToCancel::CancelThis,
-        CancelVia::Never => HowToCancel::NotCancelable,
+        CancelVia::This => CancelTo::This,
+        CancelVia::Nowhere => CancelTo::Nowhere,
     };
     Rc::new(Node {
         core: Core::pending(cancel),
@@ -418,9 +464,4 @@ impl<T: 'static> Promise<T> {
     pub fn on_result(&self, f: impl FnOnce(&Result<T, Error>) + 'static) {
         on_result(self, f);
     }
-}
-
-/// Resolves the node `node` with `result` unless it was resolved meanwhile.
-pub(crate) fn settle<T: 'static>(node: &NodeRef<T>, result: Result<T, Error>) {
-    let _ = resolve_node(node, result, false);
 }

@@ -24,23 +24,20 @@
 //!    (every awaiter gets its own copy): wrap large values in an `Rc`.
 
 use std::cell::{Cell, RefCell};
-use std::collections::HashMap;
 use std::future::Future;
 use std::pin::Pin;
 use std::rc::{Rc, Weak};
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::{Arc, Mutex};
-use std::task::{Context, Poll, Wake, Waker};
-use std::thread::ThreadId;
+use std::sync::Arc;
+use std::task::{Context, Poll, Waker};
 
-use crate::cancel::{Cancelable, HowToCancel};
-use crate::engine::{self, WakeHandle};
+use crate::engine::wake::{self, Pollable, TaskWaker};
 use crate::error::Error;
-use crate::promise::{
-    add_entry_underlying, underlying, value_of, Core, Extra, Links, Node, NodeDyn, NodeRef, Promise,
+use crate::promise::node::{
+    underlying, value_of, CancelTo, Cancelable, Core, Entry, Extra, Node, NodeDyn, NodeRef,
+    Resumable,
 };
-use crate::resolve::{defer, Entry, Resumable};
-use crate::sequential::settle;
+use crate::promise::resolve::{add_entry_underlying, defer, run_nested, settle};
+use crate::promise::Promise;
 use crate::storage::{self, Ctx};
 
 /// The task being polled right now, seen from `Promise::poll`.
@@ -52,114 +49,8 @@ trait Running {
     fn awaits(self: Rc<Self>, promise: Weak<dyn Cancelable>);
 }
 
-/// A task that a foreign waker can ask to be polled.
-trait Pollable {
-    fn poll_now(self: Rc<Self>);
-}
-
 thread_local! {
     static CURRENT: RefCell<Option<Rc<dyn Running>>> = const { RefCell::new(None) };
-    /// Tasks whose foreign waker was cloned, by waker id.
-    static REGISTRY: RefCell<HashMap<u64, Weak<dyn Pollable>>> = RefCell::new(HashMap::new());
-    /// Ids woken on this thread, for the next turn.
-    static WOKEN: RefCell<Vec<u64>> = const { RefCell::new(Vec::new()) };
-    /// Where other threads leave ids for this one.
-    static REMOTE: Arc<Remote> = Arc::new(Remote::default());
-    /// Wakers of finished tasks that nobody else holds, for reuse.
-    static SPARE_WAKERS: RefCell<Vec<Arc<TaskWaker>>> = const { RefCell::new(Vec::new()) };
-}
-
-/// The cross-thread side of a thread's wake-ups: the only lock in the core,
-/// taken only when a waker is woken from another thread.
-#[derive(Default)]
-struct Remote {
-    /// Set when `ids` may be non-empty: the loop looks at this flag, and takes
-    /// the lock only when it is set.
-    pending: AtomicBool,
-    ids: Mutex<Vec<u64>>,
-    notify: Mutex<Option<WakeHandle>>,
-}
-
-/// Sets the handle that wakes this thread's engine from other threads.
-pub(crate) fn set_remote_notify(handle: Option<WakeHandle>) {
-    REMOTE.with(|r| *r.notify.lock().unwrap_or_else(|e| e.into_inner()) = handle);
-}
-
-/// The waker a task gives to futures that are not lwt promises.
-struct TaskWaker {
-    id: AtomicU64,
-    owner: ThreadId,
-    remote: Arc<Remote>,
-}
-
-impl Wake for TaskWaker {
-    fn wake(self: Arc<Self>) {
-        self.wake_by_ref();
-    }
-
-    fn wake_by_ref(self: &Arc<Self>) {
-        let id = self.id.load(Ordering::Relaxed);
-        if std::thread::current().id() == self.owner {
-            WOKEN.with(|w| w.borrow_mut().push(id));
-            if let Some(e) = engine::current() {
-                e.request_turn();
-            }
-        } else {
-            self.remote
-                .ids
-                .lock()
-                .unwrap_or_else(|e| e.into_inner())
-                .push(id);
-            self.remote.pending.store(true, Ordering::Release);
-            let notify = self
-                .remote
-                .notify
-                .lock()
-                .unwrap_or_else(|e| e.into_inner())
-                .clone();
-            if let Some(n) = notify {
-                n.wake();
-            }
-        }
-    }
-}
-
-fn new_waker() -> Arc<TaskWaker> {
-    static NEXT: AtomicU64 = AtomicU64::new(1);
-    let id = NEXT.fetch_add(1, Ordering::Relaxed);
-    if let Some(w) = SPARE_WAKERS.with(|s| s.borrow_mut().pop()) {
-        w.id.store(id, Ordering::Relaxed);
-        return w;
-    }
-    Arc::new(TaskWaker {
-        id: AtomicU64::new(id),
-        owner: std::thread::current().id(),
-        remote: REMOTE.with(Arc::clone),
-    })
-}
-
-/// True when some task was woken by a foreign waker and waits for a turn.
-pub(crate) fn has_woken() -> bool {
-    WOKEN.with(|w| !w.borrow().is_empty()) || REMOTE.with(|r| r.pending.load(Ordering::Acquire))
-}
-
-/// Polls the tasks woken by foreign wakers since the last call.
-pub(crate) fn run_woken() {
-    let mut ids = WOKEN.with(|w| std::mem::take(&mut *w.borrow_mut()));
-    REMOTE.with(|r| {
-        if r.pending.swap(false, Ordering::AcqRel) {
-            ids.append(&mut r.ids.lock().unwrap_or_else(|e| e.into_inner()));
-        }
-    });
-    if ids.is_empty() {
-        return;
-    }
-    for id in ids {
-        let task = REGISTRY.with(|r| r.borrow().get(&id).and_then(Weak::upgrade));
-        if let Some(task) = task {
-            task.poll_now();
-        }
-    }
 }
 
 struct TaskExtra<F> {
@@ -228,10 +119,9 @@ impl<T: 'static, F: Future<Output = Result<T, Error>> + 'static> TaskNode<T, F> 
                 *x.future.borrow_mut() = Some(future);
                 if !x.registered.get() && Arc::strong_count(&x.arc) > 2 {
                     x.registered.set(true);
-                    let id = x.arc.id.load(Ordering::Relaxed);
                     let weak: Weak<dyn Pollable> =
                         Rc::downgrade(&(self.clone() as Rc<dyn Pollable>));
-                    REGISTRY.with(|r| r.borrow_mut().insert(id, weak));
+                    wake::register(x.arc.id(), weak);
                 }
             }
         }
@@ -247,8 +137,7 @@ impl<F> TaskExtra<F> {
     /// Forgets the waker's id in the registry of foreign wake-ups, once.
     fn unregister(&self) {
         if self.registered.replace(false) {
-            let id = self.arc.id.load(Ordering::Relaxed);
-            let _ = REGISTRY.try_with(|r| r.borrow_mut().remove(&id));
+            wake::unregister(self.arc.id());
         }
     }
 }
@@ -258,13 +147,7 @@ impl<F> Drop for TaskExtra<F> {
         self.unregister();
         // Ours and the `Waker`'s: nobody else can wake this id any more.
         if Arc::strong_count(&self.arc) == 2 {
-            let arc = self.arc.clone();
-            let _ = SPARE_WAKERS.try_with(|s| {
-                let mut s = s.borrow_mut();
-                if s.len() < 1024 {
-                    s.push(arc);
-                }
-            });
+            wake::recycle(self.arc.clone());
         }
     }
 }
@@ -308,17 +191,18 @@ impl<T: 'static, F: Future<Output = Result<T, Error>> + 'static> Running for Tas
         let fresh = self.extra.cancel_generation.replace(generation) != generation;
         let me: NodeRef<T> = self;
         let node = underlying(&me);
-        let mut links = node.core().links.borrow_mut();
-        if let Links::Pending(w) = &mut *links {
-            match &mut w.cancel {
-                _ if fresh => w.cancel = HowToCancel::One(promise),
-                HowToCancel::Many(v) => v.push(promise),
-                HowToCancel::One(first) => {
-                    let first = first.clone();
-                    w.cancel = HowToCancel::Many(vec![first, promise]);
-                }
-                _ => w.cancel = HowToCancel::One(promise),
+        let Some(mut waiting) = node.core().waiting_mut() else {
+            return;
+        };
+        let w = &mut *waiting;
+        match &mut w.cancel {
+            _ if fresh => w.cancel = CancelTo::Source(promise),
+            CancelTo::Sources(v) => v.push(promise),
+            CancelTo::Source(first) => {
+                let first = first.clone();
+                w.cancel = CancelTo::Sources(vec![first, promise]);
             }
+            _ => w.cancel = CancelTo::Source(promise),
         }
     }
 }
@@ -365,9 +249,9 @@ where
     T: 'static,
     F: Future<Output = Result<T, Error>> + 'static,
 {
-    let arc = new_waker();
+    let arc = wake::new_waker();
     let node = Rc::new(Node {
-        core: Core::pending(HowToCancel::NotCancelable),
+        core: Core::pending(CancelTo::Nowhere),
         extra: TaskExtra {
             future: RefCell::new(Some(Box::pin(future))),
             waker: Waker::from(arc.clone()),
@@ -382,7 +266,7 @@ where
         },
     });
     let promise = Promise::from_node(node.clone() as NodeRef<T>);
-    crate::resolve::run_callback(move || node.poll_task());
+    run_nested(move || node.poll_task());
     promise
 }
 

@@ -14,86 +14,17 @@
 //! * With no engine installed, time functions give a rejected promise
 //!   ([`Error::is_no_engine`]), never a panic.
 
-use std::ops::{Add, Sub};
 use std::pin::Pin;
 use std::rc::{Rc, Weak};
 use std::task::{Context, Poll};
 use std::time::Duration;
 
+pub use crate::engine::Instant;
+
 use crate::engine::{self, Engine};
 use crate::error::Error;
 use crate::promise::{task, Promise};
 use crate::sequential::{then_node, CancelVia, Next};
-
-mod queue;
-pub use queue::TimerQueue;
-
-/// A point on an engine's monotonic clock: the time since the engine's epoch.
-///
-/// ```
-/// use std::time::Duration;
-/// let t = lwt::Instant::from_epoch(Duration::from_secs(1));
-/// assert_eq!((t + Duration::from_millis(500)) - t, Duration::from_millis(500));
-/// assert_eq!(t - (t + Duration::from_secs(1)), Duration::ZERO); // saturates
-/// ```
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub struct Instant(Duration);
-
-impl Instant {
-    /// The engine's epoch.
-    pub const EPOCH: Instant = Instant(Duration::ZERO);
-
-    /// The instant `since_epoch` after the epoch.
-    pub const fn from_epoch(since_epoch: Duration) -> Instant {
-        Instant(since_epoch)
-    }
-
-    /// The time since the epoch.
-    ///
-    /// ```
-    /// assert_eq!(lwt::Instant::EPOCH.since_epoch(), std::time::Duration::ZERO);
-    /// ```
-    pub const fn since_epoch(self) -> Duration {
-        self.0
-    }
-
-    /// `self + d`, or `None` if that overflows.
-    ///
-    /// ```
-    /// assert!(lwt::Instant::EPOCH.checked_add(std::time::Duration::MAX).is_some());
-    /// let late = lwt::Instant::from_epoch(std::time::Duration::from_secs(1));
-    /// assert!(late.checked_add(std::time::Duration::MAX).is_none());
-    /// ```
-    pub fn checked_add(self, d: Duration) -> Option<Instant> {
-        self.0.checked_add(d).map(Instant)
-    }
-
-    /// The time from `earlier` to `self`, zero if `earlier` is later.
-    ///
-    /// ```
-    /// let a = lwt::Instant::from_epoch(std::time::Duration::from_secs(3));
-    /// assert_eq!(a.saturating_duration_since(lwt::Instant::EPOCH).as_secs(), 3);
-    /// ```
-    pub fn saturating_duration_since(self, earlier: Instant) -> Duration {
-        self.0.saturating_sub(earlier.0)
-    }
-}
-
-impl Add<Duration> for Instant {
-    type Output = Instant;
-    /// Saturates at the largest representable instant.
-    fn add(self, d: Duration) -> Instant {
-        Instant(self.0.saturating_add(d))
-    }
-}
-
-impl Sub<Instant> for Instant {
-    type Output = Duration;
-    /// Saturates at zero.
-    fn sub(self, earlier: Instant) -> Duration {
-        self.saturating_duration_since(earlier)
-    }
-}
 
 /// The current engine's clock.
 ///

@@ -40,21 +40,99 @@
 //! 6. **Cancel releases.** [`Engine::cancel_timer`] drops the timer's closure
 //!    without running it; canceling an unknown or fired timer does nothing.
 //!
+//! This module is the contract alone: the [`Engine`] trait, [`Instant`],
+//! [`TimerId`], [`WakeHandle`], and installing an engine. What the core does
+//! when an engine gives it a turn ([`run_turn`], [`run_yielded`],
+//! [`has_work`], with `pause` and [`yield_now`]) lives in the core's turn
+//! module, and the wakers of tasks awaiting foreign futures beside it; both
+//! are re-exported here for engines.
+//!
 //! [`TimerQueue`] is a clock-free store of timers that keeps guarantees 1, 2
 //! and 6 (with [`TimerId`]s that a stale cancel cannot confuse), for engines
 //! to build on: the virtual and the browser engines keep their timers in
 //! one; the native engine keeps a timing wheel and shares its id codec.
 
 use std::cell::RefCell;
-use std::collections::VecDeque;
 use std::fmt;
+use std::ops::{Add, Sub};
 use std::rc::{Rc, Weak};
 use std::sync::Arc;
+use std::time::Duration;
 
-use crate::promise::{task, Promise, Resolver};
-use crate::time::Instant;
+pub(crate) mod turn;
+pub(crate) mod wake;
 
-pub use crate::time::TimerQueue;
+pub use turn::{has_work, run_turn, run_yielded, yield_now};
+
+/// A point on an engine's monotonic clock: the time since the engine's epoch.
+///
+/// ```
+/// use std::time::Duration;
+/// let t = lwt::Instant::from_epoch(Duration::from_secs(1));
+/// assert_eq!((t + Duration::from_millis(500)) - t, Duration::from_millis(500));
+/// assert_eq!(t - (t + Duration::from_secs(1)), Duration::ZERO); // saturates
+/// ```
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Instant(Duration);
+
+impl Instant {
+    /// The engine's epoch.
+    pub const EPOCH: Instant = Instant(Duration::ZERO);
+
+    /// The instant `since_epoch` after the epoch.
+    pub const fn from_epoch(since_epoch: Duration) -> Instant {
+        Instant(since_epoch)
+    }
+
+    /// The time since the epoch.
+    ///
+    /// ```
+    /// assert_eq!(lwt::Instant::EPOCH.since_epoch(), std::time::Duration::ZERO);
+    /// ```
+    pub const fn since_epoch(self) -> Duration {
+        self.0
+    }
+
+    /// `self + d`, or `None` if that overflows.
+    ///
+    /// ```
+    /// assert!(lwt::Instant::EPOCH.checked_add(std::time::Duration::MAX).is_some());
+    /// let late = lwt::Instant::from_epoch(std::time::Duration::from_secs(1));
+    /// assert!(late.checked_add(std::time::Duration::MAX).is_none());
+    /// ```
+    pub fn checked_add(self, d: Duration) -> Option<Instant> {
+        self.0.checked_add(d).map(Instant)
+    }
+
+    /// The time from `earlier` to `self`, zero if `earlier` is later.
+    ///
+    /// ```
+    /// let a = lwt::Instant::from_epoch(std::time::Duration::from_secs(3));
+    /// assert_eq!(a.saturating_duration_since(lwt::Instant::EPOCH).as_secs(), 3);
+    /// ```
+    pub fn saturating_duration_since(self, earlier: Instant) -> Duration {
+        self.0.saturating_sub(earlier.0)
+    }
+}
+
+impl Add<Duration> for Instant {
+    type Output = Instant;
+    /// Saturates at the largest representable instant.
+    fn add(self, d: Duration) -> Instant {
+        Instant(self.0.saturating_add(d))
+    }
+}
+
+impl Sub<Instant> for Instant {
+    type Output = Duration;
+    /// Saturates at zero.
+    fn sub(self, earlier: Instant) -> Duration {
+        self.saturating_duration_since(earlier)
+    }
+}
+
+mod queue;
+pub use queue::TimerQueue;
 
 /// Identifies an armed timer, for [`Engine::cancel_timer`]. Engines that keep
 /// timers in a slab make it with [`TimerId::from_parts`] (a slot and a
@@ -128,7 +206,6 @@ pub trait Engine {
 
 thread_local! {
     static CURRENT: RefCell<Option<Rc<dyn Engine>>> = const { RefCell::new(None) };
-    static YIELDED: RefCell<VecDeque<Resolver<()>>> = const { RefCell::new(VecDeque::new()) };
 }
 
 /// The engine installed on this thread, if any.
@@ -174,17 +251,17 @@ pub fn install(engine: Rc<dyn Engine>) -> Installed {
 fn connect(engine: Option<&Rc<dyn Engine>>) {
     match engine {
         Some(e) => {
-            crate::task::set_remote_notify(Some(e.wake_handle()));
+            wake::set_remote_notify(Some(e.wake_handle()));
             let weak: Weak<dyn Engine> = Rc::downgrade(e);
-            crate::pause::register_pause_notifier(Some(Box::new(move |_| {
+            turn::register_pause_notifier(Some(Box::new(move |_| {
                 if let Some(e) = weak.upgrade() {
                     e.request_turn();
                 }
             })));
         }
         None => {
-            crate::task::set_remote_notify(None);
-            crate::pause::register_pause_notifier(None);
+            wake::set_remote_notify(None);
+            turn::register_pause_notifier(None);
         }
     }
 }
@@ -196,97 +273,4 @@ impl Drop for Installed {
         let replaced = CURRENT.with(|c| std::mem::replace(&mut *c.borrow_mut(), previous));
         drop(replaced);
     }
-}
-
-/// One turn of the core's work, for engines: leftover queued callbacks,
-/// yielded promises, tasks woken by foreign wakers, then a snapshot of the
-/// paused promises. Called from inside a callback, it only asks for another
-/// turn (a turn never re-enters the resolution loop).
-///
-/// ```
-/// let p = lwt::pause();
-/// lwt::engine::run_turn();
-/// assert!(p.is_fulfilled());
-/// ```
-pub fn run_turn() {
-    if crate::resolve::in_callback() {
-        if let Some(e) = current() {
-            e.request_turn();
-        }
-        return;
-    }
-    crate::resolve::drain();
-    resolve_yielded();
-    crate::task::run_woken();
-    crate::pause::wakeup_paused();
-}
-
-/// Resolves the promises of [`crate::yield_now`] made so far (a snapshot).
-///
-/// ```
-/// let y = lwt::yield_now();
-/// lwt::engine::run_yielded();
-/// assert!(y.is_fulfilled());
-/// ```
-pub fn run_yielded() {
-    if crate::resolve::in_callback() {
-        return;
-    }
-    crate::resolve::drain();
-    resolve_yielded();
-}
-
-fn resolve_yielded() {
-    let snapshot = YIELDED.with(|y| {
-        let mut y = y.borrow_mut();
-        if y.is_empty() {
-            None
-        } else {
-            Some(std::mem::take(&mut *y))
-        }
-    });
-    for r in snapshot.into_iter().flatten() {
-        let _ = r.resolve(());
-    }
-}
-
-/// True when a turn would have something to do: paused or yielded promises,
-/// woken tasks. Engines block in their poller only when this is false.
-///
-/// ```
-/// assert!(!lwt::engine::has_work());
-/// let p = lwt::pause();
-/// assert!(lwt::engine::has_work());
-/// p.cancel();
-/// lwt::engine::run_turn();
-/// assert!(!lwt::engine::has_work());
-/// ```
-pub fn has_work() -> bool {
-    crate::pause::paused_count() > 0
-        || YIELDED.with(|y| !y.borrow().is_empty())
-        || crate::task::has_woken()
-}
-
-/// A promise resolved as soon as the code running now has finished, before
-/// the engine polls I/O, fires timers or (in a browser) renders: a microtask
-/// in a browser, the end of the current turn natively (Lwt_js's `yield`).
-///
-/// Compare [`crate::pause`], which waits for the *next* turn, after I/O and
-/// timers: use `pause` to let the world in, `yield_now` only to let other
-/// already-runnable promise code go first.
-///
-/// ```
-/// let engine = lwt::testing::VirtualEngine::new();
-/// let y = lwt::yield_now();
-/// assert!(y.is_pending());
-/// engine.run_until_idle();
-/// assert!(y.is_fulfilled());
-/// ```
-pub fn yield_now() -> Promise<()> {
-    let (p, r) = task();
-    YIELDED.with(|y| y.borrow_mut().push_back(r));
-    if let Some(e) = current() {
-        e.request_yield();
-    }
-    p
 }

@@ -21,8 +21,8 @@ use std::cmp::Reverse;
 use std::collections::BinaryHeap;
 use std::fmt;
 
+use crate::engine::Instant;
 use crate::engine::TimerId;
-use crate::time::Instant;
 
 impl TimerId {
     /// The id of the timer in slab slot `slot`, armed with generation
@@ -266,8 +266,8 @@ fn is_live<T>(slots: &[Option<(u64, T)>], number: u64, slot: u32) -> bool {
 #[cfg(test)]
 mod tests {
     use super::TimerQueue;
+    use crate::engine::Instant;
     use crate::engine::TimerId;
-    use crate::time::Instant;
     use std::time::Duration;
 
     fn at(ms: u64) -> Instant {

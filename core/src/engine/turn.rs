@@ -1,4 +1,6 @@
-//! `pause`: promises resolved on the engine's next turn.
+//! The core's turn: what an engine runs once per trip round its loop
+//! ([`run_turn`], [`run_yielded`], [`has_work`]), and the promises that wait
+//! for it: [`pause`] (the next turn) and [`yield_now`] (the end of this one).
 //!
 //! # Ground rules
 //!
@@ -12,6 +14,8 @@
 use std::cell::RefCell;
 use std::collections::VecDeque;
 
+use super::{current, wake};
+use crate::promise::resolve;
 use crate::promise::{task, Promise, Resolver};
 
 type Notifier = std::rc::Rc<dyn Fn(usize)>;
@@ -32,6 +36,8 @@ thread_local! {
             notifier: RefCell::new(None),
         }
     };
+    /// The promises of [`yield_now`], resolved by [`run_yielded`].
+    static YIELDED: RefCell<VecDeque<Resolver<()>>> = const { RefCell::new(VecDeque::new()) };
 }
 
 /// A promise resolved on the engine's next turn, after I/O and timers had a
@@ -81,7 +87,7 @@ pub fn wakeup_paused() {
     if !snapshot.is_empty() {
         // One level for the whole snapshot: the callbacks of each promise run
         // nested in it, and queued work is drained once, at the end.
-        let _level = crate::resolve::Level::enter();
+        let _level = resolve::Level::enter();
         for r in snapshot.drain(..) {
             // A canceled pause is already resolved: resolving it again is a no-op.
             let _ = r.resolve(());
@@ -126,4 +132,95 @@ pub fn register_pause_notifier(notifier: Option<Box<dyn Fn(usize)>>) {
     let old = PAUSED.with(|s| s.notifier.replace(notifier.map(std::rc::Rc::from)));
     // Dropped after the borrow: the old notifier is user code.
     drop(old);
+}
+
+/// One turn of the core's work, for engines: leftover queued callbacks,
+/// yielded promises, tasks woken by foreign wakers, then a snapshot of the
+/// paused promises. Called from inside a callback, it only asks for another
+/// turn (a turn never re-enters the resolution loop).
+///
+/// ```
+/// let p = lwt::pause();
+/// lwt::engine::run_turn();
+/// assert!(p.is_fulfilled());
+/// ```
+pub fn run_turn() {
+    if resolve::in_callback() {
+        if let Some(e) = current() {
+            e.request_turn();
+        }
+        return;
+    }
+    resolve::drain();
+    resolve_yielded();
+    wake::run_woken();
+    wakeup_paused();
+}
+
+/// Resolves the promises of [`crate::yield_now`] made so far (a snapshot).
+///
+/// ```
+/// let y = lwt::yield_now();
+/// lwt::engine::run_yielded();
+/// assert!(y.is_fulfilled());
+/// ```
+pub fn run_yielded() {
+    if resolve::in_callback() {
+        return;
+    }
+    resolve::drain();
+    resolve_yielded();
+}
+
+fn resolve_yielded() {
+    let snapshot = YIELDED.with(|y| {
+        let mut y = y.borrow_mut();
+        if y.is_empty() {
+            None
+        } else {
+            Some(std::mem::take(&mut *y))
+        }
+    });
+    for r in snapshot.into_iter().flatten() {
+        let _ = r.resolve(());
+    }
+}
+
+/// True when a turn would have something to do: paused or yielded promises,
+/// woken tasks. Engines block in their poller only when this is false.
+///
+/// ```
+/// assert!(!lwt::engine::has_work());
+/// let p = lwt::pause();
+/// assert!(lwt::engine::has_work());
+/// p.cancel();
+/// lwt::engine::run_turn();
+/// assert!(!lwt::engine::has_work());
+/// ```
+pub fn has_work() -> bool {
+    paused_count() > 0 || YIELDED.with(|y| !y.borrow().is_empty()) || wake::has_woken()
+}
+
+/// A promise resolved as soon as the code running now has finished, before
+/// the engine polls I/O, fires timers or (in a browser) renders: a microtask
+/// in a browser, the end of the current turn natively (Lwt_js's `yield`).
+///
+/// Compare [`crate::pause`], which waits for the *next* turn, after I/O and
+/// timers: use `pause` to let the world in, `yield_now` only to let other
+/// already-runnable promise code go first.
+///
+/// ```
+/// let engine = lwt::testing::VirtualEngine::new();
+/// let y = lwt::yield_now();
+/// assert!(y.is_pending());
+/// engine.run_until_idle();
+/// assert!(y.is_fulfilled());
+/// ```
+pub fn yield_now() -> Promise<()> {
+    let (p, r) = task();
+    YIELDED.with(|y| y.borrow_mut().push_back(r));
+    if let Some(e) = current() {
+        e.request_yield();
+    }
+    p
 }

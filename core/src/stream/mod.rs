@@ -30,7 +30,7 @@
 //! 5. **No borrow across user code.** Feeding functions, iterators and
 //!    resolvers run after the source's borrow is dropped; resolutions use
 //!    [`crate::Resolver::resolve_later`].
-//! 6. Transformations (`map`, `filter`, ...) are in `stream_ops`: they are
+//! 6. Transformations (`map`, `filter`, ...) are in `stream::ops`: they are
 //!    streams fed by a function that reads the input.
 
 use std::cell::{Cell, RefCell};
@@ -39,10 +39,15 @@ use std::fmt;
 use std::pin::Pin;
 use std::rc::Rc;
 
-use crate::stream_feed::feed_once;
-pub use crate::stream_push::{BoundedPush, Push};
-use crate::waitq::WaitQueue;
+mod feed;
+mod ops;
+mod push;
+mod read;
+
+use crate::sync::waitq::WaitQueue;
 use crate::{task, wait, Error, Promise, Resolver};
+use feed::feed_once;
+pub use push::{BoundedPush, Push};
 
 pub(crate) type PullFn<T> = Box<dyn FnMut() -> Promise<Option<T>>>;
 pub(crate) type PullStream<T> = Pin<Box<dyn futures_core::Stream<Item = Result<T, Error>>>>;

@@ -15,7 +15,7 @@
 use std::fmt;
 
 use crate::stream::{end_with, pump, Src};
-use crate::waitq::enqueue;
+use crate::sync::waitq::enqueue;
 #[cfg(doc)]
 use crate::Stream;
 use crate::{Error, Promise};

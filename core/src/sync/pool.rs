@@ -41,7 +41,7 @@ use std::collections::VecDeque;
 use std::fmt;
 use std::rc::Rc;
 
-use crate::waitq::{enqueue, WaitQueue};
+use super::waitq::{enqueue, WaitQueue};
 use crate::{Error, Promise};
 
 type Factory<T> = Rc<dyn Fn() -> Promise<T>>;

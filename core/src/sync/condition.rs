@@ -18,7 +18,7 @@ use std::cell::RefCell;
 use std::fmt;
 use std::rc::Rc;
 
-use crate::waitq::{enqueue, WaitQueue};
+use super::waitq::{enqueue, WaitQueue};
 use crate::{Error, Mutex, Promise};
 
 struct State<T: 'static> {

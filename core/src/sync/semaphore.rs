@@ -21,7 +21,7 @@ use std::pin::Pin;
 use std::rc::Rc;
 use std::task::{Context, Poll};
 
-use crate::waitq::{enqueue, WaitQueue};
+use super::waitq::{enqueue, WaitQueue};
 use crate::{Error, Promise, Resolver};
 
 struct State {

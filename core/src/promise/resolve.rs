@@ -1,0 +1,381 @@
+//! The resolution loop: the one place user callbacks are run from.
+//!
+//! # Ground rules
+//!
+//! 1. Resolving a promise runs its callbacks before the outermost `resolve`
+//!    returns (eager callbacks: [execution model](crate::execution_model),
+//!    rule 3). Attaching a callback to a resolved promise runs it at once. No
+//!    engine is involved.
+//! 2. Callbacks run in the order they were attached (FIFO). `on_cancel` hooks
+//!    run before the regular callbacks of a canceled promise.
+//! 3. The stack is bounded ([execution model](crate::execution_model), rule
+//!    4): every callback runs one level deeper in a thread-local *depth*
+//!    counter. Past [`MAX_DEPTH`] the callbacks of a resolution are queued
+//!    instead of run, and the outermost level (depth
+//!    back to zero) drains the queue, FIFO, before it returns. So a chain of
+//!    a million dependent promises resolves in a loop, not a recursion.
+//!    A `bind`/`map` node does better still: its last act, resolving its own
+//!    promise, is handed back to the caller as a [`Tail`], whose callbacks
+//!    the caller runs next. A chain of them runs at one depth, in a loop.
+//! 4. No `RefCell` borrow is held while a callback runs: the list of callbacks
+//!    is taken out of the node first, and the value is read from the node's
+//!    `OnceCell`, which never changes again.
+//! 5. Panic safety: if a callback panics, the depth counter is restored by a
+//!    guard, and the callbacks of the same resolution that had not run yet are
+//!    queued, so they run at the next resolution instead of being lost.
+//!
+//! # Verbs
+//!
+//! Every function that runs callbacks is named with one verb, `run`, and two
+//! modifiers; `defer` and `drain` are the queue:
+//!
+//! * `run`: runs it now, at the current level, to completion, tails
+//!   included: `Callback::run`, `Entry::run`, `Hooks::run`, `run_callbacks`
+//!   (a resolved node's hooks and callbacks), `run_tails` (a tail and every
+//!   tail it leads to).
+//! * `…_to_tail`: runs it now but hands back the tail its last act produced
+//!   instead of running it, for the caller's loop: `Callback::run_to_tail`,
+//!   `Entry::run_to_tail`, `Tail::run_to_tail`, `run_callbacks_to_tail`.
+//! * `…_nested`: runs it one level deeper, or, past [`MAX_DEPTH`], defers
+//!   it: `run_nested` (a closure), `run_callbacks_nested` (the entry point
+//!   of every resolution).
+//! * `defer` queues a job for the outermost level; `drain` runs the queue.
+
+use std::cell::{Cell, RefCell};
+use std::collections::VecDeque;
+use std::rc::Rc;
+
+use super::node::{
+    fold_into, same_node, underlying, value_of, Callbacks, Entry, Extra, Hooks, Job, Node, NodeRef,
+    Slots, Tail, TailRef,
+};
+use crate::error::Error;
+
+/// Callbacks nest this deep before the loop queues instead of recursing
+/// (Lwt uses the same number).
+pub(crate) const MAX_DEPTH: u32 = 42;
+
+impl<T: 'static> Entry<T> {
+    fn run(self, source: NodeRef<T>) {
+        run_tails(self.run_to_tail(source));
+    }
+
+    /// Runs the entry; returns the tail its callback handed back.
+    fn run_to_tail(self, source: NodeRef<T>) -> Option<TailRef> {
+        match self {
+            Entry::Node(cb, tag) => cb.run_to_tail(tag, source),
+            Entry::Task(task, generation) => {
+                task.resume(generation);
+                None
+            }
+            Entry::Waker(waker) => {
+                waker.wake();
+                None
+            }
+        }
+    }
+}
+
+impl Hooks {
+    fn run(self) {
+        match self {
+            Hooks::None => {}
+            Hooks::One(h) => h(),
+            Hooks::Many(v) => v.into_iter().for_each(|h| h()),
+        }
+    }
+}
+
+/// Runs `tail` and every tail it leads to.
+pub(crate) fn run_tails(mut tail: Option<TailRef>) {
+    while let Some(t) = tail {
+        tail = t.run_to_tail();
+    }
+}
+
+struct Loop {
+    depth: Cell<u32>,
+    queue: RefCell<VecDeque<Job>>,
+}
+
+thread_local! {
+    static LOOP: Loop = const {
+        Loop {
+            depth: Cell::new(0),
+            queue: RefCell::new(VecDeque::new()),
+        }
+    };
+}
+
+/// One level of callback nesting, undone on drop (also when unwinding).
+pub(crate) struct Level(());
+
+impl Level {
+    /// Enters one level deeper, or `None` if that would pass [`MAX_DEPTH`].
+    pub(crate) fn enter() -> Option<Level> {
+        LOOP.with(|l| {
+            let d = l.depth.get();
+            if d >= MAX_DEPTH {
+                None
+            } else {
+                l.depth.set(d + 1);
+                Some(Level(()))
+            }
+        })
+    }
+}
+
+impl Drop for Level {
+    fn drop(&mut self) {
+        let outermost = LOOP.with(|l| {
+            let d = l.depth.get() - 1;
+            l.depth.set(d);
+            d == 0
+        });
+        if outermost && !std::thread::panicking() {
+            drain();
+        }
+    }
+}
+
+/// True while some callback is running on this thread.
+pub(crate) fn in_callback() -> bool {
+    LOOP.with(|l| l.depth.get() > 0)
+}
+
+/// Queues `job` to run when the outermost level returns.
+pub(crate) fn defer(job: Job) {
+    LOOP.with(|l| l.queue.borrow_mut().push_back(job));
+}
+
+/// Runs queued jobs until none is left. Called by the outermost level, and by
+/// engines at the start of a turn (jobs left behind by a panic).
+pub(crate) fn drain() {
+    /// Puts the depth back to zero after each job, also when it panics.
+    struct Outermost;
+    impl Drop for Outermost {
+        fn drop(&mut self) {
+            LOOP.with(|l| l.depth.set(0));
+        }
+    }
+    if in_callback() {
+        return;
+    }
+    loop {
+        let job = LOOP.with(|l| l.queue.borrow_mut().pop_front());
+        let Some(job) = job else { return };
+        LOOP.with(|l| l.depth.set(1));
+        let _outermost = Outermost;
+        job();
+    }
+}
+
+/// Runs `f` as a callback: one level deeper, or queued if that is too deep.
+pub(crate) fn run_nested(f: impl FnOnce() + 'static) {
+    match Level::enter() {
+        Some(_level) => f(),
+        None => defer(Box::new(f)),
+    }
+}
+
+/// Runs the hooks and callbacks of a node that was just resolved.
+pub(crate) fn run_callbacks_nested<T: 'static>(
+    node: NodeRef<T>,
+    hooks: Hooks,
+    callbacks: Callbacks<T>,
+    later: bool,
+) {
+    if LOOP.with(|l| l.depth.get() == 0 && !l.queue.borrow().is_empty()) {
+        // Callbacks left behind by a panic go first.
+        drain();
+    }
+    if hooks.is_empty() && callbacks.is_empty() {
+        return;
+    }
+    if later && in_callback() {
+        defer(Box::new(move || run_callbacks(node, hooks, callbacks)));
+        return;
+    }
+    match Level::enter() {
+        Some(_level) => run_callbacks(node, hooks, callbacks),
+        None => defer(Box::new(move || run_callbacks(node, hooks, callbacks))),
+    }
+}
+
+fn run_callbacks<T: 'static>(node: NodeRef<T>, hooks: Hooks, mut callbacks: Callbacks<T>) {
+    hooks.run();
+    match callbacks.take() {
+        Slots::Empty => {}
+        Slots::One(entry) => entry.run(node),
+        Slots::Many(entries) => {
+            let mut rest = Rest {
+                node,
+                entries: entries.into_iter(),
+            };
+            for entry in rest.entries.by_ref() {
+                entry.run(rest.node.clone());
+            }
+        }
+    }
+}
+
+/// The callbacks of one resolution that have not run yet. If a callback
+/// panics, the rest are queued rather than dropped.
+struct Rest<T: 'static> {
+    node: NodeRef<T>,
+    entries: std::vec::IntoIter<Entry<T>>,
+}
+
+impl<T: 'static> Drop for Rest<T> {
+    fn drop(&mut self) {
+        if std::thread::panicking() && self.entries.len() > 0 {
+            let node = self.node.clone();
+            let entries: Vec<Entry<T>> = self.entries.by_ref().collect();
+            defer(Box::new(move || {
+                run_callbacks(node, Hooks::None, Callbacks(Slots::Many(entries)));
+            }));
+        }
+    }
+}
+
+/// The callbacks of a [`Tail`]: the first tail a single callback hands back
+/// is returned for the caller's loop; several callbacks run here, in order.
+pub(crate) fn run_callbacks_to_tail<T: 'static>(
+    node: NodeRef<T>,
+    mut callbacks: Callbacks<T>,
+) -> Option<TailRef> {
+    match callbacks.take() {
+        Slots::Empty => None,
+        Slots::One(entry) => entry.run_to_tail(node),
+        slots => {
+            run_callbacks(node, Hooks::None, Callbacks(slots));
+            None
+        }
+    }
+}
+
+/// Resolves the node `node` stands for. `later`: Lwt's `wakeup_later`.
+pub(crate) fn resolve_node<T: 'static>(
+    node: &NodeRef<T>,
+    result: Result<T, Error>,
+    later: bool,
+) -> Result<(), Error> {
+    resolve_underlying(underlying(node), result, later)
+}
+
+/// [`resolve_node`] for a caller that gives up its handle on `node`: the
+/// node is then held only while it is needed, which lets a chain resolved
+/// one callback after another free its nodes in order.
+pub(crate) fn resolve_owned<T: 'static>(
+    node: NodeRef<T>,
+    result: Result<T, Error>,
+) -> Result<(), Error> {
+    let is_proxy = node.core().is_proxy();
+    let node = if is_proxy {
+        let target = underlying(&node);
+        drop(node);
+        target
+    } else {
+        node
+    };
+    resolve_underlying(node, result, false)
+}
+
+fn resolve_underlying<T: 'static>(
+    node: NodeRef<T>,
+    result: Result<T, Error>,
+    later: bool,
+) -> Result<(), Error> {
+    let Some(waiting) = node.core().take_waiting() else {
+        return match value_of(&node) {
+            Some(Err(e)) if e.is_canceled() => Ok(()),
+            _ => Err(Error::already_resolved()),
+        };
+    };
+    let canceled = matches!(&result, Err(e) if e.is_canceled());
+    // The cell was empty: a node's value is set only here, guarded by the
+    // `Pending` → `Resolved` transition just made.
+    let _ = node.core().value.set(result);
+    let (callbacks, hooks) = waiting.release(canceled);
+    run_callbacks_nested(node, hooks, callbacks, later);
+    Ok(())
+}
+
+impl<T: 'static, X: Extra> Tail for Node<T, X> {
+    fn run_to_tail(self: Rc<Self>) -> Option<TailRef> {
+        let waiting = self.core.take_waiting()?;
+        // Not canceled (see `resolve_tail`): no `on_cancel` hook runs.
+        let (callbacks, _) = waiting.release(false);
+        let me: NodeRef<T> = self;
+        run_callbacks_to_tail(me, callbacks)
+    }
+}
+
+/// [`resolve_owned`] for a callback about to return: when the node is
+/// pending and `result` is not a cancellation, the value is stored and the
+/// node returned as a tail, for the caller to run its callbacks.
+pub(crate) fn resolve_tail<T: 'static, X: Extra>(
+    node: Rc<Node<T, X>>,
+    result: Result<T, Error>,
+) -> Option<TailRef> {
+    let pending = node.core.is_waiting();
+    if pending && !matches!(&result, Err(e) if e.is_canceled()) {
+        node.core.enter_tail(result);
+        return Some(node);
+    }
+    let _ = resolve_owned(node, result);
+    None
+}
+
+/// Attaches a callback; runs it at once if the promise is already resolved.
+pub(crate) fn add_entry<T: 'static>(node: &NodeRef<T>, entry: Entry<T>) {
+    add_entry_underlying(underlying(node), entry);
+}
+
+/// [`add_entry`] on a node known to be underlying.
+#[inline]
+pub(crate) fn add_entry_underlying<T: 'static>(node: NodeRef<T>, entry: Entry<T>) {
+    if let Some(entry) = node.core().attach(entry) {
+        run_callbacks_nested(node, Hooks::None, Callbacks::one(entry), false);
+    }
+}
+
+/// Makes the pending node `outer` wait on `inner` instead of whatever it was
+/// waiting on: what a `bind` does when its function returns a promise.
+///
+/// If `inner` is pending, `inner` becomes a proxy for `outer` and hands over
+/// its callbacks and cancel behaviour: the node that lives on is the *older*
+/// one, which is what keeps a tail-recursive loop of binds in constant memory
+/// (each new iteration's node folds into the first, and is then freed). If
+/// `inner` is resolved, `outer` becomes a proxy for it and runs its callbacks
+/// with `inner`'s value, which is shared, not copied.
+pub(crate) fn merge<T: 'static>(outer: NodeRef<T>, inner: NodeRef<T>) {
+    let outer = underlying(&outer);
+    let inner = underlying(&inner);
+    if same_node(&outer, &inner) {
+        // `f` returned its own result: it waits on itself forever, as in Lwt.
+        return;
+    }
+    if value_of(&inner).is_some() {
+        let Some(waiting) = outer.core().become_proxy(&inner) else {
+            return;
+        };
+        let canceled = matches!(value_of(&inner), Some(Err(e)) if e.is_canceled());
+        let hooks = if canceled {
+            waiting.on_cancel
+        } else {
+            Hooks::None
+        };
+        run_callbacks_nested(inner, hooks, waiting.callbacks, false);
+        return;
+    }
+    let taken = fold_into(&outer, &inner);
+    // Dropped outside the borrows: the old cancel link and the swept entries
+    // may hold the last reference to a node.
+    drop(taken);
+}
+
+/// Resolves the node `node` with `result` unless it was resolved meanwhile.
+pub(crate) fn settle<T: 'static>(node: &NodeRef<T>, result: Result<T, Error>) {
+    let _ = resolve_node(node, result, false);
+}

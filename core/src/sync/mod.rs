@@ -1,0 +1,30 @@
+//! Synchronization primitives on promises, beside the waiter queue they
+//! share (as tokio keeps its primitives beside their semaphore).
+//!
+//! # Ground rules
+//!
+//! 1. `waitq` is the one FIFO queue of cancelable waiters: [`Mutex`],
+//!    [`MVar`], [`Condition`], [`Semaphore`] and [`Pool`] queue their blocked
+//!    callers in it, and a canceled caller leaves the line. [`Switch`] needs
+//!    no queue: it runs its hooks when turned off.
+//! 2. A hand-off resolves the waiter after the primitive's borrow is
+//!    dropped, with [`crate::Resolver::resolve_later`]: no borrow is held
+//!    across user code, and releasing a long line of waiters is a loop.
+//! 3. Each primitive uses only `waitq` and the promise API; [`Condition`]
+//!    also uses [`Mutex`].
+
+pub(crate) mod waitq;
+
+mod condition;
+mod mutex;
+mod mvar;
+mod pool;
+mod semaphore;
+mod switch;
+
+pub use condition::Condition;
+pub use mutex::Mutex;
+pub use mvar::MVar;
+pub use pool::Pool;
+pub use semaphore::{Acquire, Permit, Semaphore};
+pub use switch::Switch;
