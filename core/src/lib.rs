@@ -102,6 +102,25 @@
 //! | `Lwt_result` (`map`, `map_error`, `bind`, `catch`, `both`, `return`, `fail`) | [`result`] ([`result::map`], [`result::map_err`], [`result::and_then`], [`result::catch`], [`result::both`], [`result::ok`], [`result::err`], [`result::spawn`]) |
 //! | `Lwt_switch` (`create`, `add_hook`, `turn_off`, `with_switch`, `check`, `is_on`) | [`Switch`] |
 //! | `Lwt_pool` (`create` with `?validate`, `?check`, `?dispose`; `use`, `clear`, `wait_queue_length`) | [`Pool`] ([`Pool::new`], [`Pool::with_validate`], [`Pool::with_check`], [`Pool::with_dispose`], [`Pool::use_`], [`Pool::clear`], [`Pool::wait_queue_length`]) |
+//!
+//! # Differences from Lwt
+//!
+//! Where lwt-rs behaves differently from Lwt on purpose, and why:
+//!
+//! - **Callback order.** Callbacks attached to one promise run in the order
+//!   they were attached; Lwt's de-facto order is the reverse. FIFO is what a
+//!   reader of the code expects, and what JS promises do.
+//! - **Several inputs already resolved.** [`pick`] and [`choose`] then take
+//!   the first in argument order, so a program gives the same answer on
+//!   every run and every engine; Lwt draws among them at random.
+//! - **Unhandled rejections.** A rejection nobody handles goes to the hook of
+//!   [`set_async_exception_hook`]; the default one reports it and the program
+//!   goes on. Lwt's default exits the process, which would end a browser tab's
+//!   whole app.
+//! - **Dropping is not canceling, and canceling a task is not aborting it.**
+//!   As in Lwt, only [`Promise::cancel`] cancels. A spawned task that is
+//!   canceled sees `Err(canceled)` at its `.await` and may clean up;
+//!   [`Promise::abort`] (tokio's meaning) drops its future at once.
 
 #![forbid(unsafe_code)]
 #![doc(test(attr(deny(warnings))))]
