@@ -71,6 +71,8 @@
 
 mod engine;
 pub mod fs;
+#[cfg(feature = "hyper")]
+pub mod hyper;
 pub mod io;
 pub mod net;
 pub mod process;

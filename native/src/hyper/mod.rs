@@ -1,0 +1,24 @@
+//! hyper 1.x on this loop (cargo feature `hyper`).
+//!
+//! hyper leaves the runtime to its user through the traits of `hyper::rt`;
+//! this module implements them on lwt-native:
+//!
+//! * I/O: [`TcpStream`](crate::net::TcpStream) and
+//!   [`UnixStream`](crate::net::UnixStream) implement `hyper::rt::Read` and
+//!   `hyper::rt::Write` themselves, and [`Io`] wraps any other
+//!   `futures_io::AsyncRead + AsyncWrite` (a TLS stream, say);
+//! * [`LwtExecutor`]: hyper's background futures (HTTP/2 streams, client
+//!   connections) as tasks of the loop, which need not be `Send`;
+//! * [`LwtTimer`]: hyper's time-outs on the loop's timers, released when
+//!   hyper drops or resets them.
+//!
+//! Everything runs on the loop's one thread: services, bodies and their
+//! futures may hold `Rc`s.
+
+mod exec;
+mod io;
+mod timer;
+
+pub use exec::{running_tasks, LwtExecutor};
+pub use io::Io;
+pub use timer::{LwtSleep, LwtTimer};
