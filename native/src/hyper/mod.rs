@@ -12,13 +12,23 @@
 //! * [`LwtTimer`]: hyper's time-outs on the loop's timers, released when
 //!   hyper drops or resets them.
 //!
+//! On top of them, two helpers for the common case: [`serve`], an accept loop
+//! that serves each connection of a [`TcpListener`](crate::net::TcpListener)
+//! with one hyper service ([`Http`] picks HTTP/1.1 or HTTP/2) and shuts down
+//! gracefully when a promise resolves; and [`handshake`] and
+//! [`handshake_http2`], hyper's client on one connection.
+//!
 //! Everything runs on the loop's one thread: services, bodies and their
 //! futures may hold `Rc`s.
 
+mod client;
 mod exec;
 mod io;
+mod server;
 mod timer;
 
+pub use client::{handshake, handshake_http2};
 pub use exec::{running_tasks, LwtExecutor};
 pub use io::Io;
+pub use server::{serve, Http};
 pub use timer::{LwtSleep, LwtTimer};
