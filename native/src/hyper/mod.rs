@@ -20,6 +20,14 @@
 //!
 //! Everything runs on the loop's one thread: services, bodies and their
 //! futures may hold `Rc`s.
+//!
+//! One caution, from the core: a task that awaits a future other than an lwt
+//! promise (hyper's `send_request`, a body) is owned by its promise alone
+//! (see the last section of [`lwt::execution_model`]). Keep the promise of
+//! such a task until it ends; combinators such as [`lwt::all`] and
+//! [`lwt::pick`] do not keep their inputs. The tasks this module starts
+//! (connections, HTTP/2 streams, [`serve`]) keep themselves, and
+//! [`running_tasks`] counts them.
 
 mod client;
 mod exec;
