@@ -548,6 +548,29 @@ fn canceling_serve_closes_every_connection_at_once() {
 }
 
 #[test]
+fn canceling_serve_while_it_drains_closes_the_lingering_connections() {
+    leak_checked(|| async {
+        let listener = TcpListener::bind(local())?;
+        let addr = listener.local_addr()?;
+        let (stop, stopper) = lwt::wait::<()>();
+        let server = serve(listener, Http::http1(), echo_path(), stop);
+
+        // A connection that has sent half a request: a graceful shutdown
+        // waits for it.
+        let s = TcpStream::connect(addr).await?;
+        s.write_all(b"GET /a HTTP/1.1\r\nHost:").await?;
+        lwt::sleep(Duration::from_millis(20)).await?;
+        stopper.resolve(())?;
+        lwt::sleep(Duration::from_millis(20)).await?;
+        assert!(server.is_pending(), "draining");
+        server.cancel();
+        assert!(server.peek().unwrap().unwrap_err().is_canceled());
+        assert!(read_to_end(&s, Duration::from_secs(5)).await?.is_empty());
+        Ok(())
+    });
+}
+
+#[test]
 fn hyper_serves_over_a_unix_stream_and_over_the_io_wrapper() {
     leak_checked(|| async {
         let (server_side, client_side) = UnixStream::pair()?;

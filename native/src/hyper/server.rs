@@ -76,8 +76,9 @@ impl Http {
 /// request in flight, HTTP/2 sends `GOAWAY` and finishes its open streams),
 /// and the returned promise is fulfilled when the last connection has
 /// closed: bound the wait with [`lwt::with_timeout`] if clients may linger.
-/// Canceling the promise instead closes the listener and every connection at
-/// once, and rejects it; `shutdown` itself is never canceled.
+/// Canceling the promise, before or during that wait, closes the listener and
+/// every connection at once, and rejects it; `shutdown` itself is never
+/// canceled.
 ///
 /// ```
 /// use std::convert::Infallible;
@@ -157,7 +158,13 @@ where
             }
         }
         drop(listener);
-        conns.shut_down().await
+        // Through `protected`: canceling the server now reaches this wait
+        // only, and the connections are then aborted here.
+        let drained = lwt::protected(&conns.shut_down()).await;
+        if drained.is_err() {
+            conns.abort();
+        }
+        drained
     })
 }
 
@@ -189,13 +196,13 @@ impl Connections {
         }
     }
 
-    fn shut_down(mut self) -> Promise<()> {
-        let mut conns = Vec::with_capacity(self.live.len());
-        for (conn, stopper) in self.live.drain(..) {
+    /// Asks every connection to shut down; the promise is fulfilled when
+    /// they all have.
+    fn shut_down(&mut self) -> Promise<()> {
+        for (_, stopper) in &self.live {
             let _ = stopper.resolve(());
-            conns.push(conn);
         }
-        lwt::join(conns)
+        lwt::join(self.live.iter().map(|(conn, _)| conn.clone()))
     }
 }
 
