@@ -33,7 +33,7 @@ where
         RUNNING.with(|r| r.borrow_mut().insert(id, Box::new(task.clone())));
         task.on_termination(move || {
             // Taken out first, dropped after the borrow ends.
-            let done = RUNNING.with(|r| r.borrow_mut().remove(&id));
+            let done = RUNNING.try_with(|r| r.borrow_mut().remove(&id));
             drop(done);
         });
     }
