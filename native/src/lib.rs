@@ -66,11 +66,14 @@
 //! | `Lwt_process.exec`, `open_process_full`, `pread` | [`process::spawn`], [`process::output`] |
 //! | `Lwt_unix.on_signal` | [`signal::Signals`] |
 //! | `Lwt_io` channels, `establish_server`, `shutdown_server` | [`io::InputChannel`], [`io::OutputChannel`], [`io::establish_server`], [`io::Server::shutdown`] |
+//! | `cohttp-lwt-unix` (HTTP servers and clients) | hyper 1.x on this loop: the `hyper` module, behind the cargo feature `hyper` |
 
 #![doc(test(attr(deny(warnings))))]
 
 mod engine;
 pub mod fs;
+#[cfg(feature = "hyper")]
+pub mod hyper;
 pub mod io;
 pub mod net;
 pub mod process;

@@ -55,7 +55,7 @@ const JOBS: &[Job] = &[
     },
     Job {
         name: "clippy",
-        about: "clippy -D warnings: the workspace on the host, the core, lwt-wasm and the web app on wasm32",
+        about: "clippy -D warnings: the workspace on the host (lwt-native also with hyper), the core, lwt-wasm and the web app on wasm32",
         run: clippy,
     },
     Job {
@@ -75,7 +75,7 @@ const JOBS: &[Job] = &[
     },
     Job {
         name: "test",
-        about: "native tests of every crate, their doc tests, the web app's crate tests",
+        about: "native tests of every crate (lwt-native also with its hyper feature), their doc tests, the web app's crate tests",
         run: test,
     },
     Job {
@@ -319,6 +319,18 @@ fn clippy(ctx: &Ctx, _: &[String]) -> Result {
         "-D",
         "warnings",
     ]))?;
+    ctx.step("clippy (lwt-native with its hyper feature)");
+    run(ctx.cargo(&[
+        "clippy",
+        "-p",
+        "lwt-native",
+        "--all-targets",
+        "--features",
+        "hyper",
+        "--",
+        "-D",
+        "warnings",
+    ]))?;
     ctx.step("clippy (wasm32)");
     // The core's library must build for wasm32; its tests and benches are
     // native (proptest, criterion, tokio). The wasm crate's tests and the
@@ -382,7 +394,13 @@ fn cross(ctx: &Ctx, _: &[String]) -> Result {
 fn docs(ctx: &Ctx, _: &[String]) -> Result {
     ctx.step("docs (RUSTDOCFLAGS=-D warnings)");
     run(ctx
-        .cargo(&["doc", "--workspace", "--no-deps"])
+        .cargo(&[
+            "doc",
+            "--workspace",
+            "--no-deps",
+            "--features",
+            "lwt-native/hyper",
+        ])
         .env("RUSTDOCFLAGS", "-D warnings"))
 }
 
@@ -444,6 +462,8 @@ fn test(ctx: &Ctx, _: &[String]) -> Result {
     // The conformance suite's engine targets run in `conformance`, where
     // each engine's count is checked; its library's own tests run here.
     run(ctx.cargo(&["test", "--workspace", "--exclude", "lwt-conformance"]))?;
+    ctx.step("tests: lwt-native with its hyper feature");
+    run(ctx.cargo(&["test", "-p", "lwt-native", "--features", "hyper"]))?;
     run(ctx.cargo(&["test", "-p", "lwt-conformance", "--lib", "--doc"]))
 }
 

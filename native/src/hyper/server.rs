@@ -1,0 +1,259 @@
+//! [`serve`]: an accept loop that serves every connection with hyper, and
+//! shuts down gracefully.
+
+use std::error::Error as StdError;
+use std::future::{poll_fn, Future};
+use std::pin::{pin, Pin};
+use std::task::Poll;
+use std::time::Duration;
+
+use hyper::body::{Body, Incoming};
+use hyper::server::conn::{http1, http2};
+use hyper::service::HttpService;
+use lwt::{Promise, Resolver};
+
+use super::exec::{spawn_owned, LwtExecutor};
+use super::timer::LwtTimer;
+use crate::net::{TcpListener, TcpStream};
+
+/// The protocol [`serve`] speaks on each connection, with hyper's settings
+/// for it.
+///
+/// ```
+/// use std::time::Duration;
+/// use hyper::server::conn::http1;
+/// use lwt_native::hyper::{Http, LwtTimer};
+///
+/// let _defaults = Http::http1();
+/// let mut tuned = http1::Builder::new();
+/// tuned.timer(LwtTimer).header_read_timeout(Duration::from_secs(2)).max_buf_size(64 << 10);
+/// let _tuned = Http::Http1(tuned);
+/// ```
+#[derive(Clone, Debug)]
+pub enum Http {
+    /// HTTP/1.1 (and 1.0).
+    Http1(http1::Builder),
+    /// HTTP/2 over cleartext TCP, with prior knowledge (h2c: no upgrade
+    /// from HTTP/1).
+    Http2(http2::Builder<LwtExecutor>),
+}
+
+impl Http {
+    /// HTTP/1.1 with hyper's defaults and [`LwtTimer`], so hyper's default
+    /// `header_read_timeout` (30 s: also how long a keep-alive connection
+    /// may sit idle) is in force.
+    ///
+    /// ```
+    /// assert!(matches!(lwt_native::hyper::Http::http1(), lwt_native::hyper::Http::Http1(_)));
+    /// ```
+    pub fn http1() -> Http {
+        let mut b = http1::Builder::new();
+        b.timer(LwtTimer);
+        Http::Http1(b)
+    }
+
+    /// HTTP/2 (prior knowledge) with hyper's defaults, [`LwtExecutor`] for
+    /// its streams and [`LwtTimer`] for its time-outs and keep-alive pings.
+    ///
+    /// ```
+    /// assert!(matches!(lwt_native::hyper::Http::http2(), lwt_native::hyper::Http::Http2(_)));
+    /// ```
+    pub fn http2() -> Http {
+        let mut b = http2::Builder::new(LwtExecutor);
+        b.timer(LwtTimer);
+        Http::Http2(b)
+    }
+}
+
+/// Serves the connections that `listener` accepts, each with a clone of
+/// `service`, in its own task, until `shutdown` resolves (fulfilled or
+/// rejected). Accepted sockets get `TCP_NODELAY`; an error on one connection
+/// ends that connection only, and a failed accept (out of file descriptors,
+/// say) is retried a few milliseconds later.
+///
+/// Once `shutdown` resolves, the server stops accepting, asks each
+/// connection to shut down gracefully (an HTTP/1 connection finishes the
+/// request in flight, HTTP/2 sends `GOAWAY` and finishes its open streams),
+/// and the returned promise is fulfilled when the last connection has
+/// closed: bound the wait with [`lwt::with_timeout`] if clients may linger.
+/// Canceling the promise, before or during that wait, closes the listener and
+/// every connection at once, and rejects it; `shutdown` itself is never
+/// canceled.
+///
+/// ```
+/// use std::convert::Infallible;
+/// use http_body_util::{BodyExt, Empty, Full};
+/// use hyper::body::Bytes;
+/// use hyper::{Request, Response};
+/// use lwt_native::hyper::{handshake, serve, Http};
+/// use lwt_native::net::{TcpListener, TcpStream};
+///
+/// lwt_native::run(async {
+///     let listener = TcpListener::bind("127.0.0.1:0".parse().unwrap())?;
+///     let addr = listener.local_addr()?;
+///     let hello = hyper::service::service_fn(|_req: Request<hyper::body::Incoming>| async {
+///         Ok::<_, Infallible>(Response::new(Full::new(Bytes::from("hello"))))
+///     });
+///     let (stop, stopper) = lwt::wait();
+///     let server = serve(listener, Http::http1(), hello, stop);
+///
+///     let mut client = handshake(TcpStream::connect(addr).await?).await?;
+///     let req = Request::get("/").header("host", "localhost").body(Empty::<Bytes>::new()).unwrap();
+///     let body = client.send_request(req).await?.into_body().collect().await?.to_bytes();
+///     assert_eq!(body, "hello");
+///     drop(client);
+///
+///     stopper.resolve(())?;
+///     server.await
+/// }).unwrap();
+/// ```
+pub fn serve<S>(listener: TcpListener, http: Http, service: S, shutdown: Promise<()>) -> Promise<()>
+where
+    S: HttpService<Incoming> + Clone + 'static,
+    S::Future: 'static,
+    S::Error: Into<Box<dyn StdError + Send + Sync>>,
+    S::ResBody: 'static,
+    <S::ResBody as Body>::Error: Into<Box<dyn StdError + Send + Sync>>,
+{
+    // Waiting on `shutdown` through this, so that canceling the server
+    // cancels the wrapper and never the caller's promise.
+    let mut stop = lwt::protected(&shutdown);
+    spawn_owned(async move {
+        let mut conns = Connections::default();
+        loop {
+            let mut accept = listener.accept();
+            let next = poll_fn(|cx| {
+                if let Poll::Ready(r) = Pin::new(&mut stop).poll(cx) {
+                    return Poll::Ready(Err(r));
+                }
+                Pin::new(&mut accept).poll(cx).map(Ok)
+            })
+            .await;
+            match next {
+                Ok(Ok((stream, _peer))) => {
+                    let _ = stream.set_nodelay(true);
+                    conns.add(|stop| serve_one(&http, stream, service.clone(), stop));
+                }
+                Ok(Err(e)) if e.is_canceled() => {
+                    conns.abort();
+                    return Err(e);
+                }
+                Ok(Err(_)) => {
+                    // EMFILE and the like: give the system a moment.
+                    if let Err(e) = lwt::sleep(Duration::from_millis(5)).await {
+                        conns.abort();
+                        return Err(e);
+                    }
+                }
+                Err(Err(e)) if e.is_canceled() && shutdown.is_pending() => {
+                    // The server's own promise was canceled.
+                    accept.cancel();
+                    conns.abort();
+                    return Err(e);
+                }
+                Err(_) => {
+                    accept.cancel();
+                    break;
+                }
+            }
+        }
+        drop(listener);
+        // Through `protected`: canceling the server now reaches this wait
+        // only, and the connections are then aborted here.
+        let drained = lwt::protected(&conns.shut_down()).await;
+        if drained.is_err() {
+            conns.abort();
+        }
+        drained
+    })
+}
+
+/// The connections of one [`serve`], each with the resolver that asks it to
+/// shut down.
+#[derive(Default)]
+struct Connections {
+    live: Vec<(Promise<()>, Resolver<()>)>,
+    /// The length after the last sweep of finished connections.
+    swept: usize,
+}
+
+impl Connections {
+    fn add(&mut self, start: impl FnOnce(Promise<()>) -> Promise<()>) {
+        if self.live.len() >= 2 * self.swept.max(16) {
+            self.live.retain(|(conn, _)| conn.is_pending());
+            self.swept = self.live.len();
+        }
+        let (stop, stopper) = lwt::wait();
+        let conn = start(stop);
+        if conn.is_pending() {
+            self.live.push((conn, stopper));
+        }
+    }
+
+    fn abort(&mut self) {
+        for (conn, _) in self.live.drain(..) {
+            conn.abort();
+        }
+    }
+
+    /// Asks every connection to shut down; the promise is fulfilled when
+    /// they all have.
+    fn shut_down(&mut self) -> Promise<()> {
+        for (_, stopper) in &self.live {
+            let _ = stopper.resolve(());
+        }
+        lwt::join(self.live.iter().map(|(conn, _)| conn.clone()))
+    }
+}
+
+/// Serves one connection in a task of its own until it ends, shutting it
+/// down gracefully once `stop` resolves.
+fn serve_one<S>(http: &Http, stream: TcpStream, service: S, stop: Promise<()>) -> Promise<()>
+where
+    S: HttpService<Incoming> + 'static,
+    S::Future: 'static,
+    S::Error: Into<Box<dyn StdError + Send + Sync>>,
+    S::ResBody: 'static,
+    <S::ResBody as Body>::Error: Into<Box<dyn StdError + Send + Sync>>,
+{
+    match http {
+        Http::Http1(b) => {
+            let conn = b.serve_connection(stream, service);
+            spawn_owned(drive(conn, stop, |c| c.graceful_shutdown()))
+        }
+        Http::Http2(b) => {
+            let conn = b.serve_connection(stream, service);
+            spawn_owned(drive(conn, stop, |c| c.graceful_shutdown()))
+        }
+    }
+}
+
+/// Polls `conn` to its end; when `stop` resolves first, calls `graceful` on
+/// it and goes on. hyper's error for the connection (a client gone, a
+/// time-out, bad input) ends it and is not reported further.
+async fn drive<C, E>(
+    conn: C,
+    mut stop: Promise<()>,
+    graceful: fn(Pin<&mut C>),
+) -> Result<(), lwt::Error>
+where
+    C: Future<Output = Result<(), E>>,
+{
+    let mut conn = pin!(conn);
+    let mut stopping = false;
+    poll_fn(|cx| {
+        if conn.as_mut().poll(cx).is_ready() {
+            return Poll::Ready(());
+        }
+        if !stopping && Pin::new(&mut stop).poll(cx).is_ready() {
+            stopping = true;
+            graceful(conn.as_mut());
+            if conn.as_mut().poll(cx).is_ready() {
+                return Poll::Ready(());
+            }
+        }
+        Poll::Pending
+    })
+    .await;
+    Ok(())
+}
