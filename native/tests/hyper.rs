@@ -34,7 +34,7 @@ where
 {
     let _one_at_a_time = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
     std::thread::spawn(move || {
-        lwt_native::init();
+        lwt_native::install();
         let fds = lwt_native::open_fd_count().unwrap();
         let timers = lwt_native::timer_count();
         lwt_native::run(async move {

@@ -142,7 +142,7 @@ impl<T> std::fmt::Debug for OnThread<T> {
 /// the loop's clock reads the same monotonic clock).
 fn arm(deadline: Instant) -> Promise<()> {
     // Installs this thread's loop as its engine if nothing did yet.
-    crate::init();
+    crate::install();
     lwt::sleep(deadline.saturating_duration_since(Instant::now()))
 }
 
