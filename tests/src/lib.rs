@@ -26,9 +26,11 @@
 pub mod cancel;
 pub mod combinators;
 pub mod core;
+pub mod counting;
 pub mod helpers;
 pub mod log;
 pub mod patterns;
+pub mod select;
 pub mod streams;
 pub mod sync;
 pub mod tasks;
