@@ -17,6 +17,7 @@ pub const MODULES: &[&str] = &[
     "helpers",
     "patterns",
     "select",
+    "joinset",
 ];
 
 /// The modules of `src/` that hold no bodies.

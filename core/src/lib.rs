@@ -159,6 +159,7 @@ pub use select::__private as __select;
 pub use storage::{get, new_key, with_value, Key};
 pub use stream::{BoundedPush, Push, Stream};
 pub use sync::{Acquire, Condition, MVar, Mutex, Permit, Pool, Semaphore, Switch};
+pub use sync::{JoinNext, JoinSet, TaskHandle};
 pub use task::spawn;
 pub use time::{interval, now, sleep, sleep_until, timeout, with_timeout, Instant, Interval};
 pub use unhandled::{async_, dont_wait, report_unhandled, set_async_exception_hook};

@@ -28,6 +28,7 @@ pub mod combinators;
 pub mod core;
 pub mod counting;
 pub mod helpers;
+pub mod joinset;
 pub mod log;
 pub mod patterns;
 pub mod select;
