@@ -18,6 +18,7 @@ pub const MODULES: &[&str] = &[
     "patterns",
     "select",
     "joinset",
+    "channels",
 ];
 
 /// The modules of `src/` that hold no bodies.

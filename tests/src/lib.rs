@@ -24,6 +24,7 @@
 //!   on exact durations.
 
 pub mod cancel;
+pub mod channels;
 pub mod combinators;
 pub mod core;
 pub mod counting;

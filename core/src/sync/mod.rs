@@ -5,7 +5,8 @@
 //!
 //! 1. `waitq` is the one FIFO queue of cancelable waiters: [`Mutex`],
 //!    [`MVar`], [`Condition`], [`Semaphore`] and [`Pool`] queue their blocked
-//!    callers in it, and so does [`JoinSet`]'s `join_next`; a canceled caller
+//!    callers in it, and so do [`JoinSet`]'s `join_next` and [`watch`]'s
+//!    `changed`; a canceled caller
 //!    leaves the line. [`Switch`] needs
 //!    no queue: it runs its hooks when turned off.
 //! 2. A hand-off resolves the waiter after the primitive's borrow is
@@ -23,6 +24,7 @@ mod mvar;
 mod pool;
 mod semaphore;
 mod switch;
+pub mod watch;
 
 pub use condition::Condition;
 pub use joinset::{JoinNext, JoinSet, TaskHandle};
