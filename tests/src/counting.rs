@@ -1,7 +1,7 @@
-//! Counting the engine's live timers from a body, on any engine: the body
-//! installs [`TimerCount`], an engine that forwards everything to the one
-//! it wraps and counts the timers armed through it that have neither fired
-//! nor been canceled. So "the loser's timer was released" is checked through
+//! Counting the engine's live timers from a body, on any engine: promises
+//! made inside [`TimerCount::track`] arm their timers through an engine that
+//! forwards everything to the one it wraps and counts the timers that have
+//! neither fired nor been canceled. So "the loser's timer was released" is checked through
 //! the engine contract itself (`cancel_timer` was called), the same way on
 //! the virtual, native and wasm engines.
 
@@ -57,30 +57,38 @@ impl Engine for Counting {
     }
 }
 
-/// While alive, the timers armed on this thread are counted; dropping it
-/// puts the wrapped engine back.
+/// Counts the timers armed inside [`TimerCount::track`] that are still
+/// armed. Tracking installs the counting engine only for the duration of a
+/// synchronous closure, so bodies running concurrently on one thread (wasm's
+/// test runner runs async tests side by side) do not count each other's
+/// timers. The counting engine lives as long as this value, so canceling a
+/// tracked promise reaches the wrapped engine through it.
 pub struct TimerCount {
-    live: Rc<RefCell<HashSet<TimerId>>>,
-    _installed: Installed,
+    engine: Rc<Counting>,
 }
 
 impl TimerCount {
     /// Wraps the current engine; an error when none is installed.
-    pub fn install() -> Result<TimerCount, Error> {
+    pub fn new() -> Result<TimerCount, Error> {
         let inner = engine::current().ok_or_else(|| Error::msg("no engine installed"))?;
-        let live: Rc<RefCell<HashSet<TimerId>>> = Rc::default();
-        let installed = engine::install(Rc::new(Counting {
-            inner,
-            live: live.clone(),
-        }));
         Ok(TimerCount {
-            live,
-            _installed: installed,
+            engine: Rc::new(Counting {
+                inner,
+                live: Rc::default(),
+            }),
         })
     }
 
-    /// Timers armed since [`TimerCount::install`] that are still armed.
+    /// Runs `f` with the counting engine installed: the timers `f` arms are
+    /// counted until they fire or are canceled.
+    pub fn track<R>(&self, f: impl FnOnce() -> R) -> R {
+        let engine: Rc<dyn Engine> = self.engine.clone();
+        let _installed: Installed = engine::install(engine);
+        f()
+    }
+
+    /// Tracked timers still armed.
     pub fn live(&self) -> usize {
-        self.live.borrow().len()
+        self.engine.live.borrow().len()
     }
 }

@@ -32,12 +32,14 @@ pub async fn join_next_in_finish_order() -> Outcome {
 
 /// Dropping the set cancels its running tasks: their timers are released.
 pub async fn drop_releases_running_tasks() -> Outcome {
-    let timers = TimerCount::install()?;
+    let timers = TimerCount::new()?;
     let mut set = JoinSet::<()>::new();
-    set.spawn(lwt::sleep(Duration::from_secs(30)));
-    set.spawn(async {
-        lwt::sleep(Duration::from_secs(60)).await?;
-        Ok(())
+    timers.track(|| {
+        set.spawn(lwt::sleep(Duration::from_secs(30)));
+        set.spawn(async {
+            lwt::sleep(Duration::from_secs(60)).await?;
+            Ok(())
+        });
     });
     assert_eq!(timers.live(), 2);
     drop(set);
@@ -47,16 +49,19 @@ pub async fn drop_releases_running_tasks() -> Outcome {
 
 /// `cancel_all` lets each task see the cancel; the results still come out.
 pub async fn cancel_all_results_are_canceled() -> Outcome {
-    let timers = TimerCount::install()?;
+    let timers = TimerCount::new()?;
     let mut set = JoinSet::new();
-    for _ in 0..3 {
-        set.spawn(async {
-            match lwt::sleep(Duration::from_secs(30)).await {
-                Err(e) if e.is_canceled() => Ok("cleaned up"),
-                other => other.map(|()| "slept"),
-            }
-        });
-    }
+    timers.track(|| {
+        for _ in 0..3 {
+            set.spawn(async {
+                match lwt::sleep(Duration::from_secs(30)).await {
+                    Err(e) if e.is_canceled() => Ok("cleaned up"),
+                    other => other.map(|()| "slept"),
+                }
+            });
+        }
+    });
+    assert_eq!(timers.live(), 3);
     set.cancel_all();
     assert_eq!(timers.live(), 0);
     let mut seen = 0;
@@ -71,12 +76,15 @@ pub async fn cancel_all_results_are_canceled() -> Outcome {
 /// `abort_all` and a task handle's `abort` stop tasks; each still leaves
 /// the set once, with a canceled error.
 pub async fn abort_leaves_the_set_once() -> Outcome {
-    let timers = TimerCount::install()?;
+    let timers = TimerCount::new()?;
     let mut set = JoinSet::<u8>::new();
-    let one = set.spawn(async {
-        lwt::sleep(Duration::from_secs(30)).await?;
-        Ok(1)
+    let one = timers.track(|| {
+        set.spawn(async {
+            lwt::sleep(Duration::from_secs(30)).await?;
+            Ok(1)
+        })
     });
+    assert_eq!(timers.live(), 1);
     set.spawn(async { Ok(2) });
     one.abort();
     assert!(one.is_finished());

@@ -13,10 +13,14 @@ use crate::Outcome;
 
 /// The losing sleeps' timers are disarmed when the first branch wins.
 pub async fn losers_timers_released() -> Outcome {
-    let timers = TimerCount::install()?;
-    let short = lwt::sleep(ms(1));
-    let long = lwt::sleep(Duration::from_secs(30));
-    let longer = lwt::timeout::<u8>(Duration::from_secs(60));
+    let timers = TimerCount::new()?;
+    let (short, long, longer) = timers.track(|| {
+        (
+            lwt::sleep(ms(1)),
+            lwt::sleep(Duration::from_secs(30)),
+            lwt::timeout::<u8>(Duration::from_secs(60)),
+        )
+    });
     assert_eq!(timers.live(), 3);
     let won = lwt::select! {
         s = short => s.map(|()| "short"),
@@ -32,9 +36,11 @@ pub async fn losers_timers_released() -> Outcome {
 /// A branch of another type, already resolved, wins at once and the
 /// pending sleep's timer is released before the `select!` returns.
 pub async fn mixed_types_resolved_winner() -> Outcome {
-    let timers = TimerCount::install()?;
+    let timers = TimerCount::new()?;
+    let long = timers.track(|| lwt::sleep(Duration::from_secs(30)));
+    assert_eq!(timers.live(), 1);
     let n: usize = lwt::select! {
-        _ = lwt::sleep(Duration::from_secs(30)) => 0,
+        _ = long => 0,
         s = Promise::resolved(String::from("four")) => s?.len(),
         b = Promise::resolved(true) => usize::from(b?),
     };
@@ -46,13 +52,18 @@ pub async fn mixed_types_resolved_winner() -> Outcome {
 /// A branch wrapped in `protected` loses without being canceled: its
 /// timer stays armed and it completes later.
 pub async fn protected_branch_survives() -> Outcome {
-    let timers = TimerCount::install()?;
-    let slow = lwt::sleep(ms(5));
-    let unprotected = lwt::sleep(Duration::from_secs(30));
+    let timers = TimerCount::new()?;
+    let (slow, unprotected, fast) = timers.track(|| {
+        (
+            lwt::sleep(ms(5)),
+            lwt::sleep(Duration::from_secs(30)),
+            lwt::sleep(ms(1)),
+        )
+    });
     let won = lwt::select! {
         _ = lwt::protected(&slow) => "slow",
         _ = &unprotected => "unprotected",
-        _ = lwt::sleep(ms(1)) => "fast",
+        _ = fast => "fast",
     };
     assert_eq!(won, "fast");
     assert!(slow.is_pending());
@@ -114,11 +125,14 @@ pub async fn all_canceled() -> Outcome {
     };
     assert!(seen.unwrap_err().is_canceled());
 
-    let timers = TimerCount::install()?;
-    let t = lwt::spawn(async {
-        Ok(lwt::select! {
-            x = lwt::sleep(Duration::from_secs(30)) => x.err().map(|e| e.is_canceled()),
-            y = lwt::sleep(Duration::from_secs(60)) => y.err().map(|e| e.is_canceled()),
+    let timers = TimerCount::new()?;
+    let t = timers.track(|| {
+        // `spawn` polls at once: both sleeps are armed inside `track`.
+        lwt::spawn(async {
+            Ok(lwt::select! {
+                x = lwt::sleep(Duration::from_secs(30)) => x.err().map(|e| e.is_canceled()),
+                y = lwt::sleep(Duration::from_secs(60)) => y.err().map(|e| e.is_canceled()),
+            })
         })
     });
     assert_eq!(timers.live(), 2);
@@ -130,10 +144,11 @@ pub async fn all_canceled() -> Outcome {
 
 /// A future that is not an lwt promise takes part through `lwt::spawn`.
 pub async fn spawned_foreign_future() -> Outcome {
-    let timers = TimerCount::install()?;
+    let timers = TimerCount::new()?;
+    let long = timers.track(|| lwt::sleep(Duration::from_secs(30)));
     let won = lwt::select! {
         v = lwt::spawn(async { Ok(futures::future::ready(5u8).await) }) => v?,
-        _ = lwt::sleep(Duration::from_secs(30)) => 0,
+        _ = long => 0,
     };
     assert_eq!(won, 5);
     assert_eq!(timers.live(), 0);
