@@ -19,6 +19,7 @@ pub const MODULES: &[&str] = &[
     "select",
     "joinset",
     "channels",
+    "locks",
 ];
 
 /// The modules of `src/` that hold no bodies.

@@ -159,6 +159,7 @@ pub use select::__private as __select;
 pub use storage::{get, new_key, with_value, Key};
 pub use stream::{BoundedPush, Push, Stream};
 pub use sync::watch;
+pub use sync::OnceCell;
 pub use sync::{Acquire, Condition, MVar, Mutex, Permit, Pool, Semaphore, Switch};
 pub use sync::{JoinNext, JoinSet, TaskHandle};
 pub use task::spawn;

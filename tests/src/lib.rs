@@ -30,6 +30,7 @@ pub mod core;
 pub mod counting;
 pub mod helpers;
 pub mod joinset;
+pub mod locks;
 pub mod log;
 pub mod patterns;
 pub mod select;

@@ -5,8 +5,8 @@
 //!
 //! 1. `waitq` is the one FIFO queue of cancelable waiters: [`Mutex`],
 //!    [`MVar`], [`Condition`], [`Semaphore`] and [`Pool`] queue their blocked
-//!    callers in it, and so do [`JoinSet`]'s `join_next` and [`watch`]'s
-//!    `changed`; a canceled caller
+//!    callers in it, and so do [`JoinSet`]'s `join_next`, [`watch`]'s
+//!    `changed` and [`OnceCell`]'s `get_or_init`; a canceled caller
 //!    leaves the line. [`Switch`] needs
 //!    no queue: it runs its hooks when turned off.
 //! 2. A hand-off resolves the waiter after the primitive's borrow is
@@ -21,6 +21,7 @@ mod condition;
 mod joinset;
 mod mutex;
 mod mvar;
+mod once_cell;
 mod pool;
 mod semaphore;
 mod switch;
@@ -30,6 +31,7 @@ pub use condition::Condition;
 pub use joinset::{JoinNext, JoinSet, TaskHandle};
 pub use mutex::Mutex;
 pub use mvar::MVar;
+pub use once_cell::OnceCell;
 pub use pool::Pool;
 pub use semaphore::{Acquire, Permit, Semaphore};
 pub use switch::Switch;
