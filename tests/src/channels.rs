@@ -1,7 +1,7 @@
 //! tokio's channels that lwt-rs adds beside `Stream` and `wait`: `watch`
 //! (the latest value) and `broadcast` (every value, bounded, lagging).
 
-use lwt::watch;
+use lwt::{broadcast, watch};
 
 use crate::log::ms;
 use crate::Outcome;
@@ -74,5 +74,68 @@ pub async fn watch_bad_input() -> Outcome {
     assert_eq!(*tx.borrow(), "x");
     assert_eq!(*tx.send_replace("kept".into()), "x");
     assert_eq!(*tx.borrow(), "kept");
+    Ok(())
+}
+
+// ------------------------------------------------------------------ broadcast
+
+/// Every receiver gets every value, in order; a waiting `recv` is woken by
+/// the next send.
+pub async fn broadcast_every_receiver_gets_every_value() -> Outcome {
+    let (tx, a) = broadcast::channel(8);
+    let b = tx.subscribe();
+    let sender = lwt::spawn(async move {
+        lwt::sleep(ms(1)).await?;
+        for v in 1..=3 {
+            tx.send(v)?;
+        }
+        Ok(())
+    });
+    for want in 1..=3 {
+        assert_eq!(a.recv().await?, want);
+    }
+    sender.await?;
+    assert_eq!(b.len(), 3);
+    assert_eq!(
+        (b.recv().await?, b.recv().await?, b.recv().await?),
+        (1, 2, 3)
+    );
+    assert!(a.recv().await.unwrap_err().is_closed());
+    Ok(())
+}
+
+/// A slow receiver lags: it gets `Lagged(n)` once, then continues from the
+/// oldest value kept; a fast one misses nothing.
+pub async fn broadcast_slow_receiver_lags() -> Outcome {
+    let (tx, slow) = broadcast::channel(2);
+    let fast = tx.subscribe();
+    for v in 0..5 {
+        tx.send(v)?;
+        assert_eq!(fast.recv().await?, v);
+    }
+    let e = slow.recv().await.unwrap_err();
+    assert_eq!(broadcast::lagged(&e), Some(3));
+    assert_eq!(
+        e.downcast_ref::<broadcast::Lagged>(),
+        Some(&broadcast::Lagged(3))
+    );
+    assert_eq!(slow.recv().await?, 3);
+    assert_eq!(slow.recv().await?, 4);
+    assert_eq!(slow.try_recv()?, None);
+    Ok(())
+}
+
+/// Bad input: a zero capacity is taken as one, sending with no receiver is
+/// a closed error, a canceled `recv` leaves the wait and loses nothing.
+pub async fn broadcast_bad_input() -> Outcome {
+    let (tx, rx) = broadcast::channel(0);
+    let waiting = rx.recv();
+    waiting.cancel();
+    assert!(waiting.await.unwrap_err().is_canceled());
+    tx.send("kept")?;
+    assert_eq!(rx.recv().await?, "kept");
+    drop(rx);
+    assert!(tx.send("lost").unwrap_err().is_closed());
+    assert_eq!(tx.receiver_count(), 0);
     Ok(())
 }

@@ -6,7 +6,7 @@
 //! 1. `waitq` is the one FIFO queue of cancelable waiters: [`Mutex`],
 //!    [`MVar`], [`Condition`], [`Semaphore`] and [`Pool`] queue their blocked
 //!    callers in it, and so do [`JoinSet`]'s `join_next`, [`watch`]'s
-//!    `changed` and [`OnceCell`]'s `get_or_init`; a canceled caller
+//!    `changed`, [`broadcast`]'s `recv` and [`OnceCell`]'s `get_or_init`; a canceled caller
 //!    leaves the line. [`Switch`] needs
 //!    no queue: it runs its hooks when turned off.
 //! 2. A hand-off resolves the waiter after the primitive's borrow is
@@ -17,6 +17,7 @@
 
 pub(crate) mod waitq;
 
+pub mod broadcast;
 mod condition;
 mod joinset;
 mod mutex;
