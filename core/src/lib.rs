@@ -163,6 +163,7 @@ pub use sync::watch;
 pub use sync::OnceCell;
 pub use sync::{Acquire, Condition, MVar, Mutex, Permit, Pool, Semaphore, Switch};
 pub use sync::{JoinNext, JoinSet, TaskHandle};
+pub use sync::{RwLock, RwLockReadGuard, RwLockWriteGuard};
 pub use task::spawn;
 pub use time::{interval, now, sleep, sleep_until, timeout, with_timeout, Instant, Interval};
 pub use unhandled::{async_, dont_wait, report_unhandled, set_async_exception_hook};

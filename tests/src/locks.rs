@@ -4,7 +4,7 @@
 use std::cell::Cell;
 use std::rc::Rc;
 
-use lwt::{Error, OnceCell};
+use lwt::{Error, OnceCell, RwLock};
 
 use crate::log::{ms, Log};
 use crate::Outcome;
@@ -85,5 +85,83 @@ pub async fn once_cell_canceled_waiter_and_bad_set() -> Outcome {
     assert_eq!(init.await?, 9);
     assert!(cell.set(5).unwrap_err().is_invalid_argument()); // already set
     assert_eq!(cell.get(), Some(&9));
+    Ok(())
+}
+
+// ------------------------------------------------------------------ RwLock
+
+/// Readers share the lock; a writer waits for them, and readers that come
+/// after a waiting writer wait behind it (FIFO: writers do not starve).
+pub async fn rwlock_fifo_writer_not_starved() -> Outcome {
+    let log = Log::default();
+    let lock = Rc::new(RwLock::new(0));
+    let first = lock.read().await?;
+    let mut all = Vec::new();
+    for (i, write) in [(1, true), (2, false), (3, false)] {
+        let (l, lk) = (log.clone(), lock.clone());
+        all.push(lwt::spawn(async move {
+            if write {
+                *lk.write().await? += 1;
+                l.push(format!("w{i}"));
+            } else {
+                let v = *lk.read().await?;
+                l.push(format!("r{i}={v}"));
+            }
+            Ok(())
+        }));
+    }
+    assert_eq!(lock.waiter_count(), 3);
+    assert!(lock.try_read().is_err()); // a writer waits: no barging
+    drop(first);
+    lwt::join(all).await?;
+    assert_eq!(log.take(), ["w1", "r2=1", "r3=1"]);
+    Ok(())
+}
+
+/// A canceled waiting writer leaves the line, and the readers it held back
+/// are served.
+pub async fn rwlock_canceled_writer_leaves() -> Outcome {
+    let lock = Rc::new(RwLock::new("v"));
+    let held = lock.read().await?;
+    let lk = lock.clone();
+    let writer = lwt::spawn(async move {
+        let _w = lk.write().await?;
+        Ok(())
+    });
+    let lk = lock.clone();
+    let reader = lwt::spawn(async move { Ok(*lk.read().await?) });
+    assert!(reader.is_pending());
+    writer.cancel();
+    assert!(writer.await.unwrap_err().is_canceled());
+    assert_eq!(reader.await?, "v");
+    drop(held);
+    assert!(lock.try_write().is_ok());
+    Ok(())
+}
+
+/// Re-entrancy gives errors, not panics or hangs, through `try_*`; a
+/// conflicting wait while holding the lock can be given up with a timeout,
+/// and leaves the line.
+pub async fn rwlock_reentrancy_is_an_error() -> Outcome {
+    let lock = Rc::new(RwLock::new(1));
+    let r = lock.try_read()?;
+    assert!(lock.try_write().is_err());
+    let again = lock.try_read()?; // readers may share
+    drop((r, again));
+    let w = lock.try_write()?;
+    assert!(lock.try_read().is_err());
+    assert!(lock.try_write().is_err());
+    drop(w);
+    let r = lock.read().await?;
+    // A conflicting wait while holding the lock would wait for itself:
+    // give it up with a timeout.
+    let lk = lock.clone();
+    let own = lwt::spawn(async move { Ok(*lk.write().await?) });
+    assert_eq!(lock.waiter_count(), 1);
+    let own = lwt::with_timeout(ms(1), &own);
+    assert!(own.await.unwrap_err().is_timeout());
+    assert_eq!(lock.waiter_count(), 0);
+    drop(r);
+    assert!(lock.try_write().is_ok());
     Ok(())
 }

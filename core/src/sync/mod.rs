@@ -6,7 +6,8 @@
 //! 1. `waitq` is the one FIFO queue of cancelable waiters: [`Mutex`],
 //!    [`MVar`], [`Condition`], [`Semaphore`] and [`Pool`] queue their blocked
 //!    callers in it, and so do [`JoinSet`]'s `join_next`, [`watch`]'s
-//!    `changed`, [`broadcast`]'s `recv` and [`OnceCell`]'s `get_or_init`; a canceled caller
+//!    `changed`, [`broadcast`]'s `recv`, [`OnceCell`]'s `get_or_init`
+//!    and [`RwLock`]'s `read`/`write`; a canceled caller
 //!    leaves the line. [`Switch`] needs
 //!    no queue: it runs its hooks when turned off.
 //! 2. A hand-off resolves the waiter after the primitive's borrow is
@@ -24,6 +25,7 @@ mod mutex;
 mod mvar;
 mod once_cell;
 mod pool;
+mod rwlock;
 mod semaphore;
 mod switch;
 pub mod watch;
@@ -34,5 +36,6 @@ pub use mutex::Mutex;
 pub use mvar::MVar;
 pub use once_cell::OnceCell;
 pub use pool::Pool;
+pub use rwlock::{RwLock, RwLockReadGuard, RwLockWriteGuard};
 pub use semaphore::{Acquire, Permit, Semaphore};
 pub use switch::Switch;
