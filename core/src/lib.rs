@@ -162,6 +162,7 @@ pub use sync::broadcast;
 pub use sync::watch;
 pub use sync::OnceCell;
 pub use sync::{Acquire, Condition, MVar, Mutex, Permit, Pool, Semaphore, Switch};
+pub use sync::{Barrier, BarrierWaitResult};
 pub use sync::{JoinNext, JoinSet, TaskHandle};
 pub use sync::{RwLock, RwLockReadGuard, RwLockWriteGuard};
 pub use task::spawn;

@@ -4,7 +4,7 @@
 use std::cell::Cell;
 use std::rc::Rc;
 
-use lwt::{Error, OnceCell, RwLock};
+use lwt::{Barrier, Error, OnceCell, RwLock};
 
 use crate::log::{ms, Log};
 use crate::Outcome;
@@ -163,5 +163,47 @@ pub async fn rwlock_reentrancy_is_an_error() -> Outcome {
     assert_eq!(lock.waiter_count(), 0);
     drop(r);
     assert!(lock.try_write().is_ok());
+    Ok(())
+}
+
+// ------------------------------------------------------------------ Barrier
+
+/// The last of `n` parties releases them all and is the one leader; the
+/// barrier is then reused.
+pub async fn barrier_last_arrival_leads() -> Outcome {
+    let barrier = Barrier::new(3);
+    for round in 1..=2u64 {
+        let mut parties = Vec::new();
+        for i in 0..3u64 {
+            let b = barrier.clone();
+            parties.push(lwt::spawn(async move {
+                lwt::sleep(ms(i)).await?;
+                Ok(b.wait().await?.is_leader())
+            }));
+        }
+        let leaders = lwt::all(parties).await?;
+        assert_eq!(leaders.iter().filter(|l| **l).count(), 1);
+        assert_eq!(barrier.rounds(), round);
+        assert_eq!(barrier.waiting(), 0);
+    }
+    Ok(())
+}
+
+/// A canceled party leaves the count; `Barrier::new(0)` acts as one party
+/// and never blocks or panics.
+pub async fn barrier_canceled_party_and_zero() -> Outcome {
+    let barrier = Barrier::new(2);
+    let gone = barrier.wait();
+    assert_eq!(barrier.waiting(), 1);
+    gone.cancel();
+    assert!(gone.await.unwrap_err().is_canceled());
+    assert_eq!(barrier.waiting(), 0);
+    let first = barrier.wait();
+    assert!(first.is_pending());
+    assert!(barrier.wait().await?.is_leader());
+    assert!(!first.await?.is_leader());
+    let zero = Barrier::new(0);
+    assert!(zero.wait().await?.is_leader());
+    assert!(zero.wait().await?.is_leader());
     Ok(())
 }

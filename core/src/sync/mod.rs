@@ -7,7 +7,7 @@
 //!    [`MVar`], [`Condition`], [`Semaphore`] and [`Pool`] queue their blocked
 //!    callers in it, and so do [`JoinSet`]'s `join_next`, [`watch`]'s
 //!    `changed`, [`broadcast`]'s `recv`, [`OnceCell`]'s `get_or_init`
-//!    and [`RwLock`]'s `read`/`write`; a canceled caller
+//!    and [`RwLock`]'s `read`/`write`, and [`Barrier`]'s parties; a canceled caller
 //!    leaves the line. [`Switch`] needs
 //!    no queue: it runs its hooks when turned off.
 //! 2. A hand-off resolves the waiter after the primitive's borrow is
@@ -18,6 +18,7 @@
 
 pub(crate) mod waitq;
 
+mod barrier;
 pub mod broadcast;
 mod condition;
 mod joinset;
@@ -30,6 +31,7 @@ mod semaphore;
 mod switch;
 pub mod watch;
 
+pub use barrier::{Barrier, BarrierWaitResult};
 pub use condition::Condition;
 pub use joinset::{JoinNext, JoinSet, TaskHandle};
 pub use mutex::Mutex;
