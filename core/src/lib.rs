@@ -137,6 +137,7 @@ pub mod from_tokio {}
 pub mod list;
 mod promise;
 pub mod result;
+mod select;
 mod sequential;
 mod storage;
 mod stream;
@@ -153,9 +154,17 @@ pub use engine::turn::{pause, paused_count, register_pause_notifier, wakeup_paus
 pub use engine::{yield_now, Engine};
 pub use error::Error;
 pub use promise::{from_result, task, wait, wrap, Promise, Resolver, State};
+#[doc(hidden)]
+pub use select::__private as __select;
 pub use storage::{get, new_key, with_value, Key};
 pub use stream::{BoundedPush, Push, Stream};
+pub use sync::broadcast;
+pub use sync::watch;
+pub use sync::OnceCell;
 pub use sync::{Acquire, Condition, MVar, Mutex, Permit, Pool, Semaphore, Switch};
+pub use sync::{Barrier, BarrierWaitResult};
+pub use sync::{JoinNext, JoinSet, TaskHandle};
+pub use sync::{RwLock, RwLockReadGuard, RwLockWriteGuard};
 pub use task::spawn;
 pub use time::{interval, now, sleep, sleep_until, timeout, with_timeout, Instant, Interval};
 pub use unhandled::{async_, dont_wait, report_unhandled, set_async_exception_hook};
