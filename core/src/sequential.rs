@@ -106,6 +106,10 @@ where
         run_tails(self.run_to_tail(tag, source));
     }
 
+    fn source_lost(&self, _tag: usize) {
+        self.core.source_lost();
+    }
+
     fn run_to_tail(self: Rc<Self>, _tag: usize, source: NodeRef<S>) -> Option<TailRef> {
         let f = self.extra.f.take()?;
         let result = value_of(&source)?;
