@@ -111,8 +111,9 @@
 //!   they were attached; Lwt's de-facto order is the reverse. FIFO is what a
 //!   reader of the code expects, and what JS promises do.
 //! - **Several inputs already resolved.** [`pick`] and [`choose`] then take
-//!   the first in argument order, so a program gives the same answer on
-//!   every run and every engine; Lwt draws among them at random.
+//!   a rejected one if there is one, as Lwt does, and among those the first
+//!   in argument order, so a program gives the same answer on every run and
+//!   every engine; Lwt draws among them at random.
 //! - **Unhandled rejections.** A rejection nobody handles goes to the hook of
 //!   [`set_async_exception_hook`]; the default one reports it and the program
 //!   goes on. Lwt's default exits the process, which would end a browser tab's

@@ -19,7 +19,9 @@
 //! assert_eq!(q.peek().unwrap().unwrap(), Ok(20));
 //! ```
 
+use std::cell::RefCell;
 use std::future::Future;
+use std::rc::Rc;
 
 use crate::Promise;
 
@@ -86,19 +88,51 @@ pub fn catch<T: Clone + 'static, E: Clone + 'static, F: 'static>(
     })
 }
 
-/// Both values, or the first typed error in argument order once both are
-/// resolved (Lwt's `Lwt_result.both`).
+/// Both values, or, once both are resolved, the typed error that came first
+/// in time (Lwt's `Lwt_result.both`); of two inputs already resolved with
+/// errors, `a`'s. A rejection of either rejects the result, as [`crate::both`].
 ///
 /// ```
 /// let a = lwt::Promise::resolved(Ok::<_, String>(1));
 /// let b = lwt::Promise::resolved(Ok::<_, String>("one"));
 /// assert_eq!(lwt::result::both(&a, &b).peek().unwrap().unwrap(), Ok((1, "one")));
+///
+/// let (a, ra) = lwt::wait::<Result<u8, &str>>();
+/// let (b, rb) = lwt::wait::<Result<u8, &str>>();
+/// let p = lwt::result::both(&a, &b);
+/// rb.resolve(Err("b failed first")).unwrap();
+/// ra.resolve(Err("a failed later")).unwrap();
+/// assert_eq!(p.peek().unwrap().unwrap(), Err("b failed first"));
 /// ```
 pub fn both<A: Clone + 'static, B: Clone + 'static, E: Clone + 'static>(
     a: &Promise<Result<A, E>>,
     b: &Promise<Result<B, E>>,
 ) -> Promise<Result<(A, B), E>> {
-    crate::both(a, b).map(|(a, b)| Ok((a?, b?)))
+    let first: Rc<RefCell<Option<E>>> = Rc::default();
+    // Attached before `crate::both`'s own callbacks, so each runs (eagerly,
+    // in attach order) before the pair can resolve.
+    let note = |first: &Rc<RefCell<Option<E>>>| {
+        let first = first.clone();
+        move |e: &E| {
+            first.borrow_mut().get_or_insert_with(|| e.clone());
+        }
+    };
+    let on_a = note(&first);
+    a.on_success(move |r| {
+        if let Err(e) = &r {
+            on_a(e)
+        }
+    });
+    let on_b = note(&first);
+    b.on_success(move |r| {
+        if let Err(e) = &r {
+            on_b(e)
+        }
+    });
+    crate::both(a, b).map(move |(a, b)| match (a, b) {
+        (Ok(a), Ok(b)) => Ok((a, b)),
+        (Err(e), _) | (_, Err(e)) => Err(first.take().unwrap_or(e)),
+    })
 }
 
 /// A fulfilled `Ok` (Lwt's `Lwt_result.return`).

@@ -403,7 +403,8 @@ pub async fn result_rejection_passes_through() -> Outcome {
     Ok(())
 }
 
-/// `both` pairs two `Ok`s and gives the first `Err` in argument order.
+/// `both` pairs two `Ok`s and gives the `Err` that came first in time (of two
+/// already resolved, the first argument's).
 pub async fn result_both() -> Outcome {
     let a = result::ok::<u8, &str>(1);
     let b = result::ok::<char, &str>('b');
@@ -411,6 +412,13 @@ pub async fn result_both() -> Outcome {
     let e1 = result::err::<u8, &str>("first");
     let e2 = result::err::<char, &str>("second");
     assert_eq!(result::both(&e1, &e2).await?, Err("first"));
+    let (a, ra) = lwt::wait::<Result<u8, &str>>();
+    let (b, rb) = lwt::wait::<Result<char, &str>>();
+    let p = result::both(&a, &b);
+    rb.resolve(Err("b, earlier"))?;
+    assert!(p.is_pending());
+    ra.resolve(Err("a, later"))?;
+    assert_eq!(p.await?, Err("b, earlier"));
     Ok(())
 }
 
