@@ -17,6 +17,42 @@ pub async fn single_resolution() -> Outcome {
     Ok(())
 }
 
+/// Each resolver method, used on a resolved promise, gives an
+/// invalid-argument error that names it (Lwt's `Invalid_argument "Lwt.wakeup"`).
+pub async fn resolving_twice_names_the_method() -> Outcome {
+    let (_p, r) = lwt::wait::<u32>();
+    r.resolve(1)?;
+    let errors = [
+        ("Resolver::resolve", r.resolve(2)),
+        ("Resolver::reject", r.reject(Error::msg("x"))),
+        ("Resolver::resolve_with", r.resolve_with(Ok(3))),
+        ("Resolver::resolve_later", r.resolve_later(Ok(4))),
+    ];
+    for (name, result) in errors {
+        let e = result.unwrap_err();
+        assert!(e.is_already_resolved() && e.is_invalid_argument(), "{e:?}");
+        assert!(e.message().starts_with(&format!("{name}:")), "{e:?}");
+    }
+    Ok(())
+}
+
+/// Errors compare by kind, message and what they carry, not by message alone.
+pub async fn errors_compare_by_kind() -> Outcome {
+    assert_eq!(Error::msg("foo"), Error::msg("foo"));
+    assert_ne!(Error::msg("foo"), Error::invalid_argument("foo"));
+    assert_ne!(Error::msg("foo"), Error::closed("foo"));
+    assert_ne!(Error::msg("canceled"), Error::canceled());
+    assert_eq!(Error::canceled(), Error::canceled());
+    assert_ne!(
+        Error::msg("x").context("c"),
+        Error::closed("x").context("c")
+    );
+    let with = Error::canceled_with("canceled", 7u8);
+    assert_ne!(with, Error::canceled());
+    assert_eq!(with, with.clone());
+    Ok(())
+}
+
 /// Resolving a canceled promise is a no-op.
 pub async fn resolve_after_cancel_is_a_no_op() -> Outcome {
     let (p, r) = lwt::task::<u32>();

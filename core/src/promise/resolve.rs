@@ -263,6 +263,19 @@ pub(crate) fn resolve_node<T: 'static>(
     resolve_underlying(underlying(node), result, later)
 }
 
+/// [`resolve_node`] for a resolver method: an already-resolved error names
+/// `by`, the public function the user called (as Lwt's
+/// `Invalid_argument "Lwt.wakeup"`). The name is added on the error path only.
+#[inline]
+pub(crate) fn resolve_by<T: 'static>(
+    node: &NodeRef<T>,
+    result: Result<T, Error>,
+    later: bool,
+    by: &'static str,
+) -> Result<(), Error> {
+    resolve_node(node, result, later).map_err(|_| Error::already_resolved(by))
+}
+
 /// [`resolve_node`] for a caller that gives up its handle on `node`: the
 /// node is then held only while it is needed, which lets a chain resolved
 /// one callback after another free its nodes in order.
@@ -289,7 +302,7 @@ fn resolve_underlying<T: 'static>(
     let Some(waiting) = node.core().take_waiting() else {
         return match value_of(&node) {
             Some(Err(e)) if e.is_canceled() => Ok(()),
-            _ => Err(Error::already_resolved()),
+            _ => Err(Error::already_resolved("resolve")),
         };
     };
     let canceled = matches!(&result, Err(e) if e.is_canceled());
