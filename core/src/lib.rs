@@ -21,9 +21,13 @@
 //!    run from. *Callbacks are eager*: resolving a promise runs its callbacks
 //!    before `resolve` returns; attaching one to a resolved promise runs it at
 //!    once. They run in the order they were attached (Lwt runs them in the
-//!    reverse order; we do not). The loop bounds the stack: past a nesting
-//!    depth it queues instead of recursing, so a chain of a million
-//!    dependent promises resolves without overflow.
+//!    reverse order; we do not). The loop bounds the stack: inside
+//!    [`MAX_DEPTH`] nested callbacks it queues instead of recursing, so a
+//!    chain of a million dependent promises resolves without overflow. That
+//!    is the one exception to eagerness: there ([`depth`] `== MAX_DEPTH`),
+//!    `resolve` returns before the callbacks ran, and `map` on a resolved
+//!    promise comes back pending; both run before the outermost callback
+//!    returns.
 //! 3. **The public handles** (`promise`): [`Promise`] and [`Resolver`];
 //!    [`wait`] and [`task`] make a pending promise and its resolver.
 //! 4. **Sequential composition** (`sequential`): `bind`, `map`, `catch`, ...
@@ -153,6 +157,7 @@ pub use concurrent::{all, both, choose, join, nchoose, nchoose_split, npick, pic
 pub use engine::turn::{pause, paused_count, register_pause_notifier, wakeup_paused};
 pub use engine::{yield_now, Engine};
 pub use error::Error;
+pub use promise::resolve::{depth, MAX_DEPTH};
 pub use promise::{from_result, task, wait, wrap, Promise, Resolver, State};
 pub use storage::{get, new_key, with_value, Key};
 pub use stream::{BoundedPush, Push, Stream};

@@ -53,6 +53,54 @@ pub async fn errors_compare_by_kind() -> Outcome {
     Ok(())
 }
 
+/// Runs `f` nested inside callbacks until `lwt::depth()` is `target`.
+fn nest_to(target: u32, f: Box<dyn FnOnce()>) {
+    if lwt::depth() >= target {
+        f()
+    } else {
+        drop(Promise::resolved(()).map(move |()| nest_to(target, f)));
+    }
+}
+
+/// Callbacks are eager below `MAX_DEPTH` nested callbacks, and queued at
+/// exactly `MAX_DEPTH` (then run before the outermost callback returns).
+pub async fn eagerness_ends_exactly_at_the_depth_bound() -> Outcome {
+    let log = Log::default();
+    for target in [lwt::MAX_DEPTH - 1, lwt::MAX_DEPTH] {
+        let l = log.clone();
+        let (outer, r) = lwt::wait::<()>();
+        outer.on_success(move |()| {
+            nest_to(
+                target,
+                Box::new(move || {
+                    let depth = lwt::depth();
+                    let l2 = l.clone();
+                    let mapped = Promise::resolved(()).map(move |()| l2.push("map ran"));
+                    l.push(if mapped.is_fulfilled() {
+                        "eager"
+                    } else {
+                        "queued"
+                    });
+                    l.push(if depth == lwt::MAX_DEPTH {
+                        "at bound"
+                    } else {
+                        "below"
+                    });
+                }),
+            )
+        });
+        r.resolve(())?;
+        // The body itself may run inside a callback, so the queued `map`
+        // may wait for a level above it: give it that turn.
+        lwt::yield_now().await?;
+    }
+    assert_eq!(
+        log.take(),
+        ["map ran", "eager", "below", "queued", "at bound", "map ran"]
+    );
+    Ok(())
+}
+
 /// Resolving a canceled promise is a no-op.
 pub async fn resolve_after_cancel_is_a_no_op() -> Outcome {
     let (p, r) = lwt::task::<u32>();
