@@ -103,7 +103,10 @@
 //! | `Lwt_stream` (`create`, `create_bounded`, `from`, `of_list`, `get`, `peek`, `junk`, `nget`, `npeek`, `last_new`, `is_empty`, `closed`, `is_closed`, `clone`) | [`Stream`] ([`Stream::create`], [`Stream::bounded`], [`Stream::from_fn`], [`Stream::from_iter`], [`Stream::next`], [`Stream::peek`], [`Stream::junk`], [`Stream::nget`], [`Stream::npeek`], [`Stream::last_new`], [`Stream::is_empty`], [`Stream::closed`], [`Stream::is_closed`], `Clone`), [`Push`], [`BoundedPush`] |
 //! | `Lwt_stream.map`, `map_s`, `filter`, `filter_map`, `fold`, `iter`, `iter_p`, `iter_n`, `append`, `concat`, `choose`, `combine` | [`Stream::map`], [`Stream::map_s`], [`Stream::filter`], [`Stream::filter_map`], [`Stream::fold`], [`Stream::iter`], [`Stream::iter_p`], [`Stream::iter_n`], [`Stream::append`], [`Stream::concat`], [`Stream::choose`], [`Stream::combine`] |
 //! | `Lwt_list` (`iter_s`, `map_p`, `filter_n`, `fold_left_s`, `for_all_p`, `exists_s`, `find_s`, `partition_p`, ...) | [`list`] |
-//! | `Lwt_result` (`map`, `map_error`, `bind`, `catch`, `both`, `return`, `fail`) | [`result`] ([`result::map`], [`result::map_err`], [`result::and_then`], [`result::catch`], [`result::both`], [`result::ok`], [`result::err`], [`result::spawn`]) |
+//! | `Lwt_result` (`map`, `map_error`, `bind`, `bind_error`, `both`, `return`, `fail`) | [`result`] ([`result::map`], [`result::map_err`], [`result::and_then`], [`result::bind_error`], [`result::both`], [`result::ok`], [`result::err`], [`result::spawn`]) |
+//! | `Lwt_result.catch`, `get_exn` | [`result::catch`] (a rejection becomes `Err`), [`result::get_exn`] (an `Err` becomes a rejection) |
+//! | `Lwt_result.ok`, `error` (lifts) | [`result::lift_ok`], [`result::lift_err`] |
+//! | `Lwt_result.bind_lwt`, `bind_lwt_error`, `bind_result`, `iter`, `iter_error` | [`result::bind_lwt`], [`result::bind_lwt_error`], [`result::bind_result`], [`result::iter`], [`result::iter_error`] |
 //! | `Lwt_switch` (`create`, `add_hook`, `turn_off`, `with_switch`, `check`, `is_on`) | [`Switch`] |
 //! | `Lwt_pool` (`create` with `?validate`, `?check`, `?dispose`; `use`, `clear`, `wait_queue_length`) | [`Pool`] ([`Pool::new`], [`Pool::with_validate`], [`Pool::with_check`], [`Pool::with_dispose`], [`Pool::use_`], [`Pool::clear`], [`Pool::wait_queue_length`]) |
 //!

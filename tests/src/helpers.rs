@@ -388,10 +388,70 @@ pub async fn result_and_then_and_catch() -> Outcome {
     assert_eq!(doubled.await?, Ok(4));
     let failed = result::and_then(&ok, |_| result::err::<u8, _>("no"));
     assert_eq!(failed.await?, Err("no"));
-    let recovered = result::catch(&result::err::<u8, &str>("x"), |e| {
+    let recovered = result::bind_error(&result::err::<u8, &str>("x"), |e| {
         result::ok::<u8, ()>(e.len() as u8)
     });
     assert_eq!(recovered.await?, Ok(1));
+    Ok(())
+}
+
+/// Lwt_result's conversions and binds: `catch`/`get_exn` between rejections
+/// and typed errors, the lifts, `bind_lwt`, `bind_lwt_error`, `bind_result`,
+/// `iter`, `iter_error`.
+pub async fn result_lwt_conversions_and_binds() -> Outcome {
+    let caught = result::catch(&Promise::<u8>::rejected(Error::msg("boom"))).await?;
+    assert_eq!(caught.unwrap_err().message(), "boom");
+    assert_eq!(result::catch(&Promise::resolved(1u8)).await?, Ok(1));
+    let back = result::get_exn(&result::err::<u8, Error>(Error::closed("shut")));
+    assert!(back.await.unwrap_err().is_closed());
+    assert_eq!(result::get_exn(&result::ok::<u8, Error>(5)).await?, 5);
+    assert_eq!(
+        result::lift_ok::<u8, ()>(&Promise::resolved(2)).await?,
+        Ok(2)
+    );
+    assert_eq!(
+        result::lift_err::<(), u8>(&Promise::resolved(3)).await?,
+        Err(3)
+    );
+    let (later, r) = lwt::wait::<u8>();
+    let bound = result::bind_lwt(&result::ok::<u8, ()>(4), move |x| later.map(move |y| x + y));
+    assert!(bound.is_pending());
+    r.resolve(1)?;
+    assert_eq!(bound.await?, Ok(5));
+    let skipped = result::bind_lwt(&result::err::<u8, &str>("e"), |_| Promise::<u8>::never());
+    assert_eq!(skipped.await?, Err("e"));
+    let rejected = result::bind_lwt(&result::ok::<u8, ()>(0), |_| {
+        Promise::<u8>::rejected(Error::timeout())
+    });
+    assert!(rejected.await.unwrap_err().is_timeout());
+    let relabeled = result::bind_lwt_error(&result::err::<u8, u8>(7), |e| {
+        Promise::resolved(format!("e{e}"))
+    });
+    assert_eq!(relabeled.await?, Err("e7".to_string()));
+    let parsed = result::bind_result(&result::ok::<&str, String>("x"), |s| {
+        s.parse::<u8>().map_err(|e| e.to_string())
+    });
+    assert!(parsed.await?.is_err());
+    let log = Log::default();
+    let l = log.clone();
+    result::iter(&result::ok::<u8, ()>(1), move |v| {
+        l.push(format!("ok {v}"));
+        Promise::resolved(())
+    })
+    .await?;
+    let l = log.clone();
+    result::iter(&result::err::<u8, u8>(1), move |_| {
+        l.push("never".to_string());
+        Promise::resolved(())
+    })
+    .await?;
+    let l = log.clone();
+    result::iter_error(&result::err::<u8, u8>(2), move |e| {
+        l.push(format!("err {e}"));
+        Promise::resolved(())
+    })
+    .await?;
+    assert_eq!(log.take(), ["ok 1", "err 2"]);
     Ok(())
 }
 
