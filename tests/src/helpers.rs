@@ -455,6 +455,63 @@ pub async fn result_lwt_conversions_and_binds() -> Outcome {
     Ok(())
 }
 
+/// The indexed, reversed and right-to-left forms of Lwt_list: `mapi_*`,
+/// `iteri_*`, `rev_map_*`, `fold_right_s`.
+pub async fn list_indexed_reversed_and_right_folds() -> Outcome {
+    let tagged = list::mapi_s(vec!["a", "b"], |i, x| Promise::resolved(format!("{i}{x}")));
+    assert_eq!(tagged.await?, ["0a", "1b"]);
+    let (gate, open) = lwt::wait::<u8>();
+    let g = gate.clone();
+    let plus = list::mapi_p(vec![10u8, 20], move |i, x| {
+        if i == 0 {
+            g.map(move |y| x + y)
+        } else {
+            Promise::resolved(x + i as u8)
+        }
+    });
+    assert!(plus.is_pending());
+    open.resolve(5)?;
+    assert_eq!(plus.await?, vec![15, 21]);
+    let log = Log::default();
+    let l = log.clone();
+    list::iteri_s(vec!['x', 'y'], move |i, c| {
+        l.push(format!("s{i}{c}"));
+        Promise::resolved(())
+    })
+    .await?;
+    let l = log.clone();
+    list::iteri_p(vec!['x', 'y'], move |i, c| {
+        l.push(format!("p{i}{c}"));
+        Promise::resolved(())
+    })
+    .await?;
+    let l = log.clone();
+    let rev = list::rev_map_s(vec![1, 2, 3], move |x| {
+        l.push(format!("r{x}"));
+        Promise::resolved(x * 10)
+    });
+    assert_eq!(rev.await?, vec![30, 20, 10]);
+    assert_eq!(
+        list::rev_map_p(vec![1, 2], |x| Promise::resolved(x + 1)).await?,
+        vec![3, 2]
+    );
+    let l = log.clone();
+    let folded = list::fold_right_s(vec!["a", "b", "c"], String::new(), move |x, acc| {
+        l.push(format!("f{x}"));
+        Promise::resolved(acc + x)
+    });
+    assert_eq!(folded.await?, "cba");
+    assert_eq!(
+        log.take(),
+        ["s0x", "s1y", "p0x", "p1y", "r1", "r2", "r3", "fc", "fb", "fa"]
+    );
+    let failed = list::fold_right_s(vec![1, 2], 0, |x, _| {
+        Promise::<i32>::rejected(Error::msg(format!("at {x}")))
+    });
+    assert_eq!(failed.await.unwrap_err().message(), "at 2");
+    Ok(())
+}
+
 /// A rejection flows past the result helpers unchanged.
 pub async fn result_rejection_passes_through() -> Outcome {
     let p = Promise::<Result<u8, String>>::rejected(Error::timeout());
