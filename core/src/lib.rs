@@ -90,6 +90,8 @@
 //! | `Lwt.Canceled` | [`Error::canceled`], [`Error::is_canceled`] |
 //! | `Lwt.state`, `Lwt.is_sleeping`, `Lwt.poll` | [`Promise::state`], [`Promise::is_pending`], [`Promise::peek`] |
 //! | `Lwt.async`, `Lwt.dont_wait`, `Lwt.async_exception_hook` | [`async_`], [`dont_wait`], [`set_async_exception_hook`] |
+//! | `Lwt.ignore_result` | none: to run a promise for its effects, hand it to [`async_`] or [`dont_wait`] (a rejection then reaches a handler); [`Promise::ignore`] keeps waiting but drops the value |
+//! | a fallible `Lwt.map` (`f` may raise) | [`Promise::bind`] with [`from_result`]: `p.bind(\|x\| lwt::from_result(f(x)))` |
 //! | `Lwt.pause`, `Lwt.wakeup_paused`, `Lwt.paused_count`, `Lwt.register_pause_notifier` | [`pause`], [`wakeup_paused`], [`paused_count`], [`register_pause_notifier`] |
 //! | `Lwt.new_key`, `Lwt.with_value`, `Lwt.get` | [`new_key`], [`with_value`], [`get`] |
 //! | `Lwt_unix.sleep`, `Lwt_unix.timeout`, `Lwt_unix.with_timeout` | [`sleep`], [`timeout`], [`with_timeout`] |
