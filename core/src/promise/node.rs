@@ -235,17 +235,25 @@ impl<T: 'static> Drop for Core<T> {
     /// this node and so them. Each one whose cancel link was this node makes
     /// itself the leaf instead ([`Core::source_lost`]), so the cancel still
     /// reaches it; down a chain, each node freed in turn passes it on.
+    #[inline]
     fn drop(&mut self) {
         if let Links::Pending(w) = self.links.get_mut() {
             if matches!(w.cancel, CancelTo::This) {
-                w.callbacks.for_each(|entry| {
-                    if let Entry::Node(cb, tag) = entry {
-                        cb.source_lost(*tag);
-                    }
-                });
+                tell_source_lost(&w.callbacks);
             }
         }
     }
+}
+
+/// The rare part of `Drop for Core`, kept out of every node's drop glue.
+#[cold]
+#[inline(never)]
+fn tell_source_lost<T: 'static>(callbacks: &Callbacks<T>) {
+    callbacks.for_each(|entry| {
+        if let Entry::Node(cb, tag) = entry {
+            cb.source_lost(*tag);
+        }
+    });
 }
 
 impl<T: 'static> Core<T> {
