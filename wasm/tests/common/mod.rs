@@ -195,6 +195,23 @@ async fn pause_loop_runs_many_pauses_per_turn_within_budget() {
 }
 
 #[wasm_bindgen_test]
+async fn a_user_pause_notifier_leaves_the_engine_connected() {
+    lwt_wasm::install();
+    let seen = Rc::new(Cell::new(0));
+    let s = seen.clone();
+    lwt::register_pause_notifier(Some(Box::new(move |n| s.set(n))));
+    lwt::pause().await.unwrap();
+    assert_eq!(seen.get(), 1);
+    // Removing it must not leave pauses waiting for some other turn (here, a
+    // timer's): the pause still gets a turn of its own, well before 500 ms.
+    lwt::register_pause_notifier(None);
+    let paused = lwt::pause().map(|()| "pause");
+    let timer = lwt::sleep(ms(500)).map(|()| "timer");
+    assert_eq!(lwt::pick(vec![paused, timer]).await.unwrap(), "pause");
+    assert_eq!(seen.get(), 1);
+}
+
+#[wasm_bindgen_test]
 async fn core_functions_work_once_installed() {
     lwt_wasm::install();
     lwt::sleep(ms(1)).await.unwrap();
