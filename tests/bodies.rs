@@ -16,6 +16,7 @@ pub const MODULES: &[&str] = &[
     "sync",
     "helpers",
     "patterns",
+    "ownership",
 ];
 
 /// The modules of `src/` that hold no bodies.

@@ -28,6 +28,7 @@ pub mod combinators;
 pub mod core;
 pub mod helpers;
 pub mod log;
+pub mod ownership;
 pub mod patterns;
 pub mod streams;
 pub mod sync;
