@@ -36,7 +36,7 @@
 //! 7. Awaiting a promise yields `Result<T, Error>` and clones the value out
 //!    (every awaiter gets its own copy): wrap large values in an `Rc`.
 
-use std::cell::{Cell, Ref, RefCell};
+use std::cell::{Cell, RefCell};
 use std::future::Future;
 use std::pin::Pin;
 use std::rc::{Rc, Weak};
@@ -119,16 +119,20 @@ impl<T: 'static, F: Future<Output = Result<T, Error>> + 'static> TaskNode<T, F> 
         x.take_back_waker();
         let guard = PollGuard { node: &self };
         let outcome = {
-            let waker = x.own_waker();
+            let slot = x.slot.borrow();
+            let (arc, waker) = match &*slot {
+                WakerSlot::Own { arc, waker } => (Some(arc), waker),
+                WakerSlot::Lent(_) => (None, Waker::noop()),
+            };
             loop {
                 x.generation.set(x.generation.get() + 1);
-                if let WakerSlot::Own { arc, .. } = &*x.slot.borrow() {
+                if let Some(arc) = arc {
                     arc.clear_woken();
                 }
                 let previous = CURRENT.with(|c| c.replace(Some(self.clone())));
                 let polled = {
                     let _restore = storage::enter(&x.ctx);
-                    future.as_mut().poll(&mut Context::from_waker(&waker))
+                    future.as_mut().poll(&mut Context::from_waker(waker))
                 };
                 CURRENT.with(|c| *c.borrow_mut() = previous);
                 match polled {
@@ -179,8 +183,7 @@ impl<T: 'static, F: Future<Output = Result<T, Error>> + 'static> TaskNode<T, F> 
                 wake::register(arc.id(), self.clone());
             }
         } else if let Some(id) = x.registered.take() {
-            // Dropped outside the borrow of `slot`: but `self` holds the
-            // task, so this is never the last reference.
+            // Never the last reference to the task: `self` is another.
             wake::unregister(id);
         }
         if kept {
@@ -217,14 +220,6 @@ impl<F> TaskExtra<F> {
             waker: Waker::from(arc.clone()),
             arc,
         };
-    }
-
-    /// The task's own waker, for one poll (after [`Self::take_back_waker`]).
-    fn own_waker(&self) -> Ref<'_, Waker> {
-        Ref::map(self.slot.borrow(), |s| match s {
-            WakerSlot::Own { waker, .. } => waker,
-            WakerSlot::Lent(_) => Waker::noop(),
-        })
     }
 
     /// The registry lets go of the task, if it held it.
