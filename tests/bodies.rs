@@ -20,6 +20,7 @@ pub const MODULES: &[&str] = &[
     "joinset",
     "channels",
     "locks",
+    "ownership",
 ];
 
 /// The modules of `src/` that hold no bodies.
