@@ -13,7 +13,12 @@
 //! 3. The walk is a loop over an explicit stack, so canceling the end of a
 //!    chain of a million promises does not recurse a million deep.
 //! 4. Backward links are `Weak`: a node that nothing can resolve any more is
-//!    gone, and the walk skips it.
+//!    gone, and the walk skips it. When that node was cancelable (a `task`
+//!    whose promise and resolver were both dropped), each promise still held
+//!    that waited on it alone becomes the leaf in its place, so canceling it
+//!    rejects it with [`Error::canceled`] and runs its `on_cancel` hooks, as
+//!    in Lwt: `lwt::task::<()>().0.map(|()| ())` is cancelable. A dependent
+//!    of a dropped `wait` stays uncancelable.
 //! 5. Engine resources (a timer, an fd interest, a DOM listener) are released
 //!    by `on_cancel` hooks, which run before the regular callbacks.
 
@@ -171,4 +176,57 @@ pub fn wrap_in_cancelable<T: 'static>(p: &Promise<T>) -> Promise<T> {
     let inner = p.clone();
     wrapped.on_cancel(move || inner.cancel());
     wrapped
+}
+
+#[cfg(test)]
+mod tests {
+    use std::cell::Cell;
+    use std::rc::Rc;
+
+    use crate::Promise;
+
+    fn canceled<T: Clone + 'static>(p: &Promise<T>) -> bool {
+        matches!(p.peek(), Some(Err(e)) if e.is_canceled())
+    }
+
+    #[test]
+    fn cancel_reaches_a_dependent_of_a_freed_task() {
+        let p = crate::task::<()>().0.map(|()| ());
+        let hook = Rc::new(Cell::new(false));
+        let h = hook.clone();
+        p.on_cancel(move || h.set(true));
+        p.cancel();
+        assert!(canceled(&p));
+        assert!(hook.get());
+    }
+
+    #[test]
+    fn cancel_reaches_the_end_of_a_freed_chain() {
+        let p = crate::task::<u8>()
+            .0
+            .map(|x| x + 1)
+            .bind(|x| Promise::resolved(x * 2))
+            .catch(Promise::rejected);
+        p.cancel();
+        assert!(canceled(&p));
+    }
+
+    #[test]
+    fn a_dependent_of_a_freed_wait_stays_uncancelable() {
+        let p = crate::wait::<()>().0.map(|()| ());
+        p.cancel();
+        assert!(p.is_pending());
+        let q = crate::no_cancel(&crate::task::<()>().0).map(|()| ());
+        q.cancel();
+        assert!(q.is_pending());
+    }
+
+    #[test]
+    fn a_dependent_of_a_live_task_cancels_the_task() {
+        let (t, _r) = crate::task::<()>();
+        let p = t.map(|()| ());
+        p.cancel();
+        assert!(canceled(&t));
+        assert!(canceled(&p));
+    }
 }

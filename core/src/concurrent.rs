@@ -11,8 +11,9 @@
 //!   rejection (first in time; among inputs already rejected when the call is
 //!   made, first in argument order).
 //! * `pick`, `choose`, `npick`, `nchoose`: when several inputs are already
-//!   resolved, the first in argument order wins (Lwt picks at random; we are
-//!   deterministic). The `pick` family cancels the losers *before* its result
+//!   resolved, a rejected one wins over fulfilled ones, as in Lwt (which never
+//!   lets a fulfilled input hide a rejected one); among those, the first in
+//!   argument order (Lwt draws at random; we are deterministic). The `pick` family cancels the losers *before* its result
 //!   resolves. An empty input is rejected with an invalid-argument error.
 //! * Canceling the result cancels every input still pending.
 //! * A `choose` whose losers stay pending leaves a dead callback on them; dead
@@ -213,9 +214,18 @@ fn empty(name: &str) -> Error {
     Error::invalid_argument(format!("{name}: the list of promises is empty"))
 }
 
-/// The index of the first resolved promise, in argument order.
+/// The input an already-resolved `pick`/`choose` takes: the first rejected
+/// one in argument order if any is rejected, else the first fulfilled one.
 fn first_resolved<T: 'static>(ps: &[Promise<T>]) -> Option<usize> {
-    ps.iter().position(|p| !p.is_pending())
+    let mut first = None;
+    for (i, p) in ps.iter().enumerate() {
+        match value_of(&underlying(&p.node)) {
+            Some(Err(_)) => return Some(i),
+            Some(Ok(_)) if first.is_none() => first = Some(i),
+            _ => {}
+        }
+    }
+    first
 }
 
 fn cancel_all_but<T: 'static>(ps: &[Promise<T>], winner: Option<usize>) {
@@ -293,8 +303,9 @@ fn pick_impl<T: 'static>(name: &str, ps: Vec<Promise<T>>, cancel_losers: bool) -
 }
 
 /// Resolves like the first of `ps` to resolve, after canceling all the others
-/// (Lwt's `Lwt.pick`). If several are already resolved, the first in argument
-/// order wins. An empty `ps` gives a rejected promise.
+/// (Lwt's `Lwt.pick`). If several are already resolved, a rejected one wins
+/// over fulfilled ones, and among those the first in argument order. An empty
+/// `ps` gives a rejected promise.
 ///
 /// ```
 /// let (slow, _r) = lwt::task::<&str>();
@@ -309,13 +320,18 @@ pub fn pick<T: 'static>(ps: impl IntoIterator<Item = Promise<T>>) -> Promise<T> 
 }
 
 /// Resolves like the first of `ps` to resolve, leaving the others alone
-/// (Lwt's `Lwt.choose`).
+/// (Lwt's `Lwt.choose`). Already-resolved inputs are taken as by [`pick`]:
+/// a rejected one first.
 ///
 /// ```
 /// let (slow, _r) = lwt::task::<u8>();
 /// let first = lwt::choose(vec![slow.clone(), lwt::Promise::resolved(1)]);
 /// assert_eq!(first.peek().unwrap().unwrap(), 1);
 /// assert!(slow.is_pending());
+///
+/// let failed = lwt::Promise::rejected(lwt::Error::msg("down"));
+/// let first = lwt::choose(vec![lwt::Promise::resolved(1), failed]);
+/// assert_eq!(first.peek().unwrap().unwrap_err().message(), "down");
 /// ```
 pub fn choose<T: 'static>(ps: impl IntoIterator<Item = Promise<T>>) -> Promise<T> {
     pick_impl("choose", ps.into_iter().collect(), false)
@@ -410,7 +426,8 @@ fn nchoose_impl<T: Clone + 'static>(
 
 /// Waits until at least one of `ps` is resolved; then fulfilled with the values
 /// of all those fulfilled by then, in argument order, or rejected if one of
-/// the resolved ones is rejected (Lwt's `Lwt.nchoose`).
+/// the resolved ones is rejected, with the first such in argument order
+/// (Lwt's `Lwt.nchoose`).
 ///
 /// ```
 /// let (a, ra) = lwt::wait::<u8>();

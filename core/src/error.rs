@@ -191,10 +191,12 @@ impl Error {
         Error::of(Kind::Closed, message.to_string())
     }
 
-    pub(crate) fn already_resolved() -> Error {
+    /// Resolving a promise that is already resolved, through `by` (the
+    /// function the user called): Lwt's `Invalid_argument "Lwt.wakeup"`.
+    pub(crate) fn already_resolved(by: &str) -> Error {
         Error::of(
             Kind::AlreadyResolved,
-            "the promise is already resolved; a promise is resolved at most once",
+            format!("{by}: the promise is already resolved; a promise is resolved at most once"),
         )
     }
 
@@ -249,24 +251,29 @@ impl Error {
     }
 
     /// True when a resolver was used on a promise that is already resolved.
+    /// Such an error is also an invalid-argument one (Lwt raises
+    /// `Invalid_argument "Lwt.wakeup"`), and its message names the method.
     ///
     /// ```
     /// let (_p, r) = lwt::wait::<i32>();
     /// r.resolve(1).unwrap();
-    /// assert!(r.resolve(2).unwrap_err().is_already_resolved());
+    /// let e = r.resolve(2).unwrap_err();
+    /// assert!(e.is_already_resolved() && e.is_invalid_argument());
+    /// assert!(e.message().starts_with("Resolver::resolve:"));
     /// ```
     pub fn is_already_resolved(&self) -> bool {
         self.0.kind == Kind::AlreadyResolved
     }
 
-    /// True for a bad argument to a library function.
+    /// True for a bad argument to a library function, including resolving a
+    /// promise twice ([`Error::is_already_resolved`]).
     ///
     /// ```
     /// let p = lwt::pick(Vec::<lwt::Promise<i32>>::new());
     /// assert!(p.peek().unwrap().unwrap_err().is_invalid_argument());
     /// ```
     pub fn is_invalid_argument(&self) -> bool {
-        self.0.kind == Kind::InvalidArgument
+        matches!(self.0.kind, Kind::InvalidArgument | Kind::AlreadyResolved)
     }
 
     /// True when something needed an engine (time, `pause` turns) and none was
@@ -346,12 +353,49 @@ impl Error {
 }
 
 impl PartialEq for Error {
-    /// Errors compare by identity and, failing that, by kind and message.
+    /// Two handles on one error are equal. Otherwise two errors are equal when
+    /// they have the same kind and message, and what they carry compares
+    /// equal too: no payload on either side or the very same payload (a
+    /// payload is `dyn Any`, so only its identity can be compared); and no
+    /// source on either side, or equal errors under [`Error::context`], or
+    /// original errors ([`Error::new`]) of the same type.
+    ///
+    /// ```
+    /// use lwt::Error;
+    /// assert_eq!(Error::msg("foo"), Error::msg("foo"));
+    /// assert_ne!(Error::msg("foo"), Error::invalid_argument("foo"));
+    /// assert_ne!(Error::msg("timed out"), Error::timeout());
+    /// assert_eq!(Error::timeout().context("a"), Error::timeout().context("a"));
+    /// assert_ne!(Error::with_payload("p", 1), Error::with_payload("p", 1));
+    /// let e = Error::with_payload("p", 1);
+    /// assert_eq!(e, e.clone());
+    /// ```
     fn eq(&self, other: &Error) -> bool {
-        self.same_as(other)
-            || (self.is_canceled() == other.is_canceled()
-                && self.is_timeout() == other.is_timeout()
-                && self.message() == other.message())
+        if self.same_as(other) {
+            return true;
+        }
+        let (a, b) = (&*self.0, &*other.0);
+        let payloads = match (&a.payload, &b.payload) {
+            (None, None) => true,
+            (Some(x), Some(y)) => {
+                let (x, y): (&dyn Any, &dyn Any) = (&**x, &**y);
+                x.type_id() == y.type_id() && std::ptr::addr_eq(x, y)
+            }
+            _ => false,
+        };
+        let sources = match (&a.source, &b.source) {
+            (None, None) => true,
+            (Some(x), Some(y)) => {
+                let (x, y) = (x.as_any(), y.as_any());
+                match (x.downcast_ref::<Shared>(), y.downcast_ref::<Shared>()) {
+                    (Some(Shared(x)), Some(Shared(y))) => x == y,
+                    (None, None) => (*x).type_id() == (*y).type_id(),
+                    _ => false,
+                }
+            }
+            _ => false,
+        };
+        a.kind == b.kind && a.message == b.message && payloads && sources
     }
 }
 
@@ -428,5 +472,33 @@ impl StdError for Shared {
 impl From<Error> for Box<dyn StdError + 'static> {
     fn from(e: Error) -> Self {
         Box::new(Shared(e))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Error;
+
+    #[test]
+    fn equality_compares_the_kind() {
+        assert_ne!(Error::msg("foo"), Error::invalid_argument("foo"));
+        assert_ne!(Error::invalid_argument("x"), Error::closed("x"));
+        assert_eq!(Error::closed("x"), Error::closed("x"));
+        assert_ne!(
+            Error::already_resolved("f"),
+            Error::invalid_argument(Error::already_resolved("f").message())
+        );
+    }
+
+    #[test]
+    fn equality_compares_what_errors_carry() {
+        let io = || std::io::Error::other("disk");
+        assert_eq!(Error::new(io()), Error::new(io()));
+        assert_ne!(Error::new(io()), Error::msg("disk"));
+        assert_ne!(
+            Error::with_payload("p", ()),
+            Error::with_payload("p", ((),))
+        );
+        assert_ne!(Error::msg("m").context("c"), Error::msg("c: m"));
     }
 }

@@ -21,9 +21,13 @@
 //!    run from. *Callbacks are eager*: resolving a promise runs its callbacks
 //!    before `resolve` returns; attaching one to a resolved promise runs it at
 //!    once. They run in the order they were attached (Lwt runs them in the
-//!    reverse order; we do not). The loop bounds the stack: past a nesting
-//!    depth it queues instead of recursing, so a chain of a million
-//!    dependent promises resolves without overflow.
+//!    reverse order; we do not). The loop bounds the stack: inside
+//!    [`MAX_DEPTH`] nested callbacks it queues instead of recursing, so a
+//!    chain of a million dependent promises resolves without overflow. That
+//!    is the one exception to eagerness: there ([`depth`] `== MAX_DEPTH`),
+//!    `resolve` returns before the callbacks ran, and `map` on a resolved
+//!    promise comes back pending; both run before the outermost callback
+//!    returns.
 //! 3. **The public handles** (`promise`): [`Promise`] and [`Resolver`];
 //!    [`wait`] and [`task`] make a pending promise and its resolver.
 //! 4. **Sequential composition** (`sequential`): `bind`, `map`, `catch`, ...
@@ -86,6 +90,8 @@
 //! | `Lwt.Canceled` | [`Error::canceled`], [`Error::is_canceled`] |
 //! | `Lwt.state`, `Lwt.is_sleeping`, `Lwt.poll` | [`Promise::state`], [`Promise::is_pending`], [`Promise::peek`] |
 //! | `Lwt.async`, `Lwt.dont_wait`, `Lwt.async_exception_hook` | [`async_`], [`dont_wait`], [`set_async_exception_hook`] |
+//! | `Lwt.ignore_result` | none: to run a promise for its effects, hand it to [`async_`] or [`dont_wait`] (a rejection then reaches a handler); [`Promise::ignore`] keeps waiting but drops the value |
+//! | a fallible `Lwt.map` (`f` may raise) | [`Promise::bind`] with [`from_result`]: `p.bind(\|x\| lwt::from_result(f(x)))` |
 //! | `Lwt.pause`, `Lwt.wakeup_paused`, `Lwt.paused_count`, `Lwt.register_pause_notifier` | [`pause`], [`wakeup_paused`], [`paused_count`], [`register_pause_notifier`] |
 //! | `Lwt.new_key`, `Lwt.with_value`, `Lwt.get` | [`new_key`], [`with_value`], [`get`] |
 //! | `Lwt_unix.sleep`, `Lwt_unix.timeout`, `Lwt_unix.with_timeout` | [`sleep`], [`timeout`], [`with_timeout`] |
@@ -99,7 +105,11 @@
 //! | `Lwt_stream` (`create`, `create_bounded`, `from`, `of_list`, `get`, `peek`, `junk`, `nget`, `npeek`, `last_new`, `is_empty`, `closed`, `is_closed`, `clone`) | [`Stream`] ([`Stream::create`], [`Stream::bounded`], [`Stream::from_fn`], [`Stream::from_iter`], [`Stream::next`], [`Stream::peek`], [`Stream::junk`], [`Stream::nget`], [`Stream::npeek`], [`Stream::last_new`], [`Stream::is_empty`], [`Stream::closed`], [`Stream::is_closed`], `Clone`), [`Push`], [`BoundedPush`] |
 //! | `Lwt_stream.map`, `map_s`, `filter`, `filter_map`, `fold`, `iter`, `iter_p`, `iter_n`, `append`, `concat`, `choose`, `combine` | [`Stream::map`], [`Stream::map_s`], [`Stream::filter`], [`Stream::filter_map`], [`Stream::fold`], [`Stream::iter`], [`Stream::iter_p`], [`Stream::iter_n`], [`Stream::append`], [`Stream::concat`], [`Stream::choose`], [`Stream::combine`] |
 //! | `Lwt_list` (`iter_s`, `map_p`, `filter_n`, `fold_left_s`, `for_all_p`, `exists_s`, `find_s`, `partition_p`, ...) | [`list`] |
-//! | `Lwt_result` (`map`, `map_error`, `bind`, `catch`, `both`, `return`, `fail`) | [`result`] ([`result::map`], [`result::map_err`], [`result::and_then`], [`result::catch`], [`result::both`], [`result::ok`], [`result::err`], [`result::spawn`]) |
+//! | `Lwt_list.iteri_s`, `iteri_p`, `mapi_s`, `mapi_p`, `rev_map_s`, `rev_map_p`, `fold_right_s` | [`list::iteri_s`], [`list::iteri_p`], [`list::mapi_s`], [`list::mapi_p`], [`list::rev_map_s`], [`list::rev_map_p`], [`list::fold_right_s`] |
+//! | `Lwt_result` (`map`, `map_error`, `bind`, `bind_error`, `both`, `return`, `fail`) | [`result`] ([`result::map`], [`result::map_err`], [`result::and_then`], [`result::bind_error`], [`result::both`], [`result::ok`], [`result::err`], [`result::spawn`]) |
+//! | `Lwt_result.catch`, `get_exn` | [`result::catch`] (a rejection becomes `Err`), [`result::get_exn`] (an `Err` becomes a rejection) |
+//! | `Lwt_result.ok`, `error` (lifts) | [`result::lift_ok`], [`result::lift_err`] |
+//! | `Lwt_result.bind_lwt`, `bind_lwt_error`, `bind_result`, `iter`, `iter_error` | [`result::bind_lwt`], [`result::bind_lwt_error`], [`result::bind_result`], [`result::iter`], [`result::iter_error`] |
 //! | `Lwt_switch` (`create`, `add_hook`, `turn_off`, `with_switch`, `check`, `is_on`) | [`Switch`] |
 //! | `Lwt_pool` (`create` with `?validate`, `?check`, `?dispose`; `use`, `clear`, `wait_queue_length`) | [`Pool`] ([`Pool::new`], [`Pool::with_validate`], [`Pool::with_check`], [`Pool::with_dispose`], [`Pool::use_`], [`Pool::clear`], [`Pool::wait_queue_length`]) |
 //!
@@ -111,8 +121,9 @@
 //!   they were attached; Lwt's de-facto order is the reverse. FIFO is what a
 //!   reader of the code expects, and what JS promises do.
 //! - **Several inputs already resolved.** [`pick`] and [`choose`] then take
-//!   the first in argument order, so a program gives the same answer on
-//!   every run and every engine; Lwt draws among them at random.
+//!   a rejected one if there is one, as Lwt does, and among those the first
+//!   in argument order, so a program gives the same answer on every run and
+//!   every engine; Lwt draws among them at random.
 //! - **Unhandled rejections.** A rejection nobody handles goes to the hook of
 //!   [`set_async_exception_hook`]; the default one reports it and the program
 //!   goes on. Lwt's default exits the process, which would end a browser tab's
@@ -137,6 +148,7 @@ pub mod from_tokio {}
 pub mod list;
 mod promise;
 pub mod result;
+mod select;
 mod sequential;
 mod storage;
 mod stream;
@@ -152,10 +164,19 @@ pub use concurrent::{all, both, choose, join, nchoose, nchoose_split, npick, pic
 pub use engine::turn::{pause, paused_count, register_pause_notifier, wakeup_paused};
 pub use engine::{yield_now, Engine};
 pub use error::Error;
+pub use promise::resolve::{depth, MAX_DEPTH};
 pub use promise::{from_result, task, wait, wrap, Promise, Resolver, State};
+#[doc(hidden)]
+pub use select::__private as __select;
 pub use storage::{get, new_key, with_value, Key};
 pub use stream::{BoundedPush, Push, Stream};
+pub use sync::broadcast;
+pub use sync::watch;
+pub use sync::OnceCell;
 pub use sync::{Acquire, Condition, MVar, Mutex, Permit, Pool, Semaphore, Switch};
+pub use sync::{Barrier, BarrierWaitResult};
+pub use sync::{JoinNext, JoinSet, TaskHandle};
+pub use sync::{RwLock, RwLockReadGuard, RwLockWriteGuard};
 pub use task::spawn;
 pub use time::{interval, now, sleep, sleep_until, timeout, with_timeout, Instant, Interval};
 pub use unhandled::{async_, dont_wait, report_unhandled, set_async_exception_hook};

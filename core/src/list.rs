@@ -86,6 +86,72 @@ pub fn map_n<T: 'static, U: Clone + 'static>(
     limited(xs, n, f)
 }
 
+/// Maps one element at a time, giving `f` each element's index too (Lwt's
+/// `Lwt_list.mapi_s`).
+///
+/// ```
+/// let p = lwt::list::mapi_s(vec!["a", "b"], |i, x| lwt::Promise::resolved(format!("{i}{x}")));
+/// assert_eq!(p.peek().unwrap().unwrap(), ["0a", "1b"]);
+/// ```
+pub fn mapi_s<T: 'static, U: Clone + 'static>(
+    xs: impl IntoIterator<Item = T> + 'static,
+    mut f: impl FnMut(usize, T) -> Promise<U> + 'static,
+) -> Promise<Vec<U>> {
+    let mut i = 0;
+    map_s(xs, move |x| {
+        i += 1;
+        f(i - 1, x)
+    })
+}
+
+/// Maps all elements at once, giving `f` each element's index too, keeping
+/// their order (Lwt's `Lwt_list.mapi_p`).
+///
+/// ```
+/// let p = lwt::list::mapi_p(vec![10, 20], |i, x| lwt::Promise::resolved(x + i));
+/// assert_eq!(p.peek().unwrap().unwrap(), vec![10, 21]);
+/// ```
+pub fn mapi_p<T: 'static, U: Clone + 'static>(
+    xs: impl IntoIterator<Item = T>,
+    mut f: impl FnMut(usize, T) -> Promise<U>,
+) -> Promise<Vec<U>> {
+    all(xs.into_iter().enumerate().map(|(i, x)| f(i, x)))
+}
+
+/// [`map_s`] with the results in reverse order (Lwt's `Lwt_list.rev_map_s`):
+/// `f` still runs on the elements first to last.
+///
+/// ```
+/// let p = lwt::list::rev_map_s(vec![1, 2, 3], |x| lwt::Promise::resolved(x * 2));
+/// assert_eq!(p.peek().unwrap().unwrap(), vec![6, 4, 2]);
+/// ```
+pub fn rev_map_s<T: 'static, U: Clone + 'static>(
+    xs: impl IntoIterator<Item = T> + 'static,
+    f: impl FnMut(T) -> Promise<U> + 'static,
+) -> Promise<Vec<U>> {
+    map_s(xs, f).map(|mut v| {
+        v.reverse();
+        v
+    })
+}
+
+/// [`map_p`] with the results in reverse order (Lwt's `Lwt_list.rev_map_p`):
+/// `f` is still called on the elements first to last.
+///
+/// ```
+/// let p = lwt::list::rev_map_p(vec![1, 2, 3], |x| lwt::Promise::resolved(x + 1));
+/// assert_eq!(p.peek().unwrap().unwrap(), vec![4, 3, 2]);
+/// ```
+pub fn rev_map_p<T: 'static, U: Clone + 'static>(
+    xs: impl IntoIterator<Item = T>,
+    f: impl FnMut(T) -> Promise<U>,
+) -> Promise<Vec<U>> {
+    map_p(xs, f).map(|mut v| {
+        v.reverse();
+        v
+    })
+}
+
 /// Calls `f` on each element, one at a time (Lwt's `Lwt_list.iter_s`).
 ///
 /// ```
@@ -126,6 +192,46 @@ pub fn iter_n<T: 'static>(
     f: impl FnMut(T) -> Promise<()> + 'static,
 ) -> Promise<()> {
     limited(xs, n, f).ignore()
+}
+
+/// Calls `f` on each element and its index, one at a time (Lwt's
+/// `Lwt_list.iteri_s`).
+///
+/// ```
+/// use std::{cell::RefCell, rc::Rc};
+/// let seen = Rc::new(RefCell::new(Vec::new()));
+/// let s = seen.clone();
+/// let p = lwt::list::iteri_s(vec!['a', 'b'], move |i, c| {
+///     s.borrow_mut().push((i, c));
+///     lwt::Promise::resolved(())
+/// });
+/// assert!(p.is_fulfilled());
+/// assert_eq!(*seen.borrow(), [(0, 'a'), (1, 'b')]);
+/// ```
+pub fn iteri_s<T: 'static>(
+    xs: impl IntoIterator<Item = T> + 'static,
+    f: impl FnMut(usize, T) -> Promise<()> + 'static,
+) -> Promise<()> {
+    mapi_s(xs, f).ignore()
+}
+
+/// Calls `f` on every element and its index at once (Lwt's
+/// `Lwt_list.iteri_p`).
+///
+/// ```
+/// let (p, r) = lwt::wait::<()>();
+/// let all = lwt::list::iteri_p(vec![(), ()], move |i, ()| {
+///     if i == 0 { p.clone() } else { lwt::Promise::resolved(()) }
+/// });
+/// assert!(all.is_pending()); // waits for every element's promise
+/// r.resolve(()).unwrap();
+/// assert!(all.is_fulfilled());
+/// ```
+pub fn iteri_p<T: 'static>(
+    xs: impl IntoIterator<Item = T>,
+    mut f: impl FnMut(usize, T) -> Promise<()>,
+) -> Promise<()> {
+    crate::join(xs.into_iter().enumerate().map(|(i, x)| f(i, x)))
 }
 
 /// Keeps the elements whose promise is true, one at a time (Lwt's
@@ -229,6 +335,26 @@ pub fn fold_left_s<T: 'static, A: Clone + 'static>(
         }
         Ok(acc)
     })
+}
+
+/// Folds from the right, one element at a time, last element first: `f`
+/// gets an element and the accumulator (Lwt's `Lwt_list.fold_right_s`, whose
+/// argument order this keeps).
+///
+/// ```
+/// let p = lwt::list::fold_right_s(vec!["a", "b", "c"], String::new(), |x, acc| {
+///     lwt::Promise::resolved(acc + x)
+/// });
+/// assert_eq!(p.peek().unwrap().unwrap(), "cba");
+/// ```
+pub fn fold_right_s<T: 'static, A: Clone + 'static>(
+    xs: impl IntoIterator<Item = T> + 'static,
+    init: A,
+    mut f: impl FnMut(T, A) -> Promise<A> + 'static,
+) -> Promise<A> {
+    let mut xs: Vec<T> = xs.into_iter().collect();
+    xs.reverse();
+    fold_left_s(xs, init, move |acc, x| f(x, acc))
 }
 
 /// True if every promise is true, checked one at a time, stopping at the

@@ -106,6 +106,10 @@ where
         run_tails(self.run_to_tail(tag, source));
     }
 
+    fn source_lost(&self, _tag: usize) {
+        self.core.source_lost();
+    }
+
     fn run_to_tail(self: Rc<Self>, _tag: usize, source: NodeRef<S>) -> Option<TailRef> {
         let f = self.extra.f.take()?;
         let result = value_of(&source)?;
@@ -242,6 +246,11 @@ impl<T: 'static> Promise<T> {
     /// (Lwt's `Lwt.bind`, `>>=`). A rejection skips `f` and flows to the
     /// result. Canceling the result cancels what it currently waits on.
     ///
+    /// On a resolved promise `f` runs at once, before `bind` returns, unless
+    /// the call is made inside [`crate::MAX_DEPTH`] nested callbacks
+    /// ([`crate::depth`] `== MAX_DEPTH`): then `f` is queued, and runs before
+    /// the outermost callback returns (execution model, rule 4).
+    ///
     /// ```
     /// let (p, r) = lwt::wait::<u32>();
     /// let (q, rq) = lwt::wait::<String>();
@@ -261,7 +270,9 @@ impl<T: 'static> Promise<T> {
         })
     }
 
-    /// Applies `f` to the value (Lwt's `Lwt.map`, `>|=`).
+    /// Applies `f` to the value (Lwt's `Lwt.map`, `>|=`). On a resolved
+    /// promise `f` runs at once, with the one exception of [`Promise::bind`]:
+    /// at [`crate::depth`] `==` [`crate::MAX_DEPTH`] it is queued instead.
     ///
     /// ```
     /// let p = lwt::Promise::resolved(20).map(|x| x + 1).map(|x| x * 2);

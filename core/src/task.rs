@@ -16,17 +16,31 @@
 //! 4. Any other future can be awaited too. Its waker is a real, `Send` waker:
 //!    waking it from this thread queues the task for the engine's next turn;
 //!    waking it from another thread goes through the engine's wake handle.
-//! 5. Canceling a task's promise cancels the promises the task is awaiting:
+//! 5. **A pending task is owned by whatever can wake it, for as long as it
+//!    can be woken.** A task awaiting an lwt promise is held by that
+//!    promise's callback list. A task whose waker a foreign future kept
+//!    (cloned, still alive when the poll ended) *lends* the waker out: the
+//!    task keeps only a `Weak` to it, and the registry of foreign wake-ups
+//!    holds the task until the last clone is dropped, on any thread (then the
+//!    next turn lets it go) ([`engine::wake`](crate::engine) ground rule 3).
+//!    A finished or aborted task leaves the registry at once, so a future
+//!    that holds its own task's waker is no cycle once the task ends; a task
+//!    whose every waker was dropped unwoken is freed on the next turn. So
+//!    dropping a task's promise never loses the task: [`crate::async_`] and
+//!    [`crate::dont_wait`] rely on it. The hot path does not change: an
+//!    lwt-only task never lends its waker, and pays one relaxed load per poll.
+//! 6. Canceling a task's promise cancels the promises the task is awaiting:
 //!    the task sees `Err(canceled)` at that `.await` and may clean up.
 //!    [`Promise::abort`] instead drops the future at once (tokio's meaning) and
 //!    rejects the promise; a future dropped cannot resolve it later.
-//! 6. Awaiting a promise yields `Result<T, Error>` and clones the value out
+//! 7. Awaiting a promise yields `Result<T, Error>` and clones the value out
 //!    (every awaiter gets its own copy): wrap large values in an `Rc`.
 
 use std::cell::{Cell, RefCell};
 use std::future::Future;
 use std::pin::Pin;
 use std::rc::{Rc, Weak};
+use std::sync::atomic::{fence, Ordering};
 use std::sync::Arc;
 use std::task::{Context, Poll, Waker};
 
@@ -42,7 +56,8 @@ use crate::storage::{self, Ctx};
 
 /// The task being polled right now, seen from `Promise::poll`.
 trait Running {
-    fn waker(&self) -> &Waker;
+    /// True when `waker` is this task's own (an await needs no waker then).
+    fn owns(&self, waker: &Waker) -> bool;
     fn generation(&self) -> usize;
     fn as_resumable(self: Rc<Self>) -> Rc<dyn Resumable>;
     /// The task now also waits on `promise`: canceling the task cancels it.
@@ -53,17 +68,26 @@ thread_local! {
     static CURRENT: RefCell<Option<Rc<dyn Running>>> = const { RefCell::new(None) };
 }
 
+/// Where a task's waker is (ground rule 5).
+enum WakerSlot {
+    /// The task holds it: `arc` and `waker` are two references to one
+    /// `TaskWaker`, so a count above two means a foreign future kept a clone.
+    Own { arc: Arc<TaskWaker>, waker: Waker },
+    /// Lent out to foreign futures, which own the task through the registry.
+    Lent(std::sync::Weak<TaskWaker>),
+}
+
 struct TaskExtra<F> {
     future: RefCell<Option<Pin<Box<F>>>>,
-    arc: Arc<TaskWaker>,
-    waker: Waker,
+    slot: RefCell<WakerSlot>,
+    /// The waker id under which the registry owns this task, if it does.
+    registered: Cell<Option<u64>>,
     generation: Cell<usize>,
     /// The generation whose awaits the cancel links list.
     cancel_generation: Cell<usize>,
     polling: Cell<bool>,
     repoll: Cell<bool>,
     aborted: Cell<bool>,
-    registered: Cell<bool>,
     ctx: Ctx,
 }
 
@@ -73,6 +97,8 @@ impl<F: 'static> Extra for TaskExtra<F> {
         self.generation.set(self.generation.get() + 1);
         let future = self.future.borrow_mut().take();
         drop(future);
+        // An aborted task can never be woken: nothing owns it any more.
+        self.unregister();
         true
     }
 }
@@ -90,19 +116,30 @@ impl<T: 'static, F: Future<Output = Result<T, Error>> + 'static> TaskNode<T, F> 
             return;
         };
         x.polling.set(true);
+        x.take_back_waker();
         let guard = PollGuard { node: &self };
-        let outcome = loop {
-            x.generation.set(x.generation.get() + 1);
-            let previous = CURRENT.with(|c| c.replace(Some(self.clone())));
-            let polled = {
-                let _restore = storage::enter(&x.ctx);
-                future.as_mut().poll(&mut Context::from_waker(&x.waker))
+        let outcome = {
+            let slot = x.slot.borrow();
+            let (arc, waker) = match &*slot {
+                WakerSlot::Own { arc, waker } => (Some(arc), waker),
+                WakerSlot::Lent(_) => (None, Waker::noop()),
             };
-            CURRENT.with(|c| *c.borrow_mut() = previous);
-            match polled {
-                Poll::Ready(result) => break Some(result),
-                Poll::Pending if x.repoll.take() && !x.aborted.get() => continue,
-                Poll::Pending => break None,
+            loop {
+                x.generation.set(x.generation.get() + 1);
+                if let Some(arc) = arc {
+                    arc.clear_woken();
+                }
+                let previous = CURRENT.with(|c| c.replace(Some(self.clone())));
+                let polled = {
+                    let _restore = storage::enter(&x.ctx);
+                    future.as_mut().poll(&mut Context::from_waker(waker))
+                };
+                CURRENT.with(|c| *c.borrow_mut() = previous);
+                match polled {
+                    Poll::Ready(result) => break Some(result),
+                    Poll::Pending if x.repoll.take() && !x.aborted.get() => continue,
+                    Poll::Pending => break None,
+                }
             }
         };
         std::mem::forget(guard);
@@ -110,34 +147,85 @@ impl<T: 'static, F: Future<Output = Result<T, Error>> + 'static> TaskNode<T, F> 
         match outcome {
             Some(result) => {
                 drop(future);
-                self.finish();
+                self.extra.unregister();
                 let me: NodeRef<T> = self;
                 settle(&me, result);
             }
-            None if x.aborted.get() => drop(future),
+            None if x.aborted.get() => {
+                drop(future);
+                x.unregister();
+            }
             None => {
                 *x.future.borrow_mut() = Some(future);
-                if !x.registered.get() && Arc::strong_count(&x.arc) > 2 {
-                    x.registered.set(true);
-                    let weak: Weak<dyn Pollable> =
-                        Rc::downgrade(&(self.clone() as Rc<dyn Pollable>));
-                    wake::register(x.arc.id(), weak);
-                }
+                self.lend_waker_if_kept();
             }
         }
     }
 
-    /// The future is done: its waker's id can no longer poll it.
-    fn finish(&self) {
-        self.extra.unregister();
+    /// After a pending poll: if a foreign future kept the waker, or woke it
+    /// during the poll, the registry owns the task; if the waker was kept,
+    /// the task lends it out (keeps a `Weak`), so that dropping the last
+    /// clone can let the task go (ground rule 5).
+    fn lend_waker_if_kept(self: Rc<Self>) {
+        let x = &self.extra;
+        let mut slot = x.slot.borrow_mut();
+        let WakerSlot::Own { arc, .. } = &*slot else {
+            return;
+        };
+        let kept = Arc::strong_count(arc) > 2;
+        // Pairs with the release decrement of a clone dropped on another
+        // thread: what it did before (a wake-up) is visible below.
+        fence(Ordering::Acquire);
+        let woken = arc.was_woken();
+        if kept || woken {
+            if x.registered.get().is_none() {
+                x.registered.set(Some(arc.id()));
+                wake::register(arc.id(), self.clone());
+            }
+        } else if let Some(id) = x.registered.take() {
+            // Never the last reference to the task: `self` is another.
+            wake::unregister(id);
+        }
+        if kept {
+            arc.set_lent(true);
+            let weak = Arc::downgrade(arc);
+            *slot = WakerSlot::Lent(weak);
+        }
     }
 }
 
 impl<F> TaskExtra<F> {
-    /// Forgets the waker's id in the registry of foreign wake-ups, once.
+    /// Before a poll: a waker that was lent out comes back if some clone of
+    /// it still lives; if none does, a new one (a new id) replaces it, and the
+    /// release already queued for the old id lets the registry's hold go.
+    fn take_back_waker(&self) {
+        let mut slot = self.slot.borrow_mut();
+        let WakerSlot::Lent(weak) = &*slot else {
+            return;
+        };
+        let arc = match weak.upgrade() {
+            Some(arc) => {
+                arc.set_lent(false);
+                arc
+            }
+            None => {
+                // The last clone's thread dropped it after waking: see what
+                // it did before.
+                fence(Ordering::Acquire);
+                self.registered.set(None);
+                wake::new_waker()
+            }
+        };
+        *slot = WakerSlot::Own {
+            waker: Waker::from(arc.clone()),
+            arc,
+        };
+    }
+
+    /// The registry lets go of the task, if it held it.
     fn unregister(&self) {
-        if self.registered.replace(false) {
-            wake::unregister(self.arc.id());
+        if let Some(id) = self.registered.take() {
+            wake::unregister(id);
         }
     }
 }
@@ -146,8 +234,10 @@ impl<F> Drop for TaskExtra<F> {
     fn drop(&mut self) {
         self.unregister();
         // Ours and the `Waker`'s: nobody else can wake this id any more.
-        if Arc::strong_count(&self.arc) == 2 {
-            wake::recycle(self.arc.clone());
+        if let WakerSlot::Own { arc, .. } = &*self.slot.borrow() {
+            if Arc::strong_count(arc) == 2 {
+                wake::recycle(arc.clone());
+            }
         }
     }
 }
@@ -162,6 +252,7 @@ impl<T: 'static, F: Future<Output = Result<T, Error>> + 'static> Drop for PollGu
     fn drop(&mut self) {
         let node = self.node.clone();
         node.extra.polling.set(false);
+        node.extra.unregister();
         CURRENT.with(|c| c.borrow_mut().take());
         defer(Box::new(move || {
             let me: NodeRef<T> = node;
@@ -171,8 +262,11 @@ impl<T: 'static, F: Future<Output = Result<T, Error>> + 'static> Drop for PollGu
 }
 
 impl<T: 'static, F: Future<Output = Result<T, Error>> + 'static> Running for TaskNode<T, F> {
-    fn waker(&self) -> &Waker {
-        &self.extra.waker
+    fn owns(&self, waker: &Waker) -> bool {
+        match &*self.extra.slot.borrow() {
+            WakerSlot::Own { waker: own, .. } => waker.will_wake(own),
+            WakerSlot::Lent(_) => false,
+        }
     }
 
     fn generation(&self) -> usize {
@@ -254,14 +348,16 @@ where
         core: Core::pending(CancelTo::Nowhere),
         extra: TaskExtra {
             future: RefCell::new(Some(Box::pin(future))),
-            waker: Waker::from(arc.clone()),
-            arc,
+            slot: RefCell::new(WakerSlot::Own {
+                waker: Waker::from(arc.clone()),
+                arc,
+            }),
+            registered: Cell::new(None),
             generation: Cell::new(0),
             cancel_generation: Cell::new(0),
             polling: Cell::new(false),
             repoll: Cell::new(false),
             aborted: Cell::new(false),
-            registered: Cell::new(false),
             ctx: storage::capture(),
         },
     });
@@ -310,7 +406,7 @@ impl<T: Clone + 'static> Future for Promise<T> {
         }
         let running = CURRENT.with(|c| c.borrow().clone());
         match running {
-            Some(task) if cx.waker().will_wake(task.waker()) => {
+            Some(task) if task.owns(cx.waker()) => {
                 let generation = task.generation();
                 let weak: Weak<dyn NodeDyn<T>> = Rc::downgrade(&node);
                 task.clone().awaits(weak);
@@ -319,5 +415,152 @@ impl<T: Clone + 'static> Future for Promise<T> {
             _ => add_entry_underlying(node, Entry::Waker(cx.waker().clone())),
         }
         Poll::Pending
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    //! Who owns a pending task (ground rule 5), seen through the registry.
+    use std::cell::Cell;
+    use std::future::Future;
+    use std::rc::Rc;
+    use std::sync::{Arc, Mutex};
+    use std::task::{Context, Poll, Waker};
+
+    use crate::engine::wake::registered_count;
+    use crate::testing::VirtualEngine;
+
+    struct Flag(Rc<Cell<bool>>);
+    impl Drop for Flag {
+        fn drop(&mut self) {
+            self.0.set(true);
+        }
+    }
+
+    /// A waker slot another thread can take and wake.
+    type Shared = Arc<Mutex<(bool, Option<Waker>)>>;
+
+    fn wait_on(shared: Shared, flag: Flag) -> impl Future<Output = Result<u8, crate::Error>> {
+        let _flag = flag;
+        std::future::poll_fn(move |cx: &mut Context<'_>| {
+            let _ = &_flag;
+            let mut s = shared.lock().unwrap();
+            if s.0 {
+                Poll::Ready(Ok(1))
+            } else {
+                s.1 = Some(cx.waker().clone());
+                Poll::Pending
+            }
+        })
+    }
+
+    #[test]
+    fn woken_from_another_thread_after_its_promise_is_dropped() {
+        let engine = VirtualEngine::new();
+        let shared: Shared = Arc::default();
+        let dropped = Rc::new(Cell::new(false));
+        let (done, r) = crate::wait::<u8>();
+        let s = shared.clone();
+        let flag = Flag(dropped.clone());
+        drop(crate::spawn(async move {
+            let v = wait_on(s, flag).await?;
+            r.resolve(v)
+        }));
+        engine.run_until_idle();
+        assert_eq!(registered_count(), 1);
+        assert!(!dropped.get());
+        std::thread::spawn(move || {
+            let w = {
+                let mut s = shared.lock().unwrap();
+                s.0 = true;
+                s.1.take()
+            };
+            w.unwrap().wake();
+        })
+        .join()
+        .unwrap();
+        engine.run_until_idle();
+        assert_eq!(done.peek().unwrap().unwrap(), 1);
+        assert!(dropped.get());
+        assert_eq!(registered_count(), 0);
+    }
+
+    #[test]
+    fn freed_when_its_waker_is_dropped_on_another_thread() {
+        let engine = VirtualEngine::new();
+        let shared: Shared = Arc::default();
+        let dropped = Rc::new(Cell::new(false));
+        drop(crate::spawn(wait_on(shared.clone(), Flag(dropped.clone()))));
+        engine.run_until_idle();
+        assert_eq!(registered_count(), 1);
+        std::thread::spawn(move || drop(shared.lock().unwrap().1.take()))
+            .join()
+            .unwrap();
+        assert!(!dropped.get(), "freed inside the other thread's drop");
+        engine.run_until_idle();
+        assert!(dropped.get());
+        assert_eq!(registered_count(), 0);
+    }
+
+    #[test]
+    fn a_task_keeping_its_own_waker_leaves_the_registry_when_done_or_aborted() {
+        let engine = VirtualEngine::new();
+        for abort in [false, true] {
+            let (gate, open) = crate::task::<()>();
+            let dropped = Rc::new(Cell::new(false));
+            let flag = Flag(dropped.clone());
+            let mut kept: Option<Waker> = None;
+            let t = crate::spawn(std::future::poll_fn(move |cx| {
+                let _ = &flag;
+                // The future keeps its own task's waker.
+                let _previous = kept.replace(cx.waker().clone());
+                std::pin::Pin::new(&mut gate.clone()).poll(cx)
+            }));
+            engine.run_until_idle();
+            assert_eq!(registered_count(), 1);
+            if abort {
+                t.abort();
+            } else {
+                drop(t);
+                open.resolve(()).unwrap();
+            }
+            assert!(dropped.get());
+            assert_eq!(registered_count(), 0);
+            engine.run_until_idle();
+        }
+    }
+
+    #[test]
+    #[allow(clippy::waker_clone_wake)] // the clone is the point: woken, then dropped
+    fn a_waker_woken_during_the_poll_polls_again() {
+        let engine = VirtualEngine::new();
+        let polls = Rc::new(Cell::new(0));
+        let p = polls.clone();
+        let t = crate::spawn(std::future::poll_fn(move |cx| {
+            p.set(p.get() + 1);
+            match p.get() {
+                // A clone woken and dropped before the poll ends.
+                1 => cx.waker().clone().wake(),
+                // No clone at all (a yield).
+                2 => cx.waker().wake_by_ref(),
+                n => return Poll::Ready(Ok(n)),
+            }
+            Poll::Pending
+        }));
+        drop(t);
+        engine.run_until_idle();
+        assert_eq!(polls.get(), 3);
+        assert_eq!(registered_count(), 0);
+    }
+
+    #[test]
+    fn a_task_awaiting_only_lwt_promises_never_enters_the_registry() {
+        let engine = VirtualEngine::new();
+        let (p, r) = crate::wait::<u8>();
+        let t = crate::spawn(async move { Ok(p.await? + crate::pause().await.map(|()| 1)?) });
+        assert_eq!(registered_count(), 0);
+        r.resolve(1).unwrap();
+        assert_eq!(registered_count(), 0);
+        assert_eq!(engine.run(&t).unwrap(), 2);
     }
 }

@@ -9,8 +9,9 @@
 //! before callbacks, backward cancellation (wait stops it, task is rejected),
 //! proxy merge order (the bind result's callbacks, then those of the promise
 //! its function returned), join waits for all and reports the first
-//! rejection, pick cancels the losers before resolving, first in argument
-//! order among already-resolved inputs.
+//! rejection, pick cancels the losers before resolving, and among
+//! already-resolved inputs takes a rejected one, then the first in argument
+//! order.
 
 use proptest::prelude::*;
 
@@ -400,7 +401,12 @@ fn check(ops: Vec<Op>) -> Result<(), TestCaseError> {
                 } else {
                     lwt::choose(inputs)
                 };
-                let resolved = list.iter().position(|&i| model.state(i) != Seen::Pending);
+                // Already-resolved inputs: a rejected one wins, then the
+                // first in argument order.
+                let resolved = list
+                    .iter()
+                    .position(|&i| !matches!(model.state(i), Seen::Pending | Seen::Fulfilled(_)))
+                    .or_else(|| list.iter().position(|&i| model.state(i) != Seen::Pending));
                 let res = model.add(How::To(list.clone()));
                 model.ps[res].inputs = list.clone();
                 match resolved {

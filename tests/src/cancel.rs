@@ -414,3 +414,19 @@ pub async fn join_partly_cancelable() -> Outcome {
     assert!(j.await.unwrap_err().is_canceled());
     Ok(())
 }
+
+/// Canceling a promise whose cancelable source nobody holds any more still
+/// rejects it (the source is gone, the promise waiting on it is not).
+pub async fn cancel_reaches_a_dependent_of_a_dropped_task() -> Outcome {
+    let log = Log::default();
+    let p = lwt::task::<u8>().0.map(|x| x + 1).map(|x| x * 2);
+    let l = log.clone();
+    p.on_cancel(move || l.push("hook"));
+    p.cancel();
+    assert!(is_canceled(&p));
+    assert_eq!(log.take(), ["hook"]);
+    let q = lwt::wait::<u8>().0.map(|x| x + 1);
+    q.cancel();
+    assert!(q.is_pending());
+    Ok(())
+}

@@ -75,6 +75,27 @@ pub async fn pick_first_resolved_in_argument_order() -> Outcome {
     Ok(())
 }
 
+/// Several inputs already resolved, one rejected: the rejected one wins over
+/// fulfilled ones before it, for the whole `pick`/`choose` family; among
+/// rejected ones, the first in argument order.
+pub async fn already_rejected_input_wins_over_fulfilled() -> Outcome {
+    let ok = || Promise::resolved(1u8);
+    let bad = |m: &'static str| Promise::<u8>::rejected(Error::msg(m));
+    let p = lwt::choose(vec![ok(), bad("first"), bad("second")]);
+    assert_eq!(p.peek().unwrap().unwrap_err().message(), "first");
+    let (t, _rt) = lwt::task::<u8>();
+    let p = lwt::pick(vec![ok(), t.clone(), bad("only")]);
+    assert_eq!(p.peek().unwrap().unwrap_err().message(), "only");
+    assert!(t.peek().unwrap().unwrap_err().is_canceled());
+    let p = lwt::nchoose(vec![ok(), bad("n")]);
+    assert_eq!(p.peek().unwrap().unwrap_err().message(), "n");
+    let p = lwt::npick(vec![ok(), bad("np")]);
+    assert_eq!(p.peek().unwrap().unwrap_err().message(), "np");
+    // With none rejected, still the first in argument order.
+    assert_eq!(lwt::choose(vec![ok(), Promise::resolved(2)]).await?, 1);
+    Ok(())
+}
+
 /// `choose` leaves the losers alone.
 pub async fn choose_leaves_losers() -> Outcome {
     let (t, _rt) = lwt::task::<u8>();

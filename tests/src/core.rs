@@ -17,6 +17,90 @@ pub async fn single_resolution() -> Outcome {
     Ok(())
 }
 
+/// Each resolver method, used on a resolved promise, gives an
+/// invalid-argument error that names it (Lwt's `Invalid_argument "Lwt.wakeup"`).
+pub async fn resolving_twice_names_the_method() -> Outcome {
+    let (_p, r) = lwt::wait::<u32>();
+    r.resolve(1)?;
+    let errors = [
+        ("Resolver::resolve", r.resolve(2)),
+        ("Resolver::reject", r.reject(Error::msg("x"))),
+        ("Resolver::resolve_with", r.resolve_with(Ok(3))),
+        ("Resolver::resolve_later", r.resolve_later(Ok(4))),
+    ];
+    for (name, result) in errors {
+        let e = result.unwrap_err();
+        assert!(e.is_already_resolved() && e.is_invalid_argument(), "{e:?}");
+        assert!(e.message().starts_with(&format!("{name}:")), "{e:?}");
+    }
+    Ok(())
+}
+
+/// Errors compare by kind, message and what they carry, not by message alone.
+pub async fn errors_compare_by_kind() -> Outcome {
+    assert_eq!(Error::msg("foo"), Error::msg("foo"));
+    assert_ne!(Error::msg("foo"), Error::invalid_argument("foo"));
+    assert_ne!(Error::msg("foo"), Error::closed("foo"));
+    assert_ne!(Error::msg("canceled"), Error::canceled());
+    assert_eq!(Error::canceled(), Error::canceled());
+    assert_ne!(
+        Error::msg("x").context("c"),
+        Error::closed("x").context("c")
+    );
+    let with = Error::canceled_with("canceled", 7u8);
+    assert_ne!(with, Error::canceled());
+    assert_eq!(with, with.clone());
+    Ok(())
+}
+
+/// Runs `f` nested inside callbacks until `lwt::depth()` is `target`.
+fn nest_to(target: u32, f: Box<dyn FnOnce()>) {
+    if lwt::depth() >= target {
+        f()
+    } else {
+        drop(Promise::resolved(()).map(move |()| nest_to(target, f)));
+    }
+}
+
+/// Callbacks are eager below `MAX_DEPTH` nested callbacks, and queued at
+/// exactly `MAX_DEPTH` (then run before the outermost callback returns).
+pub async fn eagerness_ends_exactly_at_the_depth_bound() -> Outcome {
+    let log = Log::default();
+    for target in [lwt::MAX_DEPTH - 1, lwt::MAX_DEPTH] {
+        let l = log.clone();
+        let (outer, r) = lwt::wait::<()>();
+        outer.on_success(move |()| {
+            nest_to(
+                target,
+                Box::new(move || {
+                    let depth = lwt::depth();
+                    let l2 = l.clone();
+                    let mapped = Promise::resolved(()).map(move |()| l2.push("map ran"));
+                    l.push(if mapped.is_fulfilled() {
+                        "eager"
+                    } else {
+                        "queued"
+                    });
+                    l.push(if depth == lwt::MAX_DEPTH {
+                        "at bound"
+                    } else {
+                        "below"
+                    });
+                }),
+            )
+        });
+        r.resolve(())?;
+        // The body itself may run inside a callback, so the queued `map`
+        // may wait for a level above it: give it that turn.
+        lwt::yield_now().await?;
+    }
+    assert_eq!(
+        log.take(),
+        ["map ran", "eager", "below", "queued", "at bound", "map ran"]
+    );
+    Ok(())
+}
+
 /// Resolving a canceled promise is a no-op.
 pub async fn resolve_after_cancel_is_a_no_op() -> Outcome {
     let (p, r) = lwt::task::<u32>();

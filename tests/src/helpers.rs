@@ -388,10 +388,127 @@ pub async fn result_and_then_and_catch() -> Outcome {
     assert_eq!(doubled.await?, Ok(4));
     let failed = result::and_then(&ok, |_| result::err::<u8, _>("no"));
     assert_eq!(failed.await?, Err("no"));
-    let recovered = result::catch(&result::err::<u8, &str>("x"), |e| {
+    let recovered = result::bind_error(&result::err::<u8, &str>("x"), |e| {
         result::ok::<u8, ()>(e.len() as u8)
     });
     assert_eq!(recovered.await?, Ok(1));
+    Ok(())
+}
+
+/// Lwt_result's conversions and binds: `catch`/`get_exn` between rejections
+/// and typed errors, the lifts, `bind_lwt`, `bind_lwt_error`, `bind_result`,
+/// `iter`, `iter_error`.
+pub async fn result_lwt_conversions_and_binds() -> Outcome {
+    let caught = result::catch(&Promise::<u8>::rejected(Error::msg("boom"))).await?;
+    assert_eq!(caught.unwrap_err().message(), "boom");
+    assert_eq!(result::catch(&Promise::resolved(1u8)).await?, Ok(1));
+    let back = result::get_exn(&result::err::<u8, Error>(Error::closed("shut")));
+    assert!(back.await.unwrap_err().is_closed());
+    assert_eq!(result::get_exn(&result::ok::<u8, Error>(5)).await?, 5);
+    assert_eq!(
+        result::lift_ok::<u8, ()>(&Promise::resolved(2)).await?,
+        Ok(2)
+    );
+    assert_eq!(
+        result::lift_err::<(), u8>(&Promise::resolved(3)).await?,
+        Err(3)
+    );
+    let (later, r) = lwt::wait::<u8>();
+    let bound = result::bind_lwt(&result::ok::<u8, ()>(4), move |x| later.map(move |y| x + y));
+    assert!(bound.is_pending());
+    r.resolve(1)?;
+    assert_eq!(bound.await?, Ok(5));
+    let skipped = result::bind_lwt(&result::err::<u8, &str>("e"), |_| Promise::<u8>::never());
+    assert_eq!(skipped.await?, Err("e"));
+    let rejected = result::bind_lwt(&result::ok::<u8, ()>(0), |_| {
+        Promise::<u8>::rejected(Error::timeout())
+    });
+    assert!(rejected.await.unwrap_err().is_timeout());
+    let relabeled = result::bind_lwt_error(&result::err::<u8, u8>(7), |e| {
+        Promise::resolved(format!("e{e}"))
+    });
+    assert_eq!(relabeled.await?, Err("e7".to_string()));
+    let parsed = result::bind_result(&result::ok::<&str, String>("x"), |s| {
+        s.parse::<u8>().map_err(|e| e.to_string())
+    });
+    assert!(parsed.await?.is_err());
+    let log = Log::default();
+    let l = log.clone();
+    result::iter(&result::ok::<u8, ()>(1), move |v| {
+        l.push(format!("ok {v}"));
+        Promise::resolved(())
+    })
+    .await?;
+    let l = log.clone();
+    result::iter(&result::err::<u8, u8>(1), move |_| {
+        l.push("never".to_string());
+        Promise::resolved(())
+    })
+    .await?;
+    let l = log.clone();
+    result::iter_error(&result::err::<u8, u8>(2), move |e| {
+        l.push(format!("err {e}"));
+        Promise::resolved(())
+    })
+    .await?;
+    assert_eq!(log.take(), ["ok 1", "err 2"]);
+    Ok(())
+}
+
+/// The indexed, reversed and right-to-left forms of Lwt_list: `mapi_*`,
+/// `iteri_*`, `rev_map_*`, `fold_right_s`.
+pub async fn list_indexed_reversed_and_right_folds() -> Outcome {
+    let tagged = list::mapi_s(vec!["a", "b"], |i, x| Promise::resolved(format!("{i}{x}")));
+    assert_eq!(tagged.await?, ["0a", "1b"]);
+    let (gate, open) = lwt::wait::<u8>();
+    let g = gate.clone();
+    let plus = list::mapi_p(vec![10u8, 20], move |i, x| {
+        if i == 0 {
+            g.map(move |y| x + y)
+        } else {
+            Promise::resolved(x + i as u8)
+        }
+    });
+    assert!(plus.is_pending());
+    open.resolve(5)?;
+    assert_eq!(plus.await?, vec![15, 21]);
+    let log = Log::default();
+    let l = log.clone();
+    list::iteri_s(vec!['x', 'y'], move |i, c| {
+        l.push(format!("s{i}{c}"));
+        Promise::resolved(())
+    })
+    .await?;
+    let l = log.clone();
+    list::iteri_p(vec!['x', 'y'], move |i, c| {
+        l.push(format!("p{i}{c}"));
+        Promise::resolved(())
+    })
+    .await?;
+    let l = log.clone();
+    let rev = list::rev_map_s(vec![1, 2, 3], move |x| {
+        l.push(format!("r{x}"));
+        Promise::resolved(x * 10)
+    });
+    assert_eq!(rev.await?, vec![30, 20, 10]);
+    assert_eq!(
+        list::rev_map_p(vec![1, 2], |x| Promise::resolved(x + 1)).await?,
+        vec![3, 2]
+    );
+    let l = log.clone();
+    let folded = list::fold_right_s(vec!["a", "b", "c"], String::new(), move |x, acc| {
+        l.push(format!("f{x}"));
+        Promise::resolved(acc + x)
+    });
+    assert_eq!(folded.await?, "cba");
+    assert_eq!(
+        log.take(),
+        ["s0x", "s1y", "p0x", "p1y", "r1", "r2", "r3", "fc", "fb", "fa"]
+    );
+    let failed = list::fold_right_s(vec![1, 2], 0, |x, _| {
+        Promise::<i32>::rejected(Error::msg(format!("at {x}")))
+    });
+    assert_eq!(failed.await.unwrap_err().message(), "at 2");
     Ok(())
 }
 
@@ -403,7 +520,8 @@ pub async fn result_rejection_passes_through() -> Outcome {
     Ok(())
 }
 
-/// `both` pairs two `Ok`s and gives the first `Err` in argument order.
+/// `both` pairs two `Ok`s and gives the `Err` that came first in time (of two
+/// already resolved, the first argument's).
 pub async fn result_both() -> Outcome {
     let a = result::ok::<u8, &str>(1);
     let b = result::ok::<char, &str>('b');
@@ -411,6 +529,13 @@ pub async fn result_both() -> Outcome {
     let e1 = result::err::<u8, &str>("first");
     let e2 = result::err::<char, &str>("second");
     assert_eq!(result::both(&e1, &e2).await?, Err("first"));
+    let (a, ra) = lwt::wait::<Result<u8, &str>>();
+    let (b, rb) = lwt::wait::<Result<char, &str>>();
+    let p = result::both(&a, &b);
+    rb.resolve(Err("b, earlier"))?;
+    assert!(p.is_pending());
+    ra.resolve(Err("a, later"))?;
+    assert_eq!(p.await?, Err("b, earlier"));
     Ok(())
 }
 

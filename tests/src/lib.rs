@@ -24,11 +24,17 @@
 //!   on exact durations.
 
 pub mod cancel;
+pub mod channels;
 pub mod combinators;
 pub mod core;
+pub mod counting;
 pub mod helpers;
+pub mod joinset;
+pub mod locks;
 pub mod log;
+pub mod ownership;
 pub mod patterns;
+pub mod select;
 pub mod streams;
 pub mod sync;
 pub mod tasks;

@@ -55,7 +55,7 @@
 use std::cell::RefCell;
 use std::fmt;
 use std::ops::{Add, Sub};
-use std::rc::{Rc, Weak};
+use std::rc::Rc;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -251,18 +251,11 @@ pub fn install(engine: Rc<dyn Engine>) -> Installed {
 fn connect(engine: Option<&Rc<dyn Engine>>) {
     match engine {
         Some(e) => {
+            // Pauses ask the current engine for a turn themselves (see
+            // `turn`): the pause notifier is left to the user.
             wake::set_remote_notify(Some(e.wake_handle()));
-            let weak: Weak<dyn Engine> = Rc::downgrade(e);
-            turn::register_pause_notifier(Some(Box::new(move |_| {
-                if let Some(e) = weak.upgrade() {
-                    e.request_turn();
-                }
-            })));
         }
-        None => {
-            wake::set_remote_notify(None);
-            turn::register_pause_notifier(None);
-        }
+        None => wake::set_remote_notify(None),
     }
 }
 

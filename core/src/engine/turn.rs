@@ -10,6 +10,11 @@
 //! resolves a *snapshot* of the queue, in the order the promises were paused:
 //! a promise paused while the snapshot is being resolved waits for the next
 //! turn, so a loop of `pause()` cannot keep a turn busy forever.
+//!
+//! Asking for the turn is the core's business, not the notifier's: each
+//! pause asks the current engine ([`super::current`]) itself, and the pause
+//! notifier ([`register_pause_notifier`]) belongs to the user alone. Setting
+//! or removing one never disconnects the engine.
 
 use std::cell::RefCell;
 use std::collections::VecDeque;
@@ -60,6 +65,9 @@ pub fn pause() -> Promise<()> {
         queue.push_back(r);
         (queue.len(), s.notifier.borrow().clone())
     });
+    if let Some(e) = current() {
+        e.request_turn();
+    }
     if let Some(notify) = notifier {
         notify(count);
     }
@@ -115,8 +123,10 @@ pub fn paused_count() -> usize {
 }
 
 /// Sets the function called with the new [`paused_count`] each time a promise
-/// is paused; engines use it to ask for a turn. Replaces the previous one
-/// (Lwt's `Lwt.register_pause_notifier`). `None` removes it.
+/// is paused. Replaces the previous one (Lwt's `Lwt.register_pause_notifier`);
+/// `None` removes it. The notifier is the user's own: the installed engine is
+/// asked for its turn by [`pause`] directly, so registering, replacing or
+/// removing a notifier does not keep paused promises from being resolved.
 ///
 /// ```
 /// use std::{cell::Cell, rc::Rc};
@@ -223,4 +233,49 @@ pub fn yield_now() -> Promise<()> {
         e.request_yield();
     }
     p
+}
+
+#[cfg(test)]
+mod tests {
+    use std::cell::Cell;
+    use std::rc::Rc;
+
+    use crate::engine::{Engine, Instant, TimerId, WakeHandle};
+
+    /// An engine that only counts the turns it is asked for.
+    #[derive(Default)]
+    struct Counting(Cell<usize>);
+
+    impl Engine for Counting {
+        fn now(&self) -> Instant {
+            unimplemented!("no time in this test")
+        }
+        fn arm_timer(&self, _: Instant, _: Box<dyn FnOnce()>) -> TimerId {
+            unimplemented!("no timers in this test")
+        }
+        fn cancel_timer(&self, _: TimerId) {}
+        fn request_turn(&self) {
+            self.0.set(self.0.get() + 1);
+        }
+        fn wake_handle(&self) -> WakeHandle {
+            WakeHandle::new(|| {})
+        }
+    }
+
+    #[test]
+    fn a_user_notifier_does_not_disconnect_the_engine() {
+        let engine = Rc::new(Counting::default());
+        let _installed = crate::engine::install(engine.clone());
+        let seen = Rc::new(Cell::new(0));
+        let s = seen.clone();
+        super::register_pause_notifier(Some(Box::new(move |n| s.set(n))));
+        let p = super::pause();
+        assert_eq!((engine.0.get(), seen.get()), (1, 1));
+        // Removing the user's notifier leaves the engine connected.
+        super::register_pause_notifier(None);
+        let q = super::pause();
+        assert_eq!((engine.0.get(), seen.get()), (2, 1));
+        super::wakeup_paused();
+        assert!(p.is_fulfilled() && q.is_fulfilled());
+    }
 }

@@ -1,5 +1,6 @@
 //! Foreign wake-ups: the waker a task gives to futures that are not lwt
-//! promises, and the queue of tasks they woke, polled on the next turn.
+//! promises, the registry that owns the tasks such wakers can wake, and the
+//! queue of wake-ups and releases handled on the next turn.
 //!
 //! # Ground rules
 //!
@@ -8,12 +9,24 @@
 //! 2. Waking from another thread leaves the id in the thread's [`Remote`]
 //!    mailbox and wakes the engine through the [`WakeHandle`] set by
 //!    `engine::install`: the only lock in the core.
-//! 3. A task is known by id only while its waker may be woken: registered
-//!    when the waker is first cloned, unregistered when the future is done.
+//! 3. **Wakers own tasks.** While a task's waker is held by foreign futures
+//!    (it was cloned and not dropped when a poll ended), the task lends it
+//!    out: it keeps only a `Weak` to it, and the registry holds the task,
+//!    strongly, under the waker's id. When the last clone is dropped (on any
+//!    thread), the waker's `Drop` queues a *release* of that id, handled on
+//!    the owner thread's next turn, which drops the registry's hold. A task
+//!    that finishes or is aborted leaves the registry at once. So a pending
+//!    task lives exactly as long as something can wake it, and a waker of a
+//!    finished task wakes nothing.
+//! 4. A turn handles the wake-ups it took before the releases, so a task that
+//!    was woken and whose waker was then dropped is still polled once.
+//! 5. Releases run on a turn, never inside a waker's `drop`: freeing a task
+//!    drops its future, and that user code must not run inside whatever
+//!    foreign code (perhaps holding its own lock) dropped the waker.
 
 use std::cell::RefCell;
 use std::collections::HashMap;
-use std::rc::{Rc, Weak};
+use std::rc::Rc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::task::Wake;
@@ -27,26 +40,53 @@ pub(crate) trait Pollable {
     fn poll_now(self: Rc<Self>);
 }
 
+/// What a waker asks of its owner thread.
+#[derive(Clone, Copy)]
+enum Event {
+    /// Poll the task of this id.
+    Wake(u64),
+    /// The last waker of this id is gone: the registry lets its task go.
+    Release(u64),
+}
+
 thread_local! {
-    /// Tasks whose foreign waker was cloned, by waker id.
-    static REGISTRY: RefCell<HashMap<u64, Weak<dyn Pollable>>> = RefCell::new(HashMap::new());
-    /// Ids woken on this thread, for the next turn.
-    static WOKEN: RefCell<Vec<u64>> = const { RefCell::new(Vec::new()) };
-    /// Where other threads leave ids for this one.
+    /// The tasks whose wakers are lent out, by waker id: the registry owns them.
+    static REGISTRY: RefCell<HashMap<u64, Rc<dyn Pollable>>> = RefCell::new(HashMap::new());
+    /// Wake-ups and releases made on this thread, for the next turn.
+    static WOKEN: RefCell<Vec<Event>> = const { RefCell::new(Vec::new()) };
+    /// Where other threads leave wake-ups and releases for this one.
     static REMOTE: Arc<Remote> = Arc::new(Remote::default());
     /// Wakers of finished tasks that nobody else holds, for reuse.
     static SPARE_WAKERS: RefCell<Vec<Arc<TaskWaker>>> = const { RefCell::new(Vec::new()) };
 }
 
 /// The cross-thread side of a thread's wake-ups: the only lock in the core,
-/// taken only when a waker is woken from another thread.
+/// taken only when a waker is woken or dropped on another thread.
 #[derive(Default)]
 struct Remote {
-    /// Set when `ids` may be non-empty: the loop looks at this flag, and takes
-    /// the lock only when it is set.
+    /// Set when `events` may be non-empty: the loop looks at this flag, and
+    /// takes the lock only when it is set.
     pending: AtomicBool,
-    ids: Mutex<Vec<u64>>,
+    events: Mutex<Vec<Event>>,
     notify: Mutex<Option<WakeHandle>>,
+}
+
+impl Remote {
+    fn send(&self, event: Event) {
+        self.events
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .push(event);
+        self.pending.store(true, Ordering::Release);
+        let notify = self
+            .notify
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone();
+        if let Some(n) = notify {
+            n.wake();
+        }
+    }
 }
 
 /// Sets the handle that wakes this thread's engine from other threads.
@@ -59,6 +99,12 @@ pub(crate) struct TaskWaker {
     id: AtomicU64,
     owner: ThreadId,
     remote: Arc<Remote>,
+    /// Set by every wake-up; the task clears it when a poll starts. A task
+    /// woken during a poll stays in the registry until that wake-up is handled.
+    woken: AtomicBool,
+    /// Set while the task lends this waker out (the registry holds the task
+    /// under this id): dropping the last clone then releases the id.
+    lent: AtomicBool,
 }
 
 impl Wake for TaskWaker {
@@ -67,29 +113,42 @@ impl Wake for TaskWaker {
     }
 
     fn wake_by_ref(self: &Arc<Self>) {
+        self.woken.store(true, Ordering::Release);
         let id = self.id.load(Ordering::Relaxed);
         if std::thread::current().id() == self.owner {
-            WOKEN.with(|w| w.borrow_mut().push(id));
-            if let Some(e) = super::current() {
-                e.request_turn();
-            }
+            queue_here(Event::Wake(id));
         } else {
-            self.remote
-                .ids
-                .lock()
-                .unwrap_or_else(|e| e.into_inner())
-                .push(id);
-            self.remote.pending.store(true, Ordering::Release);
-            let notify = self
-                .remote
-                .notify
-                .lock()
-                .unwrap_or_else(|e| e.into_inner())
-                .clone();
-            if let Some(n) = notify {
-                n.wake();
-            }
+            self.remote.send(Event::Wake(id));
         }
+    }
+}
+
+impl Drop for TaskWaker {
+    fn drop(&mut self) {
+        if !*self.lent.get_mut() {
+            return;
+        }
+        let release = Event::Release(*self.id.get_mut());
+        if std::thread::current().id() == self.owner {
+            queue_here(release);
+        } else {
+            self.remote.send(release);
+        }
+    }
+}
+
+/// Queues `event` for this thread's next turn and asks the engine for one
+/// (quietly nothing while the thread is being torn down).
+fn queue_here(event: Event) {
+    if WOKEN.try_with(|w| w.borrow_mut().push(event)).is_err() {
+        return;
+    }
+    let engine = super::CURRENT
+        .try_with(|c| c.try_borrow().ok().and_then(|c| c.clone()))
+        .ok()
+        .flatten();
+    if let Some(e) = engine {
+        e.request_turn();
     }
 }
 
@@ -99,12 +158,16 @@ pub(crate) fn new_waker() -> Arc<TaskWaker> {
     let id = NEXT.fetch_add(1, Ordering::Relaxed);
     if let Some(w) = SPARE_WAKERS.with(|s| s.borrow_mut().pop()) {
         w.id.store(id, Ordering::Relaxed);
+        w.woken.store(false, Ordering::Relaxed);
+        w.lent.store(false, Ordering::Relaxed);
         return w;
     }
     Arc::new(TaskWaker {
         id: AtomicU64::new(id),
         owner: std::thread::current().id(),
         remote: REMOTE.with(Arc::clone),
+        woken: AtomicBool::new(false),
+        lent: AtomicBool::new(false),
     })
 }
 
@@ -113,17 +176,43 @@ impl TaskWaker {
     pub(crate) fn id(&self) -> u64 {
         self.id.load(Ordering::Relaxed)
     }
+
+    /// Forgets the wake-ups made so far (a poll is starting: it sees them),
+    /// and makes what the wakers' threads did before waking visible here.
+    /// A plain load when nothing woke the task, as on the hot path.
+    pub(crate) fn clear_woken(&self) {
+        if self.woken.load(Ordering::Relaxed) {
+            self.woken.swap(false, Ordering::Acquire);
+        }
+    }
+
+    /// True when the waker was woken since the poll began.
+    pub(crate) fn was_woken(&self) -> bool {
+        self.woken.load(Ordering::Acquire)
+    }
+
+    /// Marks the waker as lent out (or taken back): see ground rule 3.
+    pub(crate) fn set_lent(&self, lent: bool) {
+        self.lent.store(lent, Ordering::Relaxed);
+    }
 }
 
-/// Lets a foreign wake-up of `id` poll `task` (from the first time the
-/// task's waker is cloned until [`unregister`]).
-pub(crate) fn register(id: u64, task: Weak<dyn Pollable>) {
-    REGISTRY.with(|r| r.borrow_mut().insert(id, task));
+/// Lets the registry own `task` under `id`: a foreign wake-up of `id` polls
+/// it, until [`unregister`] or a release of `id`.
+pub(crate) fn register(id: u64, task: Rc<dyn Pollable>) {
+    let old = REGISTRY.with(|r| r.borrow_mut().insert(id, task));
+    // Dropped outside the borrow: it may be the last hold on a task.
+    drop(old);
 }
 
-/// Forgets `id`: wake-ups of it no longer poll anything.
+/// Forgets `id`: wake-ups of it no longer poll anything, and the registry no
+/// longer holds its task.
 pub(crate) fn unregister(id: u64) {
-    let _ = REGISTRY.try_with(|r| r.borrow_mut().remove(&id));
+    let old = REGISTRY
+        .try_with(|r| r.borrow_mut().remove(&id))
+        .ok()
+        .flatten();
+    drop(old);
 }
 
 /// Keeps the waker of a finished task that nobody else holds, for
@@ -137,26 +226,53 @@ pub(crate) fn recycle(waker: Arc<TaskWaker>) {
     });
 }
 
-/// True when some task was woken by a foreign waker and waits for a turn.
+/// True when some task was woken by a foreign waker, or released by its
+/// last one, and waits for a turn.
 pub(crate) fn has_woken() -> bool {
     WOKEN.with(|w| !w.borrow().is_empty()) || REMOTE.with(|r| r.pending.load(Ordering::Acquire))
 }
 
-/// Polls the tasks woken by foreign wakers since the last call.
+/// How many tasks the registry owns (for tests).
+#[cfg(test)]
+pub(crate) fn registered_count() -> usize {
+    REGISTRY.with(|r| r.borrow().len())
+}
+
+/// Polls the tasks woken by foreign wakers since the last call, and lets go
+/// of the tasks whose wakers were all dropped.
 pub(crate) fn run_woken() {
-    let mut ids = WOKEN.with(|w| std::mem::take(&mut *w.borrow_mut()));
+    let mut events = WOKEN.with(|w| std::mem::take(&mut *w.borrow_mut()));
     REMOTE.with(|r| {
         if r.pending.swap(false, Ordering::AcqRel) {
-            ids.append(&mut r.ids.lock().unwrap_or_else(|e| e.into_inner()));
+            events.append(&mut r.events.lock().unwrap_or_else(|e| e.into_inner()));
         }
     });
-    if ids.is_empty() {
+    if events.is_empty() {
         return;
     }
-    for id in ids {
-        let task = REGISTRY.with(|r| r.borrow().get(&id).and_then(Weak::upgrade));
-        if let Some(task) = task {
-            task.poll_now();
-        }
+    // Wake-ups first (ground rule 4): the tasks to poll are held here, so a
+    // release below cannot free one of them before its poll.
+    let (woken, released) = REGISTRY.with(|r| {
+        let mut r = r.borrow_mut();
+        let woken: Vec<Rc<dyn Pollable>> = events
+            .iter()
+            .filter_map(|e| match e {
+                Event::Wake(id) => r.get(id).cloned(),
+                Event::Release(_) => None,
+            })
+            .collect();
+        let released: Vec<Rc<dyn Pollable>> = events
+            .iter()
+            .filter_map(|e| match e {
+                Event::Release(id) => r.remove(id),
+                Event::Wake(_) => None,
+            })
+            .collect();
+        (woken, released)
+    });
+    // Outside the borrow: freeing a task runs its future's destructors.
+    drop(released);
+    for task in woken {
+        task.poll_now();
     }
 }

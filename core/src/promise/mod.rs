@@ -33,7 +33,7 @@ use self::node::{
     same_node, underlying, value_of, CancelLink, CancelTo, Cancelable, Core, Entry, Node, NodeDyn,
     NodeRef,
 };
-use self::resolve::{add_entry, resolve_node};
+use self::resolve::{add_entry, resolve_by};
 use crate::error::Error;
 
 /// A snapshot of a promise's state, from [`Promise::state`].
@@ -101,7 +101,9 @@ impl<T: 'static> fmt::Debug for Promise<T> {
 
 /// The write end of a promise made by [`wait`] or [`task`] (Lwt's `'a Lwt.u`).
 ///
-/// Resolving twice is an error ([`Error::is_already_resolved`]), except that
+/// Resolving twice is an error ([`Error::is_already_resolved`], which is an
+/// invalid-argument error whose message names the method, as Lwt's
+/// `Invalid_argument "Lwt.wakeup"`), except that
 /// resolving a canceled promise does nothing, as in Lwt: the canceler won, and
 /// the value given is dropped. Code that hands out something that must not be
 /// lost (a queue handing an element to a waiter) checks
@@ -144,7 +146,7 @@ impl<T: 'static> Resolver<T> {
     /// assert_eq!(seen.get(), 5); // the callback already ran
     /// ```
     pub fn resolve(&self, value: T) -> Result<(), Error> {
-        resolve_node(&self.node, Ok(value), false)
+        resolve_by(&self.node, Ok(value), false, "Resolver::resolve")
     }
 
     /// Rejects the promise with `error`.
@@ -155,7 +157,7 @@ impl<T: 'static> Resolver<T> {
     /// assert_eq!(p.peek().unwrap().unwrap_err().message(), "no");
     /// ```
     pub fn reject(&self, error: Error) -> Result<(), Error> {
-        resolve_node(&self.node, Err(error), false)
+        resolve_by(&self.node, Err(error), false, "Resolver::reject")
     }
 
     /// Resolves the promise with a `Result` (Lwt's `wakeup_result`).
@@ -166,7 +168,7 @@ impl<T: 'static> Resolver<T> {
     /// assert_eq!(p.peek().unwrap().unwrap(), 1);
     /// ```
     pub fn resolve_with(&self, result: Result<T, Error>) -> Result<(), Error> {
-        resolve_node(&self.node, result, false)
+        resolve_by(&self.node, result, false, "Resolver::resolve_with")
     }
 
     /// Like [`Resolver::resolve_with`], but when called from inside a callback
@@ -191,7 +193,7 @@ impl<T: 'static> Resolver<T> {
     /// assert_eq!(*log.borrow(), ["end of a's callback", "b's callback"]);
     /// ```
     pub fn resolve_later(&self, result: Result<T, Error>) -> Result<(), Error> {
-        resolve_node(&self.node, result, true)
+        resolve_by(&self.node, result, true, "Resolver::resolve_later")
     }
 
     /// The promise this resolver resolves.

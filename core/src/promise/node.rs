@@ -228,6 +228,50 @@ impl<T: 'static> Core<T> {
     }
 }
 
+impl<T: 'static> Drop for Core<T> {
+    /// A cancelable node (`CancelTo::This`) freed while pending: nothing can
+    /// resolve it any more, but the promises waiting on it that someone still
+    /// holds can still be canceled, and in Lwt canceling them would reject
+    /// this node and so them. Each one whose cancel link was this node makes
+    /// itself the leaf instead ([`Core::source_lost`]), so the cancel still
+    /// reaches it; down a chain, each node freed in turn passes it on.
+    #[inline]
+    fn drop(&mut self) {
+        if let Links::Pending(w) = self.links.get_mut() {
+            if matches!(w.cancel, CancelTo::This) {
+                tell_source_lost(&w.callbacks);
+            }
+        }
+    }
+}
+
+/// The rare part of `Drop for Core`, kept out of every node's drop glue.
+#[cold]
+#[inline(never)]
+fn tell_source_lost<T: 'static>(callbacks: &Callbacks<T>) {
+    callbacks.for_each(|entry| {
+        if let Entry::Node(cb, tag) = entry {
+            cb.source_lost(*tag);
+        }
+    });
+}
+
+impl<T: 'static> Core<T> {
+    /// The node this one waited on, through a `Source` cancel link, was a
+    /// cancelable node freed while pending (see `Drop for Core`): this node
+    /// becomes the leaf the cancel walk rejects.
+    pub(crate) fn source_lost(&self) {
+        let Ok(mut links) = self.links.try_borrow_mut() else {
+            return;
+        };
+        if let Links::Pending(w) = &mut *links {
+            if matches!(&w.cancel, CancelTo::Source(s) if s.strong_count() == 0) {
+                w.cancel = CancelTo::This;
+            }
+        }
+    }
+}
+
 /// A node: the core plus whatever the promise's maker keeps beside it.
 ///
 /// `repr(C)` keeps the core first and the extra after it: with the layout
@@ -364,6 +408,10 @@ pub(crate) trait Callback<T: 'static> {
     fn is_live(&self, _tag: usize) -> bool {
         true
     }
+    /// The promise this callback waits on was a cancelable one, freed while
+    /// pending (see `Drop for Core`). A callback that is itself a promise
+    /// waiting on that one alone calls [`Core::source_lost`].
+    fn source_lost(&self, _tag: usize) {}
 }
 
 /// A node whose value was just set by the callback that returned it, and
@@ -442,6 +490,15 @@ impl<T: 'static> Callbacks<T> {
 
     pub(crate) fn is_empty(&self) -> bool {
         matches!(self.0, Slots::Empty)
+    }
+
+    /// Visits the entries, in order.
+    pub(crate) fn for_each(&self, mut f: impl FnMut(&Entry<T>)) {
+        match &self.0 {
+            Slots::Empty => {}
+            Slots::One(e) => f(e),
+            Slots::Many(v) => v.iter().for_each(f),
+        }
     }
 
     /// Adds `entry`. Returns the dead entries swept out to make room: the

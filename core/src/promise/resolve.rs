@@ -51,9 +51,46 @@ use super::node::{
 };
 use crate::error::Error;
 
-/// Callbacks nest this deep before the loop queues instead of recursing
-/// (Lwt uses the same number).
-pub(crate) const MAX_DEPTH: u32 = 42;
+/// How deep callbacks nest before the resolution loop queues them instead of
+/// running them at once (Lwt uses the same bound).
+///
+/// Callbacks are eager everywhere below this bound. Inside exactly
+/// `MAX_DEPTH` nested callbacks ([`depth`] `== MAX_DEPTH`), a resolution's
+/// callbacks, and a callback attached to an already-resolved promise, are
+/// queued instead; they run, in order, before the outermost callback returns
+/// ([execution model](crate::execution_model), rule 4).
+///
+/// ```
+/// use lwt::{depth, Promise, MAX_DEPTH};
+/// // Runs `f` inside `n` nested callbacks.
+/// fn nest(n: u32, f: Box<dyn FnOnce()>) {
+///     if n == 0 { f() } else { drop(Promise::resolved(()).map(move |()| nest(n - 1, f))); }
+/// }
+/// nest(MAX_DEPTH - 1, Box::new(|| {
+///     assert_eq!(depth(), MAX_DEPTH - 1);
+///     assert!(Promise::resolved(1).map(|x| x + 1).is_fulfilled()); // eager
+/// }));
+/// nest(MAX_DEPTH, Box::new(|| {
+///     assert_eq!(depth(), MAX_DEPTH);
+///     assert!(Promise::resolved(1).map(|x| x + 1).is_pending()); // queued
+/// }));
+/// ```
+pub const MAX_DEPTH: u32 = 42;
+
+/// How many callbacks are running nested inside each other on this thread
+/// right now: 0 outside any callback, 1 in a callback run by a top-level
+/// `resolve`, and so on. While it is below [`MAX_DEPTH`], callbacks are
+/// eager; at `MAX_DEPTH` they are queued (see there).
+///
+/// ```
+/// assert_eq!(lwt::depth(), 0);
+/// let (p, r) = lwt::wait::<()>();
+/// p.on_success(|()| assert_eq!(lwt::depth(), 1));
+/// r.resolve(()).unwrap();
+/// ```
+pub fn depth() -> u32 {
+    LOOP.with(|l| l.depth.get())
+}
 
 impl<T: 'static> Entry<T> {
     fn run(self, source: NodeRef<T>) {
@@ -263,6 +300,19 @@ pub(crate) fn resolve_node<T: 'static>(
     resolve_underlying(underlying(node), result, later)
 }
 
+/// [`resolve_node`] for a resolver method: an already-resolved error names
+/// `by`, the public function the user called (as Lwt's
+/// `Invalid_argument "Lwt.wakeup"`). The name is added on the error path only.
+#[inline]
+pub(crate) fn resolve_by<T: 'static>(
+    node: &NodeRef<T>,
+    result: Result<T, Error>,
+    later: bool,
+    by: &'static str,
+) -> Result<(), Error> {
+    resolve_node(node, result, later).map_err(|_| Error::already_resolved(by))
+}
+
 /// [`resolve_node`] for a caller that gives up its handle on `node`: the
 /// node is then held only while it is needed, which lets a chain resolved
 /// one callback after another free its nodes in order.
@@ -289,7 +339,7 @@ fn resolve_underlying<T: 'static>(
     let Some(waiting) = node.core().take_waiting() else {
         return match value_of(&node) {
             Some(Err(e)) if e.is_canceled() => Ok(()),
-            _ => Err(Error::already_resolved()),
+            _ => Err(Error::already_resolved("resolve")),
         };
     };
     let canceled = matches!(&result, Err(e) if e.is_canceled());
@@ -378,4 +428,63 @@ pub(crate) fn merge<T: 'static>(outer: NodeRef<T>, inner: NodeRef<T>) {
 /// Resolves the node `node` with `result` unless it was resolved meanwhile.
 pub(crate) fn settle<T: 'static>(node: &NodeRef<T>, result: Result<T, Error>) {
     let _ = resolve_node(node, result, false);
+}
+
+#[cfg(test)]
+mod tests {
+    use std::cell::Cell;
+    use std::rc::Rc;
+
+    use super::{depth, MAX_DEPTH};
+    use crate::Promise;
+
+    /// Runs `f` inside `n` nested callbacks.
+    fn nest(n: u32, f: Box<dyn FnOnce()>) {
+        if n == 0 {
+            f()
+        } else {
+            drop(Promise::resolved(()).map(move |()| nest(n - 1, f)));
+        }
+    }
+
+    /// At `depth` inside nested callbacks: is `map` on a resolved promise
+    /// eager, and do a resolution's callbacks run before `resolve` returns?
+    fn eager_at(n: u32) -> (u32, bool, bool) {
+        let seen = Rc::new(Cell::new((0, false, false)));
+        let s = seen.clone();
+        nest(
+            n,
+            Box::new(move || {
+                let mapped = Promise::resolved(1).map(|x| x + 1).is_fulfilled();
+                let (p, r) = crate::wait::<()>();
+                let ran = Rc::new(Cell::new(false));
+                let flag = ran.clone();
+                p.on_success(move |()| flag.set(true));
+                r.resolve(()).unwrap();
+                s.set((depth(), mapped, ran.get()));
+            }),
+        );
+        assert_eq!(depth(), 0);
+        seen.get()
+    }
+
+    #[test]
+    fn eager_below_the_bound_queued_at_it() {
+        assert_eq!(eager_at(0), (0, true, true));
+        assert_eq!(eager_at(MAX_DEPTH - 1), (MAX_DEPTH - 1, true, true));
+        assert_eq!(eager_at(MAX_DEPTH), (MAX_DEPTH, false, false));
+    }
+
+    #[test]
+    fn queued_callbacks_run_before_the_outermost_returns() {
+        let ran = Rc::new(Cell::new(false));
+        let r2 = ran.clone();
+        nest(
+            MAX_DEPTH,
+            Box::new(move || {
+                drop(Promise::resolved(()).map(move |()| r2.set(true)));
+            }),
+        );
+        assert!(ran.get());
+    }
 }

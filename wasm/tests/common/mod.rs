@@ -195,6 +195,23 @@ async fn pause_loop_runs_many_pauses_per_turn_within_budget() {
 }
 
 #[wasm_bindgen_test]
+async fn a_user_pause_notifier_leaves_the_engine_connected() {
+    lwt_wasm::install();
+    let seen = Rc::new(Cell::new(0));
+    let s = seen.clone();
+    lwt::register_pause_notifier(Some(Box::new(move |n| s.set(n))));
+    lwt::pause().await.unwrap();
+    assert_eq!(seen.get(), 1);
+    // Removing it must not leave pauses waiting for some other turn (here, a
+    // timer's): the pause still gets a turn of its own, well before 500 ms.
+    lwt::register_pause_notifier(None);
+    let paused = lwt::pause().map(|()| "pause");
+    let timer = lwt::sleep(ms(500)).map(|()| "timer");
+    assert_eq!(lwt::pick(vec![paused, timer]).await.unwrap(), "pause");
+    assert_eq!(seen.get(), 1);
+}
+
+#[wasm_bindgen_test]
 async fn core_functions_work_once_installed() {
     lwt_wasm::install();
     lwt::sleep(ms(1)).await.unwrap();
@@ -590,4 +607,98 @@ async fn fetch_cancel_aborts() {
     assert!(p.peek().unwrap().unwrap_err().is_canceled());
     // The aborted JS promise settles later without disturbing anything.
     lwt_wasm::sleep(ms(5)).await.unwrap();
+}
+
+// ------------------------------------------------ tasks owned by their wakers
+
+/// A JS promise fulfilled with `v` by a `setTimeout` of `ms`.
+fn js_later(ms: u32, v: u32) -> js_sys::Promise {
+    js_sys::Promise::new(&mut |resolve, _reject| {
+        js_fn("f, ms, v", "setTimeout(() => f(v), ms)")
+            .call3(&JsValue::UNDEFINED, &resolve, &ms.into(), &v.into())
+            .unwrap();
+    })
+}
+
+/// Awaits a `JsFuture` (a foreign future: wasm-bindgen-futures' waker, not
+/// an lwt promise) of `js_later(ms, v)`.
+async fn js_value_later(ms: u32, v: u32) -> Result<u32, Error> {
+    let value = JsFuture::from(js_later(ms, v))
+        .await
+        .map_err(lwt_wasm::js_to_error)?;
+    Ok(value.as_f64().unwrap_or(-1.0) as u32)
+}
+
+/// Tasks awaiting `JsFuture`s whose promises nobody keeps (dropped,
+/// `async_`, `dont_wait`, `spawn_js`'s JS promise dropped) complete: their
+/// wakers own them.
+#[wasm_bindgen_test]
+async fn dropped_tasks_awaiting_js_futures_complete() {
+    lwt_wasm::install();
+    let (d1, r1) = lwt::wait::<u32>();
+    drop(lwt::spawn(async move {
+        r1.resolve(js_value_later(5, 1).await?)
+    }));
+    let (d2, r2) = lwt::wait::<u32>();
+    lwt::async_(move || lwt::spawn(async move { r2.resolve(js_value_later(3, 2).await?) }));
+    let (d3, r3) = lwt::wait::<u32>();
+    lwt::dont_wait(
+        move || lwt::spawn(async move { r3.resolve(js_value_later(1, 3).await?) }),
+        |e| panic!("dont_wait: {e}"),
+    );
+    let (d4, r4) = lwt::wait::<u32>();
+    drop(lwt_wasm::spawn_js(async move {
+        let v = js_value_later(2, 4).await?;
+        r4.resolve(v)?;
+        Ok(v)
+    }));
+    assert_eq!(lwt::all(vec![d1, d2, d3, d4]).await.unwrap(), [1, 2, 3, 4]);
+}
+
+/// A dropped task awaiting a `futures` oneshot sent from a JS timer's
+/// callback completes.
+#[wasm_bindgen_test]
+async fn dropped_task_awaiting_a_channel_fed_by_a_js_timer() {
+    lwt_wasm::install();
+    let (tx, rx) = futures::channel::oneshot::channel::<u32>();
+    let (done, r) = lwt::wait::<u32>();
+    drop(lwt::spawn(async move {
+        r.resolve(rx.await.map_err(Error::new)?)
+    }));
+    let tx = RefCell::new(Some(tx));
+    let send = Closure::<dyn FnMut()>::new(move || {
+        if let Some(tx) = tx.borrow_mut().take() {
+            tx.send(8).expect("the receiver was dropped with its task");
+        }
+    });
+    js_fn("f", "setTimeout(f, 3)")
+        .call1(&JsValue::UNDEFINED, send.as_ref())
+        .unwrap();
+    assert_eq!(done.await.unwrap(), 8);
+    drop(send);
+}
+
+/// An aborted task awaiting a `JsFuture` is freed at once (its future is
+/// dropped); the JS promise settling later wakes nothing.
+#[wasm_bindgen_test]
+async fn aborted_task_awaiting_a_js_future_is_freed() {
+    struct Flag(Rc<Cell<bool>>);
+    impl Drop for Flag {
+        fn drop(&mut self) {
+            self.0.set(true);
+        }
+    }
+    lwt_wasm::install();
+    let dropped = Rc::new(Cell::new(false));
+    let flag = Flag(dropped.clone());
+    let t = lwt::spawn(async move {
+        let _flag = flag;
+        js_value_later(2, 5).await
+    });
+    lwt::pause().await.unwrap();
+    assert!(!dropped.get());
+    t.abort();
+    assert!(dropped.get());
+    lwt_wasm::sleep(ms(10)).await.unwrap();
+    assert!(t.peek().unwrap().unwrap_err().is_canceled());
 }
