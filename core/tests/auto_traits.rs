@@ -1,5 +1,6 @@
-//! The threading rules are in the types (STYLE §8): promises, resolvers and
-//! errors stay on their thread; what must cross threads is `Send`.
+//! The threading rules are in the types: promises and resolvers stay on
+//! their thread; what must cross threads (an error a loop returns, a wake-up)
+//! is `Send`.
 //!
 //! `assert_not_send!` compiles only if the type is *not* `Send`: if it were,
 //! the two blanket impls below would both apply and the call would be
@@ -39,7 +40,6 @@ fn promises_stay_on_their_thread() {
     assert_not_sync!(lwt::Promise<u8>);
     assert_not_send!(lwt::Resolver<u8>);
     assert_not_sync!(lwt::Resolver<u8>);
-    assert_not_send!(lwt::Error);
     assert_not_send!(lwt::Stream<u8>);
     assert_not_send!(lwt::testing::VirtualEngine);
 }
@@ -49,4 +49,5 @@ fn what_crosses_threads_is_send() {
     assert_send_sync::<lwt::engine::WakeHandle>();
     assert_send_sync::<lwt::Instant>();
     assert_send_sync::<lwt::engine::TimerId>();
+    assert_send_sync::<lwt::Error>();
 }

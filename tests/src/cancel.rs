@@ -330,7 +330,7 @@ pub async fn canceled_with_payload() -> Outcome {
     r.reject(Error::canceled_with("aborted", 42u32))?;
     let e = t.peek().unwrap().unwrap_err();
     assert!(e.is_canceled());
-    assert_eq!(e.downcast_ref::<u32>(), Some(&42));
+    assert_eq!(e.payload::<u32>(), Some(&42));
     Ok(())
 }
 

@@ -116,7 +116,7 @@ pub async fn broadcast_slow_receiver_lags() -> Outcome {
     let e = slow.recv().await.unwrap_err();
     assert_eq!(broadcast::lagged(&e), Some(3));
     assert_eq!(
-        e.downcast_ref::<broadcast::Lagged>(),
+        e.payload::<broadcast::Lagged>(),
         Some(&broadcast::Lagged(3))
     );
     assert_eq!(slow.recv().await?, 3);

@@ -460,7 +460,7 @@ pub async fn error_context_chain() -> Outcome {
     let t = Error::timeout().context("fetch");
     assert!(t.is_timeout());
     let p = Error::with_payload("status", 404u16);
-    assert_eq!(p.downcast_ref::<u16>(), Some(&404));
+    assert_eq!(p.payload::<u16>(), Some(&404));
     Ok(())
 }
 

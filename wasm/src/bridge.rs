@@ -4,8 +4,9 @@
 //! # Ground rules
 //!
 //! 1. **JS values survive.** A JS rejection becomes an [`lwt::Error`] whose
-//!    payload is the rejected `JsValue` (`downcast_ref::<JsValue>()` gives it
-//!    back), with its `name: message` as the Rust message. Converting that
+//!    payload is the rejected `JsValue`, kept in this thread's table
+//!    (`local_payload::<JsValue>()` gives it back), with its
+//!    `name: message` as the Rust message. Converting that
 //!    error back to JS ([`error_to_js`]) returns the very same JS value, even
 //!    through `Error::context` layers.
 //! 2. **lwt errors become JS `Error`s** with a `name` and a `message`: a
@@ -69,17 +70,18 @@ pub(crate) fn describe(value: &JsValue) -> String {
 }
 
 /// An [`lwt::Error`] holding a JS value: its message describes the value,
-/// and `downcast_ref::<JsValue>()` gives the value back.
+/// and `local_payload::<JsValue>()` gives the value back (the value stays on
+/// this thread; the error itself is `Send`).
 ///
 /// ```no_run
 /// use wasm_bindgen::JsValue;
 /// let e = lwt_wasm::js_to_error(JsValue::from_str("nope"));
 /// assert_eq!(e.to_string(), "nope");
-/// assert_eq!(e.downcast_ref::<JsValue>(), Some(&JsValue::from_str("nope")));
+/// assert_eq!(e.local_payload::<JsValue>(), Some(JsValue::from_str("nope")));
 /// ```
 pub fn js_to_error(value: JsValue) -> Error {
     let message = describe(&value);
-    Error::with_payload(message, value)
+    Error::with_local_payload(message, value)
 }
 
 fn named_error(message: &str, name: &str) -> JsValue {
@@ -107,8 +109,8 @@ pub(crate) fn abort_error(message: &str) -> JsValue {
 /// assert_eq!(name.as_string().unwrap(), "AbortError");
 /// ```
 pub fn error_to_js(e: &Error) -> JsValue {
-    if let Some(v) = e.downcast_ref::<JsValue>() {
-        return v.clone();
+    if let Some(v) = e.local_payload::<JsValue>() {
+        return v;
     }
     let message = e.to_string();
     if e.is_canceled() {

@@ -309,8 +309,7 @@ fn make_closure(f: impl FnMut() + 'static) -> Function {
 
 fn report_to_console(e: &lwt::Error) {
     let value = e
-        .downcast_ref::<JsValue>()
-        .cloned()
+        .local_payload::<JsValue>()
         .unwrap_or(JsValue::UNDEFINED);
     console_error(&format!("lwt: unhandled rejection: {e}"), &value);
 }

@@ -331,6 +331,18 @@ fn clippy(ctx: &Ctx, _: &[String]) -> Result {
         "-D",
         "warnings",
     ]))?;
+    ctx.step("clippy (lwt-core with its anyhow feature)");
+    run(ctx.cargo(&[
+        "clippy",
+        "-p",
+        "lwt-core",
+        "--all-targets",
+        "--features",
+        "anyhow",
+        "--",
+        "-D",
+        "warnings",
+    ]))?;
     ctx.step("clippy (wasm32)");
     // The core's library must build for wasm32; its tests and benches are
     // native (proptest, criterion, tokio). The wasm crate's tests and the
@@ -399,7 +411,7 @@ fn docs(ctx: &Ctx, _: &[String]) -> Result {
             "--workspace",
             "--no-deps",
             "--features",
-            "lwt-native/hyper",
+            "lwt-native/hyper,lwt-core/anyhow",
         ])
         .env("RUSTDOCFLAGS", "-D warnings"))
 }
@@ -464,6 +476,8 @@ fn test(ctx: &Ctx, _: &[String]) -> Result {
     run(ctx.cargo(&["test", "--workspace", "--exclude", "lwt-conformance"]))?;
     ctx.step("tests: lwt-native with its hyper feature");
     run(ctx.cargo(&["test", "-p", "lwt-native", "--features", "hyper"]))?;
+    ctx.step("tests: lwt-core with its anyhow feature");
+    run(ctx.cargo(&["test", "-p", "lwt-core", "--features", "anyhow"]))?;
     // (cargo takes `--doc` alone: no other target selection beside it.)
     run(ctx.cargo(&["test", "-p", "lwt-conformance", "--lib"]))?;
     run(ctx.cargo(&["test", "-p", "lwt-conformance", "--doc"]))

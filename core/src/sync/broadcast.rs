@@ -33,7 +33,7 @@ struct Shared<T> {
 
 /// The payload of the error a lagging receiver gets: how many values it
 /// missed (tokio's `RecvError::Lagged`). Read it with
-/// [`Error::downcast_ref`] or [`lagged`].
+/// [`Error::payload`] or [`lagged`].
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Lagged(pub u64);
 
@@ -47,7 +47,7 @@ pub struct Lagged(pub u64);
 /// assert_eq!(lwt::broadcast::lagged(&e), Some(1));
 /// ```
 pub fn lagged(e: &Error) -> Option<u64> {
-    e.downcast_ref::<Lagged>().map(|l| l.0)
+    e.payload::<Lagged>().map(|l| l.0)
 }
 
 fn closed_error() -> Error {

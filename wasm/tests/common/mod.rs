@@ -270,8 +270,8 @@ async fn js_rejection_keeps_the_original_value_both_ways() {
         .await
         .unwrap_err();
     assert_eq!(e.to_string(), "RangeError: bad");
-    let kept = e.downcast_ref::<JsValue>().unwrap();
-    assert!(js_sys::Object::is(kept, &original));
+    let kept = e.local_payload::<JsValue>().unwrap();
+    assert!(js_sys::Object::is(&kept, &original));
     // Back to JS, through a context layer: the very same object.
     let back = Promise::<u8>::rejected(e.context("loading"));
     let got = JsFuture::from(lwt_wasm::to_js(&back)).await.unwrap_err();
@@ -597,7 +597,7 @@ async fn fetch_errors_carry_status_and_message() {
         e.to_string().contains("fetch http://127.0.0.1:9/nothing"),
         "{e}"
     );
-    assert!(e.downcast_ref::<JsValue>().is_some());
+    assert!(e.local_payload::<JsValue>().is_some());
 }
 
 #[wasm_bindgen_test]
