@@ -177,6 +177,6 @@ pub use sync::{Acquire, Condition, MVar, Mutex, Permit, Pool, Semaphore, Switch}
 pub use sync::{Barrier, BarrierWaitResult};
 pub use sync::{JoinNext, JoinSet, TaskHandle};
 pub use sync::{RwLock, RwLockReadGuard, RwLockWriteGuard};
-pub use task::spawn;
+pub use task::{spawn, Take};
 pub use time::{interval, now, sleep, sleep_until, timeout, with_timeout, Instant, Interval};
 pub use unhandled::{async_, dont_wait, report_unhandled, set_async_exception_hook};

@@ -37,6 +37,7 @@
 //!    (every awaiter gets its own copy): wrap large values in an `Rc`.
 
 use std::cell::{Cell, RefCell};
+use std::fmt;
 use std::future::Future;
 use std::pin::Pin;
 use std::rc::{Rc, Weak};
@@ -47,7 +48,7 @@ use std::task::{Context, Poll, Waker};
 use crate::engine::wake::{self, Pollable, TaskWaker};
 use crate::error::Error;
 use crate::promise::node::{
-    underlying, value_of, CancelTo, Cancelable, Core, Entry, Extra, Node, NodeDyn, NodeRef,
+    underlying, value_of, CancelTo, Cancelable, Claim, Core, Entry, Extra, Node, NodeDyn, NodeRef,
     Resumable,
 };
 use crate::promise::resolve::{add_entry_underlying, defer, run_nested, settle};
@@ -404,16 +405,131 @@ impl<T: Clone + 'static> Future for Promise<T> {
         if let Some(result) = value_of(&node) {
             return Poll::Ready(result.clone());
         }
-        let running = CURRENT.with(|c| c.borrow().clone());
-        match running {
-            Some(task) if task.owns(cx.waker()) => {
-                let generation = task.generation();
-                let weak: Weak<dyn NodeDyn<T>> = Rc::downgrade(&node);
-                task.clone().awaits(weak);
-                add_entry_underlying(node, Entry::Task(task.as_resumable(), generation));
-            }
-            _ => add_entry_underlying(node, Entry::Waker(cx.waker().clone())),
+        let entry = notify_entry(&node, cx);
+        add_entry_underlying(node, entry);
+        Poll::Pending
+    }
+}
+
+/// Who the current poll should wake: the running task itself (polled
+/// again inside the resolution, as any await in a task is), else the waker.
+fn notify_entry<T: 'static>(node: &NodeRef<T>, cx: &Context<'_>) -> Entry<T> {
+    let running = CURRENT.with(|c| c.borrow().clone());
+    match running {
+        Some(task) if task.owns(cx.waker()) => {
+            let generation = task.generation();
+            let weak: Weak<dyn NodeDyn<T>> = Rc::downgrade(node);
+            task.clone().awaits(weak);
+            Entry::Task(task.as_resumable(), generation)
         }
+        _ => Entry::Waker(cx.waker().clone()),
+    }
+}
+
+impl<T: 'static> Promise<T> {
+    /// Awaits this promise and moves its value out, for values that are not
+    /// `Clone` (awaiting a `Promise<T>` itself needs `T: Clone`, since every
+    /// handle may read the value). Made for a promise with one consumer, the
+    /// way a tokio `JoinHandle` is awaited once.
+    ///
+    /// The rule, since a value can be moved out only where nobody else can
+    /// read it:
+    ///
+    /// - a rejection is always passed on (errors are shared, not moved);
+    /// - a promise still pending when the take is first polled is *claimed*:
+    ///   if, when it is fulfilled, the claim is the only callback waiting on
+    ///   it, the value moves to the take, and the promise keeps an
+    ///   invalid-argument error in its place, which other handles then see;
+    ///   if other callbacks were waiting too, they read the value and the
+    ///   take fails with an invalid-argument error;
+    /// - a promise already fulfilled gives its value only if this was its
+    ///   last handle (nothing else can read it), else the same error.
+    ///
+    /// Canceling the promise works as for any await (the take sees
+    /// `Err(canceled)`). Works on every engine.
+    ///
+    /// ```
+    /// # let engine = lwt::testing::VirtualEngine::new();
+    /// struct Conn(u32); // not Clone
+    ///
+    /// let (p, r) = lwt::wait::<Conn>();
+    /// let user = lwt::spawn(async move {
+    ///     let conn = p.take().await?;
+    ///     Ok(conn.0)
+    /// });
+    /// r.resolve(Conn(7)).unwrap();
+    /// assert_eq!(engine.run(&user).unwrap(), 7);
+    ///
+    /// // A spawned task's result, moved out.
+    /// let t = lwt::spawn(async { Ok(Conn(8)) });
+    /// let got = lwt::spawn(async move { Ok(t.take().await?.0) });
+    /// assert_eq!(engine.run(&got).unwrap(), 8);
+    /// ```
+    pub fn take(self) -> Take<T> {
+        Take {
+            promise: Some(self),
+            claim: None,
+        }
+    }
+}
+
+/// The future of [`Promise::take`].
+#[must_use = "futures do nothing unless awaited"]
+pub struct Take<T: 'static> {
+    promise: Option<Promise<T>>,
+    /// Once claimed: the claim, and the node, kept alive until it resolves.
+    claim: Option<(Rc<Claim<T>>, NodeRef<T>)>,
+}
+
+impl<T: 'static> fmt::Debug for Take<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Take")
+            .field("claimed", &self.claim.is_some())
+            .finish()
+    }
+}
+
+impl<T: 'static> Future for Take<T> {
+    type Output = Result<T, Error>;
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        if let Some((claim, node)) = &self.claim {
+            let result = claim.result.borrow_mut().take();
+            if result.is_none() {
+                let notify = notify_entry(node, cx);
+                *claim.notify.borrow_mut() = Some(notify);
+                return Poll::Pending;
+            }
+            self.claim = None;
+            if let Some(result) = result {
+                return Poll::Ready(result);
+            }
+        }
+        let Some(promise) = self.promise.take() else {
+            return Poll::Ready(Err(Error::invalid_argument(
+                "Promise::take: polled again after it completed",
+            )));
+        };
+        let mut node = underlying(&promise.node);
+        match value_of(&node) {
+            Some(Err(e)) => return Poll::Ready(Err(e.clone())),
+            Some(Ok(_)) => {
+                drop(promise);
+                let moved = Rc::get_mut(&mut node).and_then(|n| n.core_mut().take_unshared_value());
+                return Poll::Ready(moved.unwrap_or_else(|| Err(Error::shared_take())));
+            }
+            None => {}
+        }
+        drop(promise);
+        let claim = Rc::new(Claim {
+            result: RefCell::new(None),
+            notify: RefCell::new(Some(notify_entry(&node, cx))),
+        });
+        add_entry_underlying(node.clone(), Entry::Claim(Rc::downgrade(&claim)));
+        if let Some(result) = claim.result.borrow_mut().take() {
+            return Poll::Ready(result);
+        }
+        self.claim = Some((claim, node));
         Poll::Pending
     }
 }
@@ -422,6 +538,7 @@ impl<T: Clone + 'static> Future for Promise<T> {
 mod tests {
     //! Who owns a pending task (ground rule 5), seen through the registry.
     use std::cell::Cell;
+    use std::fmt;
     use std::future::Future;
     use std::rc::Rc;
     use std::sync::{Arc, Mutex};

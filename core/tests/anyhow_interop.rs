@@ -91,7 +91,9 @@ fn boxed_errors_both_ways() {
     assert!(Error::from(out().unwrap_err()).is_canceled());
 
     fn plain() -> Result<(), Box<dyn StdError>> {
-        lwt::Promise::<()>::rejected(Error::msg("plain")).peek().unwrap()?;
+        lwt::Promise::<()>::rejected(Error::msg("plain"))
+            .peek()
+            .unwrap()?;
         Ok(())
     }
     assert_eq!(plain().unwrap_err().to_string(), "plain");

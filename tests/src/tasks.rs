@@ -250,3 +250,105 @@ pub async fn storage_follows_task() -> Outcome {
     assert_eq!(lwt::get(&key), None);
     Ok(())
 }
+
+/// A value that is not `Clone`, to be moved out with `take`.
+#[derive(Debug, PartialEq)]
+struct Owned(u32);
+
+/// `take` moves a non-`Clone` value out of a promise still pending when it
+/// is first polled; the task resumes inside the resolution, as any await.
+pub async fn take_moves_the_value_of_a_pending_promise() -> Outcome {
+    let log = Log::default();
+    let (p, r) = lwt::wait::<Owned>();
+    let l = log.clone();
+    let t = lwt::spawn(async move {
+        let v = p.take().await?;
+        l.push(format!("took {}", v.0));
+        Ok(v)
+    });
+    log.push("claimed");
+    r.resolve(Owned(3))?;
+    log.push("resolved");
+    assert_eq!(log.take(), ["claimed", "took 3", "resolved"]);
+    assert_eq!(t.take().await?, Owned(3));
+    Ok(())
+}
+
+/// A task's result, across engine time, moved out of its handle.
+pub async fn take_of_a_task_across_a_sleep() -> Outcome {
+    let t = lwt::spawn(async {
+        lwt::sleep(ms(5)).await?;
+        Ok(Owned(9))
+    });
+    assert_eq!(t.take().await?, Owned(9));
+    // Already resolved, and this is the last handle: moved as well.
+    let done = Promise::resolved(Owned(1));
+    assert_eq!(done.take().await?, Owned(1));
+    Ok(())
+}
+
+/// Other handles of a taken promise see an invalid-argument error in its
+/// place; a take of a value others can read fails the same way, and the
+/// value stays with them.
+pub async fn take_of_a_shared_value_fails_clearly() -> Outcome {
+    let (p, r) = lwt::wait::<Owned>();
+    let other = p.clone();
+    let taken = lwt::spawn(async move { p.take().await });
+    r.resolve(Owned(4))?;
+    assert_eq!(taken.take().await?, Owned(4));
+    let seen = other.with_result(|r| r.as_ref().err().map(Error::is_invalid_argument));
+    assert_eq!(seen, Some(Some(true)), "the others see the value was taken");
+
+    // Resolved and shared: no move, a clear error; the value is still there.
+    let shared = Promise::resolved(Owned(5));
+    let keep = shared.clone();
+    let e = shared.take().await.unwrap_err();
+    assert!(e.is_invalid_argument(), "{e}");
+    assert!(e.message().contains("shared"), "{e}");
+    assert_eq!(
+        keep.with_result(|r| r.as_ref().map(|v| v.0).ok()),
+        Some(Some(5))
+    );
+
+    // Pending, with another callback waiting: it runs as usual and the
+    // value stays, the take fails.
+    let log = Log::default();
+    let (p, r) = lwt::wait::<Owned>();
+    let l = log.clone();
+    p.on_termination(move || l.push("other callback"));
+    let keep = p.clone();
+    let take = lwt::spawn(async move { p.take().await.map(|v| v.0) });
+    r.resolve(Owned(6))?;
+    assert_eq!(log.take(), ["other callback"]);
+    assert!(take.await.unwrap_err().is_invalid_argument());
+    assert_eq!(
+        keep.with_result(|r| r.as_ref().map(|v| v.0).ok()),
+        Some(Some(6))
+    );
+    Ok(())
+}
+
+/// A rejection or a cancel reaches a take unchanged; a take dropped before
+/// the promise resolves claims nothing, so no value is lost.
+pub async fn take_passes_errors_and_a_dropped_take_loses_nothing() -> Outcome {
+    let (p, r) = lwt::task::<Owned>();
+    let t = lwt::spawn(async move { p.take().await.map(|v| v.0) });
+    r.reject(Error::msg("boom"))?;
+    assert_eq!(t.await.unwrap_err().message(), "boom");
+
+    let (p, _r) = lwt::task::<Owned>();
+    let t = lwt::spawn(async move { p.take().await.map(|v| v.0) });
+    t.cancel();
+    assert!(t.await.unwrap_err().is_canceled());
+
+    let (p, r) = lwt::wait::<Owned>();
+    let other = p.clone();
+    let t = lwt::spawn(async move { p.take().await.map(|v| v.0) });
+    t.abort(); // drops the take, and its claim
+    r.resolve(Owned(8))?;
+    assert_eq!(
+        other.with_result(|r| r.as_ref().map(|v| v.0).ok()),
+        Some(Some(8))
+    );
+    Ok(())
+}

@@ -308,9 +308,7 @@ fn make_closure(f: impl FnMut() + 'static) -> Function {
 }
 
 fn report_to_console(e: &lwt::Error) {
-    let value = e
-        .local_payload::<JsValue>()
-        .unwrap_or(JsValue::UNDEFINED);
+    let value = e.local_payload::<JsValue>().unwrap_or(JsValue::UNDEFINED);
     console_error(&format!("lwt: unhandled rejection: {e}"), &value);
 }
 

@@ -284,6 +284,24 @@ impl Error {
         )
     }
 
+    /// What a fulfilled promise keeps once `Promise::take` moved its value
+    /// out; other handles see it.
+    pub(crate) fn taken() -> Error {
+        Error::of(
+            Kind::InvalidArgument,
+            "Promise::take: the value was moved out by take(); a taken promise has no value to share",
+        )
+    }
+
+    /// `Promise::take` on a value others can read too.
+    pub(crate) fn shared_take() -> Error {
+        Error::of(
+            Kind::InvalidArgument,
+            "Promise::take: the value is shared (another handle or callback reads it), \
+             so it cannot be moved out; take needs the promise's only consumer",
+        )
+    }
+
     pub(crate) fn no_engine(what: &str) -> Error {
         Error::of(
             Kind::NoEngine,
@@ -517,13 +535,11 @@ impl PartialEq for Error {
         };
         let sources = match (&a.source, &b.source) {
             (None, None) => true,
-            (Some(x), Some(y)) => {
-                match (x.downcast_ref::<Shared>(), y.downcast_ref::<Shared>()) {
-                    (Some(Shared(x)), Some(Shared(y))) => x == y,
-                    (None, None) => format!("{x:?}") == format!("{y:?}"),
-                    _ => false,
-                }
-            }
+            (Some(x), Some(y)) => match (x.downcast_ref::<Shared>(), y.downcast_ref::<Shared>()) {
+                (Some(Shared(x)), Some(Shared(y))) => x == y,
+                (None, None) => format!("{x:?}") == format!("{y:?}"),
+                _ => false,
+            },
             _ => false,
         };
         a.kind == b.kind && a.message == b.message && payloads && sources
@@ -646,7 +662,10 @@ mod anyhow_compat {
     pub(super) fn take<E: 'static>(error: E) -> Result<Error, E> {
         let mut slot = Some(error);
         let any: &mut dyn Any = &mut slot;
-        if let Some(a) = any.downcast_mut::<Option<anyhow::Error>>().and_then(Option::take) {
+        if let Some(a) = any
+            .downcast_mut::<Option<anyhow::Error>>()
+            .and_then(Option::take)
+        {
             let boxed = a.reallocate_into_boxed_dyn_error_without_backtrace();
             return Ok(Error::from_boxed(boxed));
         }

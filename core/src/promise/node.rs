@@ -184,6 +184,10 @@ impl<T: 'static> Core<T> {
     /// for a pending node, whose cell is still empty.
     #[inline(always)]
     pub(crate) fn enter_tail(&self, result: Result<T, Error>) {
+        let result = match &*self.links.borrow() {
+            Links::Pending(w) => hand_over(&w.callbacks, result),
+            _ => result,
+        };
         let _ = self.value.set(result);
     }
 
@@ -443,6 +447,39 @@ pub(crate) enum Entry<T: 'static> {
     Node(Rc<dyn Callback<T>>, usize),
     Task(Rc<dyn Resumable>, usize),
     Waker(Waker),
+    /// A [`Claim`] on the value, from `Promise::take`; dead once the take
+    /// is dropped.
+    Claim(Weak<Claim<T>>),
+}
+
+/// Where `Promise::take` receives a value that is moved, not shared.
+///
+/// When a node is fulfilled and its one waiting callback is a live claim,
+/// the value goes into the claim and the node keeps [`Error::taken`] in its
+/// place ([`hand_over`]): nothing else was waiting, so nothing else has read
+/// it. Otherwise the claim's entry runs like any callback and takes a clone
+/// of a rejection, or fails for a fulfilled value others read too.
+pub(crate) struct Claim<T: 'static> {
+    pub(crate) result: RefCell<Option<Result<T, Error>>>,
+    /// Who to wake once `result` is in: a task or waker entry.
+    pub(crate) notify: RefCell<Option<Entry<T>>>,
+}
+
+/// The value a node about to be resolved with `result` keeps: `result`
+/// itself, unless `callbacks` is a single live claim and `result` a value,
+/// which then moves into the claim.
+#[inline(always)]
+pub(crate) fn hand_over<T: 'static>(
+    callbacks: &Callbacks<T>,
+    result: Result<T, Error>,
+) -> Result<T, Error> {
+    if let (Slots::One(Entry::Claim(claim)), Ok(_)) = (&callbacks.0, &result) {
+        if let Some(claim) = claim.upgrade() {
+            *claim.result.borrow_mut() = Some(result);
+            return Err(Error::taken());
+        }
+    }
+    result
 }
 
 impl<T: 'static> Entry<T> {
@@ -451,6 +488,7 @@ impl<T: 'static> Entry<T> {
             Entry::Node(cb, tag) => cb.is_live(*tag),
             Entry::Task(task, generation) => task.is_live(*generation),
             Entry::Waker(_) => true,
+            Entry::Claim(claim) => claim.strong_count() > 0,
         }
     }
 }

@@ -46,8 +46,8 @@ use std::collections::VecDeque;
 use std::rc::Rc;
 
 use super::node::{
-    fold_into, same_node, underlying, value_of, Callbacks, Entry, Extra, Hooks, Job, Node, NodeRef,
-    Slots, Tail, TailRef,
+    fold_into, hand_over, same_node, underlying, value_of, Callbacks, Entry, Extra, Hooks, Job,
+    Node, NodeRef, Slots, Tail, TailRef,
 };
 use crate::error::Error;
 
@@ -108,6 +108,21 @@ impl<T: 'static> Entry<T> {
             Entry::Waker(waker) => {
                 waker.wake();
                 None
+            }
+            Entry::Claim(claim) => {
+                let claim = claim.upgrade()?;
+                if claim.result.borrow().is_none() {
+                    // Not handed over: others were waiting too, or the
+                    // value came from a node shared elsewhere.
+                    let result = match value_of(&source) {
+                        Some(Err(e)) => Err(e.clone()),
+                        _ => Err(Error::shared_take()),
+                    };
+                    *claim.result.borrow_mut() = Some(result);
+                }
+                let notify = claim.notify.borrow_mut().take();
+                drop(claim);
+                notify?.run_to_tail(source)
             }
         }
     }
@@ -343,6 +358,7 @@ fn resolve_underlying<T: 'static>(
         };
     };
     let canceled = matches!(&result, Err(e) if e.is_canceled());
+    let result = hand_over(&waiting.callbacks, result);
     // The cell was empty: a node's value is set only here, guarded by the
     // `Pending` → `Resolved` transition just made.
     let _ = node.core().value.set(result);
