@@ -117,7 +117,7 @@ fn fan_out(c: &mut Criterion) {
             b.iter(|| {
                 let (p, r) = lwt::wait::<u64>();
                 for _ in 0..n {
-                    outs.push(p.map(|v| v + 1));
+                    outs.push(p.clone().map(|v| v + 1));
                 }
                 r.resolve(1).expect("pending");
                 debug_assert!(outs.iter().all(Promise::is_fulfilled));

@@ -224,7 +224,7 @@ mod tests {
     #[test]
     fn a_dependent_of_a_live_task_cancels_the_task() {
         let (t, _r) = crate::task::<()>();
-        let p = t.map(|()| ());
+        let p = t.clone().map(|()| ());
         p.cancel();
         assert!(canceled(&t));
         assert!(canceled(&p));

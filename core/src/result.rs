@@ -35,7 +35,7 @@ pub fn map<T: Clone + 'static, E: Clone + 'static, U: 'static>(
     p: &Promise<Result<T, E>>,
     f: impl FnOnce(T) -> U + 'static,
 ) -> Promise<Result<U, E>> {
-    p.map(|r| r.map(f))
+    p.clone().map(|r| r.map(f))
 }
 
 /// Maps the typed error (Lwt's `Lwt_result.map_error`).
@@ -49,7 +49,7 @@ pub fn map_err<T: Clone + 'static, E: Clone + 'static, F: 'static>(
     p: &Promise<Result<T, E>>,
     f: impl FnOnce(E) -> F + 'static,
 ) -> Promise<Result<T, F>> {
-    p.map(|r| r.map_err(f))
+    p.clone().map(|r| r.map_err(f))
 }
 
 /// Continues with `f` on `Ok`, skipping it on `Err` (Lwt's
@@ -168,7 +168,7 @@ pub fn bind_result<T: Clone + 'static, E: Clone + 'static, U: 'static>(
     p: &Promise<Result<T, E>>,
     f: impl FnOnce(T) -> Result<U, E> + 'static,
 ) -> Promise<Result<U, E>> {
-    p.map(|r| r.and_then(f))
+    p.clone().map(|r| r.and_then(f))
 }
 
 /// Runs `f` on the `Ok` value and waits for it; nothing on `Err` (Lwt's
@@ -228,7 +228,7 @@ pub fn iter_error<T: Clone + 'static, E: Clone + 'static>(
 /// assert_eq!(p.peek().unwrap().unwrap(), Ok(3));
 /// ```
 pub fn lift_ok<T: Clone + 'static, E: 'static>(p: &Promise<T>) -> Promise<Result<T, E>> {
-    p.map(Ok)
+    p.clone().map(Ok)
 }
 
 /// Lifts a plain promise into a result promise: its value becomes the `Err`
@@ -239,7 +239,7 @@ pub fn lift_ok<T: Clone + 'static, E: 'static>(p: &Promise<T>) -> Promise<Result
 /// assert_eq!(p.peek().unwrap().unwrap(), Err("gone"));
 /// ```
 pub fn lift_err<T: 'static, E: Clone + 'static>(p: &Promise<E>) -> Promise<Result<T, E>> {
-    p.map(Err)
+    p.clone().map(Err)
 }
 
 /// Both values, or, once both are resolved, the typed error that came first

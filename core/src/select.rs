@@ -364,19 +364,20 @@ mod tests {
     }
 
     #[test]
-    fn inherent_map_wins_over_future_ext_only_through_a_reference() {
-        use futures::FutureExt;
+    fn inherent_map_wins_over_future_ext() {
+        use futures::{FutureExt, TryFutureExt};
         let p = Promise::resolved(2);
-        // `(&p).map`: the receiver is a reference, which is not a `Future`,
-        // so the inherent `Promise::map(&self, ..)` is chosen. (Clippy's
-        // `needless_borrow` does not see that the borrow changes the method.)
-        #[allow(clippy::needless_borrow)]
-        let q: Promise<i32> = (&p).map(|x| x * 10);
+        // By value, as `FutureExt::map`: the inherent method is found first.
+        let q: Promise<i32> = p.clone().map(|x| x * 10);
         assert_eq!(q.peek().unwrap().unwrap(), 20);
-        let q: Promise<i32> = Promise::map(&p, |x| x + 1);
-        assert_eq!(q.peek().unwrap().unwrap(), 3);
-        // `p.map`: by value, `FutureExt::map(self, ..)` matches first.
-        let f = p.clone().map(|r: Result<i32, Error>| r.unwrap() - 1);
+        let q: Promise<u8> = p.clone().and_then(u8::try_from);
+        assert_eq!(q.peek().unwrap().unwrap(), 2);
+        let q: Promise<i32> = p.clone().map_err(|e| e.context("c"));
+        assert_eq!(q.peek().unwrap().unwrap(), 2);
+        // The futures' own combinators, by their paths.
+        let ok = TryFutureExt::map_ok(p.clone(), |x| x + 5);
+        assert_eq!(ok.now_or_never().unwrap().unwrap(), 7);
+        let f = FutureExt::map(p, |r: Result<i32, Error>| r.unwrap() - 1);
         assert_eq!(f.now_or_never(), Some(1));
     }
 }

@@ -274,35 +274,40 @@ impl<T: 'static> Promise<T> {
     /// promise `f` runs at once, with the one exception of [`Promise::bind`]:
     /// at [`crate::depth`] `==` [`crate::MAX_DEPTH`] it is queued instead.
     ///
+    /// Takes the handle by value, so that it wins over `futures::FutureExt::map`
+    /// when that trait is in scope ([`crate::from_tokio`]); `p.clone().map(f)`
+    /// keeps `p`.
+    ///
     /// ```
     /// let p = lwt::Promise::resolved(20).map(|x| x + 1).map(|x| x * 2);
     /// assert_eq!(p.peek().unwrap().unwrap(), 42);
     /// ```
-    pub fn map<U: 'static>(&self, f: impl FnOnce(T) -> U + 'static) -> Promise<U>
+    pub fn map<U: 'static>(self, f: impl FnOnce(T) -> U + 'static) -> Promise<U>
     where
         T: Clone,
     {
-        then_node(self, CancelVia::Source, move |_, r| match r {
+        then_node(&self, CancelVia::Source, move |_, r| match r {
             Ok(v) => Next::Done(Ok(f(v.clone()))),
             Err(e) => Next::Done(Err(e.clone())),
         })
     }
 
     /// Like [`Promise::map`] for a function that can fail: its `Err` rejects
-    /// the result.
+    /// the result. By value, like `map`, so it wins over
+    /// `futures::TryFutureExt::and_then`.
     ///
     /// ```
     /// let p = lwt::Promise::resolved("x").and_then(|s| s.parse::<u8>());
     /// assert!(p.is_rejected());
     /// ```
     pub fn and_then<U: 'static, E: Into<Error>>(
-        &self,
+        self,
         f: impl FnOnce(T) -> Result<U, E> + 'static,
     ) -> Promise<U>
     where
         T: Clone,
     {
-        then_node(self, CancelVia::Source, move |_, r| match r {
+        then_node(&self, CancelVia::Source, move |_, r| match r {
             Ok(v) => Next::Done(f(v.clone()).map_err(Into::into)),
             Err(e) => Next::Done(Err(e.clone())),
         })
@@ -324,15 +329,16 @@ impl<T: 'static> Promise<T> {
         })
     }
 
-    /// Replaces a rejection's error (a convenience beyond Lwt).
+    /// Replaces a rejection's error (a convenience beyond Lwt). By value,
+    /// like `map`, so it wins over `futures::TryFutureExt::map_err`.
     ///
     /// ```
     /// let p = lwt::Promise::<()>::rejected(lwt::Error::timeout())
     ///     .map_err(|e| e.context("loading the page"));
     /// assert_eq!(p.peek().unwrap().unwrap_err().to_string(), "loading the page: timed out");
     /// ```
-    pub fn map_err(&self, f: impl FnOnce(Error) -> Error + 'static) -> Promise<T> {
-        then_node(self, CancelVia::Source, move |src, r| match r {
+    pub fn map_err(self, f: impl FnOnce(Error) -> Error + 'static) -> Promise<T> {
+        then_node(&self, CancelVia::Source, move |src, r| match r {
             Ok(_) => Next::Follow(src.clone()),
             Err(e) => Next::Done(Err(f(e.clone()))),
         })

@@ -538,7 +538,6 @@ impl<T: 'static> Future for Take<T> {
 mod tests {
     //! Who owns a pending task (ground rule 5), seen through the registry.
     use std::cell::Cell;
-    use std::fmt;
     use std::future::Future;
     use std::rc::Rc;
     use std::sync::{Arc, Mutex};

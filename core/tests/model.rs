@@ -352,7 +352,7 @@ fn check(ops: Vec<Op>) -> Result<(), TestCaseError> {
             }
             Op::Map(i, k) => {
                 let i = i % n;
-                let p = real.ps[i].map(move |v| v * 2 + k);
+                let p = real.ps[i].clone().map(move |v| v * 2 + k);
                 let res = model.add(How::To(vec![i]));
                 real.ps.push(p);
                 model.attach(i, Cb::Map { res, k });

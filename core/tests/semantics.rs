@@ -66,12 +66,12 @@ fn a_chain_runs_depth_first_before_the_next_sibling() {
     let l = Log::new();
     let (p, r) = lwt::wait::<u8>();
     let l1 = l.clone();
-    let a = p.map(move |v| {
+    let a = p.clone().map(move |v| {
         l1.push("a");
         v + 1
     });
     let l2 = l.clone();
-    let c = a.map(move |v| {
+    let c = a.clone().map(move |v| {
         l2.push("c");
         v * 10
     });
@@ -92,8 +92,8 @@ fn a_panic_down_a_chain_keeps_the_sibling_callbacks() {
     // resolution, and the chain's own promises are resolved.
     let l = Log::new();
     let (p, r) = lwt::wait::<u8>();
-    let a = p.map(|v| v + 1);
-    let b = a.map(|v| v + 1);
+    let a = p.clone().map(|v| v + 1);
+    let b = a.clone().map(|v| v + 1);
     b.on_success(|_| panic!("user callback panics"));
     let l1 = l.clone();
     p.on_success(move |_| l1.push("sibling"));
@@ -164,6 +164,7 @@ fn cancel_propagates_backwards_through_binds_and_forwards_as_rejection() {
     let l = Log::new();
     let l1 = l.clone();
     let end = t
+        .clone()
         .map(|x| x + 1)
         .bind(|x| Promise::resolved(x * 2))
         .catch(move |e| {
@@ -611,9 +612,9 @@ fn implicit_storage_is_captured_when_callbacks_are_attached() {
     let key = lwt::new_key::<u32>();
     let (p, r) = lwt::wait::<()>();
     let k1 = key.clone();
-    let a = lwt::with_value(&key, Some(1), || p.map(move |()| lwt::get(&k1)));
+    let a = lwt::with_value(&key, Some(1), || p.clone().map(move |()| lwt::get(&k1)));
     let k2 = key.clone();
-    let b = lwt::with_value(&key, Some(2), || p.map(move |()| lwt::get(&k2)));
+    let b = lwt::with_value(&key, Some(2), || p.clone().map(move |()| lwt::get(&k2)));
     let k3 = key.clone();
     let c = p.map(move |()| lwt::get(&k3));
     r.resolve(()).unwrap();

@@ -330,7 +330,7 @@ fn select_over_promises_registers_no_duplicates_that_matter() {
         let mut ticks = 0u32;
         loop {
             let tick = lwt::sleep(ms(1)).map(|()| false);
-            let stopped = stop.map(|()| true);
+            let stopped = stop.clone().map(|()| true);
             if lwt::choose(vec![tick, stopped]).await? {
                 return Ok(ticks);
             }

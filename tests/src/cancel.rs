@@ -93,7 +93,7 @@ pub async fn on_cancel_hooks_fifo() -> Outcome {
 /// A chain built on a `wait` promise cannot be canceled.
 pub async fn chain_over_wait_is_not_cancelable() -> Outcome {
     let (w, r) = lwt::wait::<u8>();
-    let end = w.map(|x| x + 1).bind(|x| Promise::resolved(x * 2));
+    let end = w.clone().map(|x| x + 1).bind(|x| Promise::resolved(x * 2));
     end.cancel();
     assert!(end.is_pending() && w.is_pending());
     r.resolve(1)?;
@@ -108,8 +108,8 @@ pub async fn cancel_flows_through_intermediates() -> Outcome {
     let log = Log::default();
     let (t, _r) = lwt::task::<u8>();
     let a = t.map(|x| x + 1);
-    let b = a.map(|x| x + 1);
-    let c = b.map(|x| x + 1);
+    let b = a.clone().map(|x| x + 1);
+    let c = b.clone().map(|x| x + 1);
     for (name, p) in [("a", &a), ("b", &b), ("c", &c)] {
         let l = log.clone();
         p.on_failure(move |e| l.push(format!("{name} {}", e.is_canceled())));
@@ -217,7 +217,7 @@ pub async fn protected_of_resolved() -> Outcome {
 /// A `protected` promise in the middle of a chain stops the walk backwards.
 pub async fn protected_in_a_chain() -> Outcome {
     let (t, r) = lwt::task::<u8>();
-    let end = lwt::protected(&t.map(|x| x + 1)).map(|x| x * 10);
+    let end = lwt::protected(&t.clone().map(|x| x + 1)).map(|x| x * 10);
     end.cancel();
     assert!(is_canceled(&end));
     assert!(t.is_pending());
@@ -367,7 +367,7 @@ pub async fn cancel_from_on_cancel_hook() -> Outcome {
 /// Canceling a chain reaches the sleep it waits on and releases its timer.
 pub async fn cancel_reaches_sleep_in_chain() -> Outcome {
     let s = lwt::sleep(Duration::from_secs(3600));
-    let end = s.map(|()| 1).bind(|x| Promise::resolved(x + 1));
+    let end = s.clone().map(|()| 1).bind(|x| Promise::resolved(x + 1));
     end.cancel();
     assert!(is_canceled(&s) && is_canceled(&end));
     Ok(())
@@ -376,7 +376,7 @@ pub async fn cancel_reaches_sleep_in_chain() -> Outcome {
 /// Canceling a chain reaches the pause it waits on.
 pub async fn cancel_reaches_pause_in_chain() -> Outcome {
     let p = lwt::pause();
-    let end = p.map(|()| 1);
+    let end = p.clone().map(|()| 1);
     end.cancel();
     assert!(is_canceled(&p) && is_canceled(&end));
     lwt::pause().await?;

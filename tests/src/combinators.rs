@@ -264,7 +264,7 @@ pub async fn join_resolves_inside_last_resolve() -> Outcome {
 pub async fn pick_over_sleeps() -> Outcome {
     let long = lwt::sleep(std::time::Duration::from_secs(3600));
     let short = lwt::sleep(crate::log::ms(1)).map(|()| "short");
-    let p = lwt::pick(vec![long.map(|()| "long"), short]);
+    let p = lwt::pick(vec![long.clone().map(|()| "long"), short]);
     assert_eq!(p.await?, "short");
     assert!(long.peek().unwrap().unwrap_err().is_canceled());
     Ok(())

@@ -162,7 +162,7 @@ pub async fn wait_vs_task_cancel() -> Outcome {
 /// Cancel walks backwards through binds and flows forwards as a rejection.
 pub async fn cancel_backwards_then_forwards() -> Outcome {
     let (t, _r) = lwt::task::<u8>();
-    let end = t.map(|x| x + 1).bind(|x| Promise::resolved(x * 2));
+    let end = t.clone().map(|x| x + 1).bind(|x| Promise::resolved(x * 2));
     end.cancel();
     assert!(t.peek().unwrap().unwrap_err().is_canceled());
     assert!(end.peek().unwrap().unwrap_err().is_canceled());
@@ -322,7 +322,7 @@ pub async fn implicit_storage() -> Outcome {
     let key = lwt::new_key::<u32>();
     let (p, r) = lwt::wait::<()>();
     let k = key.clone();
-    let a = lwt::with_value(&key, Some(1), || p.map(move |()| lwt::get(&k)));
+    let a = lwt::with_value(&key, Some(1), || p.clone().map(move |()| lwt::get(&k)));
     let k = key.clone();
     let b = p.map(move |()| lwt::get(&k));
     r.resolve(())?;
@@ -441,7 +441,7 @@ pub async fn on_result_and_with_result() -> Outcome {
 /// Many consumers see the same rejection value.
 pub async fn shared_rejection_value() -> Outcome {
     let (p, r) = lwt::wait::<()>();
-    let a = p.map(|()| 1);
+    let a = p.clone().map(|()| 1);
     let b = p.map(|()| 2);
     r.reject(Error::msg("once"))?;
     let (ea, eb) = (a.await.unwrap_err(), b.await.unwrap_err());

@@ -464,7 +464,7 @@ pub async fn list_indexed_reversed_and_right_folds() -> Outcome {
     let g = gate.clone();
     let plus = list::mapi_p(vec![10u8, 20], move |i, x| {
         if i == 0 {
-            g.map(move |y| x + y)
+            g.clone().map(move |y| x + y)
         } else {
             Promise::resolved(x + i as u8)
         }

@@ -71,10 +71,10 @@ pub enum State<T> {
 /// assert_eq!(q.peek().unwrap().unwrap(), 42);
 /// ```
 ///
-/// A `Promise` is also a `Future` (awaiting it gives `Result<T, Error>`). With
-/// `futures::FutureExt` in scope, `p.map(f)` means `FutureExt::map` (Rust
-/// prefers a by-value trait method to a by-reference inherent one); write
-/// `Promise::map(&p, f)`, or import the trait only where you need it.
+/// A `Promise` is also a `Future` (awaiting it gives `Result<T, Error>`, for
+/// a `Clone` value; [`Promise::take`] moves out any other). `map`, `and_then`
+/// and `map_err` take the handle by value, so with `futures::FutureExt` in
+/// scope `p.map(f)` is still this crate's ([`crate::from_tokio`]).
 #[must_use = "a promise does nothing unless it is waited on, or given to `dont_wait`"]
 pub struct Promise<T: 'static> {
     pub(crate) node: NodeRef<T>,

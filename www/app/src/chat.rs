@@ -176,7 +176,7 @@ impl ChatApp {
     /// promise of the answer (a string) and a method that cancels it.
     pub fn delay(&self, ms: u32) -> DelayRequest {
         let reply = self.client.request(Op::Delay { ms: u64::from(ms) });
-        let text = reply.map(|r| match r {
+        let text = reply.clone().map(|r| match r {
             Reply::Delayed { ms } => format!("the server waited {ms} ms"),
             other => format!("{other:?}"),
         });

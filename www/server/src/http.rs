@@ -65,10 +65,10 @@ impl Refusal {
 pub(crate) async fn read_head(stream: &TcpStream) -> Result<Option<Head>, Refusal> {
     let mut buf = Vec::new();
     let deadline = lwt::sleep(HEAD_TIMEOUT);
-    let timed_out = deadline.map(|()| None);
+    let timed_out = deadline.clone().map(|()| None);
     let result = loop {
         let read = stream.read_some(4096);
-        let first = lwt::choose(vec![read.map(Some), timed_out.clone()]);
+        let first = lwt::choose(vec![read.clone().map(Some), timed_out.clone()]);
         let chunk = match first.await {
             Ok(Some(chunk)) => chunk,
             Ok(None) => {
