@@ -303,12 +303,19 @@ impl Error {
     }
 
     pub(crate) fn no_engine(what: &str) -> Error {
+        // The core cannot install an engine of its own (it knows none), so
+        // the message names the exact call for the target it runs on.
+        #[cfg(target_arch = "wasm32")]
+        const FIX: &str = "call lwt_wasm::install() once at start-up (lwt_wasm's own \
+                           functions, spawn_js included, install it on first use), or use \
+                           lwt::testing::VirtualEngine in a test";
+        #[cfg(not(target_arch = "wasm32"))]
+        const FIX: &str = "run the code inside lwt_native::run, or call \
+                           lwt_native::install() first, or use \
+                           lwt::testing::VirtualEngine in a test";
         Error::of(
             Kind::NoEngine,
-            format!(
-                "{what} needs an engine, and none is installed on this thread \
-                 (run inside lwt_native::run, lwt_wasm, or lwt::testing::VirtualEngine)"
-            ),
+            format!("{what} needs an engine, and none is installed on this thread: {FIX}"),
         )
     }
 
