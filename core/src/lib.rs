@@ -169,7 +169,7 @@ pub use promise::{from_result, task, wait, wrap, Promise, Resolver, State};
 #[doc(hidden)]
 pub use select::__private as __select;
 pub use storage::{get, new_key, with_value, Key};
-pub use stream::{BoundedPush, Push, Stream};
+pub use stream::{BoundedPush, Push, Stream, StreamItems};
 pub use sync::broadcast;
 pub use sync::watch;
 pub use sync::OnceCell;

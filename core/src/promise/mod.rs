@@ -239,7 +239,7 @@ pub fn wait<T: 'static>() -> (Promise<T>, Resolver<T>) {
 ///
 /// ```
 /// let (p, _r) = lwt::task::<i32>();
-/// let q = p.map(|x| x + 1);
+/// let q = p.clone().map(|x| x + 1);
 /// q.cancel(); // walks back to `p`, rejects it, and the rejection flows to `q`
 /// assert!(p.peek().unwrap().unwrap_err().is_canceled());
 /// assert!(q.peek().unwrap().unwrap_err().is_canceled());

@@ -43,6 +43,7 @@ mod feed;
 mod ops;
 mod push;
 mod read;
+pub use read::StreamItems;
 
 use crate::sync::waitq::WaitQueue;
 use crate::{task, wait, Error, Promise, Resolver};
@@ -380,6 +381,45 @@ pub(crate) fn end_with<T: 'static>(src: &Src<T>, end: Result<(), Error>) {
 /// push.push(2).unwrap();
 /// push.close();
 /// assert_eq!(s.to_vec().peek().unwrap().unwrap(), vec![1, 2]);
+/// ```
+///
+/// # As a `futures` stream
+///
+/// A `Stream<T>` is a `futures_core::Stream` whose items are
+/// `Result<T, Error>`: `Ok` for each element, then, if the stream ended with
+/// an error, that error once, then the end. That makes it a `TryStream`, so
+/// `futures::TryStreamExt` applies (`try_next`, `try_collect`, `map_ok`, ...,
+/// with `?` on each element). Where a stream cannot fail, [`Stream::items`]
+/// is the same stream with plain `T` items, for `futures::StreamExt`
+/// (`next`, `collect`, `zip`, ...).
+///
+/// ```
+/// use futures::{StreamExt, TryStreamExt};
+/// # let engine = lwt::testing::VirtualEngine::new();
+/// let all = engine.block_on(async {
+///     let s = lwt::Stream::from_iter(1..=3);
+///     let v: Vec<i32> = s.map_ok(|x| x * 10).try_collect().await?;
+///     Ok(v)
+/// });
+/// assert_eq!(all.unwrap(), [10, 20, 30]);
+///
+/// let plain = engine.block_on(async {
+///     let pairs: Vec<(char, i32)> = lwt::Stream::from_iter("ab".chars())
+///         .items()
+///         .zip(lwt::Stream::from_iter(1..).items())
+///         .collect()
+///         .await;
+///     Ok(pairs)
+/// });
+/// assert_eq!(plain.unwrap(), [('a', 1), ('b', 2)]);
+///
+/// // `Stream::try_next` (the element there now, without waiting) is
+/// // inherent, so the futures one is called by its path.
+/// let failing = engine.block_on(async {
+///     let mut s = lwt::Stream::<u8>::failed(lwt::Error::msg("bad"));
+///     Ok(TryStreamExt::try_next(&mut s).await)
+/// });
+/// assert_eq!(failing.unwrap().unwrap_err().message(), "bad");
 /// ```
 pub struct Stream<T: 'static> {
     pub(crate) r: Rc<Reader<T>>,

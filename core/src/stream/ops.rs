@@ -210,7 +210,7 @@ impl<T: Clone + 'static> Stream<T> {
     /// ```
     /// let (gate, open) = lwt::wait::<()>();
     /// let s = lwt::Stream::from_iter([1, 2])
-    ///     .filter_map_p(move |x| gate.map(move |()| Some(x)));
+    ///     .filter_map_p(move |x| gate.clone().map(move |()| Some(x)));
     /// let all = s.to_vec();
     /// open.resolve(()).unwrap(); // both ran at once, waiting on one gate
     /// assert_eq!(all.peek().unwrap().unwrap(), vec![1, 2]);

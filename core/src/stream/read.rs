@@ -12,6 +12,7 @@
 //!    so this reader's position does not move.
 //! 3. The rules of module `stream` (waiters, errors, borrows) hold here too.
 
+use std::fmt;
 use std::future::Future;
 use std::pin::Pin;
 use std::task::{Context, Poll};
@@ -126,6 +127,52 @@ impl<T: Clone + 'static> Stream<T> {
             None => self
                 .next()
                 .and_then(|o| o.ok_or_else(|| Error::closed("Stream::last_new: the stream ended"))),
+        }
+    }
+}
+
+impl<T: 'static> Stream<T> {
+    /// This stream as a `futures` stream of plain `T`s, for a stream that
+    /// cannot fail (see [`Stream`]'s "As a `futures` stream"). Should it end
+    /// with an error after all, the view ends there and the error goes to
+    /// the async exception hook ([`crate::report_unhandled`]), as an error
+    /// nobody handles does; it is never dropped silently.
+    ///
+    /// ```
+    /// use futures::StreamExt;
+    /// # let engine = lwt::testing::VirtualEngine::new();
+    /// let sum = engine.block_on(async {
+    ///     Ok(lwt::Stream::from_iter(1..=4).items().fold(0, |a, x| async move { a + x }).await)
+    /// });
+    /// assert_eq!(sum.unwrap(), 10);
+    /// ```
+    pub fn items(self) -> StreamItems<T> {
+        StreamItems(self)
+    }
+}
+
+/// The plain-item view of a [`Stream`]: [`Stream::items`].
+#[must_use = "streams do nothing unless polled"]
+pub struct StreamItems<T: 'static>(Stream<T>);
+
+impl<T: 'static> fmt::Debug for StreamItems<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_tuple("StreamItems").field(&self.0).finish()
+    }
+}
+
+impl<T: 'static> futures_core::Stream for StreamItems<T> {
+    type Item = T;
+
+    fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<T>> {
+        match futures_core::Stream::poll_next(Pin::new(&mut self.0), cx) {
+            Poll::Ready(Some(Ok(v))) => Poll::Ready(Some(v)),
+            Poll::Ready(Some(Err(e))) => {
+                crate::report_unhandled(&e);
+                Poll::Ready(None)
+            }
+            Poll::Ready(None) => Poll::Ready(None),
+            Poll::Pending => Poll::Pending,
         }
     }
 }
