@@ -21,7 +21,7 @@ use wasm_bindgen::JsValue;
 pub async fn on_wasm_engine(body: impl Future<Output = lwt_conformance::Outcome> + 'static) {
     lwt_wasm::install();
     let task = lwt::spawn(body);
-    let js = lwt_wasm::to_js(&task.map(|()| JsValue::TRUE));
+    let js = lwt_wasm::to_js(&task.clone().map(|()| JsValue::TRUE));
     let settled = wasm_bindgen_futures::JsFuture::from(js).await;
     match task.peek() {
         Some(Ok(())) => assert!(settled.is_ok(), "the JS promise of the task was rejected"),

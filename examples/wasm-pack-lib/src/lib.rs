@@ -39,7 +39,7 @@ impl SumJob {
     /// A JS Promise of the sum, or of `null` when the time limit came first;
     /// it rejects with an `AbortError` once the job is canceled.
     pub fn result(&self) -> js_sys::Promise {
-        lwt_wasm::to_js(&self.outcome.map(|sum| match sum {
+        lwt_wasm::to_js(&self.outcome.clone().map(|sum| match sum {
             Some(sum) => JsValue::from_f64(sum),
             None => JsValue::NULL,
         }))
