@@ -54,7 +54,9 @@
 //!    [`async_`]'s unhandled-error hook.
 //!
 //! Throughout: **single-threaded.** [`Promise`] is `!Send`; there are no
-//! locks (but one, for wake-ups from other threads). Parallelism is the
+//! locks (but one, for wake-ups from other threads). [`Error`] is the
+//! exception: it is `Send + Sync`, so that what a loop returns can leave its
+//! thread. Parallelism is the
 //! engine's business (`lwt_native::detach`).
 //!
 //! The whole contract, rule by rule, is [`execution_model`]. Coming from tokio
@@ -80,7 +82,8 @@
 //! | `Lwt.wakeup`, `Lwt.wakeup_exn`, `Lwt.wakeup_result` | [`Resolver::resolve`], [`Resolver::reject`], [`Resolver::resolve_with`] |
 //! | `Lwt.wakeup_later` | [`Resolver::resolve_later`] |
 //! | `Lwt.bind`, `>>=`, `let*` | [`Promise::bind`], or `.await` in [`spawn`] |
-//! | `Lwt.map`, `>\|=` | [`Promise::map`] |
+//! | `Lwt.map`, `>\|=` | [`Promise::map`] (by value: `p.clone().map(f)` keeps `p`) |
+//! | `Lwt.state` on a value that is not `Clone` | [`Promise::with_result`] to look, [`Promise::take`] to move it out (one consumer) |
 //! | `Lwt.catch`, `Lwt.try_bind`, `Lwt.finalize` | [`Promise::catch`], [`Promise::try_bind`], [`Promise::finalize`] |
 //! | `Lwt.on_success`, `on_failure`, `on_termination`, `on_any`, `on_cancel` | [`Promise::on_success`], [`Promise::on_failure`], [`Promise::on_termination`], [`Promise::on_any`], [`Promise::on_cancel`] |
 //! | `Lwt.join`, `Lwt.all`, `Lwt.both`, `<&>` | [`join`], [`all`], [`both`] |
@@ -91,7 +94,7 @@
 //! | `Lwt.state`, `Lwt.is_sleeping`, `Lwt.poll` | [`Promise::state`], [`Promise::is_pending`], [`Promise::peek`] |
 //! | `Lwt.async`, `Lwt.dont_wait`, `Lwt.async_exception_hook` | [`async_`], [`dont_wait`], [`set_async_exception_hook`] |
 //! | `Lwt.ignore_result` | none: to run a promise for its effects, hand it to [`async_`] or [`dont_wait`] (a rejection then reaches a handler); [`Promise::ignore`] keeps waiting but drops the value |
-//! | a fallible `Lwt.map` (`f` may raise) | [`Promise::bind`] with [`from_result`]: `p.bind(\|x\| lwt::from_result(f(x)))` |
+//! | a fallible `Lwt.map` (`f` may raise) | [`Promise::and_then`] (`f` returns a `Result`), or [`Promise::bind`] with [`from_result`] |
 //! | `Lwt.pause`, `Lwt.wakeup_paused`, `Lwt.paused_count`, `Lwt.register_pause_notifier` | [`pause`], [`wakeup_paused`], [`paused_count`], [`register_pause_notifier`] |
 //! | `Lwt.new_key`, `Lwt.with_value`, `Lwt.get` | [`new_key`], [`with_value`], [`get`] |
 //! | `Lwt_unix.sleep`, `Lwt_unix.timeout`, `Lwt_unix.with_timeout` | [`sleep`], [`timeout`], [`with_timeout`] |

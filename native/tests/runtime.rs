@@ -19,6 +19,23 @@ fn nested_run_is_an_error() {
 }
 
 #[test]
+fn the_error_run_returns_leaves_its_thread() {
+    // A loop per thread, its error returned through `join`: `lwt::Error` is
+    // `Send`, and the original `io::Error` is still there on the other side.
+    let worker = std::thread::spawn(|| {
+        lwt_native::run(async {
+            lwt_native::net::TcpStream::connect("127.0.0.1:1".parse().unwrap()).await?;
+            Ok(())
+        })
+    });
+    let e = worker.join().unwrap().unwrap_err();
+    let io = e
+        .downcast_ref::<std::io::Error>()
+        .expect("the io::Error is kept");
+    assert_eq!(io.kind(), std::io::ErrorKind::ConnectionRefused, "{e}");
+}
+
+#[test]
 fn timers_never_early_and_fifo_among_equals() {
     lwt_native::run(async {
         let start = lwt::now()?;
