@@ -141,6 +141,7 @@ mod cancel;
 mod concurrent;
 pub mod engine;
 mod error;
+mod hook;
 #[doc = include_str!("../docs/execution-model.md")]
 pub mod execution_model {}
 #[doc = include_str!("../docs/from-tokio.md")]
@@ -179,4 +180,5 @@ pub use sync::{JoinNext, JoinSet, TaskHandle};
 pub use sync::{RwLock, RwLockReadGuard, RwLockWriteGuard};
 pub use task::spawn;
 pub use time::{interval, now, sleep, sleep_until, timeout, with_timeout, Instant, Interval};
-pub use unhandled::{async_, dont_wait, report_unhandled, set_async_exception_hook};
+pub use hook::{report_unhandled, set_async_exception_hook};
+pub use unhandled::{async_, dont_wait};
