@@ -28,6 +28,11 @@ fn default_hook(e: &Error) {
 /// previous one; `None` restores the default, which prints to stderr
 /// (Lwt's `Lwt.async_exception_hook`).
 ///
+/// The hook also receives, natively, each panic of an `on_*` callback
+/// ([`crate::Promise::on_success`], ..., [`crate::Promise::on_cancel`]),
+/// once, as an [`Error::is_panic`] error: such a callback has no promise to
+/// reject, and the resolution it ran in goes on.
+///
 /// ```
 /// use std::{cell::RefCell, rc::Rc};
 /// let seen = Rc::new(RefCell::new(Vec::new()));
@@ -37,6 +42,12 @@ fn default_hook(e: &Error) {
 /// })));
 /// lwt::async_(|| lwt::Promise::<()>::rejected(lwt::Error::msg("lost")));
 /// assert_eq!(*seen.borrow(), ["lost"]);
+///
+/// # std::panic::set_hook(Box::new(|_| {})); // keep the doctest's stderr quiet
+/// let (p, r) = lwt::wait::<()>();
+/// p.on_success(|()| panic!("oops"));
+/// r.resolve(()).unwrap(); // returns normally
+/// assert_eq!(seen.borrow()[1], "an on_* callback of a promise panicked: oops");
 /// lwt::set_async_exception_hook(previous);
 /// ```
 #[allow(clippy::type_complexity)]

@@ -51,7 +51,12 @@
 //!    [`Semaphore`], [`Pool`], [`Switch`], beside the waiter queue they
 //!    share), `stream/` ([`Stream`] and its feeds, reads and
 //!    transformations), [`list`], [`result`], implicit storage ([`Key`]) and
-//!    [`async_`]'s unhandled-error hook.
+//!    [`async_`].
+//!
+//! Beneath all of these: `error` ([`Error`]) and `hook`
+//! ([`set_async_exception_hook`]: where errors nobody can handle go, from
+//! an unhandled rejection to a panic in an `on_*` callback), which use
+//! nothing else.
 //!
 //! Throughout: **single-threaded.** [`Promise`] is `!Send`; there are no
 //! locks (but one, for wake-ups from other threads). Parallelism is the
@@ -90,6 +95,7 @@
 //! | `Lwt.Canceled` | [`Error::canceled`], [`Error::is_canceled`] |
 //! | `Lwt.state`, `Lwt.is_sleeping`, `Lwt.poll` | [`Promise::state`], [`Promise::is_pending`], [`Promise::peek`] |
 //! | `Lwt.async`, `Lwt.dont_wait`, `Lwt.async_exception_hook` | [`async_`], [`dont_wait`], [`set_async_exception_hook`] |
+//! | an exception raised in a callback (`bind`'s `f` rejects the result, `on_*`'s goes to `async_exception_hook`) | a panic, caught natively: it rejects the result with [`Error::is_panic`], or goes to the hook from an `on_*` callback ([`execution_model`], rule 10) |
 //! | `Lwt.ignore_result` | none: to run a promise for its effects, hand it to [`async_`] or [`dont_wait`] (a rejection then reaches a handler); [`Promise::ignore`] keeps waiting but drops the value |
 //! | a fallible `Lwt.map` (`f` may raise) | [`Promise::bind`] with [`from_result`]: `p.bind(\|x\| lwt::from_result(f(x)))` |
 //! | `Lwt.pause`, `Lwt.wakeup_paused`, `Lwt.paused_count`, `Lwt.register_pause_notifier` | [`pause`], [`wakeup_paused`], [`paused_count`], [`register_pause_notifier`] |
@@ -128,6 +134,13 @@
 //!   [`set_async_exception_hook`]; the default one reports it and the program
 //!   goes on. Lwt's default exits the process, which would end a browser tab's
 //!   whole app.
+//! - **Panics in callbacks.** Natively, a `bind`/`map`/... closure that
+//!   panics rejects its result ([`Error::is_panic`]) whether the source was
+//!   pending or already resolved; Lwt's `bind` on a resolved promise lets
+//!   the exception escape to the caller instead. One behaviour for both
+//!   cases keeps the result independent of timing, which the depth bound
+//!   already makes vary. On wasm32 panics abort the instance: nothing is
+//!   caught there ([`execution_model`], rule 10).
 //! - **Dropping is not canceling, and canceling a task is not aborting it.**
 //!   As in Lwt, only [`Promise::cancel`] cancels. A spawned task that is
 //!   canceled sees `Err(canceled)` at its `.await` and may clean up;
@@ -165,6 +178,7 @@ pub use concurrent::{all, both, choose, join, nchoose, nchoose_split, npick, pic
 pub use engine::turn::{pause, paused_count, register_pause_notifier, wakeup_paused};
 pub use engine::{yield_now, Engine};
 pub use error::Error;
+pub use hook::{report_unhandled, set_async_exception_hook};
 pub use promise::resolve::{depth, MAX_DEPTH};
 pub use promise::{from_result, task, wait, wrap, Promise, Resolver, State};
 #[doc(hidden)]
@@ -180,5 +194,4 @@ pub use sync::{JoinNext, JoinSet, TaskHandle};
 pub use sync::{RwLock, RwLockReadGuard, RwLockWriteGuard};
 pub use task::spawn;
 pub use time::{interval, now, sleep, sleep_until, timeout, with_timeout, Instant, Interval};
-pub use hook::{report_unhandled, set_async_exception_hook};
 pub use unhandled::{async_, dont_wait};
