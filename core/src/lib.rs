@@ -45,8 +45,8 @@
 //!    core does with a turn ([`pause`], [`yield_now`],
 //!    [`engine::run_turn`]) and `engine::wake` wakes tasks from foreign
 //!    futures. **Time** (`time`): [`sleep`], [`timeout`] on whichever engine
-//!    is installed; [`testing::VirtualEngine`] drives tests with a manual
-//!    clock.
+//!    is installed, and `timeout`'s restartable [`Timeout`] (Lwt_timeout);
+//!    [`testing::VirtualEngine`] drives tests with a manual clock.
 //! 9. **Built on promises**: `sync/` ([`Mutex`], [`MVar`], [`Condition`],
 //!    [`Semaphore`], [`Pool`], [`Switch`], beside the waiter queue they
 //!    share), `stream/` ([`Stream`] and its feeds, reads and
@@ -101,6 +101,7 @@
 //! | `Lwt.pause`, `Lwt.wakeup_paused`, `Lwt.paused_count`, `Lwt.register_pause_notifier` | [`pause`], [`wakeup_paused`], [`paused_count`], [`register_pause_notifier`] |
 //! | `Lwt.new_key`, `Lwt.with_value`, `Lwt.get` | [`new_key`], [`with_value`], [`get`] |
 //! | `Lwt_unix.sleep`, `Lwt_unix.timeout`, `Lwt_unix.with_timeout` | [`sleep`], [`timeout`], [`with_timeout`] |
+//! | `Lwt_timeout` (`create`, `start`, `stop`, `change`, `set_exn_handler`) | [`Timeout`] ([`Timeout::new`], [`Timeout::start`], [`Timeout::stop`], [`Timeout::change`], [`Timeout::set_exn_handler`]) |
 //! | `Lwt_engine` | [`Engine`] |
 //! | `Lwt_main.run` | `lwt_native::run` (in the native engine crate) |
 //! | `Lwt_main.yield`, `Lwt_js.yield` | [`yield_now`] |
@@ -141,6 +142,13 @@
 //!   cases keeps the result independent of timing, which the depth bound
 //!   already makes vary. On wasm32 panics abort the instance: nothing is
 //!   caught there ([`execution_model`], rule 10).
+//! - **[`Timeout`] (Lwt_timeout).** Durations are any [`std::time::Duration`]
+//!   (Lwt counts whole seconds, at least one); the action gets the timeout
+//!   as its argument, so that restarting itself needs no captured handle
+//!   (a reference cycle in Rust; Lwt's garbage collector makes it harmless);
+//!   and the action returns a `Result`, whose `Err` reaches the handler as a
+//!   raised exception does in Lwt. [`Timeout::start`] fails when no engine
+//!   is installed.
 //! - **Dropping is not canceling, and canceling a task is not aborting it.**
 //!   As in Lwt, only [`Promise::cancel`] cancels. A spawned task that is
 //!   canceled sees `Err(canceled)` at its `.await` and may clean up;
@@ -170,6 +178,7 @@ mod sync;
 mod task;
 pub mod testing;
 mod time;
+mod timeout;
 mod unhandled;
 
 pub use abort_guard::AbortOnDrop;
@@ -194,4 +203,5 @@ pub use sync::{JoinNext, JoinSet, TaskHandle};
 pub use sync::{RwLock, RwLockReadGuard, RwLockWriteGuard};
 pub use task::spawn;
 pub use time::{interval, now, sleep, sleep_until, timeout, with_timeout, Instant, Interval};
+pub use timeout::Timeout;
 pub use unhandled::{async_, dont_wait};
