@@ -101,6 +101,7 @@
 //! | `Lwt.pause`, `Lwt.wakeup_paused`, `Lwt.paused_count`, `Lwt.register_pause_notifier` | [`pause`], [`wakeup_paused`], [`paused_count`], [`register_pause_notifier`] |
 //! | `Lwt.new_key`, `Lwt.with_value`, `Lwt.get` | [`new_key`], [`with_value`], [`get`] |
 //! | `Lwt_unix.sleep`, `Lwt_unix.timeout`, `Lwt_unix.with_timeout` | [`sleep`], [`timeout`], [`with_timeout`] |
+//! | `Lwt_unix.auto_pause`, `Lwt_unix.auto_yield` | [`auto_pause`] ([`AutoPause::pause`]), on the engine's clock, so on every engine |
 //! | `Lwt_timeout` (`create`, `start`, `stop`, `change`, `set_exn_handler`) | [`Timeout`] ([`Timeout::new`], [`Timeout::start`], [`Timeout::stop`], [`Timeout::change`], [`Timeout::set_exn_handler`]) |
 //! | `Lwt_engine` | [`Engine`] |
 //! | `Lwt_main.run` | `lwt_native::run` (in the native engine crate) |
@@ -202,6 +203,9 @@ pub use sync::{Barrier, BarrierWaitResult};
 pub use sync::{JoinNext, JoinSet, TaskHandle};
 pub use sync::{RwLock, RwLockReadGuard, RwLockWriteGuard};
 pub use task::spawn;
-pub use time::{interval, now, sleep, sleep_until, timeout, with_timeout, Instant, Interval};
+pub use time::{
+    auto_pause, interval, now, sleep, sleep_until, timeout, with_timeout, AutoPause, Instant,
+    Interval,
+};
 pub use timeout::Timeout;
 pub use unhandled::{async_, dont_wait};

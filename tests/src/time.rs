@@ -347,3 +347,43 @@ pub async fn timeout_object_error_handler() -> Outcome {
     lwt::Timeout::set_exn_handler(previous);
     Ok(())
 }
+
+// ------------------------------------------------------------- auto_pause
+
+/// `auto_pause` pauses only once its period has passed since it last
+/// paused (or was made); otherwise it is already fulfilled.
+pub async fn auto_pause_pauses_once_per_period() -> Outcome {
+    let auto = lwt::auto_pause(ms(100));
+    assert_eq!(auto.period(), ms(100));
+    let p = auto.pause();
+    assert!(p.is_fulfilled(), "the period has not passed yet");
+    lwt::sleep(ms(100)).await?;
+    let log = Log::default();
+    let l = log.clone();
+    let p = auto.pause().map(move |()| l.push("paused"));
+    assert!(p.is_pending(), "the period passed: a real pause");
+    let l = log.clone();
+    let y = lwt::yield_now().map(move |()| l.push("yield"));
+    lwt::join(vec![p, y]).await?;
+    assert_eq!(log.take(), ["yield", "paused"], "a pause, not a yield");
+    assert!(auto.pause().is_fulfilled(), "the period starts again");
+    // Clones share the deadline.
+    let twin = auto.clone();
+    lwt::sleep(ms(100)).await?;
+    let p = twin.pause();
+    assert!(p.is_pending());
+    p.await?;
+    assert!(auto.pause().is_fulfilled());
+    Ok(())
+}
+
+/// A zero period pauses every time.
+pub async fn auto_pause_zero_pauses_always() -> Outcome {
+    let auto = lwt::auto_pause(std::time::Duration::ZERO);
+    for _ in 0..3 {
+        let p = auto.pause();
+        assert!(p.is_pending());
+        p.await?;
+    }
+    Ok(())
+}
