@@ -111,6 +111,11 @@
 //! | `Lwt_condition` (`wait`, `signal`, `broadcast`, `broadcast_exn`) | [`Condition`] ([`Condition::wait`], [`Condition::signal`], [`Condition::broadcast`], [`Condition::broadcast_error`]) |
 //! | (tokio's `Semaphore`) | [`Semaphore`], [`Permit`] |
 //! | `Lwt_stream` (`create`, `create_bounded`, `from`, `of_list`, `get`, `peek`, `junk`, `nget`, `npeek`, `last_new`, `is_empty`, `closed`, `is_closed`, `clone`) | [`Stream`] ([`Stream::create`], [`Stream::bounded`], [`Stream::from_fn`], [`Stream::from_iter`], [`Stream::next`], [`Stream::peek`], [`Stream::junk`], [`Stream::nget`], [`Stream::npeek`], [`Stream::last_new`], [`Stream::is_empty`], [`Stream::closed`], [`Stream::is_closed`], `Clone`), [`Push`], [`BoundedPush`] |
+//! | `Lwt_stream.of_list`, `of_array`, `of_string` (closed at creation), `of_seq`, `from_direct` (lazy) | [`Stream::of_list`], [`Stream::from_iter`] |
+//! | `Lwt_stream.return`, `return_lwt` | [`Stream::once`], [`Stream::from_promise`] |
+//! | `Lwt_stream.get_while`, `get_while_s`, `junk_while`, `junk_while_s` | [`Stream::get_while`], [`Stream::get_while_s`], [`Stream::junk_while`], [`Stream::junk_while_s`] |
+//! | `Lwt_stream.wrap_exn` | [`Stream::wrap_exn`] |
+//! | `Lwt_stream.Full` (a second waiting `bounded_push#push`) | [`StreamFull`] |
 //! | `Lwt_stream.map`, `map_s`, `filter`, `filter_map`, `fold`, `iter`, `iter_p`, `iter_n`, `append`, `concat`, `choose`, `combine` | [`Stream::map`], [`Stream::map_s`], [`Stream::filter`], [`Stream::filter_map`], [`Stream::fold`], [`Stream::iter`], [`Stream::iter_p`], [`Stream::iter_n`], [`Stream::append`], [`Stream::concat`], [`Stream::choose`], [`Stream::combine`] |
 //! | `Lwt_list` (`iter_s`, `map_p`, `filter_n`, `fold_left_s`, `for_all_p`, `exists_s`, `find_s`, `partition_p`, ...) | [`list`] |
 //! | `Lwt_list.iteri_s`, `iteri_p`, `mapi_s`, `mapi_p`, `rev_map_s`, `rev_map_p`, `fold_right_s` | [`list::iteri_s`], [`list::iteri_p`], [`list::mapi_s`], [`list::mapi_p`], [`list::rev_map_s`], [`list::rev_map_p`], [`list::fold_right_s`] |
@@ -150,6 +155,12 @@
 //!   and the action returns a `Result`, whose `Err` reaches the handler as a
 //!   raised exception does in Lwt. [`Timeout::start`] fails when no engine
 //!   is installed.
+//! - **Stream errors.** Lwt's streams cannot carry errors; [`Stream`]s can
+//!   end with one ([`Push::fail`]), so [`Stream::from_promise`] of a
+//!   rejected promise ends with its error where Lwt's `return_lwt` ends
+//!   empty. A rejected pull of [`Stream::from_fn`] does not end the stream,
+//!   as in Lwt; the transformations (`map`, ...) end their output with the
+//!   error of their input or function.
 //! - **Dropping is not canceling, and canceling a task is not aborting it.**
 //!   As in Lwt, only [`Promise::cancel`] cancels. A spawned task that is
 //!   canceled sees `Err(canceled)` at its `.await` and may clean up;
@@ -194,7 +205,7 @@ pub use promise::{from_result, task, wait, wrap, Promise, Resolver, State};
 #[doc(hidden)]
 pub use select::__private as __select;
 pub use storage::{get, new_key, with_value, Key};
-pub use stream::{BoundedPush, Push, Stream};
+pub use stream::{BoundedPush, Push, Stream, StreamFull};
 pub use sync::broadcast;
 pub use sync::watch;
 pub use sync::OnceCell;

@@ -197,7 +197,11 @@ fn run_in_main_dont_wait_runs_on_the_loop_without_blocking_the_pool() {
     let p = lwt_native::detach(move || {
         lwt_native::run_in_main_dont_wait(
             move || {
-                assert_eq!(std::thread::current().id(), loop_thread, "f runs on the loop");
+                assert_eq!(
+                    std::thread::current().id(),
+                    loop_thread,
+                    "f runs on the loop"
+                );
                 let (p, r) = lwt_native::remote_resolver::<()>();
                 gate_tx.send(r).unwrap();
                 p.map(move |()| t1.send("resolved later".into()).unwrap())
@@ -212,7 +216,10 @@ fn run_in_main_dont_wait_runs_on_the_loop_without_blocking_the_pool() {
         .unwrap();
         lwt_native::run_in_main_dont_wait(
             || -> Promise<()> { panic!("f panicked") },
-            move |e| t3.send(format!("panic {}: {}", e.is_panic(), e.message())).unwrap(),
+            move |e| {
+                t3.send(format!("panic {}: {}", e.is_panic(), e.message()))
+                    .unwrap()
+            },
         )
         .unwrap();
         "returned"
