@@ -357,6 +357,37 @@ fn pause_loop(c: &mut Criterion) {
     g.finish();
 }
 
+/// Bench 8: what the resolution loop pays to catch panics (issue 17): a
+/// callback called directly, and through `catch_unwind` as the loop calls
+/// every user closure, in the same run. A `bind` chain on a pending promise
+/// (`chain_1M`) and on a fulfilled one (`bind_fulfilled`) pay it once per
+/// link.
+fn catch_cost(c: &mut Criterion) {
+    use std::panic::{catch_unwind, AssertUnwindSafe};
+    let mut g = c.benchmark_group("catch_unwind");
+    let f = black_box(|x: u64| x.wrapping_mul(3) + 1);
+    g.bench_function("direct_call", |b| {
+        b.iter(|| {
+            let mut acc = 0u64;
+            for i in 0..1000u64 {
+                acc = acc.wrapping_add(black_box(f)(black_box(i)));
+            }
+            acc
+        })
+    });
+    g.bench_function("caught_call", |b| {
+        b.iter(|| {
+            let mut acc = 0u64;
+            for i in 0..1000u64 {
+                let r = catch_unwind(AssertUnwindSafe(|| black_box(f)(black_box(i))));
+                acc = acc.wrapping_add(r.unwrap_or(0));
+            }
+            acc
+        })
+    });
+    g.finish();
+}
+
 /// `criterion_group!` makes a public function without docs.
 mod group {
     #![allow(missing_docs)]
@@ -370,7 +401,8 @@ mod group {
         join_pick,
         cancel_chain,
         spawn_tasks,
-        pause_loop
+        pause_loop,
+        catch_cost
     );
 }
 

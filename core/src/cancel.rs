@@ -26,7 +26,10 @@ use std::rc::{Rc, Weak};
 
 use crate::error::Error;
 use crate::promise::node::{underlying, CancelTo, Cancelable, Extra, Node, NodeRef, Step};
-use crate::promise::resolve::{run_nested, settle};
+use crate::promise::resolve::{catch_to_hook, run_nested, settle};
+
+/// Who panicked, in the message of a panic caught in an `on_cancel` hook.
+const ON_CANCEL: &str = "an on_cancel hook";
 use crate::promise::Promise;
 use crate::sequential::{then_node, CancelVia, Next};
 
@@ -96,7 +99,9 @@ impl<T: 'static> Promise<T> {
 
     /// Registers `f` to run if the promise is rejected with `Canceled`, before
     /// its regular callbacks (Lwt's `on_cancel`). Runs `f` at once if the
-    /// promise is already canceled, and never if it resolves otherwise.
+    /// promise is already canceled, and never if it resolves otherwise. If
+    /// `f` panics (natively), the panic goes to the async-exception hook
+    /// ([`crate::set_async_exception_hook`]) and the cancellation goes on.
     ///
     /// ```
     /// use std::{cell::Cell, rc::Rc};
@@ -113,18 +118,19 @@ impl<T: 'static> Promise<T> {
             if let Some(mut w) = node.core().waiting_mut() {
                 let ctx = crate::storage::capture();
                 if ctx.is_none() {
-                    w.on_cancel.push(Box::new(f));
+                    w.on_cancel
+                        .push(Box::new(move || catch_to_hook(ON_CANCEL, f)));
                 } else {
                     w.on_cancel.push(Box::new(move || {
                         let _restore = crate::storage::enter(&ctx);
-                        f()
+                        catch_to_hook(ON_CANCEL, f)
                     }));
                 }
                 return;
             }
         }
         if matches!(node.core().value.get(), Some(Err(e)) if e.is_canceled()) {
-            run_nested(f);
+            run_nested(move || catch_to_hook(ON_CANCEL, f));
         }
     }
 }

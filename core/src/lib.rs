@@ -45,13 +45,18 @@
 //!    core does with a turn ([`pause`], [`yield_now`],
 //!    [`engine::run_turn`]) and `engine::wake` wakes tasks from foreign
 //!    futures. **Time** (`time`): [`sleep`], [`timeout`] on whichever engine
-//!    is installed; [`testing::VirtualEngine`] drives tests with a manual
-//!    clock.
+//!    is installed, and `timeout`'s restartable [`Timeout`] (Lwt_timeout);
+//!    [`testing::VirtualEngine`] drives tests with a manual clock.
 //! 9. **Built on promises**: `sync/` ([`Mutex`], [`MVar`], [`Condition`],
 //!    [`Semaphore`], [`Pool`], [`Switch`], beside the waiter queue they
 //!    share), `stream/` ([`Stream`] and its feeds, reads and
 //!    transformations), [`list`], [`result`], implicit storage ([`Key`]) and
-//!    [`async_`]'s unhandled-error hook.
+//!    [`async_`].
+//!
+//! Beneath all of these: `error` ([`Error`]) and `hook`
+//! ([`set_async_exception_hook`]: where errors nobody can handle go, from
+//! an unhandled rejection to a panic in an `on_*` callback), which use
+//! nothing else.
 //!
 //! Throughout: **single-threaded.** [`Promise`] is `!Send`; there are no
 //! locks (but one, for wake-ups from other threads). [`Error`] is the
@@ -93,11 +98,14 @@
 //! | `Lwt.Canceled` | [`Error::canceled`], [`Error::is_canceled`] |
 //! | `Lwt.state`, `Lwt.is_sleeping`, `Lwt.poll` | [`Promise::state`], [`Promise::is_pending`], [`Promise::peek`] |
 //! | `Lwt.async`, `Lwt.dont_wait`, `Lwt.async_exception_hook` | [`async_`], [`dont_wait`], [`set_async_exception_hook`] |
+//! | an exception raised in a callback (`bind`'s `f` rejects the result, `on_*`'s goes to `async_exception_hook`) | a panic, caught natively: it rejects the result with [`Error::is_panic`], or goes to the hook from an `on_*` callback ([`execution_model`], rule 10) |
 //! | `Lwt.ignore_result` | none: to run a promise for its effects, hand it to [`async_`] or [`dont_wait`] (a rejection then reaches a handler); [`Promise::ignore`] keeps waiting but drops the value |
 //! | a fallible `Lwt.map` (`f` may raise) | [`Promise::and_then`] (`f` returns a `Result`), or [`Promise::bind`] with [`from_result`] |
 //! | `Lwt.pause`, `Lwt.wakeup_paused`, `Lwt.paused_count`, `Lwt.register_pause_notifier` | [`pause`], [`wakeup_paused`], [`paused_count`], [`register_pause_notifier`] |
 //! | `Lwt.new_key`, `Lwt.with_value`, `Lwt.get` | [`new_key`], [`with_value`], [`get`] |
 //! | `Lwt_unix.sleep`, `Lwt_unix.timeout`, `Lwt_unix.with_timeout` | [`sleep`], [`timeout`], [`with_timeout`] |
+//! | `Lwt_unix.auto_pause`, `Lwt_unix.auto_yield` | [`auto_pause`] ([`AutoPause::pause`]), on the engine's clock, so on every engine |
+//! | `Lwt_timeout` (`create`, `start`, `stop`, `change`, `set_exn_handler`) | [`Timeout`] ([`Timeout::new`], [`Timeout::start`], [`Timeout::stop`], [`Timeout::change`], [`Timeout::set_exn_handler`]) |
 //! | `Lwt_engine` | [`Engine`] |
 //! | `Lwt_main.run` | `lwt_native::run` (in the native engine crate) |
 //! | `Lwt_main.yield`, `Lwt_js.yield` | [`yield_now`] |
@@ -106,6 +114,11 @@
 //! | `Lwt_condition` (`wait`, `signal`, `broadcast`, `broadcast_exn`) | [`Condition`] ([`Condition::wait`], [`Condition::signal`], [`Condition::broadcast`], [`Condition::broadcast_error`]) |
 //! | (tokio's `Semaphore`) | [`Semaphore`], [`Permit`] |
 //! | `Lwt_stream` (`create`, `create_bounded`, `from`, `of_list`, `get`, `peek`, `junk`, `nget`, `npeek`, `last_new`, `is_empty`, `closed`, `is_closed`, `clone`) | [`Stream`] ([`Stream::create`], [`Stream::bounded`], [`Stream::from_fn`], [`Stream::from_iter`], [`Stream::next`], [`Stream::peek`], [`Stream::junk`], [`Stream::nget`], [`Stream::npeek`], [`Stream::last_new`], [`Stream::is_empty`], [`Stream::closed`], [`Stream::is_closed`], `Clone`), [`Push`], [`BoundedPush`] |
+//! | `Lwt_stream.of_list`, `of_array`, `of_string` (closed at creation), `of_seq`, `from_direct` (lazy) | [`Stream::of_list`], [`Stream::from_iter`] |
+//! | `Lwt_stream.return`, `return_lwt` | [`Stream::once`], [`Stream::from_promise`] |
+//! | `Lwt_stream.get_while`, `get_while_s`, `junk_while`, `junk_while_s` | [`Stream::get_while`], [`Stream::get_while_s`], [`Stream::junk_while`], [`Stream::junk_while_s`] |
+//! | `Lwt_stream.wrap_exn` | [`Stream::wrap_exn`] |
+//! | `Lwt_stream.Full` (a second waiting `bounded_push#push`) | [`StreamFull`] |
 //! | `Lwt_stream.map`, `map_s`, `filter`, `filter_map`, `fold`, `iter`, `iter_p`, `iter_n`, `append`, `concat`, `choose`, `combine` | [`Stream::map`], [`Stream::map_s`], [`Stream::filter`], [`Stream::filter_map`], [`Stream::fold`], [`Stream::iter`], [`Stream::iter_p`], [`Stream::iter_n`], [`Stream::append`], [`Stream::concat`], [`Stream::choose`], [`Stream::combine`] |
 //! | `Lwt_list` (`iter_s`, `map_p`, `filter_n`, `fold_left_s`, `for_all_p`, `exists_s`, `find_s`, `partition_p`, ...) | [`list`] |
 //! | `Lwt_list.iteri_s`, `iteri_p`, `mapi_s`, `mapi_p`, `rev_map_s`, `rev_map_p`, `fold_right_s` | [`list::iteri_s`], [`list::iteri_p`], [`list::mapi_s`], [`list::mapi_p`], [`list::rev_map_s`], [`list::rev_map_p`], [`list::fold_right_s`] |
@@ -131,6 +144,26 @@
 //!   [`set_async_exception_hook`]; the default one reports it and the program
 //!   goes on. Lwt's default exits the process, which would end a browser tab's
 //!   whole app.
+//! - **Panics in callbacks.** Natively, a `bind`/`map`/... closure that
+//!   panics rejects its result ([`Error::is_panic`]) whether the source was
+//!   pending or already resolved; Lwt's `bind` on a resolved promise lets
+//!   the exception escape to the caller instead. One behaviour for both
+//!   cases keeps the result independent of timing, which the depth bound
+//!   already makes vary. On wasm32 panics abort the instance: nothing is
+//!   caught there ([`execution_model`], rule 10).
+//! - **[`Timeout`] (Lwt_timeout).** Durations are any [`std::time::Duration`]
+//!   (Lwt counts whole seconds, at least one); the action gets the timeout
+//!   as its argument, so that restarting itself needs no captured handle
+//!   (a reference cycle in Rust; Lwt's garbage collector makes it harmless);
+//!   and the action returns a `Result`, whose `Err` reaches the handler as a
+//!   raised exception does in Lwt. [`Timeout::start`] fails when no engine
+//!   is installed.
+//! - **Stream errors.** Lwt's streams cannot carry errors; [`Stream`]s can
+//!   end with one ([`Push::fail`]), so [`Stream::from_promise`] of a
+//!   rejected promise ends with its error where Lwt's `return_lwt` ends
+//!   empty. A rejected pull of [`Stream::from_fn`] does not end the stream,
+//!   as in Lwt; the transformations (`map`, ...) end their output with the
+//!   error of their input or function.
 //! - **Dropping is not canceling, and canceling a task is not aborting it.**
 //!   As in Lwt, only [`Promise::cancel`] cancels. A spawned task that is
 //!   canceled sees `Err(canceled)` at its `.await` and may clean up;
@@ -144,6 +177,7 @@ mod cancel;
 mod concurrent;
 pub mod engine;
 mod error;
+mod hook;
 #[doc = include_str!("../docs/execution-model.md")]
 pub mod execution_model {}
 #[doc = include_str!("../docs/from-tokio.md")]
@@ -159,6 +193,7 @@ mod sync;
 mod task;
 pub mod testing;
 mod time;
+mod timeout;
 mod unhandled;
 
 pub use abort_guard::AbortOnDrop;
@@ -167,12 +202,13 @@ pub use concurrent::{all, both, choose, join, nchoose, nchoose_split, npick, pic
 pub use engine::turn::{pause, paused_count, register_pause_notifier, wakeup_paused};
 pub use engine::{yield_now, Engine};
 pub use error::Error;
+pub use hook::{report_unhandled, set_async_exception_hook};
 pub use promise::resolve::{depth, MAX_DEPTH};
 pub use promise::{from_result, task, wait, wrap, Promise, Resolver, State};
 #[doc(hidden)]
 pub use select::__private as __select;
 pub use storage::{get, new_key, with_value, Key};
-pub use stream::{BoundedPush, Push, Stream, StreamItems};
+pub use stream::{BoundedPush, Push, Stream, StreamFull, StreamItems};
 pub use sync::broadcast;
 pub use sync::watch;
 pub use sync::OnceCell;
@@ -181,5 +217,9 @@ pub use sync::{Barrier, BarrierWaitResult};
 pub use sync::{JoinNext, JoinSet, TaskHandle};
 pub use sync::{RwLock, RwLockReadGuard, RwLockWriteGuard};
 pub use task::{spawn, Take};
-pub use time::{interval, now, sleep, sleep_until, timeout, with_timeout, Instant, Interval};
-pub use unhandled::{async_, dont_wait, report_unhandled, set_async_exception_hook};
+pub use time::{
+    auto_pause, interval, now, sleep, sleep_until, timeout, with_timeout, AutoPause, Instant,
+    Interval,
+};
+pub use timeout::Timeout;
+pub use unhandled::{async_, dont_wait};

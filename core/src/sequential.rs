@@ -16,6 +16,10 @@
 //! * When the closure returns a pending promise, the result is *merged* with it
 //!   (Lwt's proxies, see `resolve::merge`), which is what makes a
 //!   tail-recursive loop of binds run in constant memory.
+//! * A user closure that panics rejects the promise it was producing with an
+//!   [`Error::is_panic`] error (natively; `promise::resolve` ground rule 5),
+//!   on a pending source and on a resolved one alike. A panic in an `on_*`
+//!   callback goes to the async-exception hook.
 //! * Values are passed to user closures by value, cloned from the promise (a
 //!   promise's value is shared by all its callbacks): wrap large values in an
 //!   `Rc`. Errors are a reference count.
@@ -76,9 +80,14 @@ use crate::promise::node::{
     underlying, value_of, Callback, CancelLink, CancelTo, Core, Entry, Extra, Node, NodeDyn,
     NodeRef, TailRef,
 };
-use crate::promise::resolve::{add_entry_underlying, merge, resolve_tail, run_tails, Level};
+use crate::promise::resolve::{
+    add_entry_underlying, catch, catch_to_hook, merge, resolve_tail, run_tails, Level,
+};
 use crate::promise::{from_result, Promise};
 use crate::storage::{self, Ctx};
+
+/// Who panicked, in the message of a panic caught in a then node's closure.
+const CALLBACK: &str = "the callback";
 
 /// What a then node's closure decides.
 pub(crate) enum Next<U: 'static> {
@@ -115,7 +124,7 @@ where
         let result = value_of(&source)?;
         let next = {
             let _restore = storage::enter(&self.extra.ctx);
-            f(&source, result)
+            catch(CALLBACK, || f(&source, result)).unwrap_or_else(|e| Next::Done(Err(e)))
         };
         // Let go of the source before resolving on: down a chain, each node
         // is freed as soon as the next one has read it.
@@ -179,7 +188,8 @@ where
     let src = underlying(&source.node);
     if let Some(result) = value_of(&src) {
         if let Some(_level) = Level::enter() {
-            return match f(&src, result) {
+            let next = catch(CALLBACK, || f(&src, result)).unwrap_or_else(|e| Next::Done(Err(e)));
+            return match next {
                 Next::Done(r) => from_result(r),
                 Next::Follow(node) => Promise::from_node(node),
             };
@@ -226,7 +236,7 @@ impl<T: 'static, F: FnOnce(&Result<T, Error>) + 'static> Callback<T> for OnResul
     fn run(self: Rc<Self>, _tag: usize, source: NodeRef<T>) {
         if let (Some(f), Some(result)) = (self.f.take(), value_of(&source)) {
             let _restore = storage::enter(&self.ctx);
-            f(result);
+            catch_to_hook("an on_* callback of a promise", || f(result));
         }
     }
 }

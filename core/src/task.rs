@@ -35,6 +35,9 @@
 //!    rejects the promise; a future dropped cannot resolve it later.
 //! 7. Awaiting a promise yields `Result<T, Error>` and clones the value out
 //!    (every awaiter gets its own copy): wrap large values in an `Rc`.
+//! 8. A future that panics (natively) is dropped at once and its promise
+//!    rejected with an [`Error::is_panic`] error, inside the same poll; the
+//!    resolution that polled it goes on.
 
 use std::cell::{Cell, RefCell};
 use std::fmt;
@@ -51,7 +54,7 @@ use crate::promise::node::{
     underlying, value_of, CancelTo, Cancelable, Claim, Core, Entry, Extra, Node, NodeDyn, NodeRef,
     Resumable,
 };
-use crate::promise::resolve::{add_entry_underlying, defer, run_nested, settle};
+use crate::promise::resolve::{add_entry_underlying, catch, run_nested, settle};
 use crate::promise::Promise;
 use crate::storage::{self, Ctx};
 
@@ -118,7 +121,6 @@ impl<T: 'static, F: Future<Output = Result<T, Error>> + 'static> TaskNode<T, F> 
         };
         x.polling.set(true);
         x.take_back_waker();
-        let guard = PollGuard { node: &self };
         let outcome = {
             let slot = x.slot.borrow();
             let (arc, waker) = match &*slot {
@@ -133,17 +135,20 @@ impl<T: 'static, F: Future<Output = Result<T, Error>> + 'static> TaskNode<T, F> 
                 let previous = CURRENT.with(|c| c.replace(Some(self.clone())));
                 let polled = {
                     let _restore = storage::enter(&x.ctx);
-                    future.as_mut().poll(&mut Context::from_waker(waker))
+                    catch("the task", || {
+                        future.as_mut().poll(&mut Context::from_waker(waker))
+                    })
                 };
                 CURRENT.with(|c| *c.borrow_mut() = previous);
                 match polled {
-                    Poll::Ready(result) => break Some(result),
-                    Poll::Pending if x.repoll.take() && !x.aborted.get() => continue,
-                    Poll::Pending => break None,
+                    Ok(Poll::Ready(result)) => break Some(result),
+                    // A panicking future is done: it is dropped, not polled again.
+                    Err(panicked) => break Some(Err(panicked)),
+                    Ok(Poll::Pending) if x.repoll.take() && !x.aborted.get() => continue,
+                    Ok(Poll::Pending) => break None,
                 }
             }
         };
-        std::mem::forget(guard);
         x.polling.set(false);
         match outcome {
             Some(result) => {
@@ -240,25 +245,6 @@ impl<F> Drop for TaskExtra<F> {
                 wake::recycle(arc.clone());
             }
         }
-    }
-}
-
-/// If a task's future panics, the task is rejected (at the next resolution)
-/// instead of staying pending forever.
-struct PollGuard<'a, T: 'static, F: Future<Output = Result<T, Error>> + 'static> {
-    node: &'a Rc<TaskNode<T, F>>,
-}
-
-impl<T: 'static, F: Future<Output = Result<T, Error>> + 'static> Drop for PollGuard<'_, T, F> {
-    fn drop(&mut self) {
-        let node = self.node.clone();
-        node.extra.polling.set(false);
-        node.extra.unregister();
-        CURRENT.with(|c| c.borrow_mut().take());
-        defer(Box::new(move || {
-            let me: NodeRef<T> = node;
-            settle(&me, Err(Error::msg("the task panicked")));
-        }));
     }
 }
 

@@ -230,3 +230,81 @@ impl futures_core::Stream for Interval {
 }
 
 use std::future::Future;
+
+/// A pause that happens only when the current stretch of work has run long
+/// enough: [`auto_pause`] makes one.
+///
+/// Cheap to clone; clones share one deadline.
+#[derive(Clone, Debug)]
+pub struct AutoPause {
+    period: Duration,
+    /// When the next call pauses; `None` until the first call (or the
+    /// creation, when an engine was installed then).
+    limit: Rc<std::cell::Cell<Option<Instant>>>,
+}
+
+/// Lwt_unix's `auto_pause period` (and `auto_yield`, its older name): a
+/// function to call often from a long loop, which [`pause`](crate::pause)s
+/// only when `period` has passed on the engine's clock since it last did
+/// (or since it was made), and is otherwise already fulfilled. A busy
+/// promise loop then gives the engine a turn (I/O, timers, the browser's
+/// rendering) every `period` instead of at every step or never.
+///
+/// ```
+/// use std::time::Duration;
+/// let engine = lwt::testing::VirtualEngine::new();
+/// let auto = lwt::auto_pause(Duration::from_millis(10));
+/// assert!(auto.pause().is_fulfilled()); // not 10 ms yet: no pause
+/// engine.advance(Duration::from_millis(10));
+/// let p = auto.pause(); // 10 ms passed: a real pause
+/// assert!(p.is_pending());
+/// engine.run_until_idle();
+/// assert!(p.is_fulfilled());
+/// assert!(auto.pause().is_fulfilled()); // and the next one waits 10 ms again
+/// ```
+pub fn auto_pause(period: Duration) -> AutoPause {
+    let limit = engine::current().and_then(|e| e.now().checked_add(period));
+    AutoPause {
+        period,
+        limit: Rc::new(std::cell::Cell::new(limit)),
+    }
+}
+
+impl AutoPause {
+    /// [`pause`](crate::pause) if `period` has passed since the last pause
+    /// of this `AutoPause` (or its creation), a fulfilled promise otherwise.
+    /// With no engine installed, a rejected promise
+    /// ([`Error::is_no_engine`]).
+    ///
+    /// ```
+    /// let auto = lwt::auto_pause(std::time::Duration::ZERO);
+    /// assert!(auto.pause().peek().unwrap().unwrap_err().is_no_engine());
+    /// ```
+    pub fn pause(&self) -> Promise<()> {
+        let Some(engine) = engine::current() else {
+            return Promise::rejected(Error::no_engine("lwt::AutoPause::pause"));
+        };
+        let now = engine.now();
+        match self.limit.get() {
+            Some(limit) if now < limit => Promise::resolved(()),
+            // The first call with no deadline yet starts the period.
+            None if self.period > Duration::ZERO => {
+                self.limit.set(now.checked_add(self.period));
+                Promise::resolved(())
+            }
+            _ => {
+                self.limit.set(now.checked_add(self.period));
+                crate::pause()
+            }
+        }
+    }
+
+    /// The period given to [`auto_pause`].
+    ///
+    /// ```
+    /// assert_eq!(lwt::auto_pause(std::time::Duration::from_millis(3)).period().as_millis(), 3);
+    /// ```
+    pub fn period(&self) -> Duration {
+        self.period
+    }
+}

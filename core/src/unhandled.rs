@@ -3,59 +3,12 @@
 //! # Ground rules
 //!
 //! A rejection nobody handles (a [`dont_wait`] without a handler, an
-//! [`async_`] promise, a detached task) goes to one replaceable hook. The
-//! default reports it on stderr (engines may replace it: the browser engine
-//! uses `console.error`) and the program goes on; Lwt exits, we do not.
-
-use std::cell::RefCell;
-use std::rc::Rc;
+//! [`async_`] promise, a detached task) goes to the one replaceable hook of
+//! `hook` ([`crate::set_async_exception_hook`]).
 
 use crate::error::Error;
+use crate::hook::report_unhandled;
 use crate::promise::Promise;
-
-type Hook = Rc<dyn Fn(&Error)>;
-
-thread_local! {
-    static HOOK: RefCell<Option<Hook>> = const { RefCell::new(None) };
-}
-
-fn default_hook(e: &Error) {
-    eprintln!("lwt: unhandled rejection: {e}");
-}
-
-/// Replaces the hook that receives rejections nobody handles, returning the
-/// previous one; `None` restores the default, which prints to stderr
-/// (Lwt's `Lwt.async_exception_hook`).
-///
-/// ```
-/// use std::{cell::RefCell, rc::Rc};
-/// let seen = Rc::new(RefCell::new(Vec::new()));
-/// let s = seen.clone();
-/// let previous = lwt::set_async_exception_hook(Some(Box::new(move |e: &lwt::Error| {
-///     s.borrow_mut().push(e.to_string())
-/// })));
-/// lwt::async_(|| lwt::Promise::<()>::rejected(lwt::Error::msg("lost")));
-/// assert_eq!(*seen.borrow(), ["lost"]);
-/// lwt::set_async_exception_hook(previous);
-/// ```
-#[allow(clippy::type_complexity)]
-pub fn set_async_exception_hook(hook: Option<Box<dyn Fn(&Error)>>) -> Option<Box<dyn Fn(&Error)>> {
-    let previous = HOOK.with(|h| std::mem::replace(&mut *h.borrow_mut(), hook.map(Rc::from)));
-    previous.map(|h| Box::new(move |e: &Error| h(e)) as Box<dyn Fn(&Error)>)
-}
-
-/// Hands `e` to the async exception hook.
-///
-/// ```
-/// lwt::report_unhandled(&lwt::Error::msg("printed on stderr"));
-/// ```
-pub fn report_unhandled(e: &Error) {
-    let hook = HOOK.with(|h| h.borrow().clone());
-    match hook {
-        Some(hook) => hook(e),
-        None => default_hook(e),
-    }
-}
 
 /// Runs `f` and lets its promise go on by itself; if it is rejected, `handler`
 /// gets the error (Lwt's `Lwt.dont_wait`).

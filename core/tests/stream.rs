@@ -67,20 +67,37 @@ fn dropping_the_reader_makes_push_fail() {
 }
 
 #[test]
-fn bounded_push_waits_in_order_and_cancel_withdraws() {
+fn bounded_push_lets_one_push_wait_and_cancel_withdraws() {
     let (s, push) = Stream::bounded(1);
     assert!(push.push(1).is_fulfilled());
     let p2 = push.push(2);
-    let p3 = push.push(3);
+    assert!(p2.is_pending() && push.blocked());
+    // One push waits already: the next ones are rejected as full (Lwt's
+    // `Full`), and their elements are not added.
+    let e = push.push(3).peek().unwrap().unwrap_err();
+    assert!(e.downcast_ref::<lwt::StreamFull>().is_some(), "{e:?}");
+    let e = push.clone().push(3).peek().unwrap().unwrap_err();
+    assert!(
+        e.downcast_ref::<lwt::StreamFull>().is_some(),
+        "every handle"
+    );
+    let (e, v) = push.try_push(3).unwrap_err();
+    assert!(e.downcast_ref::<lwt::StreamFull>().is_some() && v == 3);
+    p2.cancel();
+    assert!(!push.blocked(), "canceling withdraws the waiting push");
     let p4 = push.push(4);
-    p3.cancel();
-    assert!(push.blocked());
+    assert!(p4.is_pending(), "a push may wait again");
     assert_eq!(s.try_next(), Some(1));
-    assert!(p2.is_fulfilled() && p4.is_pending());
-    assert_eq!(s.try_next(), Some(2));
     assert!(p4.is_fulfilled());
+    assert!(!push.blocked());
     assert_eq!(s.try_next(), Some(4));
     assert_eq!(s.try_next(), None);
+    // With capacity 0 as well: one push waits for a reader, the next is full.
+    let (s, push) = Stream::bounded(0);
+    let a = push.push('a');
+    assert!(push.push('b').is_rejected());
+    assert_eq!(s.next().peek().unwrap().unwrap(), Some('a'));
+    assert!(a.is_fulfilled());
 }
 
 #[test]
@@ -173,7 +190,7 @@ fn reentrant_reader_reads_again_from_its_callback() {
 }
 
 #[test]
-fn from_fn_pulls_one_at_a_time() {
+fn from_fn_pulls_one_at_a_time_for_every_waiting_read() {
     let engine = VirtualEngine::new();
     let calls = Rc::new(RefCell::new(0));
     let c = calls.clone();
@@ -184,29 +201,44 @@ fn from_fn_pulls_one_at_a_time() {
     });
     let a = s.next();
     let b = s.next();
-    assert_eq!(*calls.borrow(), 1); // one pull in flight for both readers
+    let peeked = s.peek();
+    let clone = s.clone();
+    let c1 = clone.next();
+    assert_eq!(*calls.borrow(), 1); // one pull in flight for all of them
+                                    // All the reads waiting on that pull get its element (Lwt's `from`).
     assert_eq!(engine.run(&a).unwrap(), Some(1));
-    assert_eq!(engine.run(&b).unwrap(), Some(2));
-    assert_eq!(engine.run(&s.to_vec()).unwrap(), vec![3]);
+    assert_eq!(engine.run(&b).unwrap(), Some(1));
+    assert_eq!(engine.run(&peeked).unwrap(), Some(1));
+    assert_eq!(engine.run(&c1).unwrap(), Some(1));
+    assert_eq!(*calls.borrow(), 1);
+    // It was taken once: the next read pulls again.
+    assert_eq!(engine.run(&s.to_vec()).unwrap(), vec![2, 3]);
+    assert_eq!(engine.run(&clone.to_vec()).unwrap(), vec![2, 3]);
 }
 
 #[test]
-fn from_fn_rejection_fails_the_stream() {
+fn a_from_fn_rejection_goes_to_the_waiting_reads_and_reading_goes_on() {
+    let engine = VirtualEngine::new();
     let mut n = 0;
     let s = Stream::from_fn(move || {
         n += 1;
-        if n == 1 {
-            Promise::resolved(Some(1))
-        } else {
-            Promise::rejected(lwt::Error::msg("source failed"))
+        match n {
+            1 => Promise::resolved(Some(1)),
+            2 => lwt::pause().bind(|()| Promise::rejected(lwt::Error::msg("source failed"))),
+            3 => Promise::resolved(Some(3)),
+            _ => Promise::resolved(None),
         }
     });
     assert_eq!(s.next().peek().unwrap().unwrap(), Some(1));
-    assert_eq!(
-        s.next().peek().unwrap().unwrap_err().message(),
-        "source failed"
-    );
-    assert!(s.closed().is_rejected());
+    let (a, b) = (s.next(), s.is_empty());
+    let e = engine.run(&a).unwrap_err();
+    assert_eq!(e.message(), "source failed");
+    assert_eq!(engine.run(&b).unwrap_err().message(), "source failed");
+    assert!(!s.is_closed(), "a rejected pull does not end the stream");
+    assert!(s.closed().is_pending());
+    assert_eq!(s.next().peek().unwrap().unwrap(), Some(3));
+    assert_eq!(s.next().peek().unwrap().unwrap(), None);
+    assert!(s.closed().is_fulfilled());
 }
 
 #[test]

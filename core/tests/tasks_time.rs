@@ -1,6 +1,6 @@
 //! async/await on promises, the virtual-time engine, and time.
 
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 use std::rc::Rc;
 use std::time::Duration;
 
@@ -356,4 +356,116 @@ fn question_mark_and_errors_in_async_code() {
     let e = r.unwrap_err();
     assert!(e.to_string().starts_with("after 12: "));
     assert!(e.downcast_ref::<std::num::ParseIntError>().is_some());
+}
+
+// ---------------------------------------------------------------- Timeout
+
+#[test]
+fn a_timeout_holds_one_timer_while_started_and_none_after() {
+    let engine = VirtualEngine::new();
+    let count = Rc::new(Cell::new(0));
+    let c = count.clone();
+    let t = lwt::Timeout::new(Duration::from_secs(2), move |_| {
+        c.set(c.get() + 1);
+        Ok(())
+    });
+    assert_eq!(engine.timer_count(), 0, "created stopped");
+    t.start().unwrap();
+    t.start().unwrap();
+    t.change(Duration::from_secs(3)).unwrap();
+    assert_eq!(engine.timer_count(), 1, "restarts replace the timer");
+    t.stop();
+    assert_eq!(engine.timer_count(), 0, "stop releases it");
+    t.start().unwrap();
+    engine.advance(Duration::from_secs(3));
+    assert_eq!(count.get(), 1);
+    assert_eq!(engine.timer_count(), 0, "a fired timeout holds no timer");
+    t.change(Duration::MAX).unwrap();
+    t.start().unwrap();
+    assert!(t.is_started());
+    assert_eq!(engine.timer_count(), 0, "too far to represent: no timer");
+    t.stop();
+}
+
+#[test]
+fn a_started_timeout_runs_after_its_handles_are_dropped_then_is_freed() {
+    struct Flag(Rc<Cell<bool>>);
+    impl Drop for Flag {
+        fn drop(&mut self) {
+            self.0.set(true)
+        }
+    }
+    let engine = VirtualEngine::new();
+    let freed = Rc::new(Cell::new(false));
+    let ran = Rc::new(Cell::new(false));
+    let (flag, r) = (Flag(freed.clone()), ran.clone());
+    let t = lwt::Timeout::new(Duration::from_secs(1), move |_| {
+        let _keep = &flag;
+        r.set(true);
+        Ok(())
+    });
+    t.start().unwrap();
+    drop(t);
+    assert!(!freed.get(), "the engine's timer keeps a started timeout");
+    engine.advance(Duration::from_secs(1));
+    assert!(ran.get(), "it ran, as Lwt's does");
+    assert!(freed.get(), "and was freed with its timer");
+
+    // Stopped and dropped: freed at once.
+    let freed = Rc::new(Cell::new(false));
+    let flag = Flag(freed.clone());
+    let t = lwt::Timeout::new(Duration::from_secs(1), move |_| {
+        let _keep = &flag;
+        Ok(())
+    });
+    t.start().unwrap();
+    t.stop();
+    drop(t);
+    assert!(freed.get());
+    assert_eq!(engine.timer_count(), 0);
+}
+
+#[test]
+fn a_timeout_action_that_panics_goes_to_the_handler() {
+    let engine = VirtualEngine::new();
+    let seen = Rc::new(RefCell::new(Vec::new()));
+    let s = seen.clone();
+    let previous = lwt::Timeout::set_exn_handler(Some(Box::new(move |e: &lwt::Error| {
+        s.borrow_mut().push((e.is_panic(), e.to_string()))
+    })));
+    let t = lwt::Timeout::new(Duration::from_secs(1), |_| panic!("timeout action"));
+    t.start().unwrap();
+    engine.advance(Duration::from_secs(1));
+    assert_eq!(
+        *seen.borrow(),
+        [(
+            true,
+            "the timeout's action panicked: timeout action".to_string()
+        )]
+    );
+    // The default handler is the async-exception hook.
+    lwt::Timeout::set_exn_handler(None);
+    let hooked = Rc::new(RefCell::new(Vec::new()));
+    let h = hooked.clone();
+    let old_hook = lwt::set_async_exception_hook(Some(Box::new(move |e: &lwt::Error| {
+        h.borrow_mut().push(e.to_string())
+    })));
+    let t = lwt::Timeout::new(Duration::from_secs(1), |_| Err(lwt::Error::msg("failed")));
+    t.start().unwrap();
+    engine.advance(Duration::from_secs(1));
+    assert_eq!(*hooked.borrow(), ["failed"]);
+    lwt::set_async_exception_hook(old_hook);
+    lwt::Timeout::set_exn_handler(previous);
+}
+
+#[test]
+fn starting_a_timeout_needs_an_engine() {
+    let t = lwt::Timeout::new(Duration::from_secs(1), |_| Ok(()));
+    assert!(t.start().unwrap_err().is_no_engine());
+    assert!(!t.is_started());
+    assert!(
+        t.change(Duration::from_secs(2)).is_ok(),
+        "stopped: just sets"
+    );
+    assert_eq!(t.duration(), Duration::from_secs(2));
 }

@@ -58,8 +58,9 @@
 //! | `Lwt_main.run` | [`run`] |
 //! | `Lwt_main.enter_iter_hooks`, `leave_iter_hooks` | [`on_enter_iteration`], [`on_leave_iteration`] |
 //! | `Lwt_main.at_exit` | [`at_exit`], [`exit`] |
-//! | `Lwt_preemptive.detach`, `run_in_main` | [`detach`], [`run_in_main`] |
+//! | `Lwt_preemptive.detach`, `run_in_main`, `run_in_main_dont_wait` | [`detach`], [`run_in_main`], [`run_in_main_dont_wait`] |
 //! | `Lwt_unix.sleep` | [`lwt::sleep`] (on this engine) |
+//! | `Lwt_unix.auto_pause`, `auto_yield` | [`lwt::auto_pause`] (engine-neutral, on this engine's clock) |
 //! | `Lwt_unix.socket`/`connect`/`accept` | [`net::TcpStream`], [`net::TcpListener`], [`net::UdpSocket`], [`net::UnixStream`] |
 //! | `Lwt_unix.getaddrinfo` | [`net::lookup_host`] |
 //! | `Lwt_unix` file functions, `Lwt_io.with_file` | [`fs`] |
@@ -88,8 +89,8 @@ pub use engine::main_loop::{
     run_exit_hooks, timer_count, HookId, TIMERS_PER_ITERATION,
 };
 pub use engine::pool::{
-    detach, detach_io, pool_threads, run_in_main, set_pool_idle_timeout, set_pool_size,
-    DEFAULT_POOL_SIZE,
+    detach, detach_io, pool_threads, run_in_main, run_in_main_dont_wait, set_pool_idle_timeout,
+    set_pool_size, DEFAULT_POOL_SIZE,
 };
 pub use engine::reactor::io_stats;
 

@@ -201,6 +201,67 @@ fn run_in_main_from_the_pool() {
 }
 
 #[test]
+fn run_in_main_dont_wait_runs_on_the_loop_without_blocking_the_pool() {
+    use std::sync::mpsc;
+    let loop_thread = std::thread::current().id();
+    let (tx, rx) = mpsc::channel::<String>();
+    // The promise `f` returns stays pending until the loop resolves it; the
+    // pool thread has returned long before.
+    let (gate_tx, gate_rx) = mpsc::channel::<lwt_native::RemoteResolver<()>>();
+    let t1 = tx.clone();
+    let t2 = tx.clone();
+    let t3 = tx.clone();
+    let p = lwt_native::detach(move || {
+        lwt_native::run_in_main_dont_wait(
+            move || {
+                assert_eq!(
+                    std::thread::current().id(),
+                    loop_thread,
+                    "f runs on the loop"
+                );
+                let (p, r) = lwt_native::remote_resolver::<()>();
+                gate_tx.send(r).unwrap();
+                p.map(move |()| t1.send("resolved later".into()).unwrap())
+            },
+            |e| panic!("not rejected: {e}"),
+        )
+        .unwrap();
+        lwt_native::run_in_main_dont_wait(
+            || Promise::rejected(lwt::Error::msg("rejected on the loop")),
+            move |e| t2.send(format!("handler: {e}")).unwrap(),
+        )
+        .unwrap();
+        lwt_native::run_in_main_dont_wait(
+            || -> Promise<()> { panic!("f panicked") },
+            move |e| {
+                t3.send(format!("panic {}: {}", e.is_panic(), e.message()))
+                    .unwrap()
+            },
+        )
+        .unwrap();
+        "returned"
+    });
+    let out = lwt_native::run(async move {
+        let returned = p.await?;
+        lwt::sleep(Duration::from_millis(2)).await?;
+        gate_rx.recv().unwrap().resolve(());
+        lwt::sleep(Duration::from_millis(2)).await?;
+        Ok(returned)
+    })
+    .unwrap();
+    assert_eq!(out, "returned");
+    let got: Vec<String> = rx.try_iter().collect();
+    assert_eq!(
+        got,
+        [
+            "handler: rejected on the loop",
+            "panic true: the task panicked: f panicked",
+            "resolved later",
+        ]
+    );
+}
+
+#[test]
 fn iteration_hooks_run_each_iteration() {
     let enter = Rc::new(Cell::new(0));
     let leave = Rc::new(Cell::new(0));

@@ -255,19 +255,155 @@ pub async fn stream_from_fn_pulls_on_demand() -> Outcome {
     Ok(())
 }
 
-/// A rejected pull ends the stream with that error.
+/// A rejected pull of `from_fn` rejects the reads waiting on it and does
+/// not end the stream: the next read pulls again (Lwt's `from`).
 pub async fn stream_from_fn_rejection() -> Outcome {
     let mut n = 0;
     let s = Stream::from_fn(move || {
         n += 1;
-        if n == 1 {
-            Promise::resolved(Some(n))
-        } else {
-            Promise::rejected(Error::msg("pull failed"))
+        match n {
+            1 | 3 => Promise::resolved(Some(n)),
+            2 => lwt::sleep(ms(1)).bind(|()| Promise::rejected(Error::msg("pull failed"))),
+            _ => Promise::resolved(None),
         }
     });
     assert_eq!(s.next().await?, Some(1));
-    assert_eq!(s.next().await.unwrap_err().message(), "pull failed");
+    let (a, b) = (s.next(), s.peek());
+    assert_eq!(a.await.unwrap_err().message(), "pull failed");
+    assert_eq!(b.await.unwrap_err().message(), "pull failed");
+    assert!(!s.is_closed());
+    assert_eq!(s.next().await?, Some(3));
+    assert_eq!(s.next().await?, None);
+    assert!(s.is_closed());
+    s.closed().await?;
+    Ok(())
+}
+
+/// The reads waiting on one pull of `from_fn`, of one reader or several,
+/// all get its element; it is taken once (Lwt's `from`).
+pub async fn stream_from_fn_shared_pull() -> Outcome {
+    let calls = std::rc::Rc::new(std::cell::Cell::new(0));
+    let c = calls.clone();
+    let s = Stream::from_fn(move || {
+        c.set(c.get() + 1);
+        let n = c.get();
+        lwt::sleep(ms(1)).map(move |()| (n <= 2).then_some(n))
+    });
+    let other = s.clone();
+    let reads = vec![s.next(), s.next(), s.peek(), other.next()];
+    assert_eq!(calls.get(), 1, "one pull for all");
+    assert_eq!(lwt::all(reads).await?, [Some(1); 4]);
+    assert_eq!(s.to_vec().await?, vec![2]);
+    assert_eq!(other.to_vec().await?, vec![2]);
+    assert_eq!(calls.get(), 3);
+    Ok(())
+}
+
+/// `of_list` buffers a finite collection and closes the stream at once;
+/// `once` is one element; `from_iter` closes when the iterator runs out.
+pub async fn stream_of_list_is_closed() -> Outcome {
+    let s = Stream::of_list(vec![1, 2, 3]);
+    assert!(s.is_closed());
+    s.closed().await?;
+    assert_eq!(s.to_vec().await?, vec![1, 2, 3]);
+    let empty = Stream::<u8>::of_list(Vec::new());
+    assert!(empty.is_closed());
+    assert_eq!(empty.next().await?, None);
+    let one = Stream::once("x");
+    assert!(one.is_closed());
+    assert_eq!(one.to_vec().await?, vec!["x"]);
+    let lazy = Stream::from_iter(0..2);
+    assert!(!lazy.is_closed(), "lazy: not read yet");
+    assert_eq!(lazy.to_vec().await?, vec![0, 1]);
+    assert!(lazy.is_closed());
+    Ok(())
+}
+
+/// `from_promise` (Lwt's `return_lwt`): the promise's value, then closed;
+/// its rejection ends the stream with the error.
+pub async fn stream_from_promise() -> Outcome {
+    let s = Stream::from_promise(&lwt::sleep(ms(1)).map(|()| 5u8));
+    assert!(!s.is_closed());
+    assert_eq!(s.next().await?, Some(5));
+    assert!(s.is_closed());
+    assert_eq!(s.next().await?, None);
+    let failed = Stream::<u8>::from_promise(
+        &lwt::sleep(ms(1)).bind(|()| Promise::rejected(Error::msg("no value"))),
+    );
+    assert_eq!(failed.next().await.unwrap_err().message(), "no value");
+    assert!(failed.closed().await.is_err());
+    Ok(())
+}
+
+/// `get_while`, `get_while_s`, `junk_while`, `junk_while_s` stop at the
+/// first element that fails the test, which stays; they wait for elements.
+pub async fn stream_get_while_and_junk_while() -> Outcome {
+    let s = Stream::of_list([1, 2, 3, 4, 1, 0, 0, 7]);
+    assert_eq!(s.get_while(|x| *x < 3).await?, vec![1, 2]);
+    assert_eq!(
+        s.get_while_s(|x| lwt::sleep(ms(1)).map(move |()| x != 1)).await?,
+        vec![3, 4]
+    );
+    s.junk_while(|x| *x == 1).await?;
+    s.junk_while_s(|x| Promise::resolved(x == 0)).await?;
+    assert_eq!(s.to_vec().await?, vec![7]);
+    // Waiting for elements, and ending with the stream.
+    let (s, push) = Stream::create();
+    let got = s.get_while(|x: &u8| *x > 0);
+    push.push(1)?;
+    lwt::sleep(ms(1)).await?;
+    assert!(got.is_pending(), "waits for more");
+    push.push(2)?;
+    push.close();
+    assert_eq!(got.await?, vec![1, 2]);
+    Ok(())
+}
+
+/// `wrap_exn`: a pull's error is an `Err` element and reading goes on; an
+/// end with an error is the last element.
+pub async fn stream_wrap_exn() -> Outcome {
+    let mut n = 0;
+    let pulled = Stream::from_fn(move || {
+        n += 1;
+        match n {
+            1 | 3 => Promise::resolved(Some(n)),
+            2 => Promise::rejected(Error::msg("second failed")),
+            _ => Promise::resolved(None),
+        }
+    });
+    let items: Vec<Result<i32, String>> = pulled
+        .wrap_exn()
+        .to_vec()
+        .await?
+        .into_iter()
+        .map(|r| r.map_err(|e| e.message().to_string()))
+        .collect();
+    assert_eq!(items, [Ok(1), Err("second failed".to_string()), Ok(3)]);
+    let (s, push) = Stream::create();
+    push.push('a')?;
+    push.fail(Error::msg("cut"));
+    let items = s.wrap_exn().to_vec().await?;
+    assert_eq!(items.len(), 2);
+    assert_eq!(items[0].as_ref().ok(), Some(&'a'));
+    assert_eq!(items[1].as_ref().unwrap_err().message(), "cut");
+    Ok(())
+}
+
+/// A bounded stream lets one push wait; a push while one waits is
+/// rejected with `StreamFull` (Lwt's `Full`).
+pub async fn stream_bounded_full() -> Outcome {
+    let (s, push) = Stream::bounded(2);
+    push.push(1).await?;
+    push.push(2).await?;
+    let waiting = push.push(3);
+    assert!(waiting.is_pending());
+    let e = push.push(4).await.unwrap_err();
+    assert!(e.downcast_ref::<lwt::StreamFull>().is_some(), "{e}");
+    assert!(!e.is_closed());
+    assert_eq!(s.next().await?, Some(1));
+    waiting.await?;
+    push.close();
+    assert_eq!(s.to_vec().await?, vec![2, 3], "4 was not added");
     Ok(())
 }
 

@@ -223,3 +223,167 @@ pub async fn cancel_sleep_loop() -> Outcome {
     assert!(count.get() >= 1);
     Ok(())
 }
+
+// ---------------------------------------------------------------- Timeout
+
+/// A `Timeout` runs its action once, not before its duration, and is
+/// stopped again when it has.
+pub async fn timeout_object_fires_once() -> Outcome {
+    let log = Log::default();
+    let l = log.clone();
+    let start = lwt::now()?;
+    let t = lwt::Timeout::new(ms(3), move |t| {
+        assert!(!t.is_started(), "stopped while its action runs");
+        assert!(lwt::now().unwrap() - start >= ms(3), "fired early");
+        l.push("fired");
+        Ok(())
+    });
+    assert!(!t.is_started());
+    lwt::sleep(ms(5)).await?;
+    assert!(log.take().is_empty(), "not started, never fires");
+    let start = lwt::now()?;
+    let l = log.clone();
+    let t = lwt::Timeout::new(ms(3), move |_| {
+        assert!(lwt::now().unwrap() - start >= ms(3), "fired early");
+        l.push("fired");
+        Ok(())
+    });
+    t.start()?;
+    assert!(t.is_started());
+    lwt::sleep(ms(8)).await?;
+    assert_eq!(log.take(), ["fired"]);
+    assert!(!t.is_started());
+    lwt::sleep(ms(4)).await?;
+    assert!(log.take().is_empty(), "once per start");
+    Ok(())
+}
+
+/// Starting a started `Timeout` restarts it with its whole duration: one
+/// firing, not before the duration has passed since the restart.
+pub async fn timeout_object_restart() -> Outcome {
+    let fired: std::rc::Rc<std::cell::RefCell<Vec<lwt::Instant>>> = Default::default();
+    let f = fired.clone();
+    let t = lwt::Timeout::new(ms(6), move |_| {
+        f.borrow_mut().push(lwt::now().unwrap());
+        Ok(())
+    });
+    t.start()?;
+    lwt::sleep(ms(3)).await?;
+    let restarted = lwt::now()?;
+    t.start()?;
+    while t.is_started() {
+        lwt::sleep(ms(1)).await?;
+    }
+    lwt::sleep(ms(4)).await?;
+    let fired = fired.borrow().clone();
+    assert_eq!(fired.len(), 1, "one firing for two starts: {fired:?}");
+    assert!(fired[0] - restarted >= ms(6), "due 6 ms after the restart");
+    Ok(())
+}
+
+/// A stopped `Timeout` never runs its action; `change` restarts a started
+/// one with the new duration and only sets it on a stopped one.
+pub async fn timeout_object_stop_and_change() -> Outcome {
+    let log = Log::default();
+    let l = log.clone();
+    let t = lwt::Timeout::new(ms(2), move |_| {
+        l.push("fired");
+        Ok(())
+    });
+    t.start()?;
+    t.stop();
+    assert!(!t.is_started());
+    t.stop(); // stopping a stopped timeout does nothing
+    lwt::sleep(ms(5)).await?;
+    assert!(log.take().is_empty(), "stopped: no action");
+
+    t.change(ms(4))?;
+    assert!(!t.is_started(), "change does not start a stopped timeout");
+    assert_eq!(t.duration(), ms(4));
+    t.start()?;
+    let from = lwt::now()?;
+    t.change(ms(1))?;
+    assert!(t.is_started());
+    lwt::sleep(ms(3)).await?;
+    assert_eq!(log.take(), ["fired"]);
+    assert!(lwt::now()? - from >= ms(1));
+    Ok(())
+}
+
+/// The action can restart its own timeout (a periodic action).
+pub async fn timeout_object_restarts_itself() -> Outcome {
+    let count = std::rc::Rc::new(std::cell::Cell::new(0u32));
+    let c = count.clone();
+    let t = lwt::Timeout::new(ms(1), move |t| {
+        c.set(c.get() + 1);
+        if c.get() < 3 {
+            t.start()?;
+        }
+        Ok(())
+    });
+    t.start()?;
+    while t.is_started() {
+        lwt::sleep(ms(1)).await?;
+    }
+    assert_eq!(count.get(), 3);
+    Ok(())
+}
+
+/// An action's `Err` goes to the handler of `Timeout::set_exn_handler`, and
+/// the timeout can be started again.
+pub async fn timeout_object_error_handler() -> Outcome {
+    let log = Log::default();
+    let l = log.clone();
+    let previous = lwt::Timeout::set_exn_handler(Some(Box::new(move |e: &lwt::Error| {
+        l.push(format!("handler: {e}"))
+    })));
+    let t = lwt::Timeout::new(ms(1), |_| Err(lwt::Error::msg("action failed")));
+    t.start()?;
+    lwt::sleep(ms(3)).await?;
+    assert_eq!(log.take(), ["handler: action failed"]);
+    t.start()?;
+    lwt::sleep(ms(3)).await?;
+    assert_eq!(log.take(), ["handler: action failed"]);
+    lwt::Timeout::set_exn_handler(previous);
+    Ok(())
+}
+
+// ------------------------------------------------------------- auto_pause
+
+/// `auto_pause` pauses only once its period has passed since it last
+/// paused (or was made); otherwise it is already fulfilled.
+pub async fn auto_pause_pauses_once_per_period() -> Outcome {
+    let auto = lwt::auto_pause(ms(100));
+    assert_eq!(auto.period(), ms(100));
+    let p = auto.pause();
+    assert!(p.is_fulfilled(), "the period has not passed yet");
+    lwt::sleep(ms(100)).await?;
+    let log = Log::default();
+    let l = log.clone();
+    let p = auto.pause().map(move |()| l.push("paused"));
+    assert!(p.is_pending(), "the period passed: a real pause");
+    let l = log.clone();
+    let y = lwt::yield_now().map(move |()| l.push("yield"));
+    lwt::join(vec![p, y]).await?;
+    assert_eq!(log.take(), ["yield", "paused"], "a pause, not a yield");
+    assert!(auto.pause().is_fulfilled(), "the period starts again");
+    // Clones share the deadline.
+    let twin = auto.clone();
+    lwt::sleep(ms(100)).await?;
+    let p = twin.pause();
+    assert!(p.is_pending());
+    p.await?;
+    assert!(auto.pause().is_fulfilled());
+    Ok(())
+}
+
+/// A zero period pauses every time.
+pub async fn auto_pause_zero_pauses_always() -> Outcome {
+    let auto = lwt::auto_pause(std::time::Duration::ZERO);
+    for _ in 0..3 {
+        let p = auto.pause();
+        assert!(p.is_pending());
+        p.await?;
+    }
+    Ok(())
+}

@@ -116,6 +116,7 @@ enum Kind {
     InvalidArgument,
     NoEngine,
     Closed,
+    Panic,
     Failed,
 }
 
@@ -319,6 +320,12 @@ impl Error {
         )
     }
 
+    /// A panic caught in a callback or a task (execution model, rule 10):
+    /// `message` says where, and what the panic said.
+    pub(crate) fn panicked(message: String) -> Error {
+        Error::of(Kind::Panic, message)
+    }
+
     /// Adds a message in front of this error. The result keeps this error's kind
     /// (a canceled error stays canceled) and has it as its `source()`.
     ///
@@ -399,6 +406,22 @@ impl Error {
     /// ```
     pub fn is_closed(&self) -> bool {
         self.0.kind == Kind::Closed
+    }
+
+    /// True for a panic the resolution loop caught: a `bind`/`map`/...
+    /// callback or a task body panicked, and the promise it was producing was
+    /// rejected with this error. The message contains the panic's message
+    /// when that was a string. Natively only: on wasm32 a panic aborts.
+    ///
+    /// ```
+    /// # std::panic::set_hook(Box::new(|_| {})); // keep the doctest's stderr quiet
+    /// let p = lwt::Promise::resolved(1).map(|_: i32| -> i32 { panic!("no luck") });
+    /// let e = p.peek().unwrap().unwrap_err();
+    /// assert!(e.is_panic());
+    /// assert!(e.message().contains("no luck"));
+    /// ```
+    pub fn is_panic(&self) -> bool {
+        self.0.kind == Kind::Panic
     }
 
     /// The message, without the sources.

@@ -20,9 +20,18 @@
 //! 4. No `RefCell` borrow is held while a callback runs: the list of callbacks
 //!    is taken out of the node first, and the value is read from the node's
 //!    `OnceCell`, which never changes again.
-//! 5. Panic safety: if a callback panics, the depth counter is restored by a
-//!    guard, and the callbacks of the same resolution that had not run yet are
-//!    queued, so they run at the next resolution instead of being lost.
+//! 5. Panics (natively, where they unwind): user code run as a callback is
+//!    run through [`catch`] or [`catch_to_hook`], right around the user's
+//!    closure, so a panic never unwinds through the loop. One that produces
+//!    a promise (`bind`, `map`, a task's poll) rejects that promise with an
+//!    [`Error::is_panic`] error; one that produces none (`on_success`, ...,
+//!    `on_cancel`) goes to the async-exception hook. Either way the rest of
+//!    the resolution runs as if nothing happened. On wasm32 panics abort, so
+//!    there is nothing to catch. As a last resort, should something else
+//!    panic inside the loop (a user value's `Drop`, a foreign waker), the
+//!    depth counter is restored by a guard, and the callbacks of the same
+//!    resolution that had not run yet are queued, so they run at the next
+//!    resolution instead of being lost.
 //!
 //! # Verbs
 //!
@@ -45,11 +54,15 @@ use std::cell::{Cell, RefCell};
 use std::collections::VecDeque;
 use std::rc::Rc;
 
+use std::any::Any;
+use std::panic::{catch_unwind, AssertUnwindSafe};
+
 use super::node::{
     fold_into, hand_over, same_node, underlying, value_of, Callbacks, Entry, Extra, Hooks, Job,
     Node, NodeRef, Slots, Tail, TailRef,
 };
 use crate::error::Error;
+use crate::hook::report_unhandled;
 
 /// How deep callbacks nest before the resolution loop queues them instead of
 /// running them at once (Lwt uses the same bound).
@@ -90,6 +103,44 @@ pub const MAX_DEPTH: u32 = 42;
 /// ```
 pub fn depth() -> u32 {
     LOOP.with(|l| l.depth.get())
+}
+
+/// Runs `f`, user code that produces a promise's result; a panic comes back
+/// as an [`Error::is_panic`] error whose message starts with `what` (ground
+/// rule 5). Costs nothing unless `f` panics.
+#[inline(always)]
+pub(crate) fn catch<R>(what: &'static str, f: impl FnOnce() -> R) -> Result<R, Error> {
+    match catch_unwind(AssertUnwindSafe(f)) {
+        Ok(r) => Ok(r),
+        Err(payload) => Err(panic_error(what, payload)),
+    }
+}
+
+/// Runs `f`, a user callback that produces nothing; a panic goes to the
+/// async-exception hook (ground rule 5).
+#[inline(always)]
+pub(crate) fn catch_to_hook(what: &'static str, f: impl FnOnce()) {
+    if let Err(payload) = catch_unwind(AssertUnwindSafe(f)) {
+        report_unhandled(&panic_error(what, payload));
+    }
+}
+
+/// The error for a caught panic: `what` panicked, and what it said.
+#[cold]
+#[inline(never)]
+fn panic_error(what: &'static str, payload: Box<dyn Any + Send>) -> Error {
+    let said = if let Some(s) = payload.downcast_ref::<&'static str>() {
+        Some(*s)
+    } else {
+        payload.downcast_ref::<String>().map(String::as_str)
+    };
+    let message = match said {
+        Some(said) => format!("{what} panicked: {said}"),
+        None => format!("{what} panicked"),
+    };
+    // The payload's own `Drop` may panic too: keep it from unwinding here.
+    let _ = catch_unwind(AssertUnwindSafe(move || drop(payload)));
+    Error::panicked(message)
 }
 
 impl<T: 'static> Entry<T> {

@@ -7,8 +7,10 @@
 //!    `stream::pump`), and at most one pull is in flight: the feed is taken
 //!    out of the source (`busy`) while it runs, so a re-entrant read cannot
 //!    call it twice, and no borrow is held while user code runs.
-//! 2. A pull's outcome is an element, the end, or an error that ends the
-//!    stream (module `stream`, rule 3).
+//! 2. A pull's outcome is an element, the end, or an error. A shared pull
+//!    ([`Stream::from_fn`]) hands it to every read waiting on it and an
+//!    error does not end the stream (module `stream`, rule 7); otherwise an
+//!    error ends the stream (module `stream`, rule 3).
 //! 3. A `futures` stream is polled on a task (one poll per pull), so its
 //!    waker works as any future's would.
 
@@ -17,7 +19,7 @@ use std::pin::Pin;
 use std::rc::{Rc, Weak};
 use std::task::{Context, Poll};
 
-use crate::stream::{end_with, pump, Feed, PullFn, PullStream, Source, Src};
+use crate::stream::{end_with, pump, run_actions, Feed, PullFn, PullStream, Source, Src};
 use crate::{Error, Stream};
 
 /// Pulls the feed once. True if it produced something synchronously (so the
@@ -39,7 +41,7 @@ pub(crate) fn feed_once<T: 'static>(src: &Src<T>) -> bool {
                 Some(it) => Got::Iter(it),
                 None => return false,
             },
-            Feed::Pull { f, busy } => {
+            Feed::Pull { f, busy, .. } => {
                 if *busy {
                     return false;
                 }
@@ -87,10 +89,18 @@ pub(crate) fn feed_once<T: 'static>(src: &Src<T>) -> bool {
             let weak = Rc::downgrade(src);
             p.on_result(move |r| {
                 let Some(src) = weak.upgrade() else { return };
-                if let Feed::Pull { busy, .. } = &mut src.borrow_mut().feed {
-                    *busy = false;
+                let shared = match &mut src.borrow_mut().feed {
+                    Feed::Pull { busy, shared, .. } => {
+                        *busy = false;
+                        *shared
+                    }
+                    _ => false,
+                };
+                if shared {
+                    deliver_shared(&src, r);
+                } else {
+                    deliver(&src, r);
                 }
-                deliver(&src, r);
             });
             false
         }
@@ -144,6 +154,22 @@ fn deliver<T: 'static>(src: &Src<T>, r: &Result<Option<T>, Error>) {
         Ok(None) => end_with(src, Ok(())),
         Err(e) => end_with(src, Err(e.clone())),
     }
+}
+
+/// Feeds the outcome of a shared pull (module `stream`, rule 7) to every
+/// read waiting on it.
+fn deliver_shared<T: 'static>(src: &Src<T>, r: &Result<Option<T>, Error>) {
+    let result = match r {
+        Ok(None) => return end_with(src, Ok(())),
+        Ok(Some(v)) => {
+            let cloner = src.borrow().cloner.expect("pulled streams have a cloner");
+            Ok(cloner(v))
+        }
+        Err(e) => Err(e.clone()),
+    };
+    let actions = src.borrow_mut().serve_pulled(result);
+    run_actions(actions);
+    pump(src);
 }
 
 impl<T: 'static> Stream<T> {

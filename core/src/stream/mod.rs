@@ -15,7 +15,11 @@
 //!    stream (pulled when a reader waits, one pull at a time).
 //! 3. **Errors.** Lwt's streams cannot carry errors; ours can end with one.
 //!    A stream ends once: normally ([`Push::close`], a pull returning
-//!    `None`) or with an error ([`Push::fail`], a pull rejected). Readers
+//!    `None`) or with an error ([`Push::fail`], a `futures` stream's `Err`
+//!    item, a transformation's input or function failing). A rejected pull
+//!    of [`Stream::from_fn`] does not end the stream, as in Lwt: the reads
+//!    waiting on that pull are rejected with its error, and the next read
+//!    pulls again (rule 7). Readers
 //!    first read every element pushed before the end, then see the end:
 //!    `Ok(None)` from [`Stream::next`] for a normal end, the error (a
 //!    rejection) for a failed one, at every read from then on. As a
@@ -32,6 +36,14 @@
 //!    [`crate::Resolver::resolve_later`].
 //! 6. Transformations (`map`, `filter`, ...) are in `stream::ops`: they are
 //!    streams fed by a function that reads the input.
+//! 7. **A pull is shared** ([`Stream::from_fn`], as Lwt's `from`): the
+//!    reads waiting when a pull resolves, of every reader, all get its
+//!    element (each reader's first `next` or `junk` among them takes it;
+//!    the others get a copy), or all get its error. So several reads of one
+//!    reader waiting together see one element, as in Lwt, rather than each
+//!    starting a pull of its own (which could wait for ever on a source
+//!    that has one more element). Pushed streams and transformations keep
+//!    rule 4: one element per read.
 
 use std::cell::{Cell, RefCell};
 use std::collections::VecDeque;
@@ -48,7 +60,7 @@ pub use read::StreamItems;
 use crate::sync::waitq::WaitQueue;
 use crate::{task, wait, Error, Promise, Resolver};
 use feed::feed_once;
-pub use push::{BoundedPush, Push};
+pub use push::{BoundedPush, Push, StreamFull};
 
 pub(crate) type PullFn<T> = Box<dyn FnMut() -> Promise<Option<T>>>;
 pub(crate) type PullStream<T> = Pin<Box<dyn futures_core::Stream<Item = Result<T, Error>>>>;
@@ -60,7 +72,15 @@ pub(crate) enum Feed<T: 'static> {
     /// An iterator, pulled synchronously. `None` while it is being called.
     Iter(Option<Box<dyn Iterator<Item = T>>>),
     /// A promise-producing function. `busy` while its promise is pending.
-    Pull { f: Option<PullFn<T>>, busy: bool },
+    /// `shared` (a public [`Stream::from_fn`], Lwt's `from`): every read
+    /// waiting when a pull resolves gets its outcome, and a rejected pull
+    /// does not end the stream. Otherwise (the transformations of `ops`)
+    /// each element goes to one read, and a rejection ends the stream.
+    Pull {
+        f: Option<PullFn<T>>,
+        busy: bool,
+        shared: bool,
+    },
     /// A `futures` stream, polled by a task. `busy` while it is polled.
     Futures {
         s: Option<PullStream<T>>,
@@ -115,7 +135,7 @@ impl<T: 'static> Waiter<T> {
 }
 
 /// A resolution to run once the borrow is dropped.
-enum Action<T: 'static> {
+pub(crate) enum Action<T: 'static> {
     Value(Resolver<Option<T>>, Result<Option<T>, Error>),
     Ready(Resolver<()>),
     Pushed(Resolver<()>, Result<(), Error>),
@@ -318,7 +338,78 @@ impl<T: 'static> Source<T> {
     }
 }
 
-fn run_actions<T: 'static>(actions: Vec<Action<T>>) {
+impl<T: 'static> Source<T> {
+    /// A shared pull resolved (module rule 7): every pending read whose
+    /// reader has nothing to read gets `result`, the element or the error.
+    /// An element goes into the buffer; each such reader's first `next` or
+    /// `junk` takes it, its other reads get copies.
+    pub(crate) fn serve_pulled(&mut self, result: Result<T, Error>) -> Vec<Action<T>> {
+        let mut actions = Vec::new();
+        let idx = self.end_index();
+        let waiters = std::mem::take(&mut self.waiters);
+        let here = |s: &Source<T>, w: &Waiter<T>| s.readers.get(w.reader) == Some(&Some(idx));
+        let v = match result {
+            Ok(v) => v,
+            Err(e) => {
+                for w in waiters {
+                    if !w.is_pending() {
+                        continue;
+                    }
+                    if here(self, &w) {
+                        w.kind.reject(e.clone());
+                    } else {
+                        self.waiters.push_back(w);
+                    }
+                }
+                return actions;
+            }
+        };
+        let cloner = self.cloner.expect("shared pulls have a cloner");
+        let sharing = waiters
+            .iter()
+            .filter(|w| w.is_pending() && here(self, w))
+            .count();
+        // A copy to hand out once the element may have been moved out.
+        let master = (sharing > 1).then(|| cloner(&v));
+        let copy = || cloner(master.as_ref().expect("two or more reads share the pull"));
+        self.buf.push_back(v);
+        let mut taken: Vec<usize> = Vec::new();
+        for w in waiters {
+            if !w.is_pending() {
+                continue;
+            }
+            let took = taken.contains(&w.reader);
+            if !took && !here(self, &w) {
+                self.waiters.push_back(w);
+                continue;
+            }
+            match w.kind {
+                WaitKind::Value(r) if took => actions.push(Action::Value(r, Ok(Some(copy())))),
+                WaitKind::Value(r) => {
+                    taken.push(w.reader);
+                    let v = self.take(w.reader);
+                    actions.push(Action::Value(r, Ok(Some(v))));
+                }
+                WaitKind::Junk(r) if took => actions.push(Action::Junk(r, Ok(()), None)),
+                WaitKind::Junk(r) => {
+                    taken.push(w.reader);
+                    let v = self.take(w.reader);
+                    actions.push(Action::Junk(r, Ok(()), Some(v)));
+                }
+                WaitKind::Peek(r, _) if took => actions.push(Action::Value(r, Ok(Some(copy())))),
+                WaitKind::Peek(r, cp) => {
+                    let v = cp(self.at(w.reader));
+                    actions.push(Action::Value(r, Ok(Some(v))));
+                }
+                WaitKind::Ready(r) => actions.push(Action::Ready(r)),
+                WaitKind::Probe(r) => actions.push(Action::Probe(r, Ok(false))),
+            }
+        }
+        actions
+    }
+}
+
+pub(crate) fn run_actions<T: 'static>(actions: Vec<Action<T>>) {
     for a in actions {
         a.run();
     }
@@ -559,7 +650,9 @@ impl<T: 'static> Stream<T> {
     }
 
     /// A stream of the items of `iter`, pulled as readers ask (Lwt's
-    /// `Lwt_stream.of_list`, `of_seq`).
+    /// `Lwt_stream.of_seq`, `from_direct`): it is closed once the iterator
+    /// is exhausted, which an endless one never is. To buffer a finite
+    /// collection and close the stream at once, see [`Stream::of_list`].
     ///
     /// ```
     /// let s = lwt::Stream::from_iter(1..=3);
@@ -569,6 +662,44 @@ impl<T: 'static> Stream<T> {
     #[allow(clippy::should_implement_trait)]
     pub fn from_iter(iter: impl IntoIterator<Item = T> + 'static) -> Stream<T> {
         Stream::with_feed(Feed::Iter(Some(Box::new(iter.into_iter()))), None)
+    }
+
+    /// A stream of the items of `items`, all taken now (Lwt's
+    /// `Lwt_stream.of_list`, `of_array`, `of_string`): the stream is closed
+    /// from the start ([`Stream::is_closed`], [`Stream::closed`]) and its
+    /// elements are buffered. For a lazy or endless iterator, see
+    /// [`Stream::from_iter`].
+    ///
+    /// ```
+    /// let s = lwt::Stream::of_list(vec![1, 2, 3]);
+    /// assert!(s.is_closed());
+    /// assert!(s.closed().is_fulfilled());
+    /// assert_eq!(s.to_vec().peek().unwrap().unwrap(), vec![1, 2, 3]);
+    /// assert!(lwt::Stream::of_list("ab".chars()).is_closed());
+    /// ```
+    pub fn of_list(items: impl IntoIterator<Item = T>) -> Stream<T> {
+        // User code (the iterator) runs before the source is borrowed.
+        let buf: VecDeque<T> = items.into_iter().collect();
+        let s = Stream::with_feed(Feed::Push, None);
+        {
+            let mut src = s.r.src.borrow_mut();
+            src.buf = buf;
+            src.end = Some(Ok(()));
+        }
+        s
+    }
+
+    /// A stream of the one element `value`, closed from the start (Lwt's
+    /// `Lwt_stream.return`).
+    ///
+    /// ```
+    /// let s = lwt::Stream::once(7);
+    /// assert!(s.is_closed());
+    /// assert_eq!(s.next().peek().unwrap().unwrap(), Some(7));
+    /// assert_eq!(s.next().peek().unwrap().unwrap(), None);
+    /// ```
+    pub fn once(value: T) -> Stream<T> {
+        Stream::of_list([value])
     }
 
     /// A stream that has ended, with no elements.

@@ -60,21 +60,24 @@ impl<T: Clone + 'static> Stream<T> {
         f: impl FnMut(T) -> Promise<Option<U>> + 'static,
     ) -> Stream<U> {
         let f = Rc::new(RefCell::new(f));
-        Stream::from_fn(move || {
-            let src = self.handle();
-            let f = f.clone();
-            crate::spawn(async move {
-                loop {
-                    let Some(v) = src.next().await? else {
-                        return Ok(None);
-                    };
-                    let p = (f.borrow_mut())(v);
-                    if let Some(u) = p.await? {
-                        return Ok(Some(u));
+        Stream::pulled(
+            move || {
+                let src = self.handle();
+                let f = f.clone();
+                crate::spawn(async move {
+                    loop {
+                        let Some(v) = src.next().await? else {
+                            return Ok(None);
+                        };
+                        let p = (f.borrow_mut())(v);
+                        if let Some(u) = p.await? {
+                            return Ok(Some(u));
+                        }
                     }
-                }
-            })
-        })
+                })
+            },
+            false,
+        )
     }
 
     /// Applies `f` to each element (Lwt's `Lwt_stream.map`).
@@ -184,23 +187,26 @@ impl<T: Clone + 'static> Stream<T> {
             }
         });
         let driver = driver.abort_on_drop();
-        Stream::from_fn(move || {
-            let _owned_by_the_output = &driver;
-            let started = started.handle();
-            let sem = sem.clone();
-            crate::spawn(async move {
-                loop {
-                    let Some(p) = started.next().await? else {
-                        return Ok(None);
-                    };
-                    // The result is read: make room for one more.
-                    let p = release_after(p, &sem);
-                    if let Some(u) = p.await? {
-                        return Ok(Some(u));
+        Stream::pulled(
+            move || {
+                let _owned_by_the_output = &driver;
+                let started = started.handle();
+                let sem = sem.clone();
+                crate::spawn(async move {
+                    loop {
+                        let Some(p) = started.next().await? else {
+                            return Ok(None);
+                        };
+                        // The result is read: make room for one more.
+                        let p = release_after(p, &sem);
+                        if let Some(u) = p.await? {
+                            return Ok(Some(u));
+                        }
                     }
-                }
-            })
-        })
+                })
+            },
+            false,
+        )
     }
 
     /// Like [`Stream::filter_map_s`], but `f` runs on every element as soon
@@ -442,19 +448,22 @@ impl<T: Clone + 'static> Stream<T> {
     pub fn concat(streams: impl IntoIterator<Item = Stream<T>>) -> Stream<T> {
         let q: Rc<RefCell<VecDeque<Stream<T>>>> =
             Rc::new(RefCell::new(streams.into_iter().collect()));
-        Stream::from_fn(move || {
-            let q = q.clone();
-            crate::spawn(async move {
-                loop {
-                    let current = q.borrow().front().map(Stream::handle);
-                    let Some(s) = current else { return Ok(None) };
-                    match s.next().await? {
-                        Some(v) => return Ok(Some(v)),
-                        None => drop(q.borrow_mut().pop_front()),
+        Stream::pulled(
+            move || {
+                let q = q.clone();
+                crate::spawn(async move {
+                    loop {
+                        let current = q.borrow().front().map(Stream::handle);
+                        let Some(s) = current else { return Ok(None) };
+                        match s.next().await? {
+                            Some(v) => return Ok(Some(v)),
+                            None => drop(q.borrow_mut().pop_front()),
+                        }
                     }
-                }
-            })
-        })
+                })
+            },
+            false,
+        )
     }
 
     /// The elements of all the streams, as they come: each read takes from
@@ -473,29 +482,33 @@ impl<T: Clone + 'static> Stream<T> {
     pub fn choose(streams: impl IntoIterator<Item = Stream<T>>) -> Stream<T> {
         let list: Rc<RefCell<Vec<Stream<T>>>> =
             Rc::new(RefCell::new(streams.into_iter().collect()));
-        Stream::from_fn(move || {
-            let list = list.clone();
-            crate::spawn(async move {
-                'outer: loop {
-                    let live: Vec<Stream<T>> = list.borrow().iter().map(Stream::handle).collect();
-                    if live.is_empty() {
-                        return Ok(None);
-                    }
-                    for (i, s) in live.iter().enumerate() {
-                        match s.take_now() {
-                            Some(Ok(Some(v))) => return Ok(Some(v)),
-                            Some(Ok(None)) => {
-                                drop(list.borrow_mut().remove(i));
-                                continue 'outer;
-                            }
-                            Some(Err(e)) => return Err(e),
-                            None => {}
+        Stream::pulled(
+            move || {
+                let list = list.clone();
+                crate::spawn(async move {
+                    'outer: loop {
+                        let live: Vec<Stream<T>> =
+                            list.borrow().iter().map(Stream::handle).collect();
+                        if live.is_empty() {
+                            return Ok(None);
                         }
+                        for (i, s) in live.iter().enumerate() {
+                            match s.take_now() {
+                                Some(Ok(Some(v))) => return Ok(Some(v)),
+                                Some(Ok(None)) => {
+                                    drop(list.borrow_mut().remove(i));
+                                    continue 'outer;
+                                }
+                                Some(Err(e)) => return Err(e),
+                                None => {}
+                            }
+                        }
+                        crate::pick(live.iter().map(Stream::ready)).await?;
                     }
-                    crate::pick(live.iter().map(Stream::ready)).await?;
-                }
-            })
-        })
+                })
+            },
+            false,
+        )
     }
 
     /// Pairs of elements, one from each stream, until either ends (Lwt's
@@ -506,18 +519,21 @@ impl<T: Clone + 'static> Stream<T> {
     /// assert_eq!(s.to_vec().peek().unwrap().unwrap(), vec![(1, 'a'), (2, 'b')]);
     /// ```
     pub fn combine<U: Clone + 'static>(self, other: Stream<U>) -> Stream<(T, U)> {
-        Stream::from_fn(move || {
-            let (a, b) = (self.handle(), other.handle());
-            crate::spawn(async move {
-                let Some(x) = a.next().await? else {
-                    return Ok(None);
-                };
-                let Some(y) = b.next().await? else {
-                    return Ok(None);
-                };
-                Ok(Some((x, y)))
-            })
-        })
+        Stream::pulled(
+            move || {
+                let (a, b) = (self.handle(), other.handle());
+                crate::spawn(async move {
+                    let Some(x) = a.next().await? else {
+                        return Ok(None);
+                    };
+                    let Some(y) = b.next().await? else {
+                        return Ok(None);
+                    };
+                    Ok(Some((x, y)))
+                })
+            },
+            false,
+        )
     }
 
     /// The first `n` elements (Lwt's `Lwt_stream.nget`, as a stream).
@@ -528,12 +544,15 @@ impl<T: Clone + 'static> Stream<T> {
     /// ```
     pub fn take(self, n: usize) -> Stream<T> {
         let mut left = n;
-        Stream::from_fn(move || {
-            if left == 0 {
-                return Promise::resolved(None);
-            }
-            left -= 1;
-            self.next()
-        })
+        Stream::pulled(
+            move || {
+                if left == 0 {
+                    return Promise::resolved(None);
+                }
+                left -= 1;
+                self.next()
+            },
+            false,
+        )
     }
 }

@@ -6,9 +6,10 @@
 //!    stream is dropped, the stream ends normally, as if closed.
 //! 2. Pushing on an ended stream, or on one whose readers are all gone, is an
 //!    error (a closed error), not a panic and not a silent loss.
-//! 3. A bounded push that waits holds its element in a FIFO line of
-//!    cancelable waiters: canceling it withdraws the element; closing the
-//!    stream rejects it with a closed error.
+//! 3. A bounded push that waits holds its element, cancelably: canceling
+//!    it withdraws the element; closing the stream rejects it with a closed
+//!    error. At most one push waits at a time, as in Lwt: a push made while
+//!    another waits is rejected with a [`StreamFull`] error.
 //! 4. Pushing never resolves anything under the source's borrow: it appends,
 //!    drops the borrow, then serves the waiting readers (see `stream::pump`).
 
@@ -19,6 +20,30 @@ use crate::sync::waitq::enqueue;
 #[cfg(doc)]
 use crate::Stream;
 use crate::{Error, Promise};
+
+/// The error of a push on a full bounded stream on which a push already
+/// waits (Lwt's `Lwt_stream.Full`), and of [`BoundedPush::try_push`] on a
+/// full stream. It comes inside an [`Error`]: ask with
+/// `e.downcast_ref::<lwt::StreamFull>()`.
+///
+/// ```
+/// let (_s, push) = lwt::Stream::bounded(1);
+/// assert!(push.push(1).is_fulfilled());
+/// let waiting = push.push(2); // full: this push waits
+/// assert!(waiting.is_pending());
+/// let e = push.push(3).peek().unwrap().unwrap_err(); // one waits already
+/// assert!(e.downcast_ref::<lwt::StreamFull>().is_some());
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct StreamFull;
+
+impl fmt::Display for StreamFull {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Stream: the bounded stream is full")
+    }
+}
+
+impl std::error::Error for StreamFull {}
 
 fn check_open<T: 'static>(src: &Src<T>) -> Result<(), Error> {
     let s = src.borrow();
@@ -196,9 +221,11 @@ impl<T: 'static> fmt::Debug for BoundedPush<T> {
 
 impl<T: 'static> BoundedPush<T> {
     /// Appends `value` when there is room: fulfilled at once if there is,
-    /// else when readers made room for it and the pushes before it. Rejected
-    /// with a closed error if the stream ends first (or had ended).
-    /// Canceling a waiting push withdraws `value`.
+    /// else when a reader made room for it (Lwt's `bounded_push#push`).
+    /// Rejected with a closed error if the stream ends first (or had ended).
+    /// Canceling a waiting push withdraws `value`. One push may wait at a
+    /// time: while one does, another is rejected with a [`StreamFull`]
+    /// error, and its value dropped.
     ///
     /// ```
     /// let (s, push) = lwt::Stream::bounded(1);
@@ -220,13 +247,17 @@ impl<T: 'static> BoundedPush<T> {
             append(&self.src, value);
             return Promise::resolved(());
         }
+        if self.blocked() {
+            return Promise::rejected(Error::new(StreamFull));
+        }
         let p = enqueue(&self.src, |s| &mut s.pushers, value, None);
         // A reader may be waiting already (a rendezvous, capacity 0).
         pump(&self.src);
         p
     }
 
-    /// Appends `value` if there is room now; gives it back otherwise.
+    /// Appends `value` if there is room now; gives it back otherwise, with
+    /// a [`StreamFull`] error (or a closed one).
     ///
     /// ```
     /// let (_s, push) = lwt::Stream::bounded(1);
@@ -242,7 +273,7 @@ impl<T: 'static> BoundedPush<T> {
             s.pushers.is_empty() && s.cap.is_some_and(|cap| s.buf.len() < cap)
         };
         if !fits {
-            return Err((Error::msg("Stream: the stream is full"), value));
+            return Err((Error::new(StreamFull), value));
         }
         append(&self.src, value);
         Ok(())

@@ -12,9 +12,11 @@
 //!    so this reader's position does not move.
 //! 3. The rules of module `stream` (waiters, errors, borrows) hold here too.
 
+use std::cell::Cell;
 use std::fmt;
 use std::future::Future;
 use std::pin::Pin;
+use std::rc::Rc;
 use std::task::{Context, Poll};
 
 use crate::stream::{Feed, WaitKind};
@@ -22,27 +24,198 @@ use crate::{Error, Promise, Stream};
 
 impl<T: Clone + 'static> Stream<T> {
     /// A stream fed by `f`, called when a reader waits and no call is
-    /// already pending: `Some(x)` is an element, `None` ends the stream, a
-    /// rejection ends it with that error (Lwt's `Lwt_stream.from`).
+    /// already pending (Lwt's `Lwt_stream.from`): `Some(x)` is an element,
+    /// `None` ends the stream. Every read waiting when `f`'s promise
+    /// resolves gets its outcome: several reads waiting together get the
+    /// one element (the first `next` takes it, the others get copies), as
+    /// in Lwt. A rejection rejects those reads and does not end the stream:
+    /// the next read calls `f` again.
     ///
     /// ```
     /// let mut n = 0;
     /// let s = lwt::Stream::from_fn(move || {
     ///     n += 1;
-    ///     lwt::Promise::resolved(if n <= 2 { Some(n) } else { None })
+    ///     match n {
+    ///         1 => lwt::Promise::rejected(lwt::Error::msg("not yet")),
+    ///         2 | 3 => lwt::Promise::resolved(Some(n)),
+    ///         _ => lwt::Promise::resolved(None),
+    ///     }
     /// });
-    /// assert_eq!(s.to_vec().peek().unwrap().unwrap(), vec![1, 2]);
+    /// assert!(s.next().is_rejected()); // that read only
+    /// assert!(!s.is_closed());
+    /// assert_eq!(s.to_vec().peek().unwrap().unwrap(), vec![2, 3]);
+    ///
+    /// let (p, r) = lwt::wait();
+    /// let mut first = Some(p);
+    /// let s = lwt::Stream::from_fn(move || first.take().unwrap_or_else(|| lwt::Promise::resolved(None)));
+    /// let (a, b) = (s.next(), s.next()); // both wait on one pull
+    /// r.resolve(Some('x')).unwrap();
+    /// assert_eq!(a.peek().unwrap().unwrap(), Some('x'));
+    /// assert_eq!(b.peek().unwrap().unwrap(), Some('x'));
     /// ```
     pub fn from_fn(f: impl FnMut() -> Promise<Option<T>> + 'static) -> Stream<T> {
+        Stream::pulled(f, true)
+    }
+
+    /// A stream fed by `f`; `shared` as in [`Feed::Pull`].
+    pub(crate) fn pulled(
+        f: impl FnMut() -> Promise<Option<T>> + 'static,
+        shared: bool,
+    ) -> Stream<T> {
         let s = Stream::with_feed(
             Feed::Pull {
                 f: Some(Box::new(f)),
                 busy: false,
+                shared,
             },
             None,
         );
         s.r.src.borrow_mut().cloner = Some(T::clone);
         s
+    }
+
+    /// A stream of the value of `p` once it is fulfilled, then closed
+    /// (Lwt's `Lwt_stream.return_lwt`). If `p` is rejected the stream ends
+    /// with that error (Lwt's ends empty: its streams cannot carry errors).
+    ///
+    /// ```
+    /// let (p, r) = lwt::wait();
+    /// let s = lwt::Stream::from_promise(&p);
+    /// let first = s.next();
+    /// assert!(first.is_pending() && !s.is_closed());
+    /// r.resolve("done").unwrap();
+    /// assert_eq!(first.peek().unwrap().unwrap(), Some("done"));
+    /// assert!(s.is_closed());
+    /// let failed = lwt::Stream::<u8>::from_promise(&lwt::Promise::rejected(lwt::Error::msg("no")));
+    /// assert_eq!(failed.next().peek().unwrap().unwrap_err().message(), "no");
+    /// ```
+    pub fn from_promise(p: &Promise<T>) -> Stream<T> {
+        let (s, push) = Stream::create();
+        p.on_result(move |r| match r {
+            Ok(v) => {
+                // No reader left: nobody to tell.
+                let _ = push.push(v.clone());
+                push.close();
+            }
+            Err(e) => push.fail(e.clone()),
+        });
+        s
+    }
+
+    /// The elements at the front of the stream for which `f` is true, taken
+    /// out, up to the first for which it is false, which stays (Lwt's
+    /// `Lwt_stream.get_while`). Waits for elements as needed; ends early
+    /// with the stream. Rejected if reading fails.
+    ///
+    /// ```
+    /// let s = lwt::Stream::of_list([1, 2, 3, 1]);
+    /// assert_eq!(s.get_while(|x| *x < 3).peek().unwrap().unwrap(), vec![1, 2]);
+    /// assert_eq!(s.to_vec().peek().unwrap().unwrap(), vec![3, 1]);
+    /// ```
+    pub fn get_while(&self, mut f: impl FnMut(&T) -> bool + 'static) -> Promise<Vec<T>> {
+        self.get_while_s(move |v| Promise::resolved(f(&v)))
+    }
+
+    /// [`Stream::get_while`] with a test that is a promise (Lwt's
+    /// `Lwt_stream.get_while_s`): each element is tested once the test of
+    /// the one before it is fulfilled.
+    ///
+    /// ```
+    /// let s = lwt::Stream::of_list(["a", "b", "", "c"]);
+    /// let got = s.get_while_s(|x| lwt::Promise::resolved(!x.is_empty()));
+    /// assert_eq!(got.peek().unwrap().unwrap(), vec!["a", "b"]);
+    /// ```
+    pub fn get_while_s(&self, mut f: impl FnMut(T) -> Promise<bool> + 'static) -> Promise<Vec<T>> {
+        let me = self.handle();
+        crate::spawn(async move {
+            let mut out = Vec::new();
+            while let Some(v) = me.peek().await? {
+                if !f(v.clone()).await? {
+                    break;
+                }
+                // The element peeked, unless a concurrent read of this reader
+                // took it meanwhile: then the one after it.
+                match me.next().await? {
+                    Some(v) => out.push(v),
+                    None => break,
+                }
+            }
+            Ok(out)
+        })
+    }
+
+    /// Drops the elements at the front of the stream for which `f` is true,
+    /// up to the first for which it is false, which stays (Lwt's
+    /// `Lwt_stream.junk_while`).
+    ///
+    /// ```
+    /// let s = lwt::Stream::of_list([0, 0, 5, 0]);
+    /// assert!(s.junk_while(|x| *x == 0).is_fulfilled());
+    /// assert_eq!(s.to_vec().peek().unwrap().unwrap(), vec![5, 0]);
+    /// ```
+    pub fn junk_while(&self, mut f: impl FnMut(&T) -> bool + 'static) -> Promise<()> {
+        self.junk_while_s(move |v| Promise::resolved(f(&v)))
+    }
+
+    /// [`Stream::junk_while`] with a test that is a promise (Lwt's
+    /// `Lwt_stream.junk_while_s`).
+    ///
+    /// ```
+    /// let s = lwt::Stream::of_list([' ', ' ', 'x']);
+    /// s.junk_while_s(|c| lwt::Promise::resolved(c == ' ')).peek().unwrap().unwrap();
+    /// assert_eq!(s.try_next(), Some('x'));
+    /// ```
+    pub fn junk_while_s(&self, mut f: impl FnMut(T) -> Promise<bool> + 'static) -> Promise<()> {
+        let me = self.handle();
+        crate::spawn(async move {
+            while let Some(v) = me.peek().await? {
+                if !f(v).await? {
+                    break;
+                }
+                me.junk().await?;
+            }
+            Ok(())
+        })
+    }
+
+    /// A stream of this one's elements as `Ok`, in which an error reading
+    /// this stream becomes an `Err` element instead of a rejection (Lwt's
+    /// `Lwt_stream.wrap_exn`). A rejected pull of [`Stream::from_fn`] is one
+    /// `Err` and reading goes on; an end with an error is a last `Err`, then
+    /// the end. It reads this stream only when its own reader waits.
+    ///
+    /// ```
+    /// let (s, push) = lwt::Stream::create();
+    /// push.push(1).unwrap();
+    /// push.fail(lwt::Error::msg("cut"));
+    /// let items = s.wrap_exn().to_vec().peek().unwrap().unwrap();
+    /// assert_eq!(items.len(), 2);
+    /// assert_eq!(*items[0].as_ref().unwrap(), 1);
+    /// assert_eq!(items[1].as_ref().unwrap_err().message(), "cut");
+    /// ```
+    pub fn wrap_exn(&self) -> Stream<Result<T, Error>> {
+        let me = self.handle();
+        let done = Rc::new(Cell::new(false));
+        Stream::pulled(
+            move || {
+                if done.get() {
+                    return Promise::resolved(None);
+                }
+                let (probe, done) = (me.handle(), done.clone());
+                me.next().try_bind(
+                    |o| Promise::resolved(o.map(Ok)),
+                    move |e| {
+                        if e.is_canceled() {
+                            return Promise::rejected(e);
+                        }
+                        // An error that ended the stream comes last.
+                        done.set(probe.is_closed());
+                        Promise::resolved(Some(Err(e)))
+                    },
+                )
+            },
+            false,
+        )
     }
 
     /// The next element without taking it, waiting if needed (Lwt's
@@ -181,7 +354,8 @@ impl<T: 'static> futures_core::Stream for Stream<T> {
     type Item = Result<T, Error>;
 
     /// Ready with the next element, or an `Err` item for a stream that
-    /// ended with an error (after which the stream is done).
+    /// ended with an error (after which the stream is done) or for a
+    /// rejected pull of [`Stream::from_fn`] (after which it goes on).
     fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
         loop {
             match self.take_now() {
@@ -207,7 +381,10 @@ impl<T: 'static> futures_core::Stream for Stream<T> {
                         }
                     };
                     match Pin::new(&mut ready).poll(cx) {
-                        Poll::Ready(_) => continue,
+                        Poll::Ready(Ok(())) => continue,
+                        // A rejected pull of `from_fn`: an `Err` item, and the
+                        // stream goes on (module `stream`, rule 7).
+                        Poll::Ready(Err(e)) => return Poll::Ready(Some(Err(e))),
                         Poll::Pending => return Poll::Pending,
                     }
                 }

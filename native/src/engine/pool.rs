@@ -206,6 +206,50 @@ pub fn pool_threads() -> usize {
     Runtime::current().pool.stats().0
 }
 
+/// From a pool thread (inside [`detach`]), runs `f` on the loop without
+/// waiting for it (Lwt_preemptive's `run_in_main_dont_wait`): this thread
+/// goes on at once, and if the promise `f` returns is rejected, `handler`
+/// gets the error, on the loop ([`lwt::dont_wait`]). A panic in `f`
+/// also reaches `handler`, as an [`lwt::Error::is_panic`] error. Outside a pool
+/// thread, an error of kind `Unsupported`, and `f` does not run.
+///
+/// ```
+/// use std::sync::mpsc;
+/// let (tx, rx) = mpsc::channel();
+/// let p = lwt_native::detach(move || {
+///     lwt_native::run_in_main_dont_wait(
+///         || lwt::Promise::<()>::rejected(lwt::Error::msg("on the loop")),
+///         move |e| tx.send(e.to_string()).unwrap(),
+///     )
+///     .unwrap();
+/// });
+/// lwt_native::run(async move {
+///     p.await?;
+///     lwt::sleep(std::time::Duration::from_millis(1)).await
+/// })
+/// .unwrap();
+/// assert_eq!(rx.try_recv().unwrap(), "on the loop");
+/// assert!(lwt_native::run_in_main_dont_wait(|| lwt::Promise::resolved(()), |_| ()).is_err());
+/// ```
+pub fn run_in_main_dont_wait<F, H>(f: F, handler: H) -> io::Result<()>
+where
+    F: FnOnce() -> Promise<()> + Send + 'static,
+    H: FnOnce(lwt::Error) + Send + 'static,
+{
+    let Some(handle) = MAIN.with(|m| m.borrow().clone()) else {
+        return Err(io::Error::new(
+            io::ErrorKind::Unsupported,
+            "lwt_native::run_in_main_dont_wait: not on a pool thread",
+        ));
+    };
+    handle.run_on_loop(move || {
+        // As a task, so that a panic in `f` (caught by the core) rejects
+        // the promise instead of unwinding through the loop.
+        lwt::dont_wait(|| lwt::spawn(async move { f().await }), handler);
+    });
+    Ok(())
+}
+
 /// From a pool thread (inside [`detach`]), runs `f` on the loop and blocks
 /// this thread until the promise it returns is resolved (Lwt_preemptive's
 /// `run_in_main`). The loop must be running ([`crate::run`]) for this to
