@@ -141,6 +141,7 @@ mod cancel;
 mod concurrent;
 pub mod engine;
 mod error;
+pub mod io;
 #[doc = include_str!("../docs/execution-model.md")]
 pub mod execution_model {}
 #[doc = include_str!("../docs/from-tokio.md")]
