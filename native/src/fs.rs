@@ -332,7 +332,7 @@ impl File {
     /// let q = p.clone();
     /// lwt_native::run(async move {
     ///     let f = lwt_native::fs::File::create(&q).await?;
-    ///     let mut oc = f.output_channel()?;
+    ///     let oc = f.output_channel()?;
     ///     oc.write_line("written").await?;
     ///     oc.flush().await
     /// }).unwrap();

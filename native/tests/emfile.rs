@@ -19,7 +19,7 @@ fn cpu_time() -> Duration {
 #[test]
 fn emfile_on_accept_does_not_spin_and_recovers() {
     let server =
-        lwt_native::io::establish_server("127.0.0.1:0".parse().unwrap(), |_, _ic, mut oc| {
+        lwt_native::io::establish_server("127.0.0.1:0".parse().unwrap(), |_, _ic, oc| {
             lwt::spawn(async move { oc.write_line("served").await })
         })
         .unwrap();

@@ -17,7 +17,7 @@ fn local() -> std::net::SocketAddr {
 #[test]
 fn channels_over_tcp_lines_and_exact_reads() {
     run(async {
-        let server = establish_server(local(), |_peer, mut ic, mut oc| {
+        let server = establish_server(local(), |_peer, ic, oc| {
             lwt::spawn(async move {
                 // A line, then a length-prefixed body, then echo lines upper-cased.
                 let header = ic.read_line().await?.unwrap();
@@ -32,8 +32,8 @@ fn channels_over_tcp_lines_and_exact_reads() {
             })
         })?;
         let c = TcpStream::connect(server.local_addr()).await?;
-        let mut oc = OutputChannel::new(c.clone());
-        let mut ic = InputChannel::with_capacity(16, c.clone());
+        let oc = OutputChannel::new(c.clone());
+        let ic = InputChannel::with_capacity(16, c.clone());
         oc.write(b"5\nhello").await?;
         let long = "x".repeat(10_000);
         oc.write_line("a").await?;
@@ -58,7 +58,7 @@ fn server_caps_concurrent_connections_and_shuts_down_gracefully() {
             max_connections: 3,
             ..ServerOptions::default()
         };
-        let server = establish_server_with(local(), opts, move |_peer, _ic, mut oc| {
+        let server = establish_server_with(local(), opts, move |_peer, _ic, oc| {
             let (l, p) = (l.clone(), p.clone());
             lwt::spawn(async move {
                 l.set(l.get() + 1);
@@ -159,7 +159,7 @@ fn dropping_a_channel_whose_writer_fails_tries_once() {
         // Fails with `BrokenPipe`, counting its calls, until the 1000th;
         // then it takes everything, so a loop of retries ends instead of
         // hanging the test.
-        let mut oc = OutputChannel::new(WriteWith(move |buf: &[u8]| {
+        let oc = OutputChannel::new(WriteWith(move |buf: &[u8]| {
             c.set(c.get() + 1);
             std::task::Poll::Ready(if c.get() > 1000 {
                 Ok(buf.len())
@@ -184,7 +184,7 @@ fn a_flush_canceled_after_a_partial_write_sends_no_byte_twice() {
         // Takes at most 3 bytes, then is stuck (pending) until `stuck` is
         // cleared.
         let stuck = s.clone();
-        let mut oc = OutputChannel::new(WriteWith(move |buf: &[u8]| {
+        let oc = OutputChannel::new(WriteWith(move |buf: &[u8]| {
             if stuck.get() {
                 return std::task::Poll::Pending;
             }
@@ -220,7 +220,7 @@ fn dropping_a_channel_whose_flush_task_is_dropped_unfinished_returns() {
     run(async {
         // Never takes anything nor keeps the waker (so a task waiting on it
         // is freed as soon as nothing else holds it).
-        let mut oc = OutputChannel::new(WriteWith(|_: &[u8]| std::task::Poll::Pending));
+        let oc = OutputChannel::new(WriteWith(|_: &[u8]| std::task::Poll::Pending));
         oc.write(b"stuck").await?;
         drop(oc);
         Ok(())

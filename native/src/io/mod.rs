@@ -43,7 +43,7 @@ pub use server::{establish_server, establish_server_with, Server, ServerOptions}
 ///
 /// ```
 /// use lwt_native::io::{Blocking, InputChannel};
-/// let mut ic = InputChannel::new(Blocking::new(&b"from a slice\n"[..]));
+/// let ic = InputChannel::new(Blocking::new(&b"from a slice\n"[..]));
 /// let line = lwt_native::run(async move { ic.read_line().await }).unwrap();
 /// assert_eq!(line.as_deref(), Some("from a slice"));
 /// ```
@@ -219,7 +219,7 @@ pub fn stdin() -> InputChannel {
 ///
 /// ```
 /// lwt_native::run(async {
-///     let mut out = lwt_native::io::stdout();
+///     let out = lwt_native::io::stdout();
 ///     out.write_line("hello from lwt-native").await?;
 ///     out.flush().await
 /// }).unwrap();
@@ -232,7 +232,7 @@ pub fn stdout() -> OutputChannel {
 ///
 /// ```
 /// lwt_native::run(async {
-///     let mut err = lwt_native::io::stderr();
+///     let err = lwt_native::io::stderr();
 ///     err.write_line("a warning").await?;
 ///     err.flush().await
 /// }).unwrap();

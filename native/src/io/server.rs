@@ -64,7 +64,7 @@ struct State {
 ///
 /// ```no_run
 /// # lwt_native::run(async {
-/// let server = lwt_native::io::establish_server("127.0.0.1:0".parse().unwrap(), |_peer, mut ic, mut oc| {
+/// let server = lwt_native::io::establish_server("127.0.0.1:0".parse().unwrap(), |_peer, ic, oc| {
 ///     lwt::spawn(async move {
 ///         while let Some(line) = ic.read_line().await? {
 ///             oc.write_line(&line).await?;
@@ -156,7 +156,7 @@ impl Server {
 /// ```
 /// use lwt_native::io::{establish_server, InputChannel};
 /// let reply = lwt_native::run(async {
-///     let server = establish_server("127.0.0.1:0".parse().unwrap(), |_peer, mut ic, mut oc| {
+///     let server = establish_server("127.0.0.1:0".parse().unwrap(), |_peer, ic, oc| {
 ///         lwt::spawn(async move {
 ///             let name = ic.read_line().await?.unwrap_or_default();
 ///             oc.write_line(&format!("hello, {name}")).await
