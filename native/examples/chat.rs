@@ -56,12 +56,7 @@ fn next_lines(outbox: &Rc<RefCell<Outbox>>) -> Promise<Vec<String>> {
     p.map(move |()| std::mem::take(&mut o.borrow_mut().lines))
 }
 
-fn client(
-    room: Room,
-    peer: SocketAddr,
-    ic: InputChannel,
-    oc: OutputChannel,
-) -> Promise<()> {
+fn client(room: Room, peer: SocketAddr, ic: InputChannel, oc: OutputChannel) -> Promise<()> {
     let outbox = Rc::new(RefCell::new(Outbox::default()));
     room.borrow_mut().insert(peer, outbox.clone());
     broadcast(&room, peer, "joined");

@@ -34,7 +34,10 @@ use crate::net::TcpStream;
 pub async fn open_connection(addr: SocketAddr) -> Result<(InputChannel, OutputChannel), Error> {
     let stream = TcpStream::connect(addr).await?;
     let _ = stream.set_nodelay(true);
-    Ok((InputChannel::new(stream.clone()), OutputChannel::new(stream)))
+    Ok((
+        InputChannel::new(stream.clone()),
+        OutputChannel::new(stream),
+    ))
 }
 
 /// Connects to `addr`, runs `f` with the connection's channels, and closes
