@@ -13,7 +13,7 @@ use std::task::{Context, Poll, Waker};
 
 use futures_io::{AsyncRead, AsyncSeek};
 
-use super::lock::{self, EndAtomic, Acquire, Guard, Wrapper};
+use super::lock::{self, Acquire, EndAtomic, Guard, Wrapper};
 use super::memory::{Memory, SharedBytes};
 use super::{closed, end_of_file, io_error, not_seekable, NoSeek, Source, DEFAULT_BUFFER_SIZE};
 use crate::Error;
@@ -286,7 +286,11 @@ impl InputChannel {
     /// assert_eq!(p.peek().unwrap().unwrap(), "abc");
     /// ```
     pub fn of_bytes(bytes: impl Into<SharedBytes>) -> InputChannel {
-        InputChannel::make(DEFAULT_BUFFER_SIZE, Box::new(Memory::new(bytes.into())), true)
+        InputChannel::make(
+            DEFAULT_BUFFER_SIZE,
+            Box::new(Memory::new(bytes.into())),
+            true,
+        )
     }
 
     /// Runs one operation, `poll`, under the channel's lock.
@@ -451,7 +455,8 @@ impl InputChannel {
     /// ```
     pub async fn read_to_string(&self) -> Result<String, Error> {
         let bytes = self.read_to_end().await?;
-        String::from_utf8(bytes).map_err(|e| io_error(io::Error::new(io::ErrorKind::InvalidData, e)))
+        String::from_utf8(bytes)
+            .map_err(|e| io_error(io::Error::new(io::ErrorKind::InvalidData, e)))
     }
 
     /// The next byte, `None` at end of input (Lwt_io's `read_char_opt`: an
@@ -463,14 +468,16 @@ impl InputChannel {
     /// assert_eq!(p.peek().unwrap().unwrap(), (Some(b'a'), None));
     /// ```
     pub async fn read_byte_opt(&self) -> Result<Option<u8>, Error> {
-        self.op("read_byte", |st, cx| match st.poll_ensure(cx, 1, "read_byte") {
-            Poll::Pending => Poll::Pending,
-            Poll::Ready(Err(e)) => Poll::Ready(Err(e)),
-            Poll::Ready(Ok(0)) => Poll::Ready(Ok(None)),
-            Poll::Ready(Ok(_)) => {
-                let b = st.buf[st.start];
-                st.start += 1;
-                Poll::Ready(Ok(Some(b)))
+        self.op("read_byte", |st, cx| {
+            match st.poll_ensure(cx, 1, "read_byte") {
+                Poll::Pending => Poll::Pending,
+                Poll::Ready(Err(e)) => Poll::Ready(Err(e)),
+                Poll::Ready(Ok(0)) => Poll::Ready(Ok(None)),
+                Poll::Ready(Ok(_)) => {
+                    let b = st.buf[st.start];
+                    st.start += 1;
+                    Poll::Ready(Ok(Some(b)))
+                }
             }
         })
         .await
@@ -760,7 +767,6 @@ impl InputChannel {
         }
     }
 }
-
 
 /// The stream of [`InputChannel::lines`]: each line is read under the
 /// channel's lock.

@@ -136,7 +136,10 @@ impl Future for Acquire {
         let this = &mut *self;
         if this.wrapper.is_invalid() {
             if let Some((t, _)) = this.ticket.take() {
-                this.wrapper.queue.borrow_mut().retain(|q| !Rc::ptr_eq(q, &t));
+                this.wrapper
+                    .queue
+                    .borrow_mut()
+                    .retain(|q| !Rc::ptr_eq(q, &t));
             }
             return Poll::Ready(Err(invalid_error(this.what)));
         }
@@ -179,7 +182,10 @@ impl Drop for Acquire {
             if t.granted.get() {
                 self.wrapper.release();
             } else {
-                self.wrapper.queue.borrow_mut().retain(|q| !Rc::ptr_eq(q, &t));
+                self.wrapper
+                    .queue
+                    .borrow_mut()
+                    .retain(|q| !Rc::ptr_eq(q, &t));
             }
         }
     }

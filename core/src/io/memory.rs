@@ -114,7 +114,9 @@ impl AsyncRead for Memory {
     ) -> Poll<io::Result<usize>> {
         let n = {
             let data = self.bytes.0.borrow();
-            let start = usize::try_from(self.pos).unwrap_or(usize::MAX).min(data.len());
+            let start = usize::try_from(self.pos)
+                .unwrap_or(usize::MAX)
+                .min(data.len());
             let n = buf.len().min(data.len() - start);
             buf[..n].copy_from_slice(&data[start..start + n]);
             n

@@ -771,4 +771,3 @@ impl OutputChannel {
         .await
     }
 }
-

@@ -16,8 +16,7 @@ use std::path::{Path, PathBuf};
 
 use lwt::{Error, Promise};
 
-use crate::fs::File;
-use crate::io::OutputChannel;
+use crate::io::{Blocking, OutputChannel};
 
 const ATTEMPTS: u32 = 1000;
 
@@ -115,9 +114,16 @@ where
     let mut attempt = 0;
     let (path, file) = loop {
         let path = temp_name(dir, "lwt_io_temp_file_");
-        let mut o = std::fs::OpenOptions::new();
-        o.read(true).write(true).create_new(true);
-        match File::open_with(&path, o).await {
+        let p = path.clone();
+        let opened = crate::detach_io(move || {
+            std::fs::OpenOptions::new()
+                .read(true)
+                .write(true)
+                .create_new(true)
+                .open(p)
+                .map(|f| std::sync::Arc::new(std::sync::Mutex::new(Some(f))))
+        });
+        match opened.await {
             Ok(file) => break (path, file),
             Err(e)
                 if attempt < ATTEMPTS
@@ -132,22 +138,22 @@ where
         path: Some(path.clone()),
         dir: false,
     };
-    let oc = match file.output_channel() {
-        Ok(oc) => oc,
-        Err(e) => {
-            drop(file);
-            let _ = crate::fs::remove_file(remove.disarm()).await;
-            return Err(Error::new(e));
-        }
+    // (A promise's value is shared, so the file comes in a slot to take.)
+    let file = file.lock().unwrap_or_else(|e| e.into_inner()).take();
+    let Some(file) = file else {
+        let path = remove.disarm();
+        let _ = crate::detach_io(move || std::fs::remove_file(path)).await;
+        return Err(Error::msg("with_temp_file: the opened file was taken"));
     };
-    drop(file);
+    let oc = OutputChannel::seekable(Blocking::new(file));
     let result = f(path, oc.clone()).await;
     let closed = if oc.is_closed() {
         Ok(())
     } else {
         oc.close().await
     };
-    let removed = crate::fs::remove_file(remove.disarm()).await;
+    let path = remove.disarm();
+    let removed = crate::detach_io(move || std::fs::remove_file(path)).await;
     let value = result?;
     closed?;
     removed.map(|()| value)
@@ -197,7 +203,8 @@ where
     let mut attempt = 0;
     let path = loop {
         let path = temp_name(parent, "lwt_io_temp_dir_");
-        match crate::fs::create_dir(&path).await {
+        let p = path.clone();
+        match crate::detach_io(move || std::fs::create_dir(p)).await {
             Ok(()) => break path,
             Err(e)
                 if attempt < ATTEMPTS
