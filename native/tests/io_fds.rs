@@ -70,7 +70,8 @@ fn channels_are_closed_when_the_function_is_done_even_if_kept() {
             listening,
             "connection fds left open"
         );
-        let e = kept.borrow()[0].0.read_line().await.unwrap_err();
+        let first = kept.borrow()[0].0.clone();
+        let e = first.read_line().await.unwrap_err();
         assert!(e.is_closed(), "{e}");
 
         // with_connection closes what it opened, also when `f` fails and
