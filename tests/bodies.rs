@@ -21,6 +21,7 @@ pub const MODULES: &[&str] = &[
     "channels",
     "locks",
     "ownership",
+    "lwt_io",
 ];
 
 /// The modules of `src/` that hold no bodies.

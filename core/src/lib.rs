@@ -50,8 +50,9 @@
 //! 9. **Built on promises**: `sync/` ([`Mutex`], [`MVar`], [`Condition`],
 //!    [`Semaphore`], [`Pool`], [`Switch`], beside the waiter queue they
 //!    share), `stream/` ([`Stream`] and its feeds, reads and
-//!    transformations), [`list`], [`result`], implicit storage ([`Key`]) and
-//!    [`async_`].
+//!    transformations), [`list`], [`result`], implicit storage ([`Key`]),
+//!    [`async_`], and [`io`]'s buffered channels (Lwt_io without the
+//!    operating system: over any reader or writer, or bytes in memory).
 //!
 //! Beneath all of these: `error` ([`Error`]) and `hook`
 //! ([`set_async_exception_hook`]: where errors nobody can handle go, from
@@ -128,6 +129,17 @@
 //! | `Lwt_result.bind_lwt`, `bind_lwt_error`, `bind_result`, `iter`, `iter_error` | [`result::bind_lwt`], [`result::bind_lwt_error`], [`result::bind_result`], [`result::iter`], [`result::iter_error`] |
 //! | `Lwt_switch` (`create`, `add_hook`, `turn_off`, `with_switch`, `check`, `is_on`) | [`Switch`] |
 //! | `Lwt_pool` (`create` with `?validate`, `?check`, `?dispose`; `use`, `clear`, `wait_queue_length`) | [`Pool`] ([`Pool::new`], [`Pool::with_validate`], [`Pool::with_check`], [`Pool::with_dispose`], [`Pool::use_`], [`Pool::clear`], [`Pool::wait_queue_length`]) |
+//! | `Lwt_io.input_channel`, `output_channel`, `Lwt_io.make` | [`io::InputChannel`], [`io::OutputChannel`] ([`io::InputChannel::new`], [`io::InputChannel::with_capacity`], [`io::InputChannel::seekable`], and the same on [`io::OutputChannel`]); clones share one channel |
+//! | `Lwt_io.of_bytes` | [`io::InputChannel::of_bytes`], [`io::OutputChannel::of_bytes`], over [`io::SharedBytes`] (on every engine) |
+//! | `Lwt_io.read_line`, `read_line_opt`, `read ?count`, `read_lines`, `read_into`, `read_into_exactly` | [`io::InputChannel::read_line`], [`io::InputChannel::read`], [`io::InputChannel::read_to_end`], [`io::InputChannel::read_to_string`], [`io::InputChannel::read_exactly`], [`io::InputChannel::lines`], [`io::InputChannel::read_into`], [`io::InputChannel::read_into_exactly`] |
+//! | `Lwt_io.write`, `write_line`, `write_from`, `write_from_exactly`, `flush`, `close`, `is_closed` | [`io::OutputChannel::write`], [`io::OutputChannel::write_line`], [`io::OutputChannel::write_from`], [`io::OutputChannel::write_from_exactly`], [`io::OutputChannel::flush`], [`io::OutputChannel::close`], [`io::OutputChannel::is_closed`] (and [`io::InputChannel::close`], [`io::InputChannel::is_closed`]) |
+//! | `Lwt_io` auto-flushing (a flush scheduled with `Lwt.pause` after a write) | the same, in [`io::OutputChannel`]: many writes in one turn leave together |
+//! | `Lwt_io.read_char`, `read_char_opt`, `write_char` | [`io::InputChannel::read_byte`], [`io::InputChannel::read_byte_opt`], [`io::OutputChannel::write_byte`]; UTF-8 characters: [`io::InputChannel::read_char`], [`io::InputChannel::read_char_opt`], [`io::OutputChannel::write_char`] |
+//! | `Lwt_io.LE`, `Lwt_io.BE` (`read_int16`, `read_int32`, `read_int64`, `read_float32`, `read_float64`, and the `write_` ones) | [`io::InputChannel::read_i16_le`], [`io::InputChannel::read_u16_be`], ... [`io::InputChannel::read_f64_be`]; [`io::OutputChannel::write_i16_le`], ... [`io::OutputChannel::write_f64_be`] (`i16`, `u16`, `i32`, `u32`, `i64`, `u64`, `f32`, `f64`, each `_le` and `_be`) |
+//! | `Lwt_io.position`, `set_position` | [`io::InputChannel::position`], [`io::InputChannel::set_position`], [`io::OutputChannel::position`], [`io::OutputChannel::set_position`] |
+//! | `Lwt_io.atomic` | [`io::InputChannel::atomic`], [`io::OutputChannel::atomic`] |
+//! | `End_of_file`, `Lwt_io.Channel_closed` | [`Error::is_end_of_file`], [`Error::is_closed`] |
+//! | `Lwt_io.open_connection`, `with_connection`, `establish_server`, `with_temp_file`, `with_temp_dir`, `file_length`, `file_exists`, `stdin`, `stdout`, `stderr` | in `lwt_native::io` (the native engine crate) |
 //!
 //! # Differences from Lwt
 //!
@@ -168,6 +180,24 @@
 //!   As in Lwt, only [`Promise::cancel`] cancels. A spawned task that is
 //!   canceled sees `Err(canceled)` at its `.await` and may clean up;
 //!   [`Promise::abort`] (tokio's meaning) drops its future at once.
+//! - **Channels' characters and numbers.** An OCaml `char` is a byte, so
+//!   Lwt_io's `read_char`/`write_char` are [`io::InputChannel::read_byte`]
+//!   and [`io::OutputChannel::write_byte`]; `read_char`/`write_char` here
+//!   are a Rust `char`, in UTF-8. Lwt_io's `LE` and `BE` modules are one
+//!   method per type and byte order (`read_u32_le`), as Rust's
+//!   `u32::from_le_bytes` names them, with unsigned types beside the
+//!   signed ones; Lwt's `read_int` (OCaml's native `int`) has no
+//!   counterpart, since Rust names every width.
+//! - **In-memory channels grow.** [`io::OutputChannel::of_bytes`] writes
+//!   into [`io::SharedBytes`] as `std::io::Cursor<Vec<u8>>` does: past the
+//!   end it grows the bytes (Lwt's `of_bytes` is bounded by its buffer), and
+//!   writes reach the bytes when flushed (or on their own after the turn),
+//!   since an in-memory channel is a channel like any other here, not a
+//!   buffer used in place.
+//! - **Seeking is a constructor's choice.** Lwt_io's `set_position` needs a
+//!   `seek` function given to `make`; here a channel seeks when made with
+//!   `seekable` (or `of_bytes`, or from a native file), and
+//!   `set_position` on any other is an invalid-argument error.
 
 #![forbid(unsafe_code)]
 #![doc(test(attr(deny(warnings))))]
@@ -178,6 +208,7 @@ mod concurrent;
 pub mod engine;
 mod error;
 mod hook;
+pub mod io;
 #[doc = include_str!("../docs/execution-model.md")]
 pub mod execution_model {}
 #[doc = include_str!("../docs/from-tokio.md")]

@@ -12,9 +12,9 @@
 fn main() {
     let files: Vec<String> = std::env::args().skip(1).collect();
     let result = lwt_native::run(async move {
-        let mut out = lwt_native::io::stdout();
+        let out = lwt_native::io::stdout();
         if files.is_empty() {
-            let mut input = lwt_native::io::stdin();
+            let input = lwt_native::io::stdin();
             loop {
                 let chunk = input.read(64 * 1024).await?;
                 if chunk.is_empty() {

@@ -56,12 +56,7 @@ fn next_lines(outbox: &Rc<RefCell<Outbox>>) -> Promise<Vec<String>> {
     p.map(move |()| std::mem::take(&mut o.borrow_mut().lines))
 }
 
-fn client(
-    room: Room,
-    peer: SocketAddr,
-    mut ic: InputChannel,
-    mut oc: OutputChannel,
-) -> Promise<()> {
+fn client(room: Room, peer: SocketAddr, ic: InputChannel, oc: OutputChannel) -> Promise<()> {
     let outbox = Rc::new(RefCell::new(Outbox::default()));
     room.borrow_mut().insert(peer, outbox.clone());
     broadcast(&room, peer, "joined");
@@ -102,8 +97,8 @@ fn main() {
         }
         let alice = lwt_native::net::TcpStream::connect(server.local_addr()).await?;
         let bob = lwt_native::net::TcpStream::connect(server.local_addr()).await?;
-        let mut alice_in = InputChannel::new(alice.clone());
-        let mut bob_in = InputChannel::new(bob.clone());
+        let alice_in = InputChannel::new(alice.clone());
+        let bob_in = InputChannel::new(bob.clone());
         // Alice hears Bob join; then Bob hears what Alice says.
         println!(
             "alice sees: {}",

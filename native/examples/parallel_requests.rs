@@ -16,7 +16,7 @@ use lwt_native::net::TcpStream;
 
 fn main() {
     let result = lwt_native::run(async {
-        let server = establish_server("127.0.0.1:0".parse()?, |_peer, mut ic, mut oc| {
+        let server = establish_server("127.0.0.1:0".parse()?, |_peer, ic, oc| {
             lwt::spawn(async move {
                 while let Some(line) = ic.read_line().await? {
                     let ms: u64 = line.trim().parse()?;
@@ -32,7 +32,7 @@ fn main() {
             .map(|i| {
                 let request = lwt::spawn(async move {
                     let s = TcpStream::connect(addr).await?;
-                    let mut oc = OutputChannel::new(s.clone());
+                    let oc = OutputChannel::new(s.clone());
                     oc.write_line(&(i * 25).to_string()).await?;
                     oc.flush().await?;
                     Ok(InputChannel::new(s).read_line().await?.unwrap_or_default())

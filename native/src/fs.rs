@@ -298,7 +298,11 @@ impl File {
         self.with(|f| f.metadata())
     }
 
-    /// A buffered input channel reading from the current position.
+    /// A buffered input channel reading from the current position. It
+    /// seeks: [`InputChannel::set_position`] moves to a byte of the file;
+    /// [`InputChannel::position`] counts from where the file was when the
+    /// channel was made (its start, for a file just opened), until a
+    /// position is set.
     ///
     /// ```
     /// let p = std::env::temp_dir().join(format!("lwt-doc-ic-{}", std::process::id()));
@@ -317,17 +321,18 @@ impl File {
             .lock()
             .unwrap_or_else(|e| e.into_inner())
             .try_clone()?;
-        Ok(InputChannel::new(Blocking::new(f)))
+        Ok(InputChannel::seekable(Blocking::new(f)))
     }
 
-    /// A buffered output channel writing at the current position.
+    /// A buffered output channel writing at the current position. It
+    /// seeks, as [`File::input_channel`]'s does.
     ///
     /// ```
     /// let p = std::env::temp_dir().join(format!("lwt-doc-oc-{}", std::process::id()));
     /// let q = p.clone();
     /// lwt_native::run(async move {
     ///     let f = lwt_native::fs::File::create(&q).await?;
-    ///     let mut oc = f.output_channel()?;
+    ///     let oc = f.output_channel()?;
     ///     oc.write_line("written").await?;
     ///     oc.flush().await
     /// }).unwrap();
@@ -340,6 +345,6 @@ impl File {
             .lock()
             .unwrap_or_else(|e| e.into_inner())
             .try_clone()?;
-        Ok(OutputChannel::new(Blocking::new(f)))
+        Ok(OutputChannel::seekable(Blocking::new(f)))
     }
 }

@@ -66,7 +66,11 @@
 //! | `Lwt_unix` file functions, `Lwt_io.with_file` | [`fs`] |
 //! | `Lwt_process.exec`, `open_process_full`, `pread` | [`process::spawn`], [`process::output`] |
 //! | `Lwt_unix.on_signal` | [`signal::Signals`] |
-//! | `Lwt_io` channels, `establish_server`, `shutdown_server` | [`io::InputChannel`], [`io::OutputChannel`], [`io::establish_server`], [`io::Server::shutdown`] |
+//! | `Lwt_io` channels, `establish_server`, `shutdown_server` | [`io::InputChannel`], [`io::OutputChannel`] (the core's [`lwt::io`]), [`io::establish_server`], [`io::Server::shutdown`] |
+//! | `Lwt_io.open_connection`, `with_connection` | [`io::open_connection`], [`io::with_connection`] (TCP) |
+//! | `Lwt_io.with_temp_file`, `with_temp_dir` (`?temp_dir`, `?parent`) | [`io::with_temp_file`], [`io::with_temp_dir`] ([`io::with_temp_file_in`], [`io::with_temp_dir_in`]) |
+//! | `Lwt_io.file_length`, `Lwt_io.file_exists` | [`io::file_length`], [`io::file_exists`] |
+//! | `Lwt_io.stdin`, `stdout`, `stderr` | [`io::stdin`], [`io::stdout`], [`io::stderr`] |
 //! | `cohttp-lwt-unix` (HTTP servers and clients) | hyper 1.x on this loop: the `hyper` module, behind the cargo feature `hyper` |
 
 #![doc(test(attr(deny(warnings))))]

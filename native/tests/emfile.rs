@@ -18,11 +18,10 @@ fn cpu_time() -> Duration {
 
 #[test]
 fn emfile_on_accept_does_not_spin_and_recovers() {
-    let server =
-        lwt_native::io::establish_server("127.0.0.1:0".parse().unwrap(), |_, _ic, mut oc| {
-            lwt::spawn(async move { oc.write_line("served").await })
-        })
-        .unwrap();
+    let server = lwt_native::io::establish_server("127.0.0.1:0".parse().unwrap(), |_, _ic, oc| {
+        lwt::spawn(async move { oc.write_line("served").await })
+    })
+    .unwrap();
     let addr = server.local_addr();
     // Clients connect (the backlog completes them) before the limit bites.
     let mut clients: Vec<std::net::TcpStream> = (0..5)

@@ -16,7 +16,7 @@ fn file_round_trip_and_errors() {
         assert_eq!(fs::metadata(d.join("sub/c.txt")).await?.len(), 11);
         assert_eq!(fs::read_dir(&d).await?, [d.join("a.txt"), d.join("sub")]);
         let f = fs::File::open(d.join("a.txt")).await?;
-        let mut ic = f.input_channel()?;
+        let ic = f.input_channel()?;
         assert_eq!(ic.read_line().await?.as_deref(), Some("alpha"));
         fs::remove_file(d.join("sub/c.txt")).await?;
         fs::remove_dir(d.join("sub")).await?;

@@ -17,7 +17,7 @@ fn local() -> std::net::SocketAddr {
 #[test]
 fn channels_over_tcp_lines_and_exact_reads() {
     run(async {
-        let server = establish_server(local(), |_peer, mut ic, mut oc| {
+        let server = establish_server(local(), |_peer, ic, oc| {
             lwt::spawn(async move {
                 // A line, then a length-prefixed body, then echo lines upper-cased.
                 let header = ic.read_line().await?.unwrap();
@@ -32,8 +32,8 @@ fn channels_over_tcp_lines_and_exact_reads() {
             })
         })?;
         let c = TcpStream::connect(server.local_addr()).await?;
-        let mut oc = OutputChannel::new(c.clone());
-        let mut ic = InputChannel::with_capacity(16, c.clone());
+        let oc = OutputChannel::new(c.clone());
+        let ic = InputChannel::with_capacity(16, c.clone());
         oc.write(b"5\nhello").await?;
         let long = "x".repeat(10_000);
         oc.write_line("a").await?;
@@ -58,7 +58,7 @@ fn server_caps_concurrent_connections_and_shuts_down_gracefully() {
             max_connections: 3,
             ..ServerOptions::default()
         };
-        let server = establish_server_with(local(), opts, move |_peer, _ic, mut oc| {
+        let server = establish_server_with(local(), opts, move |_peer, _ic, oc| {
             let (l, p) = (l.clone(), p.clone());
             lwt::spawn(async move {
                 l.set(l.get() + 1);
@@ -159,7 +159,7 @@ fn dropping_a_channel_whose_writer_fails_tries_once() {
         // Fails with `BrokenPipe`, counting its calls, until the 1000th;
         // then it takes everything, so a loop of retries ends instead of
         // hanging the test.
-        let mut oc = OutputChannel::new(WriteWith(move |buf: &[u8]| {
+        let oc = OutputChannel::new(WriteWith(move |buf: &[u8]| {
             c.set(c.get() + 1);
             std::task::Poll::Ready(if c.get() > 1000 {
                 Ok(buf.len())
@@ -184,7 +184,7 @@ fn a_flush_canceled_after_a_partial_write_sends_no_byte_twice() {
         // Takes at most 3 bytes, then is stuck (pending) until `stuck` is
         // cleared.
         let stuck = s.clone();
-        let mut oc = OutputChannel::new(WriteWith(move |buf: &[u8]| {
+        let oc = OutputChannel::new(WriteWith(move |buf: &[u8]| {
             if stuck.get() {
                 return std::task::Poll::Pending;
             }
@@ -220,10 +220,166 @@ fn dropping_a_channel_whose_flush_task_is_dropped_unfinished_returns() {
     run(async {
         // Never takes anything nor keeps the waker (so a task waiting on it
         // is freed as soon as nothing else holds it).
-        let mut oc = OutputChannel::new(WriteWith(|_: &[u8]| std::task::Poll::Pending));
+        let oc = OutputChannel::new(WriteWith(|_: &[u8]| std::task::Poll::Pending));
         oc.write(b"stuck").await?;
         drop(oc);
         Ok(())
     })
     .unwrap();
+}
+
+/// A reply written without `flush` reaches the peer on its own (auto-flush),
+/// so waiting for the peer's answer does not hang.
+#[test]
+fn a_reply_written_without_flush_is_sent_on_its_own() {
+    run(async {
+        let server = establish_server(local(), |_peer, ic, oc| {
+            lwt::spawn(async move {
+                while let Some(line) = ic.read_line().await? {
+                    // No flush: the auto-flush sends it after this turn.
+                    oc.write_line(&format!("got {line}")).await?;
+                }
+                Ok(())
+            })
+        })?;
+        let (a, b) = lwt_native::net::UnixStream::pair()?;
+        let (ic, oc) = (InputChannel::new(a.clone()), OutputChannel::new(a));
+        let (peer_in, peer_out) = (InputChannel::new(b.clone()), OutputChannel::new(b));
+        let peer = lwt::spawn(async move {
+            let q = peer_in.read_line().await?;
+            peer_out
+                .write_line(&format!("answer to {}", q.unwrap_or_default()))
+                .await?;
+            Ok(())
+        });
+        oc.write_line("question").await?;
+        let answer = bounded({
+            let ic = ic.clone();
+            async move { ic.read_line().await }
+        })
+        .await?;
+        assert_eq!(answer.as_deref(), Some("answer to question"));
+        peer.await?;
+        // The same over TCP, through the server.
+        let (ic, oc) = lwt_native::io::open_connection(server.local_addr()).await?;
+        oc.write_line("one").await?;
+        let reply = bounded({
+            let ic = ic.clone();
+            async move { ic.read_line().await }
+        })
+        .await?;
+        assert_eq!(reply.as_deref(), Some("got one"));
+        oc.close().await?;
+        server.shutdown().await
+    })
+    .unwrap();
+}
+
+/// File channels seek: `set_position` moves reads and writes to a byte of
+/// the file, `position` follows.
+#[test]
+fn file_channels_have_positions() {
+    run(async {
+        lwt_native::io::with_temp_file(|path, oc| async move {
+            oc.write(b"0123456789").await?;
+            assert_eq!(oc.position(), 10);
+            oc.set_position(2).await?;
+            assert_eq!(oc.position(), 2);
+            oc.write(b"ab").await?;
+            oc.flush().await?;
+            assert_eq!(std::fs::read(&path)?, b"01ab456789");
+            assert_eq!(lwt_native::io::file_length(&path).await?, 10);
+            let f = lwt_native::fs::File::open(&path).await?;
+            let ic = f.input_channel()?;
+            assert_eq!(ic.read_exactly(3).await?, b"01a");
+            assert_eq!(ic.position(), 3);
+            ic.set_position(8).await?;
+            assert_eq!(ic.read_to_end().await?, b"89");
+            assert_eq!(ic.position(), 10);
+            ic.set_position(0).await?;
+            assert_eq!(ic.read_u16_le().await?, u16::from_le_bytes(*b"01"));
+            let e = ic.read_exactly(100).await.unwrap_err();
+            assert!(e.is_end_of_file(), "{e}");
+            // A socket's channel cannot seek: an error, and it still works.
+            let (a, b) = lwt_native::net::UnixStream::pair()?;
+            let sock = InputChannel::new(a);
+            assert!(sock
+                .set_position(0)
+                .await
+                .unwrap_err()
+                .is_invalid_argument());
+            b.write_all(b"x\n").await?;
+            assert_eq!(sock.read_line().await?.as_deref(), Some("x"));
+            Ok(())
+        })
+        .await
+    })
+    .unwrap();
+}
+
+/// Temporary files and directories are removed when the function is done,
+/// also when it fails; their names differ.
+#[test]
+fn temporary_files_and_directories_are_removed() {
+    run(async {
+        let (p1, p2) = lwt_native::io::with_temp_file(|p1, _| async move {
+            let p2 = lwt_native::io::with_temp_file(|p2, _| async move { Ok(p2) }).await?;
+            assert!(lwt_native::io::file_exists(&p1).await?);
+            Ok((p1, p2))
+        })
+        .await?;
+        assert_ne!(p1, p2);
+        assert!(!lwt_native::io::file_exists(&p1).await?);
+        assert!(!lwt_native::io::file_exists(&p2).await?);
+        let mut kept = None;
+        let e = lwt_native::io::with_temp_file(|p, oc| {
+            kept = Some(p);
+            async move {
+                oc.write(b"half").await?;
+                Err::<(), _>(lwt::Error::msg("failed halfway"))
+            }
+        })
+        .await
+        .unwrap_err();
+        assert_eq!(e.to_string(), "failed halfway");
+        assert!(!lwt_native::io::file_exists(kept.unwrap()).await?);
+        let mut kept = None;
+        let e = lwt_native::io::with_temp_dir(|d| {
+            kept = Some(d.clone());
+            async move {
+                lwt_native::fs::create_dir_all(d.join("x/y")).await?;
+                lwt_native::fs::write(d.join("x/y/z"), "deep").await?;
+                Err::<(), _>(lwt::Error::msg("dir failed"))
+            }
+        })
+        .await
+        .unwrap_err();
+        assert_eq!(e.to_string(), "dir failed");
+        assert!(!kept.unwrap().exists());
+        // A directory has no file length; a missing file neither.
+        let e = lwt_native::io::file_length(std::env::temp_dir())
+            .await
+            .unwrap_err();
+        assert_eq!(
+            lwt_native::io_error_kind(&e),
+            Some(std::io::ErrorKind::IsADirectory)
+        );
+        let e = lwt_native::io::file_length("/no/such/file")
+            .await
+            .unwrap_err();
+        assert_eq!(
+            lwt_native::io_error_kind(&e),
+            Some(std::io::ErrorKind::NotFound)
+        );
+        Ok(())
+    })
+    .unwrap();
+}
+
+/// `f` as a task, failing with a time-out after 10 s rather than hanging
+/// the test.
+fn bounded<T: Clone + 'static>(
+    f: impl std::future::Future<Output = Result<T, lwt::Error>> + 'static,
+) -> lwt::Promise<T> {
+    lwt::with_timeout(Duration::from_secs(10), &lwt::spawn(f))
 }

@@ -32,6 +32,7 @@ pub mod helpers;
 pub mod joinset;
 pub mod locks;
 pub mod log;
+pub mod lwt_io;
 pub mod ownership;
 pub mod patterns;
 pub mod select;

@@ -399,6 +399,20 @@ impl Error {
         self.0.kind == Kind::NoEngine
     }
 
+    /// True for a read past the end of input (Lwt's `End_of_file`): the
+    /// error carries an `std::io::Error` of kind `UnexpectedEof`, as the
+    /// channels of [`crate::io`] and the engines' readers give.
+    ///
+    /// ```
+    /// let e = lwt::Error::new(std::io::Error::from(std::io::ErrorKind::UnexpectedEof));
+    /// assert!(e.is_end_of_file());
+    /// assert!(!lwt::Error::msg("eof").is_end_of_file());
+    /// ```
+    pub fn is_end_of_file(&self) -> bool {
+        self.downcast_ref::<std::io::Error>()
+            .is_some_and(|e| e.kind() == std::io::ErrorKind::UnexpectedEof)
+    }
+
     /// True for an operation on something closed.
     ///
     /// ```

@@ -21,6 +21,7 @@ use std::time::Duration;
 
 use lwt::{Error, Promise};
 
+use crate::io::connect::CloseOnDrop;
 use crate::io::{InputChannel, OutputChannel};
 use crate::net::{TcpListener, TcpStream};
 
@@ -63,7 +64,7 @@ struct State {
 ///
 /// ```no_run
 /// # lwt_native::run(async {
-/// let server = lwt_native::io::establish_server("127.0.0.1:0".parse().unwrap(), |_peer, mut ic, mut oc| {
+/// let server = lwt_native::io::establish_server("127.0.0.1:0".parse().unwrap(), |_peer, ic, oc| {
 ///     lwt::spawn(async move {
 ///         while let Some(line) = ic.read_line().await? {
 ///             oc.write_line(&line).await?;
@@ -145,15 +146,17 @@ impl Server {
 
 /// Listens on `addr` and calls `handler` with each connection's peer
 /// address and channels (Lwt_io's
-/// `establish_server_with_client_address`). The handler owns the channels;
-/// when it drops them, buffered output is still sent and the connection
-/// closes. A handler's error goes to [`lwt::report_unhandled`]. At most 1,024 connections at
+/// `establish_server_with_client_address`). When the handler's promise
+/// resolves or rejects, the server closes both channels (as Lwt's does),
+/// even if the handler kept clones: buffered output is sent first, then the
+/// client reads end of input and the socket closes. A handler's error, and
+/// then an error closing, go to [`lwt::report_unhandled`]. At most 1,024 connections at
 /// once; see [`establish_server_with`].
 ///
 /// ```
 /// use lwt_native::io::{establish_server, InputChannel};
 /// let reply = lwt_native::run(async {
-///     let server = establish_server("127.0.0.1:0".parse().unwrap(), |_peer, mut ic, mut oc| {
+///     let server = establish_server("127.0.0.1:0".parse().unwrap(), |_peer, ic, oc| {
 ///         lwt::spawn(async move {
 ///             let name = ic.read_line().await?.unwrap_or_default();
 ///             oc.write_line(&format!("hello, {name}")).await
@@ -258,15 +261,25 @@ where
     F: Fn(SocketAddr, InputChannel, OutputChannel) -> Promise<()>,
 {
     let ic = InputChannel::with_capacity(buffer_size, stream.clone());
-    // The handler owns both channels. When it is done they are dropped: the
-    // output channel sends what it still buffers, and the connection closes
-    // with the last handle.
     let oc = OutputChannel::with_capacity(buffer_size, stream);
+    // The server keeps clones of the channels, and closes them when the
+    // handler's promise is done, even if the handler kept its own: the
+    // output sends what it buffers, the client reads end of input, and the
+    // socket closes with the last of the two.
+    let closing = CloseOnDrop(Some((ic.clone(), oc.clone())));
     let handled = handler(peer, ic, oc);
-    handled.catch(|e| {
-        if !e.is_canceled() {
-            lwt::report_unhandled(&e);
+    lwt::spawn(async move {
+        if let Err(e) = handled.await {
+            if !e.is_canceled() {
+                lwt::report_unhandled(&e);
+            }
         }
-        Promise::resolved(())
+        if let Err(e) = closing.close().await {
+            // As Lwt's server: a failure to close goes to the hook.
+            if crate::io_error_kind(&e) != Some(io::ErrorKind::NotConnected) {
+                lwt::report_unhandled(&e);
+            }
+        }
+        Ok(())
     })
 }

@@ -150,7 +150,7 @@ fn main() {
         let interactive = args.wait_for.is_none();
         let end_on_eof = end.clone();
         let stdin: Promise<()> = lwt::spawn(async move {
-            let mut input = lwt_native::io::stdin();
+            let input = lwt_native::io::stdin();
             while let Some(line) = input.read_line().await? {
                 if !line.trim().is_empty() {
                     if let Err(e) = reader.say(&line) {
