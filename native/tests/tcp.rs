@@ -175,14 +175,20 @@ fn peer_reset_mid_read_and_mid_write_affects_only_that_connection() {
         let (_, waits0) = lwt_native::io_stats();
         let write = b.send_all(vec![7u8; 64 << 20]);
         while lwt_native::io_stats().1 == waits0 {
-            assert!(write.is_pending(), "64 MiB went through a peer that never reads");
+            assert!(
+                write.is_pending(),
+                "64 MiB went through a peer that never reads"
+            );
             lwt::sleep(Duration::from_millis(1)).await?;
         }
         writer_blocked.send(()).unwrap();
         let e = lwt::with_timeout(Duration::from_secs(10), &write)
             .await
             .unwrap_err();
-        assert!(!e.is_timeout(), "the waiting write was never woken by the reset");
+        assert!(
+            !e.is_timeout(),
+            "the waiting write was never woken by the reset"
+        );
         let kind = io_error_kind(&e).unwrap();
         assert!(
             matches!(kind, ErrorKind::ConnectionReset | ErrorKind::BrokenPipe),
@@ -219,7 +225,10 @@ fn canceled_read_and_accept_leave_the_loop_healthy() {
             lwt::pause().await?;
             assert!(read.is_pending());
             read.cancel();
-            assert!(lwt_native::io_stats().1 <= waits0 + 1, "canceled waits pile up");
+            assert!(
+                lwt_native::io_stats().1 <= waits0 + 1,
+                "canceled waits pile up"
+            );
         }
         // Both still work.
         s.write_all(b"ok").await?;

@@ -346,7 +346,11 @@ pub async fn stream_map_p_keeps_order() -> Outcome {
     assert_eq!(started.get(), 3);
     assert_eq!(
         finished.take(),
-        ["1 done, 3 started", "2 done, 3 started", "3 done, 3 started"]
+        [
+            "1 done, 3 started",
+            "2 done, 3 started",
+            "3 done, 3 started"
+        ]
     );
     Ok(())
 }

@@ -198,10 +198,16 @@ pub async fn mvar_canceled_put_withdraws() -> Outcome {
     let mv = MVar::new(std::rc::Rc::new(1));
     let value = std::rc::Rc::new(2);
     let p = mv.put(value.clone());
-    assert_eq!((mv.putter_count(), std::rc::Rc::strong_count(&value)), (1, 2));
+    assert_eq!(
+        (mv.putter_count(), std::rc::Rc::strong_count(&value)),
+        (1, 2)
+    );
     p.cancel();
     // It left the line, and its value was dropped then and there.
-    assert_eq!((mv.putter_count(), std::rc::Rc::strong_count(&value)), (0, 1));
+    assert_eq!(
+        (mv.putter_count(), std::rc::Rc::strong_count(&value)),
+        (0, 1)
+    );
     assert_eq!(*mv.take().await?, 1);
     assert!(mv.is_empty());
     assert_eq!(mv.putter_count(), 0);

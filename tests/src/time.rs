@@ -67,7 +67,11 @@ pub async fn huge_sleep() -> Outcome {
             lwt::sleep_until(lwt::Instant::from_epoch(Duration::MAX)),
         ]
     });
-    assert_eq!(timers.armed(), 0, "a deadline that never comes arms no timer");
+    assert_eq!(
+        timers.armed(),
+        0,
+        "a deadline that never comes arms no timer"
+    );
     lwt::sleep(ms(2)).await?;
     let late = timers.track(|| lwt::sleep(Duration::MAX)); // later: overflows
     assert_eq!(timers.armed(), 0);
@@ -206,7 +210,11 @@ pub async fn cancel_timeout() -> Outcome {
     let t = timers.track(|| lwt::timeout::<()>(ms(1)));
     assert_eq!(timers.live(), 1);
     t.cancel();
-    assert_eq!(timers.live(), 0, "the canceled timeout's timer was released");
+    assert_eq!(
+        timers.live(),
+        0,
+        "the canceled timeout's timer was released"
+    );
     assert!(t.peek().unwrap().unwrap_err().is_canceled());
     lwt::sleep(ms(3)).await?;
     assert!(t.peek().unwrap().unwrap_err().is_canceled());
