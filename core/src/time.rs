@@ -9,8 +9,9 @@
 //! * A sleep is a cancelable promise with one engine timer behind it. Canceling
 //!   the sleep disarms the timer and drops its closure; the timer firing drops
 //!   it too. Nothing is left behind either way.
-//! * A deadline too far to represent (`Duration::MAX`) never fires: the sleep
-//!   stays pending, holds no timer, and can still be canceled.
+//! * A deadline too far to represent (`now + d` overflows, or it is the last
+//!   instant there is, `Duration::MAX` after the epoch) never fires: the
+//!   sleep stays pending, holds no timer, and can still be canceled.
 //! * With no engine installed, time functions give a rejected promise
 //!   ([`Error::is_no_engine`]), never a panic.
 
@@ -42,8 +43,10 @@ pub fn now() -> Result<Instant, Error> {
 
 fn sleep_on(engine: &Rc<dyn Engine>, deadline: Option<Instant>) -> Promise<()> {
     let (p, r) = task::<()>();
-    let Some(deadline) = deadline else {
-        // Too far to represent: never fires, holds nothing, still cancelable.
+    // Too far to represent (the addition overflowed, or it is the last
+    // instant there is, where a saturated `now + d` lands): never fires,
+    // holds nothing, still cancelable.
+    let Some(deadline) = deadline.filter(|d| d.since_epoch() != Duration::MAX) else {
         return p;
     };
     let id = engine.arm_timer(

@@ -174,8 +174,15 @@ fn huge_sleeps_never_fire_and_never_panic() {
     let late = lwt::sleep(Duration::MAX); // now + MAX overflows
     let t = lwt::timeout::<()>(Duration::MAX);
     let until = lwt::sleep_until(lwt::Instant::from_epoch(Duration::MAX));
+    // Held while they are pending, not only once canceled: none armed a timer.
+    assert_eq!(
+        engine.timer_count(),
+        0,
+        "a sleep that never fires holds no timer"
+    );
     engine.advance(Duration::from_secs(1_000_000));
     assert!(forever.is_pending() && late.is_pending() && t.is_pending() && until.is_pending());
+    assert_eq!(engine.timer_count(), 0);
     late.cancel();
     assert!(late.peek().unwrap().unwrap_err().is_canceled());
     forever.cancel();

@@ -278,9 +278,13 @@ fn iteration_hooks_run_each_iteration() {
     assert!(enter.get() >= 5 && leave.get() >= 5);
     lwt_native::remove_hook(a);
     lwt_native::remove_hook(b);
-    let seen = enter.get();
+    let seen = (enter.get(), leave.get());
     lwt_native::run(lwt::pause()).unwrap();
-    assert_eq!(enter.get(), seen);
+    assert_eq!(
+        (enter.get(), leave.get()),
+        seen,
+        "removed hooks, enter and leave, run no more"
+    );
 }
 
 #[test]

@@ -151,30 +151,44 @@ fn peer_reset_mid_read_and_mid_write_affects_only_that_connection() {
     let addr = raw.local_addr().unwrap();
     let other_l = TcpListener::bind(local()).unwrap();
     let other_addr = other_l.local_addr().unwrap();
+    let (writer_blocked, blocked) = std::sync::mpsc::channel::<()>();
     let server = std::thread::spawn(move || {
         let (a, _) = raw.accept().unwrap();
         std::thread::sleep(Duration::from_millis(30));
         reset(a);
+        // Never reads: the client's write fills the buffers and waits.
         let (b, _) = raw.accept().unwrap();
-        std::thread::sleep(Duration::from_millis(30));
+        blocked.recv().unwrap();
         reset(b);
     });
     run(async move {
         let _echo = echo_server(&other_l);
         let healthy = TcpStream::connect(other_addr).await?;
-        // Mid-read.
+        // Mid-read: the read waits when the reset comes.
         let a = TcpStream::connect(addr).await?;
         let e = a.read(&mut [0; 16]).await.unwrap_err();
         assert_eq!(io_error_kind(&e), Some(ErrorKind::ConnectionReset));
-        // Mid-write: keep writing until the reset shows.
+        // Mid-write: more than the kernel's buffers hold, so the write is
+        // still waiting for room on the reactor when the reset comes; the
+        // error edge must wake it.
         let b = TcpStream::connect(addr).await?;
-        let chunk = vec![7u8; 64 * 1024];
-        let e = loop {
-            if let Err(e) = b.write_all(&chunk).await {
-                break e;
-            }
+        let (_, waits0) = lwt_native::io_stats();
+        let write = b.send_all(vec![7u8; 64 << 20]);
+        while lwt_native::io_stats().1 == waits0 {
+            assert!(
+                write.is_pending(),
+                "64 MiB went through a peer that never reads"
+            );
             lwt::sleep(Duration::from_millis(1)).await?;
-        };
+        }
+        writer_blocked.send(()).unwrap();
+        let e = lwt::with_timeout(Duration::from_secs(10), &write)
+            .await
+            .unwrap_err();
+        assert!(
+            !e.is_timeout(),
+            "the waiting write was never woken by the reset"
+        );
         let kind = io_error_kind(&e).unwrap();
         assert!(
             matches!(kind, ErrorKind::ConnectionReset | ErrorKind::BrokenPipe),
@@ -198,19 +212,30 @@ fn canceled_read_and_accept_leave_the_loop_healthy() {
         let l = TcpListener::bind(local())?;
         let accept = l.accept();
         lwt::sleep(Duration::from_millis(5)).await?;
+        assert_eq!(lwt_native::io_stats().1, waits0 + 1, "the accept waits");
         accept.cancel();
         assert!(accept.peek().unwrap().unwrap_err().is_canceled());
         let c = TcpStream::connect(l.local_addr()?).await?;
         let (s, _) = l.accept().await?;
-        let read = c.read_some(16);
-        lwt::sleep(Duration::from_millis(5)).await?;
-        read.cancel();
-        assert_eq!(lwt_native::io_stats().1, waits0);
+        // Canceled reads, one after another: the reactor holds at most the
+        // one waiting now, never the dead ones before it (io_stats counts
+        // every wait held, canceled or not).
+        for _ in 0..100 {
+            let read = c.read_some(16);
+            lwt::pause().await?;
+            assert!(read.is_pending());
+            read.cancel();
+            assert!(
+                lwt_native::io_stats().1 <= waits0 + 1,
+                "canceled waits pile up"
+            );
+        }
         // Both still work.
         s.write_all(b"ok").await?;
         let mut buf = [0; 2];
         c.read_exact(&mut buf).await?;
         assert_eq!(&buf, b"ok");
+        assert_eq!(lwt_native::io_stats().1, waits0, "the event released them");
         drop((c, s, l));
         assert_eq!(lwt_native::io_stats(), (sources0, waits0));
         Ok(())

@@ -366,10 +366,13 @@ pub async fn cancel_from_on_cancel_hook() -> Outcome {
 
 /// Canceling a chain reaches the sleep it waits on and releases its timer.
 pub async fn cancel_reaches_sleep_in_chain() -> Outcome {
-    let s = lwt::sleep(Duration::from_secs(3600));
-    let end = s.clone().map(|()| 1).bind(|x| Promise::resolved(x + 1));
+    let timers = crate::counting::TimerCount::new()?;
+    let s = timers.track(|| lwt::sleep(Duration::from_secs(3600)));
+    let end = s.map(|()| 1).bind(|x| Promise::resolved(x + 1));
+    assert_eq!(timers.live(), 1);
     end.cancel();
     assert!(is_canceled(&s) && is_canceled(&end));
+    assert_eq!(timers.live(), 0, "the sleep's timer was released");
     Ok(())
 }
 

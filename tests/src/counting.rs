@@ -1,9 +1,16 @@
 //! Counting the engine's live timers from a body, on any engine: promises
 //! made inside [`TimerCount::track`] arm their timers through an engine that
 //! forwards everything to the one it wraps and counts the timers that have
-//! neither fired nor been canceled. So "the loser's timer was released" is checked through
-//! the engine contract itself (`cancel_timer` was called), the same way on
-//! the virtual, native and wasm engines.
+//! neither fired nor been canceled, and every timer armed at all. So "the
+//! loser's timer was released" is checked through the engine contract itself
+//! (`cancel_timer` was called), the same way on the virtual, native and wasm
+//! engines, and so is "this sleep never armed a timer".
+//!
+//! Timers are the one engine resource a body can make: the engine contract
+//! has nothing else a promise holds. I/O interest (native readiness waits)
+//! and listeners (DOM events) are made only through an engine's own crate,
+//! and counted there: `lwt_native::io_stats` and `lwt_wasm::stats`, in that
+//! crate's tests.
 
 use std::cell::{Cell, RefCell};
 use std::collections::HashSet;
@@ -15,6 +22,7 @@ use lwt::{Engine, Error, Instant};
 struct Counting {
     inner: Rc<dyn Engine>,
     live: Rc<RefCell<HashSet<TimerId>>>,
+    armed: Cell<usize>,
 }
 
 impl Engine for Counting {
@@ -36,6 +44,7 @@ impl Engine for Counting {
         );
         me.set(Some(id));
         self.live.borrow_mut().insert(id);
+        self.armed.set(self.armed.get() + 1);
         id
     }
 
@@ -75,6 +84,7 @@ impl TimerCount {
             engine: Rc::new(Counting {
                 inner,
                 live: Rc::default(),
+                armed: Cell::new(0),
             }),
         })
     }
@@ -90,5 +100,11 @@ impl TimerCount {
     /// Tracked timers still armed.
     pub fn live(&self) -> usize {
         self.engine.live.borrow().len()
+    }
+
+    /// Timers armed inside [`TimerCount::track`] so far, fired, canceled or
+    /// not.
+    pub fn armed(&self) -> usize {
+        self.engine.armed.get()
     }
 }

@@ -465,8 +465,29 @@ pub async fn stream_sequential_transforms() -> Outcome {
 
 /// `map_p` runs calls at once but keeps the input's order.
 pub async fn stream_map_p_keeps_order() -> Outcome {
-    let s = Stream::from_iter([3u64, 1, 2]).map_p(|x| lwt::sleep(ms(x)).map(move |()| x));
+    use std::cell::Cell;
+    use std::rc::Rc;
+    let (started, finished) = (Rc::new(Cell::new(0)), Log::default());
+    let (st, fin) = (started.clone(), finished.clone());
+    let s = Stream::from_iter([3u64, 1, 2]).map_p(move |x| {
+        st.set(st.get() + 1);
+        let (st, fin) = (st.clone(), fin.clone());
+        lwt::sleep(ms(x)).map(move |()| {
+            // Every call had started before the first one finished.
+            fin.push(format!("{x} done, {} started", st.get()));
+            x
+        })
+    });
     assert_eq!(s.to_vec().await?, vec![3, 1, 2]);
+    assert_eq!(started.get(), 3);
+    assert_eq!(
+        finished.take(),
+        [
+            "1 done, 3 started",
+            "2 done, 3 started",
+            "3 done, 3 started"
+        ]
+    );
     Ok(())
 }
 

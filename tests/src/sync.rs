@@ -72,8 +72,10 @@ pub async fn mutex_canceled_waiter_skipped() -> Outcome {
     m.lock().await?;
     let a = m.lock();
     let b = m.lock();
+    assert_eq!(m.waiter_count(), 2);
     a.cancel();
     assert!(a.peek().unwrap().unwrap_err().is_canceled());
+    assert_eq!(m.waiter_count(), 1, "the canceled waiter left the line");
     m.unlock()?;
     b.await?;
     assert!(m.is_locked());
@@ -193,10 +195,20 @@ pub async fn mvar_putters_fifo() -> Outcome {
 
 /// A canceled put withdraws its value.
 pub async fn mvar_canceled_put_withdraws() -> Outcome {
-    let mv = MVar::new(1);
-    let p = mv.put(2);
+    let mv = MVar::new(std::rc::Rc::new(1));
+    let value = std::rc::Rc::new(2);
+    let p = mv.put(value.clone());
+    assert_eq!(
+        (mv.putter_count(), std::rc::Rc::strong_count(&value)),
+        (1, 2)
+    );
     p.cancel();
-    assert_eq!(mv.take().await?, 1);
+    // It left the line, and its value was dropped then and there.
+    assert_eq!(
+        (mv.putter_count(), std::rc::Rc::strong_count(&value)),
+        (0, 1)
+    );
+    assert_eq!(*mv.take().await?, 1);
     assert!(mv.is_empty());
     assert_eq!(mv.putter_count(), 0);
     Ok(())
@@ -207,6 +219,7 @@ pub async fn mvar_canceled_take_loses_nothing() -> Outcome {
     let mv = MVar::new_empty();
     let a = mv.take();
     a.cancel();
+    assert_eq!(mv.taker_count(), 0, "the canceled take left the line");
     mv.put(5).await?;
     assert_eq!(mv.take_available(), Some(5));
     Ok(())

@@ -105,7 +105,9 @@ pub async fn question_mark_in_tasks() -> Outcome {
 pub async fn foreign_future_in_task() -> Outcome {
     let (tx, rx) = futures::channel::oneshot::channel::<u8>();
     let t = lwt::spawn(async move { rx.await.map_err(Error::new) });
+    assert!(t.is_pending(), "the channel is empty: the task waits");
     tx.send(4).map_err(|_| Error::msg("send failed"))?;
+    assert!(t.is_pending(), "woken, not polled inside the sender's call");
     assert_eq!(t.await?, 4);
     Ok(())
 }

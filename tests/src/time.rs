@@ -4,6 +4,7 @@ use std::time::Duration;
 
 use lwt::Promise;
 
+use crate::counting::TimerCount;
 use crate::log::{ms, Log};
 use crate::Outcome;
 
@@ -42,20 +43,45 @@ pub async fn with_timeout_cancels_the_loser() -> Outcome {
     Ok(())
 }
 
-/// Canceling a sleep rejects it at once.
+/// Canceling a sleep rejects it at once and releases its engine timer.
 pub async fn cancel_sleep() -> Outcome {
-    let s = lwt::sleep(Duration::from_secs(3600));
+    let timers = TimerCount::new()?;
+    let s = timers.track(|| lwt::sleep(Duration::from_secs(3600)));
+    assert_eq!(timers.live(), 1);
     s.cancel();
+    assert_eq!(timers.live(), 0, "the canceled sleep's timer was released");
     assert!(s.await.unwrap_err().is_canceled());
     Ok(())
 }
 
-/// Sleeps too long to represent never fire and never panic.
+/// Sleeps too long to represent never fire, never panic, and hold no timer
+/// while they wait (not only once canceled): `Duration::MAX` from now, from
+/// a later instant (the addition overflows), as a timeout, and the last
+/// instant there is.
 pub async fn huge_sleep() -> Outcome {
-    let s = lwt::sleep(Duration::MAX);
+    let timers = TimerCount::new()?;
+    let forever = timers.track(|| {
+        [
+            lwt::sleep(Duration::MAX),
+            lwt::timeout::<()>(Duration::MAX),
+            lwt::sleep_until(lwt::Instant::from_epoch(Duration::MAX)),
+        ]
+    });
+    assert_eq!(
+        timers.armed(),
+        0,
+        "a deadline that never comes arms no timer"
+    );
     lwt::sleep(ms(2)).await?;
-    assert!(s.is_pending());
-    s.cancel();
+    let late = timers.track(|| lwt::sleep(Duration::MAX)); // later: overflows
+    assert_eq!(timers.armed(), 0);
+    assert!(late.is_pending() && forever.iter().all(Promise::is_pending));
+    late.cancel();
+    assert!(late.peek().unwrap().unwrap_err().is_canceled());
+    for s in &forever {
+        s.cancel();
+        assert!(s.peek().unwrap().unwrap_err().is_canceled());
+    }
     Ok(())
 }
 
@@ -92,12 +118,20 @@ pub async fn pause_loop() -> Outcome {
     Ok(())
 }
 
-/// A canceled pause leaves the queue.
+/// A canceled pause is rejected at once, and, as in Lwt, still counts in
+/// `paused_count` until the next wake-up, which skips it (it stays canceled)
+/// and releases it. The count is read right after the calls, with no other
+/// code in between, so bodies running beside this one do not disturb it.
 pub async fn cancel_pause() -> Outcome {
+    let before = lwt::paused_count();
     let p = lwt::pause();
     p.cancel();
+    assert!(p.peek().unwrap().unwrap_err().is_canceled());
+    assert_eq!(lwt::paused_count(), before + 1, "counted until the wake-up");
+    // The wake-up comes (the pause asked for it) and leaves `p` canceled.
+    let q = lwt::pause();
+    q.await?;
     assert!(p.await.unwrap_err().is_canceled());
-    lwt::pause().await?;
     Ok(())
 }
 
@@ -169,10 +203,18 @@ pub async fn with_timeout_passes_results() -> Outcome {
     Ok(())
 }
 
-/// A timeout canceled before its time never fires.
+/// A timeout canceled before its time never fires, and its timer is
+/// released at once.
 pub async fn cancel_timeout() -> Outcome {
-    let t = lwt::timeout::<()>(ms(1));
+    let timers = TimerCount::new()?;
+    let t = timers.track(|| lwt::timeout::<()>(ms(1)));
+    assert_eq!(timers.live(), 1);
     t.cancel();
+    assert_eq!(
+        timers.live(),
+        0,
+        "the canceled timeout's timer was released"
+    );
     assert!(t.peek().unwrap().unwrap_err().is_canceled());
     lwt::sleep(ms(3)).await?;
     assert!(t.peek().unwrap().unwrap_err().is_canceled());

@@ -84,6 +84,11 @@ const JOBS: &[Job] = &[
         run: conformance,
     },
     Job {
+        name: "mutants",
+        about: "cargo-mutants on the lines changed since [BASE] (default: the merge-base with origin/main, else main), within a time budget",
+        run: mutants,
+    },
+    Job {
         name: "wasm-tests",
         about: "lwt-wasm's own tests in Node and in headless Chromium",
         run: wasm_tests,
@@ -288,6 +293,7 @@ fn ci(ctx: &Ctx, _: &[String]) -> Result {
     package(ctx, &[])?;
     test(ctx, &[])?;
     conformance(ctx, &[])?;
+    mutants(ctx, &[])?;
     wasm_tests(ctx, &[])?;
     e2e(ctx, &[])?;
     wasm_pack_example(ctx, &[])?;
@@ -555,6 +561,134 @@ fn test_counts(out: &str) -> Option<(usize, usize)> {
         before.rsplit(' ').next()?.parse::<usize>().ok()
     };
     Some((count("passed")?, count("ignored").unwrap_or(0)))
+}
+
+/// The `mutants` job's wall-clock budget, in seconds, unless
+/// `LWT_MUTANTS_BUDGET` says otherwise: enough for the handful of mutants a
+/// usual change makes, small beside the rest of `ci`.
+const MUTANTS_BUDGET_SECS: u64 = 300;
+
+/// cargo-mutants (settings in `.cargo/mutants.toml`) on the lines changed
+/// since `BASE`: the merge-base of `HEAD` and `BASE`, diffed against the
+/// working tree. With no `BASE` given, `origin/main`, else `main`; with
+/// neither (a clone with no such branch) or no change, there are zero
+/// mutants, which passes. A missed mutant fails the job. The run stops when
+/// the budget is spent, saying how far it got: what was tested by then
+/// still counts.
+fn mutants(ctx: &Ctx, args: &[String]) -> Result {
+    tools::cargo_mutants()?;
+    let git = |args: &[&str]| -> Option<String> {
+        let out = ctx.cmd("git", args).stderr(Stdio::null()).output().ok()?;
+        out.status
+            .success()
+            .then(|| String::from_utf8_lossy(&out.stdout).into_owned())
+    };
+    let base = match args.first() {
+        Some(base) => Some(base.clone()),
+        None => ["origin/main", "main"]
+            .into_iter()
+            .find(|b| git(&["rev-parse", "--verify", "--quiet", b]).is_some())
+            .map(str::to_string),
+    };
+    let Some(base) = base else {
+        ctx.step("mutants: no origin/main and no main to diff against: zero mutants");
+        return Ok(());
+    };
+    let merge_base = git(&["merge-base", "HEAD", &base])
+        .map(|s| s.trim().to_string())
+        .ok_or_else(|| {
+            format!("mutants: `{base}` and HEAD have no merge-base (is `{base}` a commit?)")
+        })?;
+    let diff = git(&["diff", &merge_base])
+        .ok_or_else(|| format!("mutants: git diff {merge_base} failed"))?;
+    let dir = ctx.target_dir().join("mutants");
+    fs::create_dir_all(&dir).map_err(|e| format!("creating {}: {e}", dir.display()))?;
+    if diff.trim().is_empty() {
+        ctx.step(&format!(
+            "mutants: no change since {base} ({merge_base:.12}): zero mutants"
+        ));
+        return Ok(());
+    }
+    let patch = dir.join("in-diff.patch");
+    fs::write(&patch, &diff).map_err(|e| format!("writing {}: {e}", patch.display()))?;
+    let budget = env::var("LWT_MUTANTS_BUDGET")
+        .ok()
+        .and_then(|b| b.parse::<u64>().ok())
+        .unwrap_or(MUTANTS_BUDGET_SECS);
+    ctx.step(&format!(
+        "mutants: the lines changed since {base} ({merge_base:.12}), within {budget}s"
+    ));
+    let out = dir.join("mutants.out");
+    let _ = fs::remove_dir_all(&out);
+    let mut cmd = ctx.cargo(&["mutants", "--in-diff"]);
+    cmd.arg(&patch)
+        .arg("--output")
+        .arg(&dir)
+        .args(["--jobs", "1", "--timeout", "120", "--build-timeout", "600"])
+        // The copy cargo-mutants builds in shares this target directory, so
+        // the dependencies built by the jobs before are not built again.
+        .env("CARGO_TARGET_DIR", ctx.target_dir())
+        // An interrupted run reports it in a line, not with a backtrace.
+        .env("RUST_BACKTRACE", "0");
+    std::os::unix::process::CommandExt::process_group(&mut cmd, 0);
+    let mut child = cmd
+        .spawn()
+        .map_err(|e| format!("could not start {}: {e}", show(&cmd)))?;
+    let deadline = Instant::now() + std::time::Duration::from_secs(budget);
+    let status = loop {
+        if let Some(status) = child
+            .try_wait()
+            .map_err(|e| format!("waiting for cargo mutants: {e}"))?
+        {
+            break Some(status);
+        }
+        if Instant::now() >= deadline {
+            // The whole group: cargo-mutants and the cargo and tests it runs.
+            let _ = Command::new("kill")
+                .args(["-INT", "--", &format!("-{}", child.id())])
+                .status();
+            let _ = child.wait();
+            break None;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(500));
+    };
+    let listed = |name: &str| -> Vec<String> {
+        fs::read_to_string(out.join(name))
+            .unwrap_or_default()
+            .lines()
+            .map(str::to_string)
+            .collect()
+    };
+    let missed = listed("missed.txt");
+    let counts = format!(
+        "{} caught, {} missed, {} unviable, {} timeouts",
+        listed("caught.txt").len(),
+        missed.len(),
+        listed("unviable.txt").len(),
+        listed("timeout.txt").len()
+    );
+    if !missed.is_empty() {
+        return Err(format!(
+            "mutants: {counts}; each missed mutant needs a test that fails on it (or a note at the code saying why it is equivalent):\n  {}",
+            missed.join("\n  ")
+        ));
+    }
+    match status {
+        None => {
+            println!("mutants: the {budget}s budget ran out: {counts} by then (LWT_MUTANTS_BUDGET=SECS for more)");
+            Ok(())
+        }
+        // 0: all caught or unviable (or no mutant at all); 3: some timed
+        // out, which a test run that hangs on a mutant is (listed above).
+        Some(s) if s.success() || s.code() == Some(3) => {
+            println!("mutants: {counts}");
+            Ok(())
+        }
+        Some(s) => Err(format!(
+            "mutants: cargo mutants failed ({s}): {counts}; see {}",
+            out.join("debug.log").display()
+        )),
+    }
 }
 
 fn wasm_tests(ctx: &Ctx, _: &[String]) -> Result {

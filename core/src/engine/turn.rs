@@ -46,7 +46,11 @@ thread_local! {
 }
 
 /// A promise resolved on the engine's next turn, after I/O and timers had a
-/// chance (Lwt's `Lwt.pause`). Cancelable: a canceled pause leaves the queue.
+/// chance (Lwt's `Lwt.pause`). Cancelable: a canceled pause is rejected at
+/// once, and keeps its place in the queue until the next wake-up, which skips
+/// it and releases it; until then it still counts in [`paused_count`], as in
+/// Lwt. (Lwt also unlinks it from its queue at once; here the entry costs its
+/// few bytes for at most one turn, and a pause needs no cancel hook.)
 ///
 /// Use it to break up long computations so the engine can poll, render and
 /// handle input; see also [`crate::yield_now`], which does not wait for I/O.
@@ -106,8 +110,7 @@ pub fn wakeup_paused() {
 
 /// How many promises were paused since the last [`wakeup_paused`] (Lwt's
 /// `Lwt.paused_count`). As in Lwt, a canceled pause still counts until the
-/// next wake-up: keeping the count exact would cost every pause a cancel
-/// hook.
+/// next wake-up, which releases it (see [`pause`]).
 ///
 /// ```
 /// let before = lwt::paused_count();

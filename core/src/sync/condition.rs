@@ -179,6 +179,6 @@ impl<T: 'static> Condition<T> {
     /// assert_eq!(c.waiter_count(), 0);
     /// ```
     pub fn waiter_count(&self) -> usize {
-        self.state.borrow().waiters.len()
+        self.state.borrow().waiters.held()
     }
 }

@@ -153,16 +153,18 @@ impl Mutex {
         self.state.borrow().waiters.is_empty()
     }
 
-    /// How many wait for the lock.
+    /// How many wait for the lock. A canceled waiter leaves the line at once.
     ///
     /// ```
     /// let m = lwt::Mutex::new();
     /// let _a = m.lock();
-    /// let _b = m.lock();
+    /// let b = m.lock();
     /// assert_eq!(m.waiter_count(), 1);
+    /// b.cancel();
+    /// assert_eq!(m.waiter_count(), 0);
     /// ```
     pub fn waiter_count(&self) -> usize {
-        self.state.borrow().waiters.len()
+        self.state.borrow().waiters.held()
     }
 
     /// Locks, runs `f`, and unlocks when the promise `f` returns resolves,

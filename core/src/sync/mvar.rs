@@ -196,25 +196,30 @@ impl<T: 'static> MVar<T> {
         self.state.borrow().value.is_none()
     }
 
-    /// How many takes wait for a value.
+    /// How many takes wait for a value. A canceled take leaves at once.
     ///
     /// ```
     /// let mv = lwt::MVar::<u8>::new_empty();
-    /// let _t = mv.take();
+    /// let t = mv.take();
     /// assert_eq!(mv.taker_count(), 1);
+    /// t.cancel();
+    /// assert_eq!(mv.taker_count(), 0);
     /// ```
     pub fn taker_count(&self) -> usize {
-        self.state.borrow().takers.len()
+        self.state.borrow().takers.held()
     }
 
-    /// How many puts wait for room.
+    /// How many puts wait for room. A canceled put leaves at once, and its
+    /// value is dropped.
     ///
     /// ```
     /// let mv = lwt::MVar::new(0);
-    /// let _p = mv.put(1);
+    /// let p = mv.put(1);
     /// assert_eq!(mv.putter_count(), 1);
+    /// p.cancel();
+    /// assert_eq!(mv.putter_count(), 0);
     /// ```
     pub fn putter_count(&self) -> usize {
-        self.state.borrow().putters.len()
+        self.state.borrow().putters.held()
     }
 }

@@ -274,15 +274,17 @@ impl Semaphore {
         self.state.borrow().closed
     }
 
-    /// How many wait for permits.
+    /// How many wait for permits. A canceled waiter leaves at once.
     ///
     /// ```
     /// let sem = lwt::Semaphore::new(0);
-    /// let _w = sem.acquire_promise(1);
+    /// let w = sem.acquire_promise(1);
     /// assert_eq!(sem.waiter_count(), 1);
+    /// w.cancel();
+    /// assert_eq!(sem.waiter_count(), 0);
     /// ```
     pub fn waiter_count(&self) -> usize {
-        self.state.borrow().waiters.len()
+        self.state.borrow().waiters.held()
     }
 }
 

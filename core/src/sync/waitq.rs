@@ -41,6 +41,14 @@ impl<T: 'static, X> WaitQueue<T, X> {
         self.q.iter().filter(|(_, r)| r.is_pending()).count()
     }
 
+    /// Every entry the queue holds, live or not: what the primitives report
+    /// as their waiter counts. Equal to [`WaitQueue::len`] because canceled
+    /// waiters leave at once (ground rule 2); counting what is held, not
+    /// what is live, is what lets a test see a canceled waiter that stayed.
+    pub(crate) fn held(&self) -> usize {
+        self.q.len()
+    }
+
     pub(crate) fn is_empty(&self) -> bool {
         self.q.iter().all(|(_, r)| !r.is_pending())
     }

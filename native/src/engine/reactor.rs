@@ -10,9 +10,11 @@
 //!   is cleared, so no edge is ever lost: the loop is single-threaded, and
 //!   events are only taken in between callbacks.
 //! * A wait is an [`lwt::task`] promise in the source's waiter list. An event
-//!   takes the whole list out (no borrow held) and resolves it; canceling a
-//!   wait removes it from the list (its `on_cancel`), so a canceled read,
-//!   accept or write holds nothing.
+//!   takes the whole list out (no borrow held) and resolves it. A canceled
+//!   wait (a canceled read, accept or write) is dropped from the list at the
+//!   next wait or event in its direction, so the list never holds more than
+//!   the waits live at its last push: canceling waits forever holds nothing
+//!   more.
 //! * A source is registered once, for both directions, when it is made, and
 //!   deregistered when its last handle is dropped.
 
@@ -66,12 +68,11 @@ impl WaitList {
         (self.one.take(), more)
     }
 
-    fn live(&self) -> usize {
-        self.one
-            .iter()
-            .chain(self.more.iter())
-            .filter(|r| r.is_pending())
-            .count()
+    /// The waits held, canceled ones not yet dropped included: the count a
+    /// leak check needs (a list that stopped dropping canceled waits would
+    /// grow, and counting live ones only would hide it).
+    fn held(&self) -> usize {
+        usize::from(self.one.is_some()) + self.more.len()
     }
 }
 
@@ -160,9 +161,9 @@ impl IoState {
         p
     }
 
-    /// Number of pending waiters (for tests).
+    /// Number of waits held (for tests).
     pub(crate) fn waiter_count(&self) -> usize {
-        self.readers.borrow().live() + self.writers.borrow().live()
+        self.readers.borrow().held() + self.writers.borrow().held()
     }
 }
 
@@ -485,8 +486,9 @@ impl<S: Source> Drop for Registered<S> {
     }
 }
 
-/// Registered sources and pending readiness waits on this thread's loop
-/// (for leak checks in tests).
+/// Registered sources and readiness waits held by this thread's loop (for
+/// leak checks in tests). A canceled wait counts until the source's next
+/// wait or event in its direction drops it.
 ///
 /// ```
 /// let (sources, waits) = lwt_native::io_stats();
