@@ -154,9 +154,9 @@ fn a_panic_in_a_bind_chain_rejects_that_link_and_flows_on() {
     let hook = Hooked::install();
     let l = Log::new();
     let (p, r) = lwt::wait::<u8>();
-    let a = p.map(|v| v + 1);
+    let a = p.clone().map(|v| v + 1);
     let b = a.bind(|v| -> Promise<u8> { panic!("link {v} broke") });
-    let c = b.map(|v| v + 1);
+    let c = b.clone().map(|v| v + 1);
     let handled = c.catch(|e| Promise::resolved(if e.is_panic() { 100 } else { 0 }));
     let l1 = l.clone();
     p.on_success(move |v| l1.push(format!("sibling {v}")));
@@ -184,10 +184,13 @@ fn every_combinator_rejects_its_result_on_a_panic_pending_or_resolved() {
             |p| p.bind(|_| -> Promise<u8> { panic!("bind") }),
             true,
         ),
-        ("map", |p| p.map(|_| -> u8 { panic!("map") }), true),
+        ("map", |p| p.clone().map(|_| -> u8 { panic!("map") }), true),
         (
             "and_then",
-            |p| p.and_then(|_| -> Result<u8, Error> { panic!("and_then") }),
+            |p| {
+                p.clone()
+                    .and_then(|_| -> Result<u8, Error> { panic!("and_then") })
+            },
             true,
         ),
         (
@@ -212,7 +215,7 @@ fn every_combinator_rejects_its_result_on_a_panic_pending_or_resolved() {
         ),
         (
             "map_err",
-            |p| p.map_err(|_| -> Error { panic!("map_err") }),
+            |p| p.clone().map_err(|_| -> Error { panic!("map_err") }),
             false,
         ),
     ];
@@ -244,13 +247,13 @@ fn every_combinator_rejects_its_result_on_a_panic_pending_or_resolved() {
 #[test]
 fn panic_messages_say_what_panicked() {
     let p = Promise::resolved(1);
-    let s = p.map(|_| -> u8 { panic!("a &str") });
+    let s = p.clone().map(|_| -> u8 { panic!("a &str") });
     assert_eq!(
         s.peek().unwrap().unwrap_err().message(),
         "the callback panicked: a &str"
     );
     let n = 7;
-    let f = p.map(move |_| -> u8 { panic!("a String {n}") });
+    let f = p.clone().map(move |_| -> u8 { panic!("a String {n}") });
     assert_eq!(
         f.peek().unwrap().unwrap_err().message(),
         "the callback panicked: a String 7"

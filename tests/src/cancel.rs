@@ -368,7 +368,7 @@ pub async fn cancel_from_on_cancel_hook() -> Outcome {
 pub async fn cancel_reaches_sleep_in_chain() -> Outcome {
     let timers = crate::counting::TimerCount::new()?;
     let s = timers.track(|| lwt::sleep(Duration::from_secs(3600)));
-    let end = s.map(|()| 1).bind(|x| Promise::resolved(x + 1));
+    let end = s.clone().map(|()| 1).bind(|x| Promise::resolved(x + 1));
     assert_eq!(timers.live(), 1);
     end.cancel();
     assert!(is_canceled(&s) && is_canceled(&end));

@@ -271,7 +271,7 @@ pub async fn pick_over_sleeps() -> Outcome {
             lwt::sleep(crate::log::ms(1)).map(|()| "short"),
         )
     });
-    let p = lwt::pick(vec![long.map(|()| "long"), short]);
+    let p = lwt::pick(vec![long.clone().map(|()| "long"), short]);
     assert_eq!(timers.live(), 2);
     assert_eq!(p.await?, "short");
     assert!(long.peek().unwrap().unwrap_err().is_canceled());
