@@ -1031,6 +1031,28 @@ mod tests {
         assert!(e.contains("(no more lines)"), "{e}");
     }
 
+    /// The getting-started guide of lwt-wasm quotes the export of the
+    /// shared-crate example: the quote must stay what the source says.
+    #[test]
+    fn the_wasm_guide_quotes_the_shared_example_as_it_is() {
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+        let guide = std::fs::read_to_string(root.join("wasm/docs/getting-started.md")).unwrap();
+        let source =
+            std::fs::read_to_string(root.join("examples/shared-crate/web/src/lib.rs")).unwrap();
+        let start = "pub fn trace() -> js_sys::Promise {";
+        let quote: Vec<&str> = guide
+            .lines()
+            .skip_while(|l| *l != start)
+            .take_while(|l| !l.starts_with("```"))
+            .collect();
+        assert!(quote.len() > 5, "the guide quotes no `{start}`");
+        let quote = quote.join("\n");
+        assert!(
+            source.contains(&quote),
+            "wasm/docs/getting-started.md quotes `trace()` differently from examples/shared-crate/web/src/lib.rs:\n{quote}"
+        );
+    }
+
     #[test]
     fn counts_come_from_the_result_line() {
         let out = "running 3 tests\n\ntest result: ok. 230 passed; 0 failed; 6 ignored; 0 measured; 0 filtered out; finished in 1.2s\n";
