@@ -24,6 +24,10 @@
 //! 5. **fetch** ([`fetch`], [`Response`]) is a cancelable request.
 //! 6. **Frames** ([`animation_frame`], [`idle`]).
 //!
+//! New to lwt in the browser? [`getting_started`] walks through a first
+//! app: the crates, exported functions, JS promises, errors both ways,
+//! cancellation with an `AbortSignal`, timers, and two runnable examples.
+//!
 //! Everything reaches JS through globals (`globalThis`), never `window()`, so
 //! it works in a window, a dedicated worker and Node (where DOM-only features
 //! degrade as each function documents). The bindings the modules share
@@ -55,6 +59,8 @@ mod engine;
 mod events;
 mod fetch;
 mod frame;
+#[doc = include_str!("../docs/getting-started.md")]
+pub mod getting_started {}
 mod sys;
 mod time;
 mod timers;

@@ -94,6 +94,11 @@ const JOBS: &[Job] = &[
         run: wasm_tests,
     },
     Job {
+        name: "shared-example",
+        about: "examples/shared-crate: one library on lwt alone, run natively and in Node; both must print the same trace",
+        run: shared_example,
+    },
+    Job {
         name: "e2e",
         about: "builds the web app and runs its end-to-end tests in headless Chromium",
         run: e2e,
@@ -295,6 +300,7 @@ fn ci(ctx: &Ctx, _: &[String]) -> Result {
     conformance(ctx, &[])?;
     mutants(ctx, &[])?;
     wasm_tests(ctx, &[])?;
+    shared_example(ctx, &[])?;
     e2e(ctx, &[])?;
     wasm_pack_example(ctx, &[])?;
     Ok(())
@@ -308,6 +314,14 @@ fn fmt(ctx: &Ctx, _: &[String]) -> Result {
         "fmt",
         "--manifest-path",
         "examples/wasm-pack-lib/Cargo.toml",
+        "--",
+        "--check",
+    ]))?;
+    run(ctx.cargo(&[
+        "fmt",
+        "--all",
+        "--manifest-path",
+        "examples/shared-crate/Cargo.toml",
         "--",
         "--check",
     ]))
@@ -803,17 +817,7 @@ fn wasm_pack_example(ctx: &Ctx, _: &[String]) -> Result {
     tools::wasm_pack()?;
     tools::chromium()?;
     tools::node()?;
-    // The wasm-bindgen-cli of the tools is the version of the workspace's
-    // lock: the example's lock must agree, or the two would not match.
-    let (ours, theirs) = (
-        tools::locked_version(&ctx.root, "wasm-bindgen")?,
-        tools::locked_version(&dir, "wasm-bindgen")?,
-    );
-    if ours != theirs {
-        return Err(format!(
-            "examples/wasm-pack-lib/Cargo.lock has wasm-bindgen {theirs}, the workspace's {ours}: run `cargo update -p wasm-bindgen --precise {ours}` in examples/wasm-pack-lib"
-        ));
-    }
+    same_wasm_bindgen(ctx, "examples/wasm-pack-lib")?;
     ctx.step("wasm-pack example: clippy (wasm32)");
     let mut clippy = ctx.cargo(&[
         "clippy",
@@ -839,6 +843,170 @@ fn wasm_pack_example(ctx: &Ctx, _: &[String]) -> Result {
     run(Command::new("node")
         .args(["--test", "--test-concurrency=1"])
         .current_dir(&dir))
+}
+
+/// The wasm-bindgen-cli of the tools is the version of the workspace's
+/// lock: an example's lock (`example` is its folder) must agree, or the two
+/// would not match.
+fn same_wasm_bindgen(ctx: &Ctx, example: &str) -> Result {
+    let (ours, theirs) = (
+        tools::locked_version(&ctx.root, "wasm-bindgen")?,
+        tools::locked_version(&ctx.root.join(example), "wasm-bindgen")?,
+    );
+    if ours != theirs {
+        return Err(format!(
+            "{example}/Cargo.lock has wasm-bindgen {theirs}, the workspace's {ours}: run `cargo update -p wasm-bindgen --precise {ours}` in {example}"
+        ));
+    }
+    Ok(())
+}
+
+/// `examples/shared-crate`, one library on `lwt` alone shared by two
+/// programs (its own workspace, as a user's project is): clippy on the host
+/// and on wasm32, the library's tests (virtual time), then the scenario run
+/// twice, by the native binary on lwt-native and by the wasm build (cargo,
+/// then `wasm-bindgen --target nodejs` into `web/pkg/`) on lwt-wasm in
+/// Node. Each prints the scenario's trace; they must be the same lines, and
+/// not none. The builds are debug builds into the example's target dir
+/// (`target/` beside its `Cargo.toml` unless `CARGO_TARGET_DIR` says
+/// otherwise), kept between runs.
+fn shared_example(ctx: &Ctx, _: &[String]) -> Result {
+    let example = "examples/shared-crate";
+    let dir = ctx.root.join(example);
+    let wasm = "wasm32-unknown-unknown";
+    tools::wasm_target()?;
+    tools::wasm_bindgen(&ctx.root)?;
+    tools::node()?;
+    same_wasm_bindgen(ctx, example)?;
+    let cargo = |args: &[&str]| {
+        let mut cmd = ctx.cargo(args);
+        cmd.current_dir(&dir);
+        cmd
+    };
+    ctx.step("shared example: clippy (host and wasm32), the library's tests (virtual time)");
+    run(cargo(&[
+        "clippy",
+        "-p",
+        "resilience",
+        "-p",
+        "resilience-native",
+        "--all-targets",
+        "--",
+        "-D",
+        "warnings",
+    ]))?;
+    run(cargo(&[
+        "clippy",
+        "-p",
+        "resilience",
+        "-p",
+        "resilience-web",
+        "--target",
+        wasm,
+        "--",
+        "-D",
+        "warnings",
+    ]))?;
+    run(cargo(&["test", "-p", "resilience"]))?;
+
+    ctx.step("shared example: the native binary, on lwt-native");
+    run(cargo(&["build", "-p", "resilience-native"]))?;
+    let target = cargo_target_dir(&dir)?;
+    let native = stdout_of(Command::new(target.join("debug/resilience-native")))?;
+
+    ctx.step("shared example: the wasm build, on lwt-wasm in Node");
+    run(cargo(&["build", "-p", "resilience-web", "--target", wasm]))?;
+    let pkg = dir.join("web/pkg");
+    let _ = fs::remove_dir_all(&pkg);
+    let mut bindgen = Command::new("wasm-bindgen");
+    bindgen
+        .args(["--target", "nodejs", "--out-dir"])
+        .arg(&pkg)
+        .arg(target.join(wasm).join("debug/resilience_web.wasm"));
+    run(bindgen)?;
+    let mut node = Command::new("node");
+    node.arg(dir.join("web/run.mjs")).arg(&pkg);
+    let web = stdout_of(node)?;
+
+    same_trace(&native, &web)?;
+    println!(
+        "shared example: native and Node printed the same {} lines",
+        native.lines().count()
+    );
+    Ok(())
+}
+
+/// Runs `cmd`, its standard error shown as it comes, and returns its
+/// standard output (shown too, once it is done); fails if it fails.
+fn stdout_of(mut cmd: Command) -> Result<String> {
+    let out = cmd
+        .stderr(Stdio::inherit())
+        .output()
+        .map_err(|e| format!("could not start {}: {e}", show(&cmd)))?;
+    let text = String::from_utf8_lossy(&out.stdout).into_owned();
+    print!("{text}");
+    if out.status.success() {
+        Ok(text)
+    } else {
+        Err(format!("{} failed ({})", show(&cmd), out.status))
+    }
+}
+
+/// The target directory cargo uses for the workspace in `dir`, as `cargo
+/// metadata` reports it (so `CARGO_TARGET_DIR` and cargo's configuration
+/// count as they do for the build).
+fn cargo_target_dir(dir: &Path) -> Result<PathBuf> {
+    let out = Command::new("cargo")
+        .args(["metadata", "--no-deps", "--format-version", "1"])
+        .current_dir(dir)
+        .stderr(Stdio::inherit())
+        .output()
+        .map_err(|e| format!("could not run cargo metadata: {e}"))?;
+    if !out.status.success() {
+        return Err(format!("cargo metadata failed in {}", dir.display()));
+    }
+    let json = String::from_utf8_lossy(&out.stdout);
+    let key = "\"target_directory\":\"";
+    let start = json
+        .find(key)
+        .map(|i| i + key.len())
+        .ok_or("cargo metadata gave no target_directory")?;
+    let end = json[start..]
+        .find('"')
+        .map(|i| start + i)
+        .ok_or("cargo metadata: target_directory is not a string")?;
+    let path = &json[start..end];
+    if path.contains('\\') {
+        return Err(format!(
+            "the target directory `{path}` has a character this check does not decode"
+        ));
+    }
+    Ok(PathBuf::from(path))
+}
+
+/// Ok when the two traces have the same lines and at least one; else an
+/// error naming the first line where they part.
+fn same_trace(native: &str, web: &str) -> Result {
+    let (a, b): (Vec<&str>, Vec<&str>) = (native.lines().collect(), web.lines().collect());
+    if a.is_empty() || b.is_empty() {
+        return Err(format!(
+            "a trace is empty: native printed {} lines, Node {}",
+            a.len(),
+            b.len()
+        ));
+    }
+    if a == b {
+        return Ok(());
+    }
+    let n = a.iter().zip(&b).take_while(|(x, y)| x == y).count();
+    Err(format!(
+        "the traces differ at line {}: native `{}`, Node `{}` (native {} lines, Node {})",
+        n + 1,
+        a.get(n).unwrap_or(&"(no more lines)"),
+        b.get(n).unwrap_or(&"(no more lines)"),
+        a.len(),
+        b.len()
+    ))
 }
 
 fn demo(ctx: &Ctx, args: &[String]) -> Result {
@@ -964,7 +1132,7 @@ fn gzip_size(file: &Path) -> Result<usize> {
 
 #[cfg(test)]
 mod tests {
-    use super::{bodies::Body, not_run, test_counts, unpublished_members};
+    use super::{bodies::Body, not_run, same_trace, test_counts, unpublished_members};
 
     #[test]
     fn the_apps_tests_and_xtask_are_not_packaged_and_the_libraries_are() {
@@ -982,6 +1150,41 @@ mod tests {
                 "{name}: {unpublished:?}"
             );
         }
+    }
+
+    #[test]
+    fn traces_must_be_the_same_lines_and_not_none() {
+        assert!(same_trace("a\nb\n", "a\nb\n").is_ok());
+        assert!(same_trace("", "").unwrap_err().contains("empty"));
+        let e = same_trace("a\nb\n", "a\nc\n").unwrap_err();
+        assert!(
+            e.contains("line 2") && e.contains("`b`") && e.contains("`c`"),
+            "{e}"
+        );
+        let e = same_trace("a\n", "a\nb\n").unwrap_err();
+        assert!(e.contains("(no more lines)"), "{e}");
+    }
+
+    /// The getting-started guide of lwt-wasm quotes the export of the
+    /// shared-crate example: the quote must stay what the source says.
+    #[test]
+    fn the_wasm_guide_quotes_the_shared_example_as_it_is() {
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+        let guide = std::fs::read_to_string(root.join("wasm/docs/getting-started.md")).unwrap();
+        let source =
+            std::fs::read_to_string(root.join("examples/shared-crate/web/src/lib.rs")).unwrap();
+        let start = "pub fn trace() -> js_sys::Promise {";
+        let quote: Vec<&str> = guide
+            .lines()
+            .skip_while(|l| *l != start)
+            .take_while(|l| !l.starts_with("```"))
+            .collect();
+        assert!(quote.len() > 5, "the guide quotes no `{start}`");
+        let quote = quote.join("\n");
+        assert!(
+            source.contains(&quote),
+            "wasm/docs/getting-started.md quotes `trace()` differently from examples/shared-crate/web/src/lib.rs:\n{quote}"
+        );
     }
 
     #[test]
