@@ -341,7 +341,8 @@ pub async fn stream_get_while_and_junk_while() -> Outcome {
     let s = Stream::of_list([1, 2, 3, 4, 1, 0, 0, 7]);
     assert_eq!(s.get_while(|x| *x < 3).await?, vec![1, 2]);
     assert_eq!(
-        s.get_while_s(|x| lwt::sleep(ms(1)).map(move |()| x != 1)).await?,
+        s.get_while_s(|x| lwt::sleep(ms(1)).map(move |()| x != 1))
+            .await?,
         vec![3, 4]
     );
     s.junk_while(|x| *x == 1).await?;
