@@ -9,11 +9,14 @@ use std::rc::Rc;
 use lwt::testing::Log;
 use lwt::{Error, Promise, State, MAX_DEPTH};
 
+/// A hook as `set_async_exception_hook` takes and gives it.
+type Hook = Option<Box<dyn Fn(&Error)>>;
+
 /// Installs a hook that records what it receives; the previous hook comes
 /// back when the returned guard is dropped.
 struct Hooked {
     seen: Rc<RefCell<Vec<Error>>>,
-    previous: Option<Option<Box<dyn Fn(&Error)>>>,
+    previous: Option<Hook>,
 }
 
 impl Hooked {
