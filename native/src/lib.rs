@@ -58,7 +58,7 @@
 //! | `Lwt_main.run` | [`run`] |
 //! | `Lwt_main.enter_iter_hooks`, `leave_iter_hooks` | [`on_enter_iteration`], [`on_leave_iteration`] |
 //! | `Lwt_main.at_exit` | [`at_exit`], [`exit`] |
-//! | `Lwt_preemptive.detach`, `run_in_main`, `run_in_main_dont_wait` | [`detach`], [`run_in_main`], [`run_in_main_dont_wait`] |
+//! | `Lwt_preemptive.detach`, `run_in_main`, `run_in_main_dont_wait` | [`detach`], [`run_in_main`] (a rejection comes back as the same `lwt::Error`), [`run_in_main_dont_wait`] |
 //! | `Lwt_unix.sleep` | [`lwt::sleep`] (on this engine) |
 //! | `Lwt_unix.auto_pause`, `auto_yield` | [`lwt::auto_pause`] (engine-neutral, on this engine's clock) |
 //! | `Lwt_unix.socket`/`connect`/`accept` | [`net::TcpStream`], [`net::TcpListener`], [`net::UdpSocket`], [`net::UnixStream`] |

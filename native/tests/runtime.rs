@@ -195,9 +195,23 @@ fn run_in_main_from_the_pool() {
     let p = lwt_native::detach(|| {
         let a = lwt_native::run_in_main(|| lwt::pause().map(|()| 20)).unwrap();
         let b = lwt_native::run_in_main(|| Promise::<u32>::rejected(lwt::Error::msg("no")));
-        (a, b.unwrap_err().to_string())
+        let c = lwt_native::run_in_main(|| Promise::<u32>::rejected(lwt::Error::timeout()));
+        let d = lwt_native::run_in_main(|| {
+            Promise::<u32>::rejected(lwt::Error::new(std::io::Error::other("disk")))
+        });
+        let io = d
+            .unwrap_err()
+            .downcast_ref::<std::io::Error>()
+            .map(|e| e.to_string());
+        (
+            a,
+            b.unwrap_err().to_string(),
+            c.unwrap_err().is_timeout(),
+            io,
+        )
     });
-    assert_eq!(lwt_native::run(p).unwrap(), (20, "no".to_string()));
+    let got = lwt_native::run(p).unwrap();
+    assert_eq!(got, (20, "no".to_string(), true, Some("disk".to_string())));
 }
 
 #[test]

@@ -19,7 +19,7 @@ use std::io;
 use std::sync::{Arc, Condvar, Mutex};
 use std::time::Duration;
 
-use lwt::Promise;
+use lwt::{Error, Promise};
 
 use super::handle::{remote_resolver, Handle, Shared};
 use super::Runtime;
@@ -253,35 +253,43 @@ where
 /// From a pool thread (inside [`detach`]), runs `f` on the loop and blocks
 /// this thread until the promise it returns is resolved (Lwt_preemptive's
 /// `run_in_main`). The loop must be running ([`crate::run`]) for this to
-/// return. Outside a pool thread, an error of kind `Unsupported`.
+/// return. A rejection comes back as the very [`lwt::Error`] the promise was
+/// rejected with (it is `Send`), so its kind and its original error stay
+/// (`downcast_ref`). Outside a pool thread, an invalid-argument error.
 ///
 /// ```
 /// let p = lwt_native::detach(|| {
-///     lwt_native::run_in_main(|| lwt::sleep(std::time::Duration::from_millis(1)).map(|()| 40))
-///         .unwrap()
-///         + 2
+///     let n = lwt_native::run_in_main(|| {
+///         lwt::sleep(std::time::Duration::from_millis(1)).map(|()| 40)
+///     });
+///     let e = lwt_native::run_in_main(|| {
+///         lwt::Promise::<()>::rejected(lwt::Error::new(std::io::Error::other("disk")))
+///     });
+///     (n.unwrap() + 2, e.unwrap_err().downcast_ref::<std::io::Error>().is_some())
 /// });
-/// assert_eq!(lwt_native::run(p).unwrap(), 42);
+/// assert_eq!(lwt_native::run(p).unwrap(), (42, true));
 /// assert!(lwt_native::run_in_main(|| lwt::Promise::resolved(())).is_err());
 /// ```
-pub fn run_in_main<T, F>(f: F) -> io::Result<T>
+pub fn run_in_main<T, F>(f: F) -> Result<T, Error>
 where
     T: Clone + Send + 'static,
     F: FnOnce() -> Promise<T> + Send + 'static,
 {
     let Some(handle) = MAIN.with(|m| m.borrow().clone()) else {
-        return Err(io::Error::new(
-            io::ErrorKind::Unsupported,
-            "lwt_native::run_in_main: not on a pool thread",
+        return Err(Error::invalid_argument(
+            "lwt_native::run_in_main: not on a pool thread (call it inside lwt_native::detach)",
         ));
     };
-    let (tx, rx) = std::sync::mpsc::channel::<io::Result<T>>();
+    let (tx, rx) = std::sync::mpsc::channel::<Result<T, Error>>();
     handle.run_on_loop(move || {
         let p = f();
         p.on_result(move |r| {
-            let _ = tx.send(r.clone().map_err(|e| io::Error::other(e.to_string())));
+            let _ = tx.send(r.clone());
         });
     });
-    rx.recv()
-        .unwrap_or_else(|_| Err(io::Error::other("the loop dropped the run_in_main job")))
+    rx.recv().unwrap_or_else(|_| {
+        Err(Error::closed(
+            "lwt_native::run_in_main: the loop dropped the job",
+        ))
+    })
 }
