@@ -79,6 +79,7 @@ struct State {
 /// oc.write_line("hello").await?;
 /// oc.flush().await?;
 /// assert_eq!(ic.read_line().await?.as_deref(), Some("hello"));
+/// drop((ic, oc)); // the socket closes: the handler reads the end and returns
 /// server.shutdown().await
 /// # }).unwrap();
 /// ```
