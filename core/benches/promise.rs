@@ -91,13 +91,39 @@ fn tokio_chain(rt: &tokio::runtime::Runtime, n: usize) -> Duration {
     elapsed
 }
 
-/// Bench 2: A chain of a million pending binds, built and then resolved.
+/// The like-for-like lwt half of the chain benchmark: `n` tasks, each
+/// awaiting the one before it, as the tokio tasks do their oneshots.
+fn lwt_task_chain(n: usize) -> Duration {
+    let engine = VirtualEngine::new();
+    let start = Instant::now();
+    let (p0, r0) = lwt::wait::<u64>();
+    let mut p = p0;
+    for _ in 0..n {
+        let prev = p;
+        p = lwt::spawn(async move { Ok(prev.await? + 1) });
+    }
+    r0.resolve(0).expect("pending");
+    engine.run_until_idle();
+    let elapsed = start.elapsed();
+    assert_eq!(p.peek().expect("resolved").expect("fulfilled"), n as u64);
+    elapsed
+}
+
+/// Bench 2: A chain of a million steps, built and then started.
+///
+/// The sides do different work in one pair: `lwt_bind` is a million binds
+/// (a callback each, no task), `tokio_oneshot_tasks` a million tasks each
+/// awaiting a oneshot. `lwt_tasks` against `tokio_oneshot_tasks` is the pair
+/// that does the same work: a million tasks, each awaiting the step before.
 fn chain(c: &mut Criterion) {
     let mut g = c.benchmark_group("chain_1M");
     g.sample_size(10);
     g.throughput(Throughput::Elements(MILLION as u64));
     g.bench_function("lwt_bind", |b| {
         b.iter_custom(|iters| (0..iters).map(|_| lwt_chain(MILLION)).sum())
+    });
+    g.bench_function("lwt_tasks", |b| {
+        b.iter_custom(|iters| (0..iters).map(|_| lwt_task_chain(MILLION)).sum())
     });
     let rt = current_thread();
     g.bench_function("tokio_oneshot_tasks", |b| {
@@ -106,12 +132,32 @@ fn chain(c: &mut Criterion) {
     g.finish();
 }
 
-/// Bench 3: One promise, `n` waiters (`map`s), then resolved.
+/// Bench 3: One promise, `n` waiters, then resolved.
+///
+/// `lwt_map` waits with `n` maps (a callback each, no task);
+/// `tokio_shared_tasks` with `n` spawned tasks awaiting a `Shared` oneshot.
+/// `lwt_tasks` is the like-for-like of the tokio side: `n` spawned tasks
+/// awaiting the one promise.
 fn fan_out(c: &mut Criterion) {
     let mut g = c.benchmark_group("fan_out");
     let rt = current_thread();
     for n in [10usize, 1_000] {
         g.throughput(Throughput::Elements(n as u64));
+        g.bench_with_input(BenchmarkId::new("lwt_tasks", n), &n, |b, &n| {
+            let engine = VirtualEngine::new();
+            let mut outs = Vec::with_capacity(n);
+            b.iter(|| {
+                let (p, r) = lwt::wait::<u64>();
+                for _ in 0..n {
+                    let p = p.clone();
+                    outs.push(lwt::spawn(async move { Ok(p.await? + 1) }));
+                }
+                r.resolve(1).expect("pending");
+                engine.run_until_idle();
+                debug_assert!(outs.iter().all(Promise::is_fulfilled));
+                outs.clear();
+            })
+        });
         g.bench_with_input(BenchmarkId::new("lwt_map", n), &n, |b, &n| {
             let mut outs = Vec::with_capacity(n);
             b.iter(|| {
@@ -254,6 +300,13 @@ fn cancel_chain(c: &mut Criterion) {
 }
 
 /// Bench 6: Spawn a million trivial tasks and run them to completion.
+///
+/// Different work in the first pair: an lwt task that finishes at once
+/// completes inside `spawn` (polled there, never queued), while
+/// `tokio_spawn_local` queues every task and its scheduler polls each one
+/// later. The `_once` pair is closer to the same work: each task is polled,
+/// goes back to the scheduler once (`pause` / `yield_now`), and is polled
+/// again to finish (tokio also queues each before its first poll).
 fn spawn_tasks(c: &mut Criterion) {
     let mut g = c.benchmark_group("spawn_1M");
     g.sample_size(10);
@@ -284,6 +337,37 @@ fn spawn_tasks(c: &mut Criterion) {
                     drop(local.spawn_local(async {}));
                 }
                 // A `LocalSet` completes once all its tasks have.
+                rt.block_on(&mut *Box::pin(local));
+                total += start.elapsed();
+            }
+            total
+        })
+    });
+    g.bench_function("lwt_virtual_pause_once", |b| {
+        let engine = VirtualEngine::new();
+        b.iter_custom(|iters| {
+            let mut total = Duration::ZERO;
+            for _ in 0..iters {
+                let start = Instant::now();
+                for _ in 0..MILLION {
+                    drop(lwt::spawn(async { lwt::pause().await }));
+                }
+                engine.run_until_idle();
+                total += start.elapsed();
+                assert_eq!(lwt::paused_count(), 0);
+            }
+            total
+        })
+    });
+    g.bench_function("tokio_spawn_local_yield_once", |b| {
+        b.iter_custom(|iters| {
+            let mut total = Duration::ZERO;
+            for _ in 0..iters {
+                let local = tokio::task::LocalSet::new();
+                let start = Instant::now();
+                for _ in 0..MILLION {
+                    drop(local.spawn_local(tokio::task::yield_now()));
+                }
                 rt.block_on(&mut *Box::pin(local));
                 total += start.elapsed();
             }

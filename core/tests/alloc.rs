@@ -128,3 +128,26 @@ fn pick_allocates_a_constant_number_of_times() {
     assert!(m <= 16, "resolving a pick of {N} made {m} allocations");
     assert_eq!(first.peek().unwrap().unwrap(), 1);
 }
+
+#[test]
+fn canceling_a_chain_walks_it_without_allocating() {
+    let chain = || {
+        let (leaf, r) = lwt::task::<u32>();
+        let mut end = leaf.clone();
+        for _ in 0..10 {
+            end = end.map(|v| v + 1);
+        }
+        (leaf, r, end)
+    };
+    // Once, so that the buffers a cancellation reuses are made already.
+    let (_, _r, warm) = chain();
+    warm.cancel();
+    let (leaf, _r, end) = chain();
+    // The walk back to the one leaf keeps its state on the stack (the first
+    // leaf found is kept in a local, not a `Vec`), and the rejection
+    // forwards reuses the resolution loop's buffers: nothing is allocated.
+    let ((), n) = allocations(|| end.cancel());
+    assert_eq!(n, 0, "canceling a chain of 10 maps made {n} allocations");
+    assert!(leaf.peek().unwrap().unwrap_err().is_canceled());
+    assert!(end.peek().unwrap().unwrap_err().is_canceled());
+}

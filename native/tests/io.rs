@@ -383,3 +383,22 @@ fn bounded<T: Clone + 'static>(
 ) -> lwt::Promise<T> {
     lwt::with_timeout(Duration::from_secs(10), &lwt::spawn(f))
 }
+
+/// A channel dropped right after a write (its auto-flush pending) still
+/// sends the bytes, then closes its writer: the peer reads end of input
+/// although a clone of the socket is still open.
+#[test]
+fn a_channel_dropped_after_a_write_sends_and_closes() {
+    run(async {
+        let (a, b) = lwt_native::net::UnixStream::pair()?;
+        let oc = OutputChannel::new(a.clone());
+        oc.write_line("sent on drop").await?;
+        drop(oc);
+        let ic = InputChannel::new(b);
+        let all = bounded(async move { ic.read_to_string().await }).await?;
+        assert_eq!(all, "sent on drop\n");
+        drop(a);
+        Ok(())
+    })
+    .unwrap();
+}

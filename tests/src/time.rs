@@ -85,15 +85,58 @@ pub async fn huge_sleep() -> Outcome {
     Ok(())
 }
 
-/// `yield_now` resolves before `pause` does.
-pub async fn yield_before_pause() -> Outcome {
+/// Where `yield_now` and `pause` fall against timers: a yield resolves
+/// before the engine fires due timers (and polls I/O), a pause after them.
+/// The timer is already due when the three are made.
+pub async fn yield_before_timers_pause_after() -> Outcome {
     let log = Log::default();
+    let l = log.clone();
+    let due = lwt::sleep_until(lwt::now()?).map(move |()| l.push("timer"));
     let l = log.clone();
     let p = lwt::pause().map(move |()| l.push("pause"));
     let l = log.clone();
     let y = lwt::yield_now().map(move |()| l.push("yield"));
-    lwt::join(vec![p, y]).await?;
-    assert_eq!(log.take(), ["yield", "pause"]);
+    lwt::join(vec![due, p, y]).await?;
+    assert_eq!(log.take(), ["yield", "timer", "pause"]);
+    Ok(())
+}
+
+/// A yield asked for by a timer's callback resolves before the next due
+/// timer fires.
+pub async fn yield_from_a_timer_before_the_next_timer() -> Outcome {
+    let log = Log::default();
+    let at = lwt::now()? + ms(1);
+    let (l, l2) = (log.clone(), log.clone());
+    let first = lwt::sleep_until(at).bind(move |()| {
+        l.push("first");
+        let l = l.clone();
+        lwt::yield_now().map(move |()| l.push("yield"))
+    });
+    let second = lwt::sleep_until(at).map(move |()| l2.push("second"));
+    lwt::join(vec![first, second]).await?;
+    assert_eq!(log.take(), ["first", "yield", "second"]);
+    Ok(())
+}
+
+/// The pause notifier is called with the new count at each pause, and
+/// removing it does not keep pauses from being resolved (the engine is asked
+/// for its turn by `pause` itself).
+pub async fn pause_notifier_sees_each_pause() -> Outcome {
+    use std::cell::RefCell;
+    use std::rc::Rc;
+    let seen = Rc::new(RefCell::new(Vec::new()));
+    let s = seen.clone();
+    // Registered, used and removed with no other code in between, so bodies
+    // running beside this one neither see it nor disturb the counts.
+    lwt::register_pause_notifier(Some(Box::new(move |n| s.borrow_mut().push(n))));
+    let before = lwt::paused_count();
+    let a = lwt::pause();
+    let b = lwt::pause();
+    lwt::register_pause_notifier(None);
+    let c = lwt::pause();
+    assert_eq!(*seen.borrow(), [before + 1, before + 2]);
+    lwt::join(vec![a, b, c]).await?;
+    assert_eq!(seen.borrow().len(), 2);
     Ok(())
 }
 
@@ -218,6 +261,60 @@ pub async fn cancel_timeout() -> Outcome {
     assert!(t.peek().unwrap().unwrap_err().is_canceled());
     lwt::sleep(ms(3)).await?;
     assert!(t.peek().unwrap().unwrap_err().is_canceled());
+    Ok(())
+}
+
+/// `with_timeout` releases its timer as soon as either side wins: the
+/// promise (the timeout is canceled) or the timeout (it fired).
+pub async fn with_timeout_releases_its_timer() -> Outcome {
+    let timers = TimerCount::new()?;
+    let (fast, r) = lwt::task::<u8>();
+    let p = timers.track(|| lwt::with_timeout(Duration::from_secs(3600), &fast));
+    assert_eq!(timers.live(), 1);
+    r.resolve(4)?;
+    assert_eq!(p.await?, 4);
+    assert_eq!(timers.live(), 0, "the winner canceled the timeout's timer");
+    let (slow, _r) = lwt::task::<u8>();
+    let p = timers.track(|| lwt::with_timeout(ms(1), &slow));
+    assert!(p.await.unwrap_err().is_timeout());
+    assert_eq!((timers.armed(), timers.live()), (2, 0));
+    // Canceled from outside: both sides, and the timer with them.
+    let (slow, _r) = lwt::task::<u8>();
+    let p = timers.track(|| lwt::with_timeout(Duration::from_secs(3600), &slow));
+    p.cancel();
+    assert!(slow.peek().unwrap().unwrap_err().is_canceled());
+    assert_eq!(timers.live(), 0);
+    Ok(())
+}
+
+/// An interval arms nothing until a tick is asked for; a canceled tick, and
+/// an interval dropped while `poll_next` waits, release their timer.
+pub async fn interval_releases_its_timer() -> Outcome {
+    let timers = TimerCount::new()?;
+    let mut ticks = timers.track(|| lwt::interval(Duration::from_secs(3600)));
+    assert_eq!(timers.armed(), 0);
+    let t = timers.track(|| ticks.tick());
+    assert_eq!(timers.live(), 1);
+    t.cancel();
+    assert_eq!(timers.live(), 0, "the canceled tick released its timer");
+    let mut polled = timers.track(|| lwt::interval(Duration::from_secs(3600)));
+    let next =
+        timers.track(|| futures::FutureExt::now_or_never(futures::StreamExt::next(&mut polled)));
+    assert!(next.is_none(), "an hour-long tick is not there yet");
+    assert_eq!(timers.live(), 1);
+    drop(polled);
+    assert_eq!(timers.live(), 0, "the dropped interval released its timer");
+    Ok(())
+}
+
+/// Dropping a sleep is not canceling it (as in Lwt): its timer stays armed
+/// and fires, and then nothing is held.
+pub async fn dropped_sleep_keeps_its_timer_until_it_fires() -> Outcome {
+    let timers = TimerCount::new()?;
+    drop(timers.track(|| lwt::sleep(ms(1))));
+    assert_eq!(timers.live(), 1);
+    lwt::sleep(ms(3)).await?;
+    assert_eq!(timers.live(), 0, "it fired, and its timer is gone");
     Ok(())
 }
 

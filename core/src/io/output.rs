@@ -10,8 +10,8 @@
 //! * What the writer took leaves the buffer as it is taken (`sent`), also
 //!   when a flush is canceled halfway, so no byte is sent twice.
 //! * The last handle dropped with bytes still buffered sends them from a
-//!   task of its own, then closes the writer, unless the writer failed
-//!   before (it is not retried).
+//!   task of its own (the auto-flush, or one the drop starts), then closes
+//!   the writer, unless the writer failed before (it is not retried).
 
 use std::cell::{Cell, RefCell};
 use std::future::{poll_fn, Future};
@@ -190,6 +190,23 @@ fn schedule_auto_flush(ch: &Rc<OutChan>) {
             st.poll_flush(cx, "auto-flush")
         })
         .await;
+        if Rc::strong_count(&ch) == 1 {
+            // Every handle was dropped meanwhile: end as a drop with bytes
+            // buffered does, closing the writer.
+            let _ = poll_fn(|cx| {
+                let mut st = ch.st.borrow_mut();
+                let open = !st.closed;
+                let r = match st.writer.as_mut().filter(|_| open) {
+                    Some(w) => Pin::new(w).poll_close(cx),
+                    None => Poll::Ready(Ok(())),
+                };
+                if r.is_ready() {
+                    st.closed = true;
+                }
+                r
+            })
+            .await;
+        }
         Ok(())
     });
     drop(task);

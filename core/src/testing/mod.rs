@@ -193,6 +193,8 @@ impl VirtualEngine {
     /// ```
     pub fn run_until_idle(&self) {
         loop {
+            // Yields first, before timers fire (the engine contract's rule 5).
+            engine::run_yielded();
             let now = self.clock.now.get();
             if let Some((_, fire)) = self.clock.pop_due(now) {
                 fire();

@@ -18,7 +18,8 @@
 //! 4. ready sources resolve their waiters; closures sent from other threads
 //!    run;
 //! 5. due timers fire, at most [`TIMERS_PER_ITERATION`], in deadline order,
-//!    FIFO among equal deadlines, never before their deadline;
+//!    FIFO among equal deadlines, never before their deadline, with the
+//!    yields a timer's callbacks asked for resolved before the next one;
 //! 6. `lwt::engine::run_turn` runs once (a snapshot of the paused promises),
 //!    if a turn was asked for or there is work;
 //! 7. leave-iteration hooks.
@@ -154,7 +155,12 @@ impl Runtime {
         for _ in 0..TIMERS_PER_ITERATION {
             let fire = self.timers.borrow_mut().pop_due(now);
             match fire {
-                Some(fire) => fire(),
+                Some(fire) => {
+                    fire();
+                    // A yield asked for by this timer's callbacks runs
+                    // before the next timer fires.
+                    self.run_yields();
+                }
                 None => break,
             }
         }
@@ -425,7 +431,12 @@ pub fn run_exit_hooks() -> Result<(), Error> {
 
 /// Runs the [`at_exit`] hooks, then exits the process with `code`.
 ///
-/// ```no_run
+/// ```
+/// // The doc test passes only if the process exits with 0, after the hook.
+/// lwt_native::at_exit(|| {
+///     println!("the at_exit hook ran");
+///     lwt::Promise::resolved(())
+/// });
 /// lwt_native::exit(0);
 /// ```
 pub fn exit(code: i32) -> ! {

@@ -206,6 +206,7 @@ impl<T: Seek + Send + 'static> AsyncSeek for Blocking<T> {
 }
 
 /// The standard input, buffered (Lwt_io's `stdin`); reads run on the pool.
+/// (The example is not run as a test: it would wait for a line typed.)
 ///
 /// ```no_run
 /// let line = lwt_native::run(async { lwt_native::io::stdin().read_line().await }).unwrap();

@@ -62,7 +62,7 @@ struct State {
 
 /// A running server (Lwt_io's `server`).
 ///
-/// ```no_run
+/// ```
 /// # lwt_native::run(async {
 /// let server = lwt_native::io::establish_server("127.0.0.1:0".parse().unwrap(), |_peer, ic, oc| {
 ///     lwt::spawn(async move {
@@ -73,6 +73,14 @@ struct State {
 ///         Ok(())
 ///     })
 /// })?;
+/// // A client of the echo server, on the same loop.
+/// use lwt_native::io::{InputChannel, OutputChannel};
+/// let s = lwt_native::net::TcpStream::connect(server.local_addr()).await?;
+/// let (mut ic, mut oc) = (InputChannel::new(s.clone()), OutputChannel::new(s));
+/// oc.write_line("hello").await?;
+/// oc.flush().await?;
+/// assert_eq!(ic.read_line().await?.as_deref(), Some("hello"));
+/// drop((ic, oc)); // the socket closes: the handler reads the end and returns
 /// server.shutdown().await
 /// # }).unwrap();
 /// ```

@@ -14,11 +14,13 @@ use crate::engine::reactor::{io_err, Dir, Registered};
 /// A TCP socket listening for connections (Lwt_unix's `socket` + `bind` +
 /// `listen`). A cheap-to-clone handle; the socket closes with the last clone.
 ///
-/// ```no_run
+/// ```
+/// use lwt_native::net::{TcpListener, TcpStream};
 /// lwt_native::run(async {
-///     let listener = lwt_native::net::TcpListener::bind("127.0.0.1:0".parse().unwrap())?;
+///     let listener = TcpListener::bind("127.0.0.1:0".parse().unwrap())?;
+///     let client = TcpStream::connect(listener.local_addr()?);
 ///     let (_stream, peer) = listener.accept().await?;
-///     println!("connection from {peer}");
+///     assert_eq!(peer, client.await?.local_addr()?);
 ///     Ok(())
 /// }).unwrap();
 /// ```
@@ -98,14 +100,26 @@ impl TcpListener {
 /// share the socket, which closes with the last one. Implements
 /// [`futures_io::AsyncRead`] and [`futures_io::AsyncWrite`].
 ///
-/// ```no_run
-/// lwt_native::run(async {
-///     let s = lwt_native::net::TcpStream::connect("127.0.0.1:7".parse().unwrap()).await?;
+/// ```
+/// use std::io::{Read, Write};
+/// // An echo server of four bytes, on a thread of its own.
+/// let server = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+/// let addr = server.local_addr().unwrap();
+/// let echo = std::thread::spawn(move || {
+///     let (mut c, _) = server.accept().unwrap();
+///     let mut buf = [0; 4];
+///     c.read_exact(&mut buf).unwrap();
+///     c.write_all(&buf).unwrap();
+/// });
+/// lwt_native::run(async move {
+///     let s = lwt_native::net::TcpStream::connect(addr).await?;
 ///     s.write_all(b"ping").await?;
 ///     let mut buf = [0; 4];
 ///     s.read_exact(&mut buf).await?;
+///     assert_eq!(&buf, b"ping");
 ///     Ok(())
 /// }).unwrap();
+/// echo.join().unwrap();
 /// ```
 #[derive(Clone)]
 pub struct TcpStream {

@@ -211,10 +211,15 @@ impl Server {
 
     /// The promise of the accept loop: pending while the server runs.
     ///
-    /// ```no_run
+    /// ```
     /// lwt_native::run(async {
-    ///     let s = lwt_www_server::Server::start("127.0.0.1:8080".parse().unwrap(), lwt_www_server::Options::new("www/dist"))?;
-    ///     s.serving().await
+    ///     let s = lwt_www_server::Server::start("127.0.0.1:0".parse().unwrap(), lwt_www_server::Options::new("."))?;
+    ///     let serving = s.serving();
+    ///     lwt::pause().await?;
+    ///     assert!(serving.is_pending());
+    ///     s.shutdown();
+    ///     assert!(serving.await.unwrap_err().is_canceled());
+    ///     Ok(())
     /// }).unwrap();
     /// ```
     pub fn serving(&self) -> Promise<()> {

@@ -269,8 +269,18 @@ impl Client {
     /// one the server would refuse is an error here, rather than a
     /// connection refused again at every reconnection.
     ///
-    /// ```no_run
-    /// # fn connector() -> std::rc::Rc<dyn lwt_www_shared::Connector> { unimplemented!() }
+    /// ```
+    /// # use std::rc::Rc;
+    /// # use lwt::{Error, Promise};
+    /// # use lwt_www_shared::{Connection, Connector};
+    /// # struct Down; // a server that is never there
+    /// # impl Connector for Down {
+    /// #     fn connect(&self) -> Promise<Rc<dyn Connection>> {
+    /// #         Promise::rejected(Error::msg("connection refused"))
+    /// #     }
+    /// # }
+    /// # fn connector() -> Rc<dyn Connector> { Rc::new(Down) }
+    /// # let engine = lwt::testing::VirtualEngine::new();
     /// let client = lwt_www_shared::Client::start(
     ///     connector(),
     ///     lwt_www_shared::Config::new("ada", "lobby"),
@@ -278,6 +288,10 @@ impl Client {
     /// )
     /// .unwrap();
     /// client.say("hello").unwrap();
+    /// # engine.run_until_idle();
+    /// assert_eq!(client.queued(), 1); // sent once a connection is made
+    /// assert!(lwt_www_shared::Client::start(connector(), lwt_www_shared::Config::new("", "lobby"), |_| {}).is_err());
+    /// # client.stop();
     /// ```
     pub fn start(
         connector: Rc<dyn Connector>,
@@ -316,10 +330,22 @@ impl Client {
     /// How many sessions reached `welcome` so far (1 after the first
     /// connection, 2 after the first reconnection, ...).
     ///
-    /// ```no_run
-    /// # fn client() -> lwt_www_shared::Client { unimplemented!() }
-    /// let client = client();
-    /// assert_eq!(client.sessions(), 1);
+    /// ```
+    /// # use std::rc::Rc;
+    /// # use lwt::{Error, Promise};
+    /// # use lwt_www_shared::{Client, Config, Connection, Connector};
+    /// # struct Down; // a server that is never there
+    /// # impl Connector for Down {
+    /// #     fn connect(&self) -> Promise<Rc<dyn Connection>> {
+    /// #         Promise::rejected(Error::msg("connection refused"))
+    /// #     }
+    /// # }
+    /// # let engine = lwt::testing::VirtualEngine::new();
+    /// # let client = Client::start(Rc::new(Down), Config::new("ada", "lobby"), |_| {}).unwrap();
+    /// # engine.run_until_idle();
+    /// // This client's server is never there: no session yet.
+    /// assert_eq!(client.sessions(), 0);
+    /// # client.stop();
     /// ```
     pub fn sessions(&self) -> u64 {
         self.inner.sessions.get()
@@ -328,11 +354,23 @@ impl Client {
     /// Queues a chat line; it is sent now if connected, or by the next
     /// session. An empty or too long text is refused.
     ///
-    /// ```no_run
-    /// # fn client() -> lwt_www_shared::Client { unimplemented!() }
-    /// let client = client();
+    /// ```
+    /// # use std::rc::Rc;
+    /// # use lwt::{Error, Promise};
+    /// # use lwt_www_shared::{Client, Config, Connection, Connector};
+    /// # struct Down; // a server that is never there
+    /// # impl Connector for Down {
+    /// #     fn connect(&self) -> Promise<Rc<dyn Connection>> {
+    /// #         Promise::rejected(Error::msg("connection refused"))
+    /// #     }
+    /// # }
+    /// # let engine = lwt::testing::VirtualEngine::new();
+    /// # let client = Client::start(Rc::new(Down), Config::new("ada", "lobby"), |_| {}).unwrap();
+    /// # engine.run_until_idle();
     /// client.say("hello").unwrap();
     /// assert!(client.say("").is_err());
+    /// assert_eq!(client.queued(), 1);
+    /// # client.stop();
     /// ```
     pub fn say(&self, text: &str) -> Result<(), Error> {
         check_text(text).map_err(Error::invalid_argument)?;
@@ -347,10 +385,23 @@ impl Client {
 
     /// Chat lines queued and not sent yet.
     ///
-    /// ```no_run
-    /// # fn client() -> lwt_www_shared::Client { unimplemented!() }
-    /// let client = client();
+    /// ```
+    /// # use std::rc::Rc;
+    /// # use lwt::{Error, Promise};
+    /// # use lwt_www_shared::{Client, Config, Connection, Connector};
+    /// # struct Down; // a server that is never there
+    /// # impl Connector for Down {
+    /// #     fn connect(&self) -> Promise<Rc<dyn Connection>> {
+    /// #         Promise::rejected(Error::msg("connection refused"))
+    /// #     }
+    /// # }
+    /// # let engine = lwt::testing::VirtualEngine::new();
+    /// # let client = Client::start(Rc::new(Down), Config::new("ada", "lobby"), |_| {}).unwrap();
+    /// # engine.run_until_idle();
     /// assert_eq!(client.queued(), 0);
+    /// client.say("hello").unwrap();
+    /// assert_eq!(client.queued(), 1); // not connected: it waits
+    /// # client.stop();
     /// ```
     pub fn queued(&self) -> usize {
         self.inner.outbox.borrow().len()
@@ -358,10 +409,21 @@ impl Client {
 
     /// Requests waiting for their response.
     ///
-    /// ```no_run
-    /// # fn client() -> lwt_www_shared::Client { unimplemented!() }
-    /// let client = client();
+    /// ```
+    /// # use std::rc::Rc;
+    /// # use lwt::{Error, Promise};
+    /// # use lwt_www_shared::{Client, Config, Connection, Connector};
+    /// # struct Down; // a server that is never there
+    /// # impl Connector for Down {
+    /// #     fn connect(&self) -> Promise<Rc<dyn Connection>> {
+    /// #         Promise::rejected(Error::msg("connection refused"))
+    /// #     }
+    /// # }
+    /// # let engine = lwt::testing::VirtualEngine::new();
+    /// # let client = Client::start(Rc::new(Down), Config::new("ada", "lobby"), |_| {}).unwrap();
+    /// # engine.run_until_idle();
     /// assert_eq!(client.pending_requests(), 0);
+    /// # client.stop();
     /// ```
     pub fn pending_requests(&self) -> usize {
         self.inner.pending.borrow().len()
@@ -371,14 +433,27 @@ impl Client {
     /// connected, and when the connection is lost before the reply.
     /// Canceling the promise sends `cancel` to the server.
     ///
-    /// ```no_run
+    /// ```
     /// use std::time::Duration;
     /// use lwt_www_shared::protocol::Op;
-    /// # fn client() -> lwt_www_shared::Client { unimplemented!() }
-    /// let client = client();
+    /// # use std::rc::Rc;
+    /// # use lwt::{Error, Promise};
+    /// # use lwt_www_shared::{Client, Config, Connection, Connector};
+    /// # struct Down; // a server that is never there
+    /// # impl Connector for Down {
+    /// #     fn connect(&self) -> Promise<Rc<dyn Connection>> {
+    /// #         Promise::rejected(Error::msg("connection refused"))
+    /// #     }
+    /// # }
+    /// # let engine = lwt::testing::VirtualEngine::new();
+    /// # let client = Client::start(Rc::new(Down), Config::new("ada", "lobby"), |_| {}).unwrap();
+    /// # engine.run_until_idle();
     /// let slow = client.request(Op::Delay { ms: 10_000 });
     /// let reply = lwt::with_timeout(Duration::from_secs(1), &slow); // cancels it after 1 s
-    /// # drop(reply);
+    /// // This client's server is never there: rejected at once.
+    /// assert!(reply.peek().unwrap().unwrap_err().is_closed());
+    /// assert_eq!(client.pending_requests(), 0);
+    /// # client.stop();
     /// ```
     pub fn request(&self, op: Op) -> Promise<Reply> {
         let conn = self.inner.conn.borrow().clone();
