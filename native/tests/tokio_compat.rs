@@ -15,7 +15,12 @@ fn a_tokio_sleep_then_a_value_is_awaited_from_an_lwt_task() {
             // Which thread ran it: one of the runtime's, not the loop's.
             (std::thread::current().name().map(str::to_string), 42)
         });
-        let task = lwt::spawn(async move { Ok(on_tokio.await?) });
+        let task = lwt::spawn(async move {
+            let (thread, n) = on_tokio.await?;
+            // Back on the loop: lwt's own timers go on working.
+            lwt::sleep(Duration::from_millis(1)).await?;
+            Ok((thread, n))
+        });
         task.await
     })
     .unwrap();
