@@ -176,7 +176,7 @@ impl TlsAcceptor {
     /// ```
     /// # let cert = rcgen::generate_simple_self_signed(vec!["localhost".to_string()]).unwrap();
     /// use lwt_native::tls::rustls;
-    /// use rustls::pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer};
+    /// use rustls::pki_types::{PrivateKeyDer, PrivatePkcs8KeyDer};
     /// let key = PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(cert.signing_key.serialize_der()));
     /// let mut config = rustls::ServerConfig::builder_with_provider(
     ///         std::sync::Arc::new(rustls::crypto::ring::default_provider()))
