@@ -72,6 +72,8 @@
 //! | `Lwt_io.file_length`, `Lwt_io.file_exists` | [`io::file_length`], [`io::file_exists`] |
 //! | `Lwt_io.stdin`, `stdout`, `stderr` | [`io::stdin`], [`io::stdout`], [`io::stderr`] |
 //! | `cohttp-lwt-unix` (HTTP servers and clients) | hyper 1.x on this loop: the `hyper` module, behind the cargo feature `hyper` |
+//! | `Lwt_ssl`, `tls-lwt` (`Tls_lwt.Unix.server_of_fd`, `client_of_fd`, `connect`) | rustls (the `ring` provider) on this loop's streams: the `tls` module (`TlsAcceptor::accept`, `TlsConnector::connect`, `tls::connect`), behind the cargo feature `tls`; HTTPS is hyper over it (`examples/https_hello.rs`) |
+//! | (no Lwt counterpart: crates that need a tokio runtime) | the `tokio_compat` module, behind the cargo feature `tokio`: a tokio runtime beside the loop, `tokio_compat::spawn(future)` is a promise of its output, canceled promise = aborted tokio task (`examples/reqwest_get.rs`) |
 
 #![doc(test(attr(deny(warnings))))]
 
@@ -84,6 +86,10 @@ pub mod net;
 pub mod process;
 pub mod signal;
 mod sys;
+#[cfg(feature = "tls")]
+pub mod tls;
+#[cfg(feature = "tokio")]
+pub mod tokio_compat;
 
 pub use engine::handle::{remote_resolver, Handle, RemoteResolver};
 #[allow(deprecated)]

@@ -55,7 +55,7 @@ const JOBS: &[Job] = &[
     },
     Job {
         name: "clippy",
-        about: "clippy -D warnings: the workspace on the host (lwt-native also with hyper), the core, lwt-wasm and the web app on wasm32",
+        about: "clippy -D warnings: the workspace on the host (lwt-native also with its hyper, tls and tokio features), the core, lwt-wasm and the web app on wasm32",
         run: clippy,
     },
     Job {
@@ -75,7 +75,7 @@ const JOBS: &[Job] = &[
     },
     Job {
         name: "test",
-        about: "native tests of every crate (lwt-native also with its hyper feature), their doc tests, the web app's crate tests",
+        about: "native tests of every crate (lwt-native also with its hyper, tls and tokio features), their doc tests, the web app's crate tests",
         run: test,
     },
     Job {
@@ -339,14 +339,14 @@ fn clippy(ctx: &Ctx, _: &[String]) -> Result {
         "-D",
         "warnings",
     ]))?;
-    ctx.step("clippy (lwt-native with its hyper feature)");
+    ctx.step("clippy (lwt-native with its hyper, tls and tokio features)");
     run(ctx.cargo(&[
         "clippy",
         "-p",
         "lwt-native",
         "--all-targets",
         "--features",
-        "hyper",
+        "hyper,tls,tokio",
         "--",
         "-D",
         "warnings",
@@ -431,7 +431,7 @@ fn docs(ctx: &Ctx, _: &[String]) -> Result {
             "--workspace",
             "--no-deps",
             "--features",
-            "lwt-native/hyper,lwt-core/anyhow",
+            "lwt-native/hyper,lwt-native/tls,lwt-native/tokio,lwt-core/anyhow",
         ])
         .env("RUSTDOCFLAGS", "-D warnings"))
 }
@@ -494,8 +494,8 @@ fn test(ctx: &Ctx, _: &[String]) -> Result {
     // The conformance suite's engine targets run in `conformance`, where
     // each engine's count is checked; its library's own tests run here.
     run(ctx.cargo(&["test", "--workspace", "--exclude", "lwt-conformance"]))?;
-    ctx.step("tests: lwt-native with its hyper feature");
-    run(ctx.cargo(&["test", "-p", "lwt-native", "--features", "hyper"]))?;
+    ctx.step("tests: lwt-native with its hyper, tls and tokio features");
+    run(ctx.cargo(&["test", "-p", "lwt-native", "--features", "hyper,tls,tokio"]))?;
     ctx.step("tests: lwt-core with its anyhow feature");
     run(ctx.cargo(&["test", "-p", "lwt-core", "--features", "anyhow"]))?;
     // (cargo takes `--doc` alone: no other target selection beside it.)
