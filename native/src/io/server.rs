@@ -76,7 +76,7 @@ struct State {
 /// // A client of the echo server, on the same loop.
 /// use lwt_native::io::{InputChannel, OutputChannel};
 /// let s = lwt_native::net::TcpStream::connect(server.local_addr()).await?;
-/// let (mut ic, mut oc) = (InputChannel::new(s.clone()), OutputChannel::new(s));
+/// let (ic, oc) = (InputChannel::new(s.clone()), OutputChannel::new(s));
 /// oc.write_line("hello").await?;
 /// oc.flush().await?;
 /// assert_eq!(ic.read_line().await?.as_deref(), Some("hello"));
