@@ -364,3 +364,17 @@ fn question_mark_and_errors_in_async_code() {
     assert!(e.to_string().starts_with("after 12: "));
     assert!(e.downcast_ref::<std::num::ParseIntError>().is_some());
 }
+
+#[test]
+fn an_interval_keeps_its_period_and_never_ticks_on_zero() {
+    let _engine = VirtualEngine::new();
+    assert_eq!(
+        lwt::interval(Duration::from_secs(2)).period(),
+        Duration::from_secs(2)
+    );
+    // A zero period would tick forever at one instant: the shortest is 1 ns.
+    assert_eq!(
+        lwt::interval(Duration::ZERO).period(),
+        Duration::from_nanos(1)
+    );
+}
