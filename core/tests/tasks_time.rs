@@ -198,7 +198,14 @@ fn time_without_an_engine_is_a_clear_rejection() {
     assert!(e.is_no_engine(), "{e}");
     assert!(e.message().contains("engine"));
     assert!(lwt::now().is_err());
-    assert!(lwt::timeout::<()>(ms(1)).is_rejected());
+    let rejected_no_engine = |p: &Promise<()>| p.peek().unwrap().unwrap_err().is_no_engine();
+    assert!(rejected_no_engine(&lwt::timeout::<()>(ms(1))));
+    assert!(rejected_no_engine(&lwt::sleep_until(lwt::Instant::EPOCH)));
+    let (slow, _r) = lwt::task::<()>();
+    assert!(rejected_no_engine(&lwt::with_timeout(ms(1), &slow)));
+    // An interval made without an engine: its ticks are rejected, no panic.
+    let mut ticks = lwt::interval(ms(1));
+    assert!(ticks.tick().peek().unwrap().unwrap_err().is_no_engine());
 }
 
 #[test]
