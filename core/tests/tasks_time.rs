@@ -385,3 +385,21 @@ fn an_interval_keeps_its_period_and_never_ticks_on_zero() {
         Duration::from_nanos(1)
     );
 }
+
+#[test]
+fn yields_resolve_before_due_timers_and_pauses_after_them() {
+    let engine = VirtualEngine::new();
+    let log = Log::new();
+    let l = log.clone();
+    let _t = lwt::sleep_until(lwt::Instant::EPOCH).map(move |()| l.push("timer"));
+    let l = log.clone();
+    let _p = lwt::pause().map(move |()| l.push("pause"));
+    let l = log.clone();
+    let _y = lwt::yield_now().map(move |()| l.push("yield"));
+    engine.run_until_idle();
+    assert_eq!(log.get(), ["yield", "timer", "pause"]);
+    // What an engine calls for a yield, on its own.
+    let y = lwt::yield_now();
+    lwt::engine::run_yielded();
+    assert!(y.is_fulfilled());
+}
