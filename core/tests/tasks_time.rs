@@ -403,3 +403,28 @@ fn yields_resolve_before_due_timers_and_pauses_after_them() {
     lwt::engine::run_yielded();
     assert!(y.is_fulfilled());
 }
+
+#[test]
+fn has_work_sees_each_kind_of_work_alone() {
+    let engine = VirtualEngine::new();
+    assert!(!lwt::engine::has_work());
+    let p = lwt::pause();
+    assert!(lwt::engine::has_work(), "a pause alone");
+    engine.run_until_idle();
+    assert!(p.is_fulfilled() && !lwt::engine::has_work());
+    let y = lwt::yield_now();
+    assert!(lwt::engine::has_work(), "a yield alone");
+    engine.run_until_idle();
+    assert!(y.is_fulfilled() && !lwt::engine::has_work());
+    let (tx, rx) = futures::channel::oneshot::channel::<u8>();
+    let t = lwt::spawn(async move { rx.await.map_err(Error::new) });
+    assert!(
+        !lwt::engine::has_work(),
+        "a task waiting on a foreign future"
+    );
+    tx.send(1).unwrap();
+    assert!(lwt::engine::has_work(), "a woken task alone");
+    engine.run_until_idle();
+    assert_eq!(t.peek().unwrap().unwrap(), 1);
+    assert!(!lwt::engine::has_work());
+}
