@@ -549,6 +549,7 @@ fn pause_queue_snapshot_and_cancel() {
     let a = lwt::pause();
     let b = lwt::pause();
     let n = lwt::paused_count();
+    assert_eq!(n, 2, "a fresh test thread pauses nothing else");
     b.cancel();
     assert!(b.is_rejected());
     assert_eq!(
@@ -560,6 +561,11 @@ fn pause_queue_snapshot_and_cancel() {
     lwt::wakeup_paused();
     assert!(a.is_fulfilled());
     assert!(c.is_pending(), "paused during wakeup: next round");
+    assert_eq!(
+        lwt::paused_count(),
+        1,
+        "the canceled one went with the wake-up"
+    );
     lwt::wakeup_paused();
     assert!(c.is_fulfilled());
 }

@@ -366,3 +366,50 @@ fn map_n_calls_f_again_from_a_permit_released_by_its_own_result() {
     r.resolve(1).unwrap();
     assert_eq!(all.peek().unwrap().unwrap(), vec![1, 20, 30]);
 }
+
+// ------------------------------------------------- counts and Debug output
+
+#[test]
+fn waiter_counts_emptiness_and_debug_follow_the_line() {
+    let m = Mutex::new();
+    assert!(m.is_empty() && m.waiter_count() == 0);
+    m.lock().peek().unwrap().unwrap();
+    assert!(m.is_empty(), "the holder is not a waiter");
+    let a = m.lock();
+    let b = m.lock();
+    assert!(!m.is_empty());
+    assert_eq!(m.waiter_count(), 2);
+    assert_eq!(format!("{m:?}"), "Mutex { locked: true, waiters: 2 }");
+    a.cancel();
+    assert_eq!(m.waiter_count(), 1);
+    m.unlock().unwrap();
+    assert!(b.is_fulfilled() && m.is_empty());
+    assert_eq!(format!("{m:?}"), "Mutex { locked: true, waiters: 0 }");
+
+    let c = Condition::<u8>::new();
+    let waits: Vec<_> = (0..3).map(|_| c.wait(None)).collect();
+    assert_eq!(c.waiter_count(), 3);
+    assert_eq!(format!("{c:?}"), "Condition { waiters: 3 }");
+    waits[1].cancel();
+    assert_eq!(c.waiter_count(), 2);
+    c.broadcast(1);
+    assert_eq!(c.waiter_count(), 0);
+    assert_eq!(format!("{c:?}"), "Condition { waiters: 0 }");
+}
+
+#[test]
+fn a_barrier_of_three_releases_on_the_third_live_wait() {
+    let b = lwt::Barrier::new(3);
+    let first = b.wait();
+    let gone = b.wait();
+    gone.cancel();
+    let second = b.wait();
+    assert!(
+        first.is_pending() && second.is_pending(),
+        "two live waits of three"
+    );
+    let third = b.wait();
+    for w in [&first, &second, &third] {
+        assert!(w.peek().is_some_and(|r| r.is_ok()), "released by the third");
+    }
+}

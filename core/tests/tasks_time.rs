@@ -198,7 +198,14 @@ fn time_without_an_engine_is_a_clear_rejection() {
     assert!(e.is_no_engine(), "{e}");
     assert!(e.message().contains("engine"));
     assert!(lwt::now().is_err());
-    assert!(lwt::timeout::<()>(ms(1)).is_rejected());
+    let rejected_no_engine = |p: &Promise<()>| p.peek().unwrap().unwrap_err().is_no_engine();
+    assert!(rejected_no_engine(&lwt::timeout::<()>(ms(1))));
+    assert!(rejected_no_engine(&lwt::sleep_until(lwt::Instant::EPOCH)));
+    let (slow, _r) = lwt::task::<()>();
+    assert!(rejected_no_engine(&lwt::with_timeout(ms(1), &slow)));
+    // An interval made without an engine: its ticks are rejected, no panic.
+    let mut ticks = lwt::interval(ms(1));
+    assert!(ticks.tick().peek().unwrap().unwrap_err().is_no_engine());
 }
 
 #[test]
@@ -475,4 +482,59 @@ fn starting_a_timeout_needs_an_engine() {
         "stopped: just sets"
     );
     assert_eq!(t.duration(), Duration::from_secs(2));
+#[test]
+fn an_interval_keeps_its_period_and_never_ticks_on_zero() {
+    let _engine = VirtualEngine::new();
+    assert_eq!(
+        lwt::interval(Duration::from_secs(2)).period(),
+        Duration::from_secs(2)
+    );
+    // A zero period would tick forever at one instant: the shortest is 1 ns.
+    assert_eq!(
+        lwt::interval(Duration::ZERO).period(),
+        Duration::from_nanos(1)
+    );
+}
+
+#[test]
+fn yields_resolve_before_due_timers_and_pauses_after_them() {
+    let engine = VirtualEngine::new();
+    let log = Log::new();
+    let l = log.clone();
+    let _t = lwt::sleep_until(lwt::Instant::EPOCH).map(move |()| l.push("timer"));
+    let l = log.clone();
+    let _p = lwt::pause().map(move |()| l.push("pause"));
+    let l = log.clone();
+    let _y = lwt::yield_now().map(move |()| l.push("yield"));
+    engine.run_until_idle();
+    assert_eq!(log.get(), ["yield", "timer", "pause"]);
+    // What an engine calls for a yield, on its own.
+    let y = lwt::yield_now();
+    lwt::engine::run_yielded();
+    assert!(y.is_fulfilled());
+}
+
+#[test]
+fn has_work_sees_each_kind_of_work_alone() {
+    let engine = VirtualEngine::new();
+    assert!(!lwt::engine::has_work());
+    let p = lwt::pause();
+    assert!(lwt::engine::has_work(), "a pause alone");
+    engine.run_until_idle();
+    assert!(p.is_fulfilled() && !lwt::engine::has_work());
+    let y = lwt::yield_now();
+    assert!(lwt::engine::has_work(), "a yield alone");
+    engine.run_until_idle();
+    assert!(y.is_fulfilled() && !lwt::engine::has_work());
+    let (tx, rx) = futures::channel::oneshot::channel::<u8>();
+    let t = lwt::spawn(async move { rx.await.map_err(Error::new) });
+    assert!(
+        !lwt::engine::has_work(),
+        "a task waiting on a foreign future"
+    );
+    tx.send(1).unwrap();
+    assert!(lwt::engine::has_work(), "a woken task alone");
+    engine.run_until_idle();
+    assert_eq!(t.peek().unwrap().unwrap(), 1);
+    assert!(!lwt::engine::has_work());
 }

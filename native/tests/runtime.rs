@@ -119,15 +119,27 @@ fn pause_loop_and_io_interleave() {
 }
 
 #[test]
-fn yield_runs_before_the_next_poll() {
+fn yield_runs_before_the_next_poll_and_pause_after_it() {
+    use std::io::Write;
     lwt_native::run(async {
+        let l = lwt_native::net::TcpListener::bind("127.0.0.1:0".parse().unwrap())?;
+        let mut peer = std::net::TcpStream::connect(l.local_addr()?)?;
+        let (s, _) = l.accept().await?;
         let order = Rc::new(RefCell::new(Vec::new()));
-        let (o1, o2) = (order.clone(), order.clone());
-        let p = lwt::pause().map(move |()| o1.borrow_mut().push("pause"));
-        let y = lwt::yield_now().map(move |()| o2.borrow_mut().push("yield"));
-        lwt::join([p, y]).await?;
-        // Expected: the yield first (end of this turn), then the pause.
-        assert_eq!(*order.borrow(), ["yield", "pause"]);
+        let o = order.clone();
+        // Waiting for readiness: only a poll of the reactor can end it.
+        let read = s.read_some(1).map(move |_| o.borrow_mut().push("io"));
+        assert!(read.is_pending());
+        lwt::pause().await?;
+        peer.write_all(b"x")?; // the edge the next poll reports
+        let (o1, o2, o3) = (order.clone(), order.clone(), order.clone());
+        let due = lwt::sleep_until(lwt::now()?).map(move |()| o1.borrow_mut().push("timer"));
+        let p = lwt::pause().map(move |()| o2.borrow_mut().push("pause"));
+        let y = lwt::yield_now().map(move |()| o3.borrow_mut().push("yield"));
+        lwt::join([read, due, p, y]).await?;
+        // The yield before the poll; the read it completes, then the due
+        // timer, then the pause, in the iteration's order.
+        assert_eq!(*order.borrow(), ["yield", "io", "timer", "pause"]);
         Ok(())
     })
     .unwrap();

@@ -90,10 +90,16 @@ pub async fn on_cancel_hooks_fifo() -> Outcome {
     Ok(())
 }
 
-/// A chain built on a `wait` promise cannot be canceled.
+/// A `wait` promise cannot be canceled, nor a chain built on one; a `task`
+/// promise can.
 pub async fn chain_over_wait_is_not_cancelable() -> Outcome {
+    let (t, _rt) = lwt::task::<()>();
+    t.cancel();
+    assert!(is_canceled(&t));
     let (w, r) = lwt::wait::<u8>();
-    let end = w.clone().map(|x| x + 1).bind(|x| Promise::resolved(x * 2));
+    w.cancel();
+    assert!(w.is_pending());
+    let end = w.map(|x| x + 1).bind(|x| Promise::resolved(x * 2));
     end.cancel();
     assert!(end.is_pending() && w.is_pending());
     r.resolve(1)?;
@@ -198,6 +204,10 @@ pub async fn protected_keeps_source_hooks() -> Outcome {
     let l = log.clone();
     g.on_cancel(move || l.push("guard hook"));
     g.cancel();
+    assert!(
+        is_canceled(&g) && t.is_pending(),
+        "the source is left alone"
+    );
     assert_eq!(log.take(), ["guard hook"]);
     r.resolve(1)?;
     assert_eq!(t.await?, 1);
@@ -225,11 +235,14 @@ pub async fn protected_in_a_chain() -> Outcome {
     Ok(())
 }
 
-/// `no_cancel` in a chain: canceling the end leaves the source pending, and
-/// the chain completes with the source's value.
+/// `no_cancel`, alone or in a chain: canceling it or the end does nothing,
+/// the source stays pending, and the value still follows.
 pub async fn no_cancel_in_a_chain() -> Outcome {
     let (t, r) = lwt::task::<u8>();
-    let end = lwt::no_cancel(&t).map(|x| x + 1);
+    let n = lwt::no_cancel(&t);
+    n.cancel();
+    assert!(n.is_pending() && t.is_pending());
+    let end = n.map(|x| x + 1);
     end.cancel();
     assert!(end.is_pending() && t.is_pending());
     r.resolve(1)?;
@@ -256,9 +269,13 @@ pub async fn wrap_in_cancelable_cancels_task() -> Outcome {
     Ok(())
 }
 
-/// `wrap_in_cancelable` follows the source's value.
-pub async fn wrap_in_cancelable_follows_value() -> Outcome {
+/// `wrap_in_cancelable` over a `wait` promise: the wrapper can be canceled
+/// (the source stays pending), and another wrapper follows the value.
+pub async fn wrap_in_cancelable_over_wait() -> Outcome {
     let (w, r) = lwt::wait::<u8>();
+    let canceled = lwt::wrap_in_cancelable(&w);
+    canceled.cancel();
+    assert!(is_canceled(&canceled) && w.is_pending());
     let c = lwt::wrap_in_cancelable(&w);
     r.resolve(9)?;
     assert_eq!(c.await?, 9);

@@ -148,17 +148,6 @@ pub async fn on_cancel_before_callbacks() -> Outcome {
     Ok(())
 }
 
-/// `wait` promises are not cancelable, `task` promises are.
-pub async fn wait_vs_task_cancel() -> Outcome {
-    let (w, _rw) = lwt::wait::<()>();
-    w.cancel();
-    assert!(w.is_pending());
-    let (t, _rt) = lwt::task::<()>();
-    t.cancel();
-    assert!(t.peek().unwrap().unwrap_err().is_canceled());
-    Ok(())
-}
-
 /// Cancel walks backwards through binds and flows forwards as a rejection.
 pub async fn cancel_backwards_then_forwards() -> Outcome {
     let (t, _r) = lwt::task::<u8>();
@@ -179,40 +168,6 @@ pub async fn cancel_reaches_inner_promise() -> Outcome {
     p.cancel();
     assert!(b.peek().unwrap().unwrap_err().is_canceled());
     assert!(p.peek().unwrap().unwrap_err().is_canceled());
-    Ok(())
-}
-
-/// `protected`: canceling the result leaves the source alone.
-pub async fn protected_shields_the_source() -> Outcome {
-    let (p, r) = lwt::task::<u8>();
-    let g = lwt::protected(&p);
-    g.cancel();
-    assert!(g.peek().unwrap().unwrap_err().is_canceled());
-    assert!(p.is_pending());
-    r.resolve(1)?;
-    assert_eq!(lwt::protected(&p).peek().unwrap()?, 1);
-    Ok(())
-}
-
-/// `no_cancel`: cancel does nothing, but the value still follows.
-pub async fn no_cancel_ignores_cancel() -> Outcome {
-    let (p, r) = lwt::task::<u8>();
-    let n = lwt::no_cancel(&p);
-    n.cancel();
-    assert!(n.is_pending() && p.is_pending());
-    r.resolve(4)?;
-    assert_eq!(n.peek().unwrap()?, 4);
-    Ok(())
-}
-
-/// `wrap_in_cancelable`: cancelable even over a `wait` promise.
-pub async fn wrap_in_cancelable_over_wait() -> Outcome {
-    let (p, r) = lwt::wait::<u8>();
-    let c = lwt::wrap_in_cancelable(&p);
-    c.cancel();
-    assert!(c.peek().unwrap().unwrap_err().is_canceled());
-    assert!(p.is_pending());
-    r.resolve(1)?;
     Ok(())
 }
 
