@@ -482,6 +482,8 @@ fn starting_a_timeout_needs_an_engine() {
         "stopped: just sets"
     );
     assert_eq!(t.duration(), Duration::from_secs(2));
+}
+
 #[test]
 fn an_interval_keeps_its_period_and_never_ticks_on_zero() {
     let _engine = VirtualEngine::new();

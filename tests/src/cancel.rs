@@ -99,7 +99,7 @@ pub async fn chain_over_wait_is_not_cancelable() -> Outcome {
     let (w, r) = lwt::wait::<u8>();
     w.cancel();
     assert!(w.is_pending());
-    let end = w.map(|x| x + 1).bind(|x| Promise::resolved(x * 2));
+    let end = w.clone().map(|x| x + 1).bind(|x| Promise::resolved(x * 2));
     end.cancel();
     assert!(end.is_pending() && w.is_pending());
     r.resolve(1)?;
