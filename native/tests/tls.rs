@@ -2,6 +2,11 @@
 //! with certificates made at test time by rcgen. Each test runs on a fresh
 //! thread, one at a time, bounded in time, and checks that it leaves no file
 //! descriptor and no armed timer behind.
+//!
+//! Linux only: rcgen, a Linux dev-dependency (see native/Cargo.toml), makes
+//! the certificates.
+
+#![cfg(target_os = "linux")]
 
 use std::cell::RefCell;
 use std::future::Future;
