@@ -5,7 +5,9 @@ use std::time::Duration;
 
 use lwt_native::process;
 
-fn zombies_of_this_process() -> usize {
+/// How many children this process has, read from `/proc` (only the
+/// zombies, state `Z`, if `zombies_only`).
+fn children_of_this_process(zombies_only: bool) -> usize {
     let me = std::process::id().to_string();
     std::fs::read_dir("/proc")
         .unwrap()
@@ -15,9 +17,14 @@ fn zombies_of_this_process() -> usize {
             // pid (comm) state ppid ...
             let after = &stat[stat.rfind(')').map_or(0, |i| i + 2)..];
             let mut f = after.split_whitespace();
-            f.next() == Some("Z") && f.next() == Some(me.as_str())
+            let state = f.next();
+            (!zombies_only || state == Some("Z")) && f.next() == Some(me.as_str())
         })
         .count()
+}
+
+fn zombies_of_this_process() -> usize {
+    children_of_this_process(true)
 }
 
 #[test]
@@ -74,11 +81,14 @@ fn pipes_wait_kill_and_timeout() {
         for _ in 0..5 {
             drop(process::spawn(&mut Command::new("true"))?);
         }
+        // Wait until they are gone altogether (not merely not zombies yet:
+        // a child that has not exited is no zombie either).
         let deadline = lwt::now()? + Duration::from_secs(5);
-        while zombies_of_this_process() > 0 && lwt::now()? < deadline {
+        while children_of_this_process(false) > 0 && lwt::now()? < deadline {
             lwt::sleep(Duration::from_millis(10)).await?;
         }
         assert_eq!(zombies_of_this_process(), 0);
+        assert_eq!(children_of_this_process(false), 0);
         Ok(())
     })
     .unwrap();
