@@ -168,7 +168,7 @@ pub async fn output_flushes_on_its_own_after_the_turn() -> Outcome {
         rec.writes.borrow().is_empty(),
         "nothing leaves during the turn"
     );
-    lwt::sleep(ms(1)).await?;
+    lwt::pause().await?; // queued after the auto-flush's own pause
     {
         let writes = rec.writes.borrow();
         assert_eq!(writes.len(), 1, "one write for the whole turn");
@@ -181,7 +181,7 @@ pub async fn output_flushes_on_its_own_after_the_turn() -> Outcome {
         Some(&b"now"[..])
     );
     assert_eq!(rec.writes.borrow().len(), 2);
-    lwt::sleep(ms(1)).await?;
+    lwt::pause().await?; // queued after the auto-flush's own pause
     assert_eq!(
         rec.writes.borrow().len(),
         2,
@@ -198,7 +198,7 @@ pub async fn output_flushes_on_its_own_after_the_turn() -> Outcome {
     });
     a.await?;
     b.await?;
-    lwt::sleep(ms(1)).await?;
+    lwt::pause().await?; // queued after the auto-flush's own pause
     assert_eq!(rec.writes.borrow().len(), 3);
     assert_eq!(rec.writes.borrow()[2], b"ab");
     Ok(())
