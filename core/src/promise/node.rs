@@ -154,12 +154,6 @@ impl<T: 'static> Core<T> {
         .ok()
     }
 
-    /// True while pending (or tail).
-    #[inline(always)]
-    pub(crate) fn is_waiting(&self) -> bool {
-        matches!(&*self.links.borrow(), Links::Pending(_))
-    }
-
     /// True in the proxy state.
     #[inline(always)]
     pub(crate) fn is_proxy(&self) -> bool {
@@ -180,15 +174,20 @@ impl<T: 'static> Core<T> {
         Some(entry)
     }
 
-    /// Pending → tail: stores `result` while the links stay `Pending`. Only
-    /// for a pending node, whose cell is still empty.
+    /// Pending → tail: stores `result` (or hands it to a sole claim, see
+    /// [`hand_over`]) while the links stay `Pending`. In any other state
+    /// gives `result` back. One borrow, checking and storing: this is on
+    /// every bind's path.
     #[inline(always)]
-    pub(crate) fn enter_tail(&self, result: Result<T, Error>) {
+    pub(crate) fn enter_tail(&self, result: Result<T, Error>) -> Result<(), Result<T, Error>> {
         let result = match &*self.links.borrow() {
             Links::Pending(w) => hand_over(&w.callbacks, result),
-            _ => result,
+            _ => return Err(result),
         };
+        // The cell is empty: a pending node's value is set only here or
+        // when it leaves `Pending`.
         let _ = self.value.set(result);
+        Ok(())
     }
 
     /// Pending or tail → Resolved: takes out what the node waited with, for

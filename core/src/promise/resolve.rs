@@ -435,11 +435,14 @@ pub(crate) fn resolve_tail<T: 'static, X: Extra>(
     node: Rc<Node<T, X>>,
     result: Result<T, Error>,
 ) -> Option<TailRef> {
-    let pending = node.core.is_waiting();
-    if pending && !matches!(&result, Err(e) if e.is_canceled()) {
-        node.core.enter_tail(result);
-        return Some(node);
-    }
+    let result = if matches!(&result, Err(e) if e.is_canceled()) {
+        result
+    } else {
+        match node.core.enter_tail(result) {
+            Ok(()) => return Some(node),
+            Err(result) => result,
+        }
+    };
     let _ = resolve_owned(node, result);
     None
 }
