@@ -10,8 +10,9 @@ use std::future::Future;
 use std::net::SocketAddr;
 use std::pin::Pin;
 use std::rc::Rc;
-use std::sync::Mutex;
 use std::time::{Duration, Instant};
+
+mod common;
 
 use bytes::Bytes;
 use http_body_util::{BodyExt, Empty, Full, StreamBody};
@@ -22,45 +23,24 @@ use lwt::{Error, Promise};
 use lwt_native::hyper::{handshake, handshake_http2, serve, Http, Io, LwtExecutor, LwtTimer};
 use lwt_native::net::{TcpListener, TcpStream, UnixStream};
 
-/// File descriptors are counted for the whole process: one test at a time.
-static SERIAL: Mutex<()> = Mutex::new(());
-
-/// Runs `body` on a new thread's loop, bounded to 20 s, and checks that the
-/// thread's loop is left with the fds, timers and hyper tasks it had.
+/// Runs `body` on a new thread's loop ([`common::leak_checked_then`]) and
+/// checks that no hyper task is left either: connection tasks end a turn or
+/// two after their last user.
 fn leak_checked<F, Fut>(body: F)
 where
     F: FnOnce() -> Fut + Send + 'static,
     Fut: Future<Output = Result<(), Error>> + 'static,
 {
-    let _one_at_a_time = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
-    std::thread::spawn(move || {
-        lwt_native::install();
-        let fds = lwt_native::open_fd_count().unwrap();
-        let timers = lwt_native::timer_count();
-        lwt_native::run(async move {
-            // The bound's timer is armed first: a body may count timers.
-            let limit = lwt::timeout::<()>(Duration::from_secs(20));
-            let test = lwt::spawn(body());
-            // `pick` does not own its inputs, and a task awaiting hyper's
-            // futures is owned by its promise alone: `test` stays held here.
-            lwt::pick(vec![test.clone(), limit]).await?;
-            drop(test);
-            // Connection tasks end a turn or two after their last user.
-            for _ in 0..400 {
-                if lwt_native::hyper::running_tasks() == 0 {
-                    break;
-                }
-                lwt::sleep(Duration::from_millis(5)).await?;
+    common::leak_checked_then(body, || async {
+        for _ in 0..400 {
+            if lwt_native::hyper::running_tasks() == 0 {
+                break;
             }
-            Ok(())
-        })
-        .unwrap();
+            lwt::sleep(Duration::from_millis(5)).await?;
+        }
         assert_eq!(lwt_native::hyper::running_tasks(), 0, "hyper tasks left");
-        assert_eq!(lwt_native::timer_count(), timers, "timers left armed");
-        assert_eq!(lwt_native::open_fd_count().unwrap(), fds, "fds left open");
+        Ok(())
     })
-    .join()
-    .unwrap();
 }
 
 fn local() -> SocketAddr {
@@ -651,7 +631,7 @@ impl hyper::rt::Sleep for Never {}
 
 #[test]
 fn a_sleep_moved_to_another_thread_is_refused_there() {
-    let _one_at_a_time = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
+    let _one_at_a_time = common::one_at_a_time();
     // The loop's thread is a fresh one too: its fds close before the next
     // test counts them.
     let sleep = std::thread::spawn(|| {

@@ -4,6 +4,9 @@ use std::cell::Cell;
 use std::rc::Rc;
 use std::time::Duration;
 
+mod common;
+
+use common::bounded;
 use lwt_native::io::{
     establish_server, establish_server_with, InputChannel, OutputChannel, ServerOptions,
 };
@@ -374,14 +377,6 @@ fn temporary_files_and_directories_are_removed() {
         Ok(())
     })
     .unwrap();
-}
-
-/// `f` as a task, failing with a time-out after 10 s rather than hanging
-/// the test.
-fn bounded<T: Clone + 'static>(
-    f: impl std::future::Future<Output = Result<T, lwt::Error>> + 'static,
-) -> lwt::Promise<T> {
-    lwt::with_timeout(Duration::from_secs(10), &lwt::spawn(f))
 }
 
 /// A channel dropped right after a write (its auto-flush pending) still

@@ -6,6 +6,9 @@ use std::cell::RefCell;
 use std::rc::Rc;
 use std::time::Duration;
 
+mod common;
+
+use common::bounded;
 use lwt_native::io::{establish_server, InputChannel, OutputChannel};
 use lwt_native::{open_fd_count, run};
 
@@ -114,12 +117,4 @@ fn channels_are_closed_when_the_function_is_done_even_if_kept() {
         Ok(())
     })
     .unwrap();
-}
-
-/// `f` as a task, failing with a time-out after 10 s rather than hanging
-/// the test.
-fn bounded<T: Clone + 'static>(
-    f: impl std::future::Future<Output = Result<T, lwt::Error>> + 'static,
-) -> lwt::Promise<T> {
-    lwt::with_timeout(Duration::from_secs(10), &lwt::spawn(f))
 }

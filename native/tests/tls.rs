@@ -9,44 +9,17 @@
 #![cfg(target_os = "linux")]
 
 use std::cell::RefCell;
-use std::future::Future;
 use std::rc::Rc;
-use std::sync::Mutex;
 use std::time::Duration;
 
+mod common;
+
+use common::leak_checked;
 use futures::{AsyncReadExt, AsyncWriteExt};
 use lwt::{Error, Promise};
 use lwt_native::net::{TcpListener, TcpStream};
 use lwt_native::tls::rustls::{self, CertificateError};
 use lwt_native::tls::{connect, TlsAcceptor, TlsConnector};
-
-/// File descriptors are counted for the whole process: one test at a time.
-static SERIAL: Mutex<()> = Mutex::new(());
-
-fn leak_checked<F, Fut>(body: F)
-where
-    F: FnOnce() -> Fut + Send + 'static,
-    Fut: Future<Output = Result<(), Error>> + 'static,
-{
-    let _one_at_a_time = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
-    std::thread::spawn(move || {
-        lwt_native::install();
-        let fds = lwt_native::open_fd_count().unwrap();
-        let timers = lwt_native::timer_count();
-        lwt_native::run(async move {
-            let limit = lwt::timeout::<()>(Duration::from_secs(20));
-            let test = lwt::spawn(body());
-            lwt::pick(vec![test.clone(), limit]).await?;
-            drop(test);
-            Ok(())
-        })
-        .unwrap();
-        assert_eq!(lwt_native::timer_count(), timers, "timers left armed");
-        assert_eq!(lwt_native::open_fd_count().unwrap(), fds, "fds left open");
-    })
-    .join()
-    .unwrap();
-}
 
 /// A self-signed certificate for "localhost": (certificate PEM, key PEM).
 fn self_signed() -> (String, String) {
