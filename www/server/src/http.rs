@@ -1,58 +1,48 @@
-//! HTTP/1.1 on top of `httparse`: the request head, static files, the lab's
-//! endpoints, and refusals with clear 4xx statuses.
+//! HTTP on hyper: the per-connection settings, the service that routes each
+//! request (static files, the lab's endpoints, the WebSocket upgrade), and
+//! refusals with clear 4xx statuses.
 
+use std::cell::Cell;
 use std::net::SocketAddr;
 use std::path::{Component, Path, PathBuf};
 use std::rc::Rc;
 use std::time::Duration;
 
-use lwt::{Error, Promise};
-use lwt_native::net::TcpStream;
+use bytes::Bytes;
+use http::header::{HeaderValue, ALLOW, CACHE_CONTROL, CONTENT_TYPE, X_CONTENT_TYPE_OPTIONS};
+use http::{Method, Request, Response, StatusCode};
+use http_body_util::combinators::UnsyncBoxBody;
+use http_body_util::{BodyExt, Full};
+use hyper::body::Incoming;
+use hyper::server::conn::http1;
+use lwt::Promise;
+use lwt_native::hyper::LwtTimer;
 
 use crate::{State, HEAD_TIMEOUT, MAX_HEAD_BYTES, MAX_SLOW_MS};
 
-/// A parsed request head.
-pub(crate) struct Head {
-    pub(crate) method: String,
-    pub(crate) target: String,
-    /// Header names in lower case.
-    pub(crate) headers: Vec<(String, String)>,
-    /// Bytes read past the head.
-    pub(crate) rest: Vec<u8>,
-}
+/// The body of every response.
+pub(crate) type Body = UnsyncBoxBody<Bytes, std::io::Error>;
 
-impl Head {
-    /// The target's path, without the query.
-    pub(crate) fn path(&self) -> &str {
-        self.target.split('?').next().unwrap_or("")
-    }
-
-    /// The value of query parameter `name`.
-    fn query(&self, name: &str) -> Option<&str> {
-        let q = self.target.split_once('?')?.1;
-        q.split('&')
-            .filter_map(|kv| kv.split_once('='))
-            .find(|(k, _)| *k == name)
-            .map(|(_, v)| v)
-    }
-
-    /// The value of header `name` (lower case).
-    pub(crate) fn header(&self, name: &str) -> Option<&str> {
-        self.headers
-            .iter()
-            .find(|(n, _)| n == name)
-            .map(|(_, v)| v.as_str())
-    }
+/// hyper's HTTP/1 settings for one connection: the head size and time
+/// limits, header names in their usual capitals (`Content-Type`), and
+/// keep-alive, whose idle time is bounded by the same header-read timeout.
+pub(crate) fn http1() -> http1::Builder {
+    let mut b = http1::Builder::new();
+    b.timer(LwtTimer)
+        .header_read_timeout(HEAD_TIMEOUT)
+        .max_buf_size(MAX_HEAD_BYTES)
+        .title_case_headers(true);
+    b
 }
 
 /// A request refused: its status and why.
 pub(crate) struct Refusal {
-    pub(crate) status: u16,
+    pub(crate) status: StatusCode,
     pub(crate) message: String,
 }
 
 impl Refusal {
-    pub(crate) fn new(status: u16, message: impl Into<String>) -> Refusal {
+    pub(crate) fn new(status: StatusCode, message: impl Into<String>) -> Refusal {
         Refusal {
             status,
             message: message.into(),
@@ -60,131 +50,45 @@ impl Refusal {
     }
 }
 
-/// Reads one request head: `None` when the client closes before sending
-/// anything.
-pub(crate) async fn read_head(stream: &TcpStream) -> Result<Option<Head>, Refusal> {
-    let mut buf = Vec::new();
-    let deadline = lwt::sleep(HEAD_TIMEOUT);
-    let timed_out = deadline.clone().map(|()| None);
-    let result = loop {
-        let read = stream.read_some(4096);
-        let first = lwt::choose(vec![read.clone().map(Some), timed_out.clone()]);
-        let chunk = match first.await {
-            Ok(Some(chunk)) => chunk,
-            Ok(None) => {
-                read.cancel();
-                break Err(Refusal::new(408, "no request head within 10 s"));
-            }
-            Err(_) => break Ok(None),
-        };
-        if chunk.is_empty() {
-            break if buf.is_empty() {
-                Ok(None)
-            } else {
-                Err(Refusal::new(400, "the request head is incomplete"))
-            };
-        }
-        buf.extend_from_slice(&chunk);
-        let mut headers = [httparse::EMPTY_HEADER; 48];
-        let mut req = httparse::Request::new(&mut headers);
-        match req.parse(&buf) {
-            Ok(httparse::Status::Complete(n)) if n > MAX_HEAD_BYTES => {
-                break Err(Refusal::new(431, "the request head is too large"));
-            }
-            Ok(httparse::Status::Complete(n)) => {
-                let head = Head {
-                    method: req.method.unwrap_or("").to_owned(),
-                    target: req.path.unwrap_or("").to_owned(),
-                    headers: req
-                        .headers
-                        .iter()
-                        .map(|h| {
-                            (
-                                h.name.to_ascii_lowercase(),
-                                String::from_utf8_lossy(h.value).into_owned(),
-                            )
-                        })
-                        .collect(),
-                    rest: buf[n..].to_vec(),
-                };
-                break Ok(Some(head));
-            }
-            Ok(httparse::Status::Partial) if buf.len() > MAX_HEAD_BYTES => {
-                break Err(Refusal::new(431, "the request head is too large"));
-            }
-            Ok(httparse::Status::Partial) => {}
-            Err(httparse::Error::TooManyHeaders) => {
-                break Err(Refusal::new(431, "too many request headers"));
-            }
-            Err(e) => break Err(Refusal::new(400, format!("malformed request: {e}"))),
-        }
-    };
-    deadline.cancel();
-    result
+/// A whole body.
+pub(crate) fn full(bytes: impl Into<Bytes>) -> Body {
+    Full::new(bytes.into())
+        .map_err(|never| match never {})
+        .boxed_unsync()
 }
 
-/// The reason phrase of `status`.
-fn reason(status: u16) -> &'static str {
-    match status {
-        101 => "Switching Protocols",
-        200 => "OK",
-        400 => "Bad Request",
-        403 => "Forbidden",
-        404 => "Not Found",
-        405 => "Method Not Allowed",
-        408 => "Request Timeout",
-        426 => "Upgrade Required",
-        431 => "Request Header Fields Too Large",
-        500 => "Internal Server Error",
-        _ => "Error",
+/// A response with the headers every answer has.
+pub(crate) fn response(status: StatusCode, content_type: &str, body: Body) -> Response<Body> {
+    let mut r = Response::new(body);
+    *r.status_mut() = status;
+    let h = r.headers_mut();
+    if let Ok(v) = HeaderValue::from_str(content_type) {
+        h.insert(CONTENT_TYPE, v);
     }
+    h.insert(CACHE_CONTROL, HeaderValue::from_static("no-cache"));
+    h.insert(X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
+    r
 }
 
-/// Writes a whole response and closes the writing side.
-pub(crate) async fn send(
-    stream: &TcpStream,
-    status: u16,
-    headers: &[(&str, &str)],
-    body: &[u8],
-    head_only: bool,
-) -> Result<(), Error> {
-    let mut out = format!("HTTP/1.1 {status} {}\r\n", reason(status));
-    for (name, value) in headers {
-        out.push_str(&format!("{name}: {value}\r\n"));
-    }
-    out.push_str(&format!(
-        "Content-Length: {}\r\nConnection: close\r\nCache-Control: no-cache\r\nX-Content-Type-Options: nosniff\r\n\r\n",
-        body.len()
-    ));
-    let mut bytes = out.into_bytes();
-    if !head_only {
-        bytes.extend_from_slice(body);
-    }
-    stream.send_all(bytes).await?;
-    let _ = stream.shutdown(std::net::Shutdown::Write);
-    Ok(())
-}
-
-/// Answers a refused request with its status and a plain-text explanation.
-pub(crate) async fn send_refusal(
-    stream: &TcpStream,
-    refusal: &Refusal,
-    head_only: bool,
-) -> Result<(), Error> {
+/// The answer to a refused request: its status and a plain-text
+/// explanation.
+pub(crate) fn refusal_response(refusal: &Refusal) -> Response<Body> {
     let body = format!(
         "{} {}: {}\n",
-        refusal.status,
-        reason(refusal.status),
+        refusal.status.as_u16(),
+        refusal.status.canonical_reason().unwrap_or("Error"),
         refusal.message
     );
-    let mut headers = vec![("Content-Type", "text/plain; charset=utf-8")];
-    if refusal.status == 405 {
-        headers.push(("Allow", "GET, HEAD"));
+    let mut r = response(refusal.status, "text/plain; charset=utf-8", full(body));
+    if refusal.status == StatusCode::METHOD_NOT_ALLOWED {
+        r.headers_mut()
+            .insert(ALLOW, HeaderValue::from_static("GET, HEAD"));
     }
-    send(stream, refusal.status, &headers, body.as_bytes(), head_only).await
+    r
 }
 
-/// The `Content-Type` of a file, by its extension.
+/// The `Content-Type` of a file, by its extension (`mime_guess`'s table;
+/// text and JavaScript say they are UTF-8).
 ///
 /// ```
 /// use lwt_www_server::content_type;
@@ -192,185 +96,201 @@ pub(crate) async fn send_refusal(
 /// assert_eq!(content_type("index.html"), "text/html; charset=utf-8");
 /// assert_eq!(content_type("x.unknown"), "application/octet-stream");
 /// ```
-pub fn content_type(path: &str) -> &'static str {
-    let ext = path.rsplit_once('.').map(|(_, e)| e).unwrap_or("");
-    match ext.to_ascii_lowercase().as_str() {
-        "html" | "htm" => "text/html; charset=utf-8",
-        "js" | "mjs" => "text/javascript; charset=utf-8",
-        "css" => "text/css; charset=utf-8",
-        "wasm" => "application/wasm",
-        "json" | "map" => "application/json",
-        "svg" => "image/svg+xml",
-        "png" => "image/png",
-        "ico" => "image/x-icon",
-        "txt" | "ts" => "text/plain; charset=utf-8",
-        _ => "application/octet-stream",
+pub fn content_type(path: &str) -> String {
+    let mime = mime_guess::from_path(path).first_or_octet_stream();
+    let textual = mime.type_() == mime_guess::mime::TEXT
+        || mime.subtype() == mime_guess::mime::JAVASCRIPT
+        || mime.subtype() == mime_guess::mime::JSON;
+    if textual && mime.get_param(mime_guess::mime::CHARSET).is_none() {
+        format!("{mime}; charset=utf-8")
+    } else {
+        mime.to_string()
     }
 }
 
-/// Percent-decodes a path; `None` when an escape is malformed or the result
-/// is not UTF-8.
+/// Percent-decodes a path; `None` when an escape is malformed (a `%` not
+/// followed by two hex digits) or the result is not UTF-8.
 fn percent_decode(path: &str) -> Option<String> {
     let bytes = path.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        if bytes[i] == b'%' {
-            let hex = std::str::from_utf8(bytes.get(i + 1..i + 3)?).ok()?;
-            out.push(u8::from_str_radix(hex, 16).ok()?);
-            i += 3;
-        } else {
-            out.push(bytes[i]);
-            i += 1;
-        }
+    let well_formed = bytes.iter().enumerate().all(|(i, &b)| {
+        b != b'%'
+            || bytes
+                .get(i + 1..i + 3)
+                .is_some_and(|h| h.iter().all(u8::is_ascii_hexdigit))
+    });
+    if !well_formed {
+        return None;
     }
-    String::from_utf8(out).ok()
+    percent_encoding::percent_decode_str(path)
+        .decode_utf8()
+        .ok()
+        .map(|s| s.into_owned())
 }
 
 /// The file under `root` (canonical) that `path` names, or why there is
 /// none.
 pub(crate) fn resolve(root: &Path, path: &str) -> Result<PathBuf, Refusal> {
+    let bad = |m: &str| Refusal::new(StatusCode::BAD_REQUEST, m);
+    let missing = || Refusal::new(StatusCode::NOT_FOUND, format!("no such file: {path}"));
     if !path.starts_with('/') {
-        return Err(Refusal::new(400, "the path must start with /"));
+        return Err(bad("the path must start with /"));
     }
-    let decoded = percent_decode(path)
-        .ok_or_else(|| Refusal::new(400, "the path has a malformed %-escape"))?;
+    let decoded = percent_decode(path).ok_or_else(|| bad("the path has a malformed %-escape"))?;
     if decoded.contains('\\') || decoded.contains('\0') {
-        return Err(Refusal::new(400, "the path has a backslash or NUL"));
+        return Err(bad("the path has a backslash or NUL"));
     }
     let mut rel = PathBuf::new();
     for part in decoded.split('/') {
         match part {
             "" => {}
-            "." | ".." => {
-                return Err(Refusal::new(
-                    400,
-                    "the path has a . or .. segment (path traversal)",
-                ))
-            }
+            "." | ".." => return Err(bad("the path has a . or .. segment (path traversal)")),
             p => rel.push(p),
         }
     }
     if rel.components().any(|c| !matches!(c, Component::Normal(_))) {
-        return Err(Refusal::new(400, "the path is not a plain relative path"));
+        return Err(bad("the path is not a plain relative path"));
     }
     let mut file = root.join(&rel);
     if file.is_dir() {
         file.push("index.html");
     }
     let Ok(real) = file.canonicalize() else {
-        return Err(Refusal::new(404, format!("no such file: {path}")));
+        return Err(missing());
     };
     if !real.starts_with(root) {
         return Err(Refusal::new(
-            403,
+            StatusCode::FORBIDDEN,
             "the path leads out of the served directory",
         ));
     }
     if !real.is_file() {
-        return Err(Refusal::new(404, format!("no such file: {path}")));
+        return Err(missing());
     }
     Ok(real)
 }
 
-/// Answers an HTTP request (not a WebSocket upgrade).
-pub(crate) async fn respond(
-    state: &Rc<State>,
-    stream: &TcpStream,
-    head: &Head,
+/// The value of query parameter `name` of `req`.
+fn query<'a>(req: &'a Request<Incoming>, name: &str) -> Option<&'a str> {
+    req.uri()
+        .query()?
+        .split('&')
+        .filter_map(|kv| kv.split_once('='))
+        .find(|(k, _)| *k == name)
+        .map(|(_, v)| v)
+}
+
+/// Answers one request of the connection from `peer`: the service of every
+/// connection (`switched`: see [`crate::ws::upgrade`]). Never fails: a
+/// refusal is an answer too.
+pub(crate) async fn handle(
+    state: Rc<State>,
+    req: Request<Incoming>,
     peer: SocketAddr,
-) -> Result<(), Error> {
+    switched: Rc<Cell<bool>>,
+) -> Result<Response<Body>, std::convert::Infallible> {
     state.stat(|s| s.http_requests += 1);
-    let head_only = head.method == "HEAD";
-    // Decided before anything is written: a failure to write the answer is
-    // an I/O error of this connection, not a second (500) answer.
-    match route(state, stream, head, head_only).await {
-        Ok(Some((ctype, body))) => {
-            send(stream, 200, &[("Content-Type", ctype)], &body, head_only).await
+    let answer = if req.uri().path() == lwt_www_shared::protocol::WS_PATH {
+        crate::ws::upgrade(&req, &switched)
+    } else {
+        route(&state, &req).await
+    };
+    Ok(answer.unwrap_or_else(|refusal| {
+        state.stat(|s| s.http_rejected += 1);
+        state.log(format_args!(
+            "{peer}: {} {} -> {} {}",
+            req.method(),
+            req.uri(),
+            refusal.status.as_u16(),
+            refusal.message
+        ));
+        refusal_response(&refusal)
+    }))
+}
+
+/// What to answer a request other than the upgrade with. hyper leaves the
+/// body out of the answer to a `HEAD`.
+async fn route(state: &Rc<State>, req: &Request<Incoming>) -> Result<Response<Body>, Refusal> {
+    if req.method() != Method::GET && req.method() != Method::HEAD {
+        return Err(Refusal::new(
+            StatusCode::METHOD_NOT_ALLOWED,
+            format!("{} is not allowed here", req.method()),
+        ));
+    }
+    match req.uri().path() {
+        "/api/stats" => {
+            let body = serde_json::to_vec(&*state.stats.borrow()).unwrap_or_default();
+            Ok(response(StatusCode::OK, "application/json", full(body)))
         }
-        Ok(None) => Ok(()),
-        Err(refusal) => {
-            state.stat(|s| s.http_rejected += 1);
-            state.log(format_args!(
-                "{peer}: {} {} -> {} {}",
-                head.method, head.target, refusal.status, refusal.message
-            ));
-            send_refusal(stream, &refusal, head_only).await
+        "/api/slow" => slow(state, req).await,
+        path if path.starts_with("/api/") => Err(Refusal::new(
+            StatusCode::NOT_FOUND,
+            format!("no such endpoint: {path}"),
+        )),
+        path => {
+            let file = resolve(&state.root, path)?;
+            let body = lwt_native::fs::read(&file).await.map_err(|e| {
+                Refusal::new(StatusCode::NOT_FOUND, format!("cannot read {path}: {e}"))
+            })?;
+            let ctype = content_type(&file.to_string_lossy());
+            Ok(response(StatusCode::OK, &ctype, full(body)))
         }
     }
 }
 
-/// A 200 answer: its content type and body.
-type Answer = (&'static str, Vec<u8>);
+/// Counts an `/api/slow` request whose answer never came: hyper drops the
+/// request's future when its client goes away, and this with it. It also
+/// releases the timer at once.
+struct SlowWait {
+    state: Rc<State>,
+    timer: Promise<()>,
+    ms: u64,
+    answered: bool,
+}
 
-/// What to answer `head` with: an answer, nothing (the client went away),
-/// or a refusal.
-async fn route(
-    state: &Rc<State>,
-    stream: &TcpStream,
-    head: &Head,
-    head_only: bool,
-) -> Result<Option<Answer>, Refusal> {
-    if head.method != "GET" && !head_only {
-        return Err(Refusal::new(
-            405,
-            format!("{} is not allowed here", head.method),
-        ));
-    }
-    match head.path() {
-        "/api/stats" => {
-            let body = serde_json::to_vec(&*state.stats.borrow()).unwrap_or_default();
-            Ok(Some(("application/json", body)))
-        }
-        "/api/slow" => slow(state, stream, head).await,
-        path if path.starts_with("/api/") => {
-            Err(Refusal::new(404, format!("no such endpoint: {path}")))
-        }
-        path => {
-            let file = resolve(&state.root, path)?;
-            let body = lwt_native::fs::read(&file)
-                .await
-                .map_err(|e| Refusal::new(404, format!("cannot read {path}: {e}")))?;
-            Ok(Some((content_type(&file.to_string_lossy()), body)))
+impl Drop for SlowWait {
+    fn drop(&mut self) {
+        if !self.answered {
+            self.timer.cancel();
+            self.state.stat(|s| s.slow_aborted += 1);
+            self.state.log(format_args!(
+                "/api/slow: the client went away before {} ms",
+                self.ms
+            ));
         }
     }
 }
 
 /// `GET /api/slow?ms=N`: answers after `N` ms, unless the client goes away
 /// first (the lab's cancelable fetch; the server counts both outcomes).
-async fn slow(
-    state: &Rc<State>,
-    stream: &TcpStream,
-    head: &Head,
-) -> Result<Option<Answer>, Refusal> {
-    let ms: u64 = head
-        .query("ms")
-        .unwrap_or("1000")
-        .parse()
-        .map_err(|_| Refusal::new(400, "ms must be a whole number of milliseconds"))?;
+async fn slow(state: &Rc<State>, req: &Request<Incoming>) -> Result<Response<Body>, Refusal> {
+    let ms: u64 = query(req, "ms").unwrap_or("1000").parse().map_err(|_| {
+        Refusal::new(
+            StatusCode::BAD_REQUEST,
+            "ms must be a whole number of milliseconds",
+        )
+    })?;
     if ms > MAX_SLOW_MS {
         return Err(Refusal::new(
-            400,
+            StatusCode::BAD_REQUEST,
             format!("ms must be at most {MAX_SLOW_MS}"),
         ));
     }
     state.stat(|s| s.slow_started += 1);
-    let done = lwt::sleep(Duration::from_millis(ms)).map(|()| true);
-    // Any read completion (end of stream, reset, stray bytes) means the
-    // client is not waiting for this answer any more.
-    let gone = stream
-        .read_some(1)
-        .map(|_| false)
-        .catch(|_| Promise::resolved(false));
-    let answered = lwt::pick(vec![done, gone]).await.unwrap_or(false);
-    if !answered {
-        state.stat(|s| s.slow_aborted += 1);
-        state.log(format_args!(
-            "/api/slow: the client went away before {ms} ms"
+    let mut wait = SlowWait {
+        state: state.clone(),
+        timer: lwt::sleep(Duration::from_millis(ms)),
+        ms,
+        answered: false,
+    };
+    if wait.timer.clone().await.is_err() {
+        // Canceled: the server is shutting down.
+        return Err(Refusal::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "the server is shutting down",
         ));
-        return Ok(None);
     }
+    wait.answered = true;
     state.stat(|s| s.slow_completed += 1);
     let body = format!("{{\"waited_ms\":{ms}}}");
-    Ok(Some(("application/json", body.into_bytes())))
+    Ok(response(StatusCode::OK, "application/json", full(body)))
 }

@@ -245,20 +245,7 @@ impl Server {
 async fn accept_loop(state: Rc<State>, listener: TcpListener) -> Result<(), Error> {
     loop {
         match listener.accept().await {
-            Ok((stream, peer)) => {
-                let id = state.next_conn.get() + 1;
-                state.next_conn.set(id);
-                let st = state.clone();
-                let task = lwt::spawn(async move {
-                    let r = connection(st.clone(), stream, peer).await;
-                    st.conns.borrow_mut().remove(&id);
-                    r
-                });
-                if task.is_pending() {
-                    state.conns.borrow_mut().insert(id, task.clone());
-                }
-                task.on_failure(|_| ());
-            }
+            Ok((stream, peer)) => state.spawn_conn(connection(state.clone(), stream, peer)),
             Err(e) if e.is_canceled() => return Err(e),
             Err(e) => {
                 // EMFILE and friends: back off a little, then go on.
@@ -269,25 +256,62 @@ async fn accept_loop(state: Rc<State>, listener: TcpListener) -> Result<(), Erro
     }
 }
 
+/// Serves one connection with hyper until it closes or switches to
+/// WebSocket.
+///
+/// The switch is hyper's manual upgrade: its own (`hyper::upgrade::on`)
+/// needs a `Send` socket, which the loop's are not. The service answers
+/// `101` and notes it; hyper then ends the connection without closing the
+/// socket and gives it back, with what the client sent past its head.
 async fn connection(state: Rc<State>, stream: TcpStream, peer: SocketAddr) -> Result<(), Error> {
     let _ = stream.set_nodelay(true);
-    let head = match http::read_head(&stream).await {
-        Ok(Some(head)) => head,
-        Ok(None) => return Ok(()),
-        Err(refusal) => {
-            state.stat(|s| {
-                s.http_requests += 1;
-                s.http_rejected += 1;
-            });
-            state.log(format_args!(
-                "{peer}: {} {}",
-                refusal.status, refusal.message
-            ));
-            return http::send_refusal(&stream, &refusal, false).await;
+    let switched = Rc::new(Cell::new(false));
+    let (st, sw) = (state.clone(), switched.clone());
+    let service =
+        hyper::service::service_fn(move |req| http::handle(st.clone(), req, peer, sw.clone()));
+    match http::http1()
+        .serve_connection(stream, service)
+        .without_shutdown()
+        .await
+    {
+        Ok(parts) if switched.get() => {
+            ws::run(state, parts.io, parts.read_buf.to_vec(), peer).await
         }
-    };
-    if head.path() == lwt_www_shared::protocol::WS_PATH {
-        return ws::upgrade(state, stream, head, peer).await;
+        Ok(_) => Ok(()),
+        Err(e) => {
+            // hyper answered a malformed or oversized head itself (400,
+            // 431) before closing; other errors are the client's going away
+            // or the header-read timeout.
+            if e.is_parse() || e.is_parse_too_large() {
+                state.stat(|s| {
+                    s.http_requests += 1;
+                    s.http_rejected += 1;
+                });
+            }
+            state.log(format_args!("{peer}: {e}"));
+            Ok(())
+        }
     }
-    http::respond(&state, &stream, &head, peer).await
+}
+
+impl State {
+    /// Runs `task` as one of the server's connections: [`Server::shutdown`]
+    /// drops it.
+    pub(crate) fn spawn_conn(
+        self: &Rc<Self>,
+        task: impl std::future::Future<Output = Result<(), Error>> + 'static,
+    ) {
+        let id = self.next_conn.get() + 1;
+        self.next_conn.set(id);
+        let st = self.clone();
+        let task = lwt::spawn(async move {
+            let r = task.await;
+            st.conns.borrow_mut().remove(&id);
+            r
+        });
+        if task.is_pending() {
+            self.conns.borrow_mut().insert(id, task.clone());
+        }
+        task.on_failure(|_| ());
+    }
 }

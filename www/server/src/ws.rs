@@ -1,6 +1,6 @@
 //! The WebSocket endpoint: the upgrade, then one chat session per socket.
 
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::rc::Rc;
@@ -11,46 +11,58 @@ use async_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
 use async_tungstenite::tungstenite::protocol::{CloseFrame, Role, WebSocketConfig};
 use async_tungstenite::tungstenite::{Error as WsError, Message};
 use async_tungstenite::WebSocketStream;
+use bytes::Bytes;
 use futures_util::StreamExt;
+use http::header::{
+    HeaderName, HeaderValue, CONNECTION, SEC_WEBSOCKET_ACCEPT, SEC_WEBSOCKET_KEY,
+    SEC_WEBSOCKET_VERSION, UPGRADE,
+};
+use http::{Method, Request, Response, StatusCode};
+use hyper::body::Incoming;
 use lwt::{Error, Promise};
 use lwt_native::net::TcpStream;
 use lwt_www_shared::protocol::{
     check_name, check_text, close, ClientMsg, Op, Reply, ServerMsg, MAX_DELAY_MS, MAX_FRAME_BYTES,
 };
 
-use crate::http::{self, Head, Refusal};
+use crate::http::{full, Body, Refusal};
 use crate::room::{Ticket, OUTBOX};
 use crate::State;
 
-/// Checks the upgrade request and switches protocols, then runs the session.
-pub(crate) async fn upgrade(
+/// Checks an upgrade request and answers it with `101 Switching
+/// Protocols`, noting in `switched` that the connection changes protocols:
+/// once hyper has sent the answer, the connection's task takes the socket
+/// back from hyper and runs [`run`] on it.
+pub(crate) fn upgrade(
+    req: &Request<Incoming>,
+    switched: &Cell<bool>,
+) -> Result<Response<Body>, Refusal> {
+    let key = check_upgrade(req)?;
+    let mut r = Response::new(full(Bytes::new()));
+    *r.status_mut() = StatusCode::SWITCHING_PROTOCOLS;
+    let h = r.headers_mut();
+    h.insert(UPGRADE, HeaderValue::from_static("websocket"));
+    h.insert(CONNECTION, HeaderValue::from_static("Upgrade"));
+    let accept = derive_accept_key(key.as_bytes());
+    if let Ok(v) = HeaderValue::from_str(&accept) {
+        h.insert(SEC_WEBSOCKET_ACCEPT, v);
+    }
+    switched.set(true);
+    Ok(r)
+}
+
+/// The WebSocket over the upgraded socket (`rest`: what the client sent
+/// past its request head), then the session.
+pub(crate) async fn run(
     state: Rc<State>,
     stream: TcpStream,
-    head: Head,
+    rest: Vec<u8>,
     peer: SocketAddr,
 ) -> Result<(), Error> {
-    state.stat(|s| s.http_requests += 1);
-    let key = match check_upgrade(&head) {
-        Ok(key) => key,
-        Err(refusal) => {
-            state.stat(|s| s.http_rejected += 1);
-            state.log(format_args!(
-                "{peer}: /ws -> {} {}",
-                refusal.status, refusal.message
-            ));
-            return http::send_refusal(&stream, &refusal, false).await;
-        }
-    };
-    let response = format!(
-        "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: {}\r\n\r\n",
-        derive_accept_key(key.as_bytes())
-    );
-    stream.send_all(response.into_bytes()).await?;
     let config = WebSocketConfig::default()
         .max_message_size(Some(MAX_FRAME_BYTES))
         .max_frame_size(Some(MAX_FRAME_BYTES));
-    let ws =
-        WebSocketStream::from_partially_read(stream, head.rest, Role::Server, Some(config)).await;
+    let ws = WebSocketStream::from_partially_read(stream, rest, Role::Server, Some(config)).await;
     state.stat(|s| {
         s.ws_open += 1;
         s.ws_total += 1;
@@ -65,23 +77,35 @@ pub(crate) async fn upgrade(
     session(state, ws, peer).await
 }
 
-fn check_upgrade(head: &Head) -> Result<String, Refusal> {
-    if head.method != "GET" {
-        return Err(Refusal::new(405, "the WebSocket endpoint takes GET"));
+fn check_upgrade(req: &Request<Incoming>) -> Result<String, Refusal> {
+    if req.method() != Method::GET {
+        return Err(Refusal::new(
+            StatusCode::METHOD_NOT_ALLOWED,
+            "the WebSocket endpoint takes GET",
+        ));
     }
-    let has = |name: &str, token: &str| {
-        head.header(name)
-            .is_some_and(|v| v.split(',').any(|t| t.trim().eq_ignore_ascii_case(token)))
+    let header = |name: HeaderName| req.headers().get(name).and_then(|v| v.to_str().ok());
+    let has = |name: HeaderName, token: &str| {
+        header(name).is_some_and(|v| v.split(',').any(|t| t.trim().eq_ignore_ascii_case(token)))
     };
-    if !has("upgrade", "websocket") || !has("connection", "upgrade") {
-        return Err(Refusal::new(426, "this endpoint speaks WebSocket only"));
+    if !has(UPGRADE, "websocket") || !has(CONNECTION, "upgrade") {
+        return Err(Refusal::new(
+            StatusCode::UPGRADE_REQUIRED,
+            "this endpoint speaks WebSocket only",
+        ));
     }
-    if head.header("sec-websocket-version") != Some("13") {
-        return Err(Refusal::new(400, "Sec-WebSocket-Version must be 13"));
+    if header(SEC_WEBSOCKET_VERSION) != Some("13") {
+        return Err(Refusal::new(
+            StatusCode::BAD_REQUEST,
+            "Sec-WebSocket-Version must be 13",
+        ));
     }
-    match head.header("sec-websocket-key") {
+    match header(SEC_WEBSOCKET_KEY) {
         Some(k) if !k.trim().is_empty() => Ok(k.trim().to_owned()),
-        _ => Err(Refusal::new(400, "Sec-WebSocket-Key is missing")),
+        _ => Err(Refusal::new(
+            StatusCode::BAD_REQUEST,
+            "Sec-WebSocket-Key is missing",
+        )),
     }
 }
 
