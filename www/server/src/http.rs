@@ -18,7 +18,7 @@ use hyper::server::conn::http1;
 use lwt::Promise;
 use lwt_native::hyper::LwtTimer;
 
-use crate::{State, HEAD_TIMEOUT, MAX_HEAD_BYTES, MAX_SLOW_MS};
+use crate::{State, MAX_HEAD_BYTES, MAX_SLOW_MS};
 
 /// The body of every response.
 pub(crate) type Body = UnsyncBoxBody<Bytes, std::io::Error>;
@@ -26,10 +26,10 @@ pub(crate) type Body = UnsyncBoxBody<Bytes, std::io::Error>;
 /// hyper's HTTP/1 settings for one connection: the head size and time
 /// limits, header names in their usual capitals (`Content-Type`), and
 /// keep-alive, whose idle time is bounded by the same header-read timeout.
-pub(crate) fn http1() -> http1::Builder {
+pub(crate) fn http1(head_timeout: Duration) -> http1::Builder {
     let mut b = http1::Builder::new();
     b.timer(LwtTimer)
-        .header_read_timeout(HEAD_TIMEOUT)
+        .header_read_timeout(head_timeout)
         .max_buf_size(MAX_HEAD_BYTES)
         .title_case_headers(true);
     b

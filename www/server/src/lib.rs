@@ -9,13 +9,17 @@
 //! 1. **One accept loop**, one task per connection, all on the thread that
 //!    runs `lwt_native::run`. A connection's task owns its socket; dropping
 //!    the task (on [`Server::shutdown`]) closes the socket.
-//! 2. **HTTP** (`http.rs`): `httparse` parses the request head (at most
-//!    [`MAX_HEAD_BYTES`], within [`HEAD_TIMEOUT`]); every response says
-//!    `Connection: close`. Paths are percent-decoded and must stay under the
-//!    root: `..`, `.`, backslashes and NUL are a `400`, a missing file a
-//!    `404`, another method than `GET`/`HEAD` a `405`.
-//! 3. **WebSocket** (`ws.rs`): `GET /ws` with the upgrade headers; the
-//!    handshake's accept key and every frame after it are `tungstenite`'s,
+//! 2. **HTTP** (`http.rs`): hyper's HTTP/1.1 server on the loop's I/O and
+//!    timer (`lwt_native::hyper`), with keep-alive; a head must come within
+//!    [`Options::head_timeout`] (hyper's header-read timeout, also the idle
+//!    limit between requests) and fit in [`MAX_HEAD_BYTES`] (else hyper
+//!    answers `431`; a malformed head gets its `400`). Paths are
+//!    percent-decoded and must stay under the root: `..`, `.`, backslashes
+//!    and NUL are a `400`, a missing file a `404`, another method than
+//!    `GET`/`HEAD` a `405`.
+//! 3. **WebSocket** (`ws.rs`): `GET /ws` with the upgrade headers gets a
+//!    `101` with tungstenite's accept key; hyper then gives the socket back
+//!    (its manual upgrade) and every frame after it is `tungstenite`'s,
 //!    through `async-tungstenite` over the `futures-io` traits of
 //!    `lwt_native::net::TcpStream`. Bad frames, oversized messages and
 //!    binary frames close the socket with the codes of
@@ -50,7 +54,7 @@ pub use http::content_type;
 /// The largest HTTP request head accepted, in bytes (larger: `431`).
 pub const MAX_HEAD_BYTES: usize = 16 * 1024;
 
-/// How long a client may take to send its request head.
+/// How long a client may take to send its request head, by default.
 pub const HEAD_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// The longest `/api/slow` delay, in milliseconds.
@@ -88,6 +92,7 @@ pub(crate) struct State {
     next_conn: Cell<u64>,
     conns: RefCell<HashMap<u64, Promise<()>>>,
     pub(crate) log: bool,
+    pub(crate) head_timeout: Duration,
 }
 
 impl State {
@@ -114,6 +119,10 @@ pub struct Options {
     pub root: PathBuf,
     /// Whether to log connections and errors to stderr.
     pub log: bool,
+    /// How long a client may take to send a request head, and how long a
+    /// kept-alive connection may sit idle: past it hyper closes the
+    /// connection ([`HEAD_TIMEOUT`] by default).
+    pub head_timeout: Duration,
 }
 
 impl Options {
@@ -127,6 +136,7 @@ impl Options {
         Options {
             root: root.into(),
             log: true,
+            head_timeout: HEAD_TIMEOUT,
         }
     }
 }
@@ -179,6 +189,7 @@ impl Server {
             next_conn: Cell::new(0),
             conns: RefCell::new(HashMap::new()),
             log: options.log,
+            head_timeout: options.head_timeout,
         });
         let accept = lwt::spawn(accept_loop(state.clone(), listener));
         Ok(Server {
@@ -269,7 +280,7 @@ async fn connection(state: Rc<State>, stream: TcpStream, peer: SocketAddr) -> Re
     let (st, sw) = (state.clone(), switched.clone());
     let service =
         hyper::service::service_fn(move |req| http::handle(st.clone(), req, peer, sw.clone()));
-    match http::http1()
+    match http::http1(state.head_timeout)
         .serve_connection(stream, service)
         .without_shutdown()
         .await

@@ -41,7 +41,16 @@ fn main() {
         );
         std::process::exit(1);
     }
-    let result = lwt_native::run(async move {
+    let result = serve(addr, options);
+    if let Err(e) = result {
+        eprintln!("lwt-www-server: {e}");
+        std::process::exit(1);
+    }
+}
+
+/// Runs the server on this thread's loop until it stops.
+fn serve(addr: SocketAddr, options: Options) -> Result<(), lwt::Error> {
+    lwt_native::run(async move {
         let server = Server::start(addr, options)
             .map_err(|e| lwt::Error::new(e).context(format!("cannot listen on {addr}")))?;
         println!(
@@ -50,9 +59,5 @@ fn main() {
         );
         let _ = std::io::stdout().flush();
         server.serving().await
-    });
-    if let Err(e) = result {
-        eprintln!("lwt-www-server: {e}");
-        std::process::exit(1);
-    }
+    })
 }
