@@ -3,25 +3,61 @@
 //! refusals with clear 4xx statuses.
 
 use std::cell::Cell;
+use std::future::Future;
 use std::net::SocketAddr;
 use std::path::{Component, Path, PathBuf};
+use std::pin::Pin;
 use std::rc::Rc;
+use std::task::{Context, Poll};
 use std::time::Duration;
 
 use bytes::Bytes;
-use http::header::{HeaderValue, ALLOW, CACHE_CONTROL, CONTENT_TYPE, X_CONTENT_TYPE_OPTIONS};
+use http::header::{
+    HeaderValue, ALLOW, CACHE_CONTROL, CONTENT_LENGTH, CONTENT_TYPE, X_CONTENT_TYPE_OPTIONS,
+};
 use http::{Method, Request, Response, StatusCode};
-use http_body_util::combinators::UnsyncBoxBody;
-use http_body_util::{BodyExt, Full};
-use hyper::body::Incoming;
+use http_body_util::Full;
+use hyper::body::{Frame, Incoming, SizeHint};
 use hyper::server::conn::http1;
-use lwt::Promise;
+use lwt::{Error, Promise};
 use lwt_native::hyper::LwtTimer;
 
 use crate::{State, MAX_HEAD_BYTES, MAX_SLOW_MS};
 
-/// The body of every response.
-pub(crate) type Body = UnsyncBoxBody<Bytes, std::io::Error>;
+/// The body of every response: whole, or a file read as it is sent.
+pub(crate) enum Body {
+    Full(Full<Bytes>),
+    File(FileBody),
+}
+
+impl hyper::body::Body for Body {
+    type Data = Bytes;
+    type Error = std::io::Error;
+
+    fn poll_frame(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<Frame<Bytes>, std::io::Error>>> {
+        match self.get_mut() {
+            Body::Full(b) => Pin::new(b).poll_frame(cx).map_err(|never| match never {}),
+            Body::File(b) => Pin::new(b).poll_frame(cx),
+        }
+    }
+
+    fn is_end_stream(&self) -> bool {
+        match self {
+            Body::Full(b) => b.is_end_stream(),
+            Body::File(b) => b.is_end_stream(),
+        }
+    }
+
+    fn size_hint(&self) -> SizeHint {
+        match self {
+            Body::Full(b) => b.size_hint(),
+            Body::File(b) => b.size_hint(),
+        }
+    }
+}
 
 /// hyper's HTTP/1 settings for one connection: the head size and time
 /// limits, header names in their usual capitals (`Content-Type`), and
@@ -52,9 +88,7 @@ impl Refusal {
 
 /// A whole body.
 pub(crate) fn full(bytes: impl Into<Bytes>) -> Body {
-    Full::new(bytes.into())
-        .map_err(|never| match never {})
-        .boxed_unsync()
+    Body::Full(Full::new(bytes.into()))
 }
 
 /// A response with the headers every answer has.
@@ -228,12 +262,85 @@ async fn route(state: &Rc<State>, req: &Request<Incoming>) -> Result<Response<Bo
         )),
         path => {
             let file = resolve(&state.root, path)?;
-            let body = lwt_native::fs::read(&file).await.map_err(|e| {
-                Refusal::new(StatusCode::NOT_FOUND, format!("cannot read {path}: {e}"))
-            })?;
-            let ctype = content_type(&file.to_string_lossy());
-            Ok(response(StatusCode::OK, &ctype, full(body)))
+            let cannot =
+                |e: Error| Refusal::new(StatusCode::NOT_FOUND, format!("cannot read {path}: {e}"));
+            let len = lwt_native::fs::metadata(&file).await.map_err(cannot)?.len();
+            // A HEAD's answer says the length and reads none of the file.
+            let body = if req.method() == Method::HEAD {
+                full(Bytes::new())
+            } else {
+                let opened = lwt_native::fs::File::open(&file).await.map_err(cannot)?;
+                Body::File(FileBody::new(opened, len))
+            };
+            let mut r = response(StatusCode::OK, &content_type(&file.to_string_lossy()), body);
+            r.headers_mut()
+                .insert(CONTENT_LENGTH, HeaderValue::from(len));
+            Ok(r)
         }
+    }
+}
+
+/// How much of a file one read takes, and so the most of it in memory per
+/// response (with hyper's write buffer, at most [`MAX_HEAD_BYTES`]-sized
+/// beyond it).
+pub const FILE_CHUNK: usize = 64 * 1024;
+
+/// A file as a body, read [`FILE_CHUNK`] at a time as hyper asks for the
+/// next part: hyper asks only when its write buffer has room, so a client
+/// that reads slowly (or not at all) holds one chunk, not the file.
+pub(crate) struct FileBody {
+    file: lwt_native::fs::File,
+    /// The bytes still to send.
+    left: u64,
+    reading: Option<Promise<Vec<u8>>>,
+}
+
+impl FileBody {
+    fn new(file: lwt_native::fs::File, len: u64) -> FileBody {
+        FileBody {
+            file,
+            left: len,
+            reading: None,
+        }
+    }
+}
+
+impl hyper::body::Body for FileBody {
+    type Data = Bytes;
+    type Error = std::io::Error;
+
+    fn poll_frame(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<Frame<Bytes>, std::io::Error>>> {
+        if self.left == 0 {
+            return Poll::Ready(None);
+        }
+        let want = usize::try_from(self.left).map_or(FILE_CHUNK, |l| l.min(FILE_CHUNK));
+        let this = &mut *self;
+        let reading = this.reading.get_or_insert_with(|| this.file.read(want));
+        let got = match Pin::new(reading).poll(cx) {
+            Poll::Pending => return Poll::Pending,
+            Poll::Ready(got) => got,
+        };
+        self.reading = None;
+        let chunk = got.map_err(|e| std::io::Error::other(e.to_string()))?;
+        if chunk.is_empty() {
+            return Poll::Ready(Some(Err(std::io::Error::new(
+                std::io::ErrorKind::UnexpectedEof,
+                "the file is shorter than when its length was read",
+            ))));
+        }
+        self.left = self.left.saturating_sub(chunk.len() as u64);
+        Poll::Ready(Some(Ok(Frame::data(Bytes::from(chunk)))))
+    }
+
+    fn is_end_stream(&self) -> bool {
+        self.left == 0
+    }
+
+    fn size_hint(&self) -> SizeHint {
+        SizeHint::with_exact(self.left)
     }
 }
 

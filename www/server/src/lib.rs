@@ -28,18 +28,20 @@
 //! 4. **Rooms** (`room.rs`): each member has a bounded outbox; a member too
 //!    slow to drain it is dropped, so one client never holds up the others.
 //! 5. **Bounded everything**: head size, frame size, outbox length, history
-//!    length, delays.
+//!    length, delays; files are streamed [`FILE_CHUNK`] at a time, and a
+//!    write that stays blocked for [`Options::write_timeout`] ends the
+//!    connection (`io.rs`).
 
 #![forbid(unsafe_code)]
 #![doc(test(attr(deny(warnings))))]
 
 mod http;
+mod io;
 mod room;
 mod ws;
 
 use std::cell::{Cell, RefCell};
 use std::collections::HashMap;
-use std::io;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::rc::Rc;
@@ -49,13 +51,16 @@ use lwt::{Error, Promise};
 use lwt_native::net::{TcpListener, TcpStream};
 use serde::Serialize;
 
-pub use http::content_type;
+pub use http::{content_type, FILE_CHUNK};
 
 /// The largest HTTP request head accepted, in bytes (larger: `431`).
 pub const MAX_HEAD_BYTES: usize = 16 * 1024;
 
 /// How long a client may take to send its request head, by default.
 pub const HEAD_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// How long a write to a client may stay blocked, by default.
+pub const WRITE_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// The longest `/api/slow` delay, in milliseconds.
 pub const MAX_SLOW_MS: u64 = 60_000;
@@ -93,6 +98,7 @@ pub(crate) struct State {
     conns: RefCell<HashMap<u64, Promise<()>>>,
     pub(crate) log: bool,
     pub(crate) head_timeout: Duration,
+    pub(crate) write_timeout: Duration,
 }
 
 impl State {
@@ -123,6 +129,10 @@ pub struct Options {
     /// kept-alive connection may sit idle: past it hyper closes the
     /// connection ([`HEAD_TIMEOUT`] by default).
     pub head_timeout: Duration,
+    /// How long a write to a client (a response, a WebSocket frame) may
+    /// stay blocked because the client reads nothing: past it the
+    /// connection is closed ([`WRITE_TIMEOUT`] by default).
+    pub write_timeout: Duration,
 }
 
 impl Options {
@@ -137,6 +147,7 @@ impl Options {
             root: root.into(),
             log: true,
             head_timeout: HEAD_TIMEOUT,
+            write_timeout: WRITE_TIMEOUT,
         }
     }
 }
@@ -172,10 +183,10 @@ impl Server {
     /// inside `lwt_native::run`, or after `lwt_native::install`).
     ///
     /// See [`Server`] for an example.
-    pub fn start(addr: SocketAddr, options: Options) -> io::Result<Server> {
+    pub fn start(addr: SocketAddr, options: Options) -> std::io::Result<Server> {
         // Resolved once: each request's file is checked to lie under it.
         let root = options.root.canonicalize().map_err(|e| {
-            io::Error::new(
+            std::io::Error::new(
                 e.kind(),
                 format!("the root {}: {e}", options.root.display()),
             )
@@ -190,6 +201,7 @@ impl Server {
             conns: RefCell::new(HashMap::new()),
             log: options.log,
             head_timeout: options.head_timeout,
+            write_timeout: options.write_timeout,
         });
         let accept = lwt::spawn(accept_loop(state.clone(), listener));
         Ok(Server {
@@ -281,7 +293,7 @@ async fn connection(state: Rc<State>, stream: TcpStream, peer: SocketAddr) -> Re
     let service =
         hyper::service::service_fn(move |req| http::handle(st.clone(), req, peer, sw.clone()));
     match http::http1(state.head_timeout)
-        .serve_connection(stream, service)
+        .serve_connection(io::Conn::new(stream, state.write_timeout), service)
         .without_shutdown()
         .await
     {

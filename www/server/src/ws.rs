@@ -20,12 +20,12 @@ use http::header::{
 use http::{Method, Request, Response, StatusCode};
 use hyper::body::Incoming;
 use lwt::{Error, Promise};
-use lwt_native::net::TcpStream;
 use lwt_www_shared::protocol::{
     check_name, check_text, close, ClientMsg, Op, Reply, ServerMsg, MAX_DELAY_MS, MAX_FRAME_BYTES,
 };
 
 use crate::http::{full, Body, Refusal};
+use crate::io::Conn;
 use crate::room::{Ticket, OUTBOX};
 use crate::State;
 
@@ -55,7 +55,7 @@ pub(crate) fn upgrade(
 /// past its request head), then the session.
 pub(crate) async fn run(
     state: Rc<State>,
-    stream: TcpStream,
+    stream: Conn,
     rest: Vec<u8>,
     peer: SocketAddr,
 ) -> Result<(), Error> {
@@ -140,7 +140,7 @@ fn send(push: &lwt::BoundedPush<Message>, msg: ServerMsg) {
 
 async fn session(
     state: Rc<State>,
-    ws: WebSocketStream<TcpStream>,
+    ws: WebSocketStream<Conn>,
     peer: SocketAddr,
 ) -> Result<(), Error> {
     let (mut tx, mut rx) = ws.split();
