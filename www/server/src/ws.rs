@@ -61,7 +61,9 @@ pub(crate) async fn run(
 ) -> Result<(), Error> {
     let config = WebSocketConfig::default()
         .max_message_size(Some(MAX_FRAME_BYTES))
-        .max_frame_size(Some(MAX_FRAME_BYTES));
+        .max_frame_size(Some(MAX_FRAME_BYTES))
+        .write_buffer_size(WRITE_BUFFER)
+        .max_write_buffer_size(MAX_WRITE_BUFFER);
     let ws = WebSocketStream::from_partially_read(stream, rest, Role::Server, Some(config)).await;
     state.stat(|s| {
         s.ws_open += 1;
@@ -109,6 +111,16 @@ fn check_upgrade(req: &Request<Incoming>) -> Result<String, Refusal> {
     }
 }
 
+/// How much tungstenite gathers before it writes to the socket.
+const WRITE_BUFFER: usize = 16 * 1024;
+
+/// The most a session's socket buffers in tungstenite when the client does
+/// not read: past it the writer waits (and the write deadline runs), and
+/// tungstenite's answers to pings are not buffered, it keeps one pong
+/// pending, the latest. Room for the largest frame the server sends (a
+/// welcome with a full history) beside a little more.
+pub(crate) const MAX_WRITE_BUFFER: usize = 1024 * 1024;
+
 /// Leaves the room when dropped, whichever way the session ends.
 struct Membership(Rc<State>, Ticket);
 
@@ -146,13 +158,27 @@ async fn session(
     let (mut tx, mut rx) = ws.split();
     let (outbox, push) = lwt::Stream::<Message>::bounded(OUTBOX);
     let dropped = outbox.closed();
+    // Set when the room drops this member for not keeping up: the writer
+    // then sends what was queued no further, only a close frame saying so.
+    let slow = Rc::new(Cell::new(false));
+    let writer_slow = slow.clone();
     let writer = lwt::spawn(async move {
         while let Some(msg) = outbox.next().await? {
+            if writer_slow.get() {
+                break;
+            }
             let last = matches!(msg, Message::Close(_));
             tx.send(msg).await.map_err(Error::new)?;
             if last {
-                break;
+                return Ok(());
             }
+        }
+        if writer_slow.get() {
+            let frame = close_frame(
+                close::TOO_SLOW,
+                "too slow: frames were sent faster than read",
+            );
+            tx.send(frame).await.map_err(Error::new)?;
         }
         Ok(())
     });
@@ -167,7 +193,12 @@ async fn session(
         // client's next frame (the writer is given its usual 2 s below).
         let item = match futures_util::future::select(rx.next(), dropped.clone()).await {
             futures_util::future::Either::Left((Some(item), _)) => item,
-            _ => break None,
+            futures_util::future::Either::Left((None, _)) => break None,
+            futures_util::future::Either::Right(_) => {
+                slow.set(true);
+                state.log(format_args!("{peer}: dropped for not keeping up"));
+                break None;
+            }
         };
         let text = match item {
             Ok(Message::Text(t)) => t,

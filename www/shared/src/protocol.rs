@@ -37,6 +37,12 @@ pub mod close {
     pub const POLICY: u16 = 1008;
     /// A frame or message over [`super::MAX_FRAME_BYTES`].
     pub const TOO_BIG: u16 = 1009;
+    /// The member did not read its frames as fast as its room sent them
+    /// and was dropped (a code of the private range 4000–4999).
+    pub const TOO_SLOW: u16 = 4000;
+    /// The connection said no `hello` in time, or its member stayed silent
+    /// past the idle deadline.
+    pub const TIMEOUT: u16 = 4001;
 }
 
 /// What a client sends.
