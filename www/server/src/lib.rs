@@ -62,6 +62,12 @@ pub const HEAD_TIMEOUT: Duration = Duration::from_secs(10);
 /// How long a write to a client may stay blocked, by default.
 pub const WRITE_TIMEOUT: Duration = Duration::from_secs(10);
 
+/// How long a WebSocket connection may take to say `hello`, by default.
+pub const HELLO_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// How long a member may stay silent, by default.
+pub const IDLE_TIMEOUT: Duration = Duration::from_secs(30);
+
 /// The longest `/api/slow` delay, in milliseconds.
 pub const MAX_SLOW_MS: u64 = 60_000;
 
@@ -99,6 +105,8 @@ pub(crate) struct State {
     pub(crate) log: bool,
     pub(crate) head_timeout: Duration,
     pub(crate) write_timeout: Duration,
+    pub(crate) hello_timeout: Duration,
+    pub(crate) idle_timeout: Duration,
 }
 
 impl State {
@@ -133,6 +141,15 @@ pub struct Options {
     /// stay blocked because the client reads nothing: past it the
     /// connection is closed ([`WRITE_TIMEOUT`] by default).
     pub write_timeout: Duration,
+    /// How long a WebSocket connection may take to say `hello` after the
+    /// upgrade ([`HELLO_TIMEOUT`] by default): past it it is closed with
+    /// [`close::TIMEOUT`](lwt_www_shared::protocol::close::TIMEOUT).
+    pub hello_timeout: Duration,
+    /// How long a member may send nothing (not even a ping): past it it
+    /// leaves its room, the others are told, and its connection is closed
+    /// with [`close::TIMEOUT`](lwt_www_shared::protocol::close::TIMEOUT)
+    /// ([`IDLE_TIMEOUT`] by default; the clients ping every 5 s).
+    pub idle_timeout: Duration,
 }
 
 impl Options {
@@ -148,6 +165,8 @@ impl Options {
             log: true,
             head_timeout: HEAD_TIMEOUT,
             write_timeout: WRITE_TIMEOUT,
+            hello_timeout: HELLO_TIMEOUT,
+            idle_timeout: IDLE_TIMEOUT,
         }
     }
 }
@@ -202,6 +221,8 @@ impl Server {
             log: options.log,
             head_timeout: options.head_timeout,
             write_timeout: options.write_timeout,
+            hello_timeout: options.hello_timeout,
+            idle_timeout: options.idle_timeout,
         });
         let accept = lwt::spawn(accept_loop(state.clone(), listener));
         Ok(Server {

@@ -2,9 +2,12 @@
 
 use std::cell::{Cell, RefCell};
 use std::collections::HashMap;
+use std::future::{poll_fn, Future};
 use std::net::SocketAddr;
+use std::pin::Pin;
 use std::rc::Rc;
-use std::time::Duration;
+use std::task::Poll;
+use std::time::{Duration, Instant};
 
 use async_tungstenite::tungstenite::handshake::derive_accept_key;
 use async_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
@@ -130,6 +133,29 @@ impl Drop for Membership {
     }
 }
 
+/// What a session waits for next.
+enum Next {
+    Item(Option<Result<Message, WsError>>),
+    Dropped,
+    Deadline,
+}
+
+/// A session's deadline timer, released when replaced or dropped (the
+/// session's task may be aborted by a shutdown).
+struct Timer(Promise<()>);
+
+impl Timer {
+    fn set(&mut self, timer: Promise<()>) {
+        std::mem::replace(&mut self.0, timer).cancel();
+    }
+}
+
+impl Drop for Timer {
+    fn drop(&mut self) {
+        self.0.cancel();
+    }
+}
+
 /// Why the server closes a session.
 struct Closing(u16, String);
 
@@ -157,7 +183,7 @@ async fn session(
 ) -> Result<(), Error> {
     let (mut tx, mut rx) = ws.split();
     let (outbox, push) = lwt::Stream::<Message>::bounded(OUTBOX);
-    let dropped = outbox.closed();
+    let mut dropped = outbox.closed();
     // Set when the room drops this member for not keeping up: the writer
     // then sends what was queued no further, only a close frame saying so.
     let slow = Rc::new(Cell::new(false));
@@ -187,19 +213,56 @@ async fn session(
     let mut member: Option<Membership> = None;
     let requests = Requests::default();
     let reply = |msg: ServerMsg| send(&push, msg);
+    // Before hello: the hello deadline, from the upgrade. After it: the
+    // idle deadline, from the last frame received (any frame: the clients'
+    // heartbeat pings keep a member in).
+    let mut deadline = Timer(lwt::sleep(state.hello_timeout));
+    let mut last_frame = Instant::now();
     let closing: Option<Closing> = loop {
         // The outbox is closed when the room drops this member for not
         // keeping up: the session ends then, without waiting for the
         // client's next frame (the writer is given its usual 2 s below).
-        let item = match futures_util::future::select(rx.next(), dropped.clone()).await {
-            futures_util::future::Either::Left((Some(item), _)) => item,
-            futures_util::future::Either::Left((None, _)) => break None,
-            futures_util::future::Either::Right(_) => {
+        let next = poll_fn(|cx| {
+            if let Poll::Ready(item) = rx.poll_next_unpin(cx) {
+                return Poll::Ready(Next::Item(item));
+            }
+            if Pin::new(&mut dropped).poll(cx).is_ready() {
+                return Poll::Ready(Next::Dropped);
+            }
+            match Pin::new(&mut deadline.0).poll(cx) {
+                Poll::Ready(_) => Poll::Ready(Next::Deadline),
+                Poll::Pending => Poll::Pending,
+            }
+        })
+        .await;
+        let item = match next {
+            Next::Item(Some(item)) => item,
+            Next::Item(None) => break None,
+            Next::Dropped => {
                 slow.set(true);
                 state.log(format_args!("{peer}: dropped for not keeping up"));
                 break None;
             }
+            Next::Deadline if member.is_none() => {
+                break Some(Closing(
+                    close::TIMEOUT,
+                    format!("no hello within {:?}", state.hello_timeout),
+                ))
+            }
+            Next::Deadline => {
+                let quiet = last_frame.elapsed();
+                if quiet >= state.idle_timeout {
+                    break Some(Closing(
+                        close::TIMEOUT,
+                        format!("nothing received for {:?}", state.idle_timeout),
+                    ));
+                }
+                // Heard from since the timer was set: wait for the rest.
+                deadline.set(lwt::sleep(state.idle_timeout - quiet));
+                continue;
+            }
         };
+        last_frame = Instant::now();
         let text = match item {
             Ok(Message::Text(t)) => t,
             Ok(Message::Binary(_)) => {
@@ -237,6 +300,7 @@ async fn session(
                         let ticket = state.rooms.join(&room, &name, push.clone());
                         state.log(format_args!("{peer}: {} joined {room}", ticket.name));
                         member = Some(Membership(state.clone(), ticket));
+                        deadline.set(lwt::sleep(state.idle_timeout));
                     }
                     Err(e) => break Some(Closing(close::POLICY, e)),
                 }

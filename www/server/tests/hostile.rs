@@ -1,6 +1,7 @@
 //! Clients that try to hold the server's time or memory, on 127.0.0.1:0,
 //! each bounded in count and time.
 
+use std::future::Future;
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
@@ -294,6 +295,76 @@ fn a_member_dropped_for_being_slow_is_told_so() {
             }
         };
         assert_eq!(code, Some(close::TOO_SLOW));
+        server.shutdown();
+        Ok(())
+    });
+}
+
+/// The close code `ws` ends with, reading past everything else.
+async fn close_code(ws: &mut Ws) -> Option<u16> {
+    loop {
+        match ws.next().await {
+            Some(Ok(Message::Close(f))) => return f.map(|f| u16::from(f.code)),
+            Some(Ok(_)) => {}
+            _ => return None,
+        }
+    }
+}
+
+/// The next message of `ws`, if one comes within `d`.
+async fn next_within(ws: &mut Ws, d: Duration) -> Option<Message> {
+    let mut timer = lwt::sleep(d);
+    let got = std::future::poll_fn(|cx| {
+        if let std::task::Poll::Ready(m) = ws.poll_next_unpin(cx) {
+            return std::task::Poll::Ready(m.and_then(Result::ok));
+        }
+        std::pin::Pin::new(&mut timer).poll(cx).map(|_| None)
+    })
+    .await;
+    timer.cancel();
+    got
+}
+
+#[test]
+fn no_hello_in_time_and_silent_members_are_closed() {
+    let root = site("deadlines", 16);
+    run(async move {
+        let mut o = options(root);
+        o.hello_timeout = Duration::from_millis(300);
+        o.idle_timeout = Duration::from_millis(600);
+        let server = Server::start("127.0.0.1:0".parse().unwrap(), o)?;
+        let a = server.local_addr();
+        // An upgrade that never says hello.
+        let s = TcpStream::connect(a).await?;
+        let (mut quiet, _) = async_tungstenite::client_async(format!("ws://{a}/ws"), s)
+            .await
+            .map_err(Error::new)?;
+        let t = Instant::now();
+        assert_eq!(close_code(&mut quiet).await, Some(close::TIMEOUT));
+        assert!(t.elapsed() < Duration::from_secs(2), "{:?}", t.elapsed());
+
+        // A member that pings stays; one that goes silent leaves, and the
+        // other is told.
+        let mut alive = member(a, "alive").await?;
+        let mut silent = member(a, "silent").await?;
+        let t = Instant::now();
+        let mut told = false;
+        while t.elapsed() < Duration::from_secs(3) && !told {
+            alive
+                .send(Message::text(r#"{"type":"ping","id":1}"#))
+                .await
+                .map_err(Error::new)?;
+            while let Some(m) = next_within(&mut alive, Duration::from_millis(100)).await {
+                told |= m.to_text().is_ok_and(|t| t.contains(r#""left":"silent""#));
+            }
+        }
+        assert!(told, "alive was not told that silent left");
+        assert!(
+            t.elapsed() >= Duration::from_millis(500),
+            "{:?}",
+            t.elapsed()
+        );
+        assert_eq!(close_code(&mut silent).await, Some(close::TIMEOUT));
         server.shutdown();
         Ok(())
     });
