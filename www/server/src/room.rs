@@ -167,17 +167,26 @@ impl Rooms {
     /// Sends `msg` to `members`; a member whose outbox is full leaves the
     /// room as any other does (the rest are told), and its outbox is closed,
     /// which ends its connection.
+    ///
+    /// The order matters. Closing an outbox resolves its session's
+    /// `dropped` promise; lwt's streams do that with `resolve_later`, which
+    /// defers the session's resumption to after the current callback when
+    /// there is one, but resumes it at once, inside this call, when there is
+    /// none. A session resumed while still in the room could relay a line
+    /// it had buffered before `msg` reached the members after it. So the
+    /// frame goes to every member first, a slow member leaves the room next,
+    /// and only then is its outbox closed: a session resumed from here finds
+    /// itself out of the room and relays nothing (and it looks at `dropped`
+    /// before its next frame).
     fn fan_out(&self, room: &str, members: Vec<(u64, BoundedPush<Message>)>, msg: &ServerMsg) {
         let frame = Message::text(msg.encode());
-        let mut slow = Vec::new();
-        for (id, outbox) in members {
-            if outbox.try_push(frame.clone()).is_err() {
-                outbox.close();
-                slow.push(id);
-            }
-        }
-        for id in slow {
+        let slow: Vec<_> = members
+            .into_iter()
+            .filter(|(_, outbox)| outbox.try_push(frame.clone()).is_err())
+            .collect();
+        for (id, outbox) in slow {
             self.leave_id(room, id);
+            outbox.close();
         }
     }
 }

@@ -223,11 +223,13 @@ async fn session(
         // keeping up: the session ends then, without waiting for the
         // client's next frame (the writer is given its usual 2 s below).
         let next = poll_fn(|cx| {
-            if let Poll::Ready(item) = rx.poll_next_unpin(cx) {
-                return Poll::Ready(Next::Item(item));
-            }
+            // Dropped first: a member dropped by its room relays nothing
+            // more, not even a line it had already received.
             if Pin::new(&mut dropped).poll(cx).is_ready() {
                 return Poll::Ready(Next::Dropped);
+            }
+            if let Poll::Ready(item) = rx.poll_next_unpin(cx) {
+                return Poll::Ready(Next::Item(item));
             }
             match Pin::new(&mut deadline.0).poll(cx) {
                 Poll::Ready(_) => Poll::Ready(Next::Deadline),

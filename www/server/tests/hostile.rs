@@ -369,3 +369,140 @@ fn no_hello_in_time_and_silent_members_are_closed() {
         Ok(())
     });
 }
+
+/// What one reading member saw: the `seq` of every chat line, and the
+/// lines of the talkers, as (talker, n).
+#[derive(Default)]
+struct Seen {
+    seqs: Vec<u64>,
+    lines: Vec<(String, u64)>,
+    left: Vec<String>,
+}
+
+#[test]
+fn relays_keep_order_and_lose_nothing_under_resets_and_drops() {
+    use std::cell::RefCell;
+    use std::rc::Rc;
+    let root = site("soak", 16);
+    run(async move {
+        let server = Server::start("127.0.0.1:0".parse().unwrap(), options(root))?;
+        let a = server.local_addr();
+        // Readers: they read everything, so they are never dropped.
+        let mut readers = Vec::new();
+        let mut seen = Vec::new();
+        for i in 0..4 {
+            let mut ws = member(a, &format!("reader{i}")).await?;
+            // Their welcome comes before anything else.
+            assert!(matches!(
+                next_msg(&mut ws).await?,
+                ServerMsg::Welcome { .. }
+            ));
+            let log = Rc::new(RefCell::new(Seen::default()));
+            seen.push(log.clone());
+            readers.push(lwt::spawn(async move {
+                while let Some(Ok(m)) = ws.next().await {
+                    let Ok(text) = m.to_text() else { continue };
+                    let msg = serde_json::from_str(text);
+                    if let Ok(ServerMsg::Presence { left: Some(l), .. }) = &msg {
+                        log.borrow_mut().left.push(l.clone());
+                    }
+                    if let Ok(ServerMsg::Chat(c)) = msg {
+                        let mut log = log.borrow_mut();
+                        log.seqs.push(c.seq);
+                        if let Some((who, n)) = c.text.split_once(':') {
+                            log.lines.push((who.to_owned(), n.parse().unwrap_or(0)));
+                        }
+                    }
+                }
+                Ok(())
+            }));
+        }
+        // Mutes: say lines in bursts, read nothing, and get dropped.
+        let filler = "m".repeat(1400);
+        let mut mutes = Vec::new();
+        for i in 0..3 {
+            let mut ws = member(a, &format!("mute{i}")).await?;
+            let say = format!(r#"{{"type":"say","text":"mute{i}:{filler}"}}"#);
+            mutes.push(lwt::spawn(async move {
+                for _ in 0..200 {
+                    for _ in 0..5 {
+                        if ws.send(Message::text(say.clone())).await.is_err() {
+                            return Ok(());
+                        }
+                    }
+                    lwt::sleep(Duration::from_millis(2)).await?;
+                }
+                Ok(())
+            }));
+        }
+        // Talkers: numbered lines; resetters: join, say a little, vanish.
+        const LINES: u64 = 300;
+        let mut talkers = Vec::new();
+        for i in 0..2 {
+            let mut ws = member(a, &format!("talker{i}")).await?;
+            talkers.push(lwt::spawn(async move {
+                for n in 1..=LINES {
+                    let say = format!(r#"{{"type":"say","text":"talker{i}:{n}"}}"#);
+                    ws.send(Message::text(say)).await.map_err(Error::new)?;
+                    // Read what comes back, so as not to be dropped.
+                    while next_within(&mut ws, Duration::from_millis(0))
+                        .await
+                        .is_some()
+                    {}
+                    if n % 20 == 0 {
+                        lwt::sleep(Duration::from_millis(5)).await?;
+                    }
+                }
+                while next_within(&mut ws, Duration::from_millis(300))
+                    .await
+                    .is_some()
+                {}
+                Ok(())
+            }));
+        }
+        for k in 0..20 {
+            let mut ws = member(a, &format!("reset{k}")).await?;
+            let say = format!(r#"{{"type":"say","text":"reset{k}:{}"}}"#, "r".repeat(500));
+            for _ in 0..3 {
+                let _ = ws.send(Message::text(say.clone())).await;
+            }
+            drop(ws);
+            lwt::sleep(Duration::from_millis(10)).await?;
+        }
+        for t in talkers {
+            t.await?;
+        }
+        for m in mutes {
+            m.await?;
+        }
+        lwt::sleep(Duration::from_millis(300)).await?;
+        for (i, log) in seen.iter().enumerate() {
+            let log = log.borrow();
+            assert!(
+                log.seqs.windows(2).all(|w| w[1] == w[0] + 1),
+                "reader{i} saw lines out of order or with a gap: {:?}",
+                log.seqs.windows(2).find(|w| w[1] != w[0] + 1)
+            );
+            for t in 0..2 {
+                let got: Vec<u64> = log
+                    .lines
+                    .iter()
+                    .filter(|(who, _)| *who == format!("talker{t}"))
+                    .map(|(_, n)| *n)
+                    .collect();
+                assert_eq!(got, (1..=LINES).collect::<Vec<_>>(), "reader{i}, talker{t}");
+            }
+            let dropped = log.left.iter().filter(|l| l.starts_with("mute")).count();
+            assert!(dropped > 0, "reader{i} saw no mute dropped: {:?}", log.left);
+            eprintln!(
+                "reader{i}: {} lines in order, {dropped} mutes dropped",
+                log.seqs.len()
+            );
+        }
+        server.shutdown();
+        for r in readers {
+            let _ = r.await;
+        }
+        Ok(())
+    });
+}
