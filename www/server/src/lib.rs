@@ -30,7 +30,9 @@
 //! 5. **Bounded everything**: head size, frame size, outbox length, history
 //!    length, delays; files are streamed [`FILE_CHUNK`] at a time, and a
 //!    write that stays blocked for [`Options::write_timeout`] ends the
-//!    connection (`io.rs`).
+//!    connection (`io.rs`). Connections are capped overall and per client
+//!    address ([`Options::max_conns`], [`Options::max_conns_per_addr`]);
+//!    past a cap the accept loop closes a new one at once.
 
 #![forbid(unsafe_code)]
 #![doc(test(attr(deny(warnings))))]
@@ -42,7 +44,7 @@ mod ws;
 
 use std::cell::{Cell, RefCell};
 use std::collections::HashMap;
-use std::net::SocketAddr;
+use std::net::{IpAddr, SocketAddr};
 use std::path::PathBuf;
 use std::rc::Rc;
 use std::time::Duration;
@@ -68,6 +70,12 @@ pub const HELLO_TIMEOUT: Duration = Duration::from_secs(5);
 /// How long a member may stay silent, by default.
 pub const IDLE_TIMEOUT: Duration = Duration::from_secs(30);
 
+/// The most connections open at once, by default.
+pub const MAX_CONNS: usize = 1000;
+
+/// The most connections open at once from one address, by default.
+pub const MAX_CONNS_PER_ADDR: usize = 100;
+
 /// The longest `/api/slow` delay, in milliseconds.
 pub const MAX_SLOW_MS: u64 = 60_000;
 
@@ -92,6 +100,11 @@ pub struct Stats {
     pub slow_aborted: u64,
     /// WebSocket requests canceled by their client.
     pub requests_canceled: u64,
+    /// Connections open now (HTTP and WebSocket).
+    pub conns_open: u64,
+    /// Connections closed at once because a cap was reached
+    /// ([`Options::max_conns`], [`Options::max_conns_per_addr`]).
+    pub conns_refused: u64,
 }
 
 /// The server's shared state, on its thread.
@@ -107,6 +120,10 @@ pub(crate) struct State {
     pub(crate) write_timeout: Duration,
     pub(crate) hello_timeout: Duration,
     pub(crate) idle_timeout: Duration,
+    max_conns: usize,
+    max_conns_per_addr: usize,
+    /// Open connections by client address.
+    per_addr: RefCell<HashMap<IpAddr, usize>>,
 }
 
 impl State {
@@ -150,6 +167,13 @@ pub struct Options {
     /// with [`close::TIMEOUT`](lwt_www_shared::protocol::close::TIMEOUT)
     /// ([`IDLE_TIMEOUT`] by default; the clients ping every 5 s).
     pub idle_timeout: Duration,
+    /// The most connections open at once ([`MAX_CONNS`] by default): past
+    /// it a new connection is closed as soon as it is accepted, so none
+    /// wait in the backlog.
+    pub max_conns: usize,
+    /// The most connections open at once from one client address
+    /// ([`MAX_CONNS_PER_ADDR`] by default), closed the same way past it.
+    pub max_conns_per_addr: usize,
 }
 
 impl Options {
@@ -167,6 +191,8 @@ impl Options {
             write_timeout: WRITE_TIMEOUT,
             hello_timeout: HELLO_TIMEOUT,
             idle_timeout: IDLE_TIMEOUT,
+            max_conns: MAX_CONNS,
+            max_conns_per_addr: MAX_CONNS_PER_ADDR,
         }
     }
 }
@@ -223,6 +249,9 @@ impl Server {
             write_timeout: options.write_timeout,
             hello_timeout: options.hello_timeout,
             idle_timeout: options.idle_timeout,
+            max_conns: options.max_conns,
+            max_conns_per_addr: options.max_conns_per_addr,
+            per_addr: RefCell::new(HashMap::new()),
         });
         let accept = lwt::spawn(accept_loop(state.clone(), listener));
         Ok(Server {
@@ -289,12 +318,61 @@ impl Server {
 async fn accept_loop(state: Rc<State>, listener: TcpListener) -> Result<(), Error> {
     loop {
         match listener.accept().await {
-            Ok((stream, peer)) => state.spawn_conn(connection(state.clone(), stream, peer)),
+            Ok((stream, peer)) => match Slot::take(&state, peer.ip()) {
+                Some(slot) => {
+                    let st = state.clone();
+                    state.spawn_conn(async move {
+                        let _slot = slot;
+                        connection(st, stream, peer).await
+                    });
+                }
+                None => {
+                    // Closed at once: the client sees the end at once, and
+                    // the backlog stays free for the others.
+                    drop(stream);
+                    state.stat(|s| s.conns_refused += 1);
+                }
+            },
             Err(e) if e.is_canceled() => return Err(e),
             Err(e) => {
                 // EMFILE and friends: back off a little, then go on.
                 state.log(format_args!("accept failed: {e}"));
                 lwt::sleep(Duration::from_millis(100)).await?;
+            }
+        }
+    }
+}
+
+/// One open connection, counted against the caps until dropped (however
+/// its task ends).
+struct Slot(Rc<State>, IpAddr);
+
+impl Slot {
+    fn take(state: &Rc<State>, addr: IpAddr) -> Option<Slot> {
+        let open = state.stats.borrow().conns_open;
+        let mut per = state.per_addr.borrow_mut();
+        let mine = per.entry(addr).or_insert(0);
+        if open >= state.max_conns as u64 || *mine >= state.max_conns_per_addr {
+            if *mine == 0 {
+                per.remove(&addr);
+            }
+            return None;
+        }
+        *mine += 1;
+        drop(per);
+        state.stat(|s| s.conns_open += 1);
+        Some(Slot(state.clone(), addr))
+    }
+}
+
+impl Drop for Slot {
+    fn drop(&mut self) {
+        self.0.stat(|s| s.conns_open -= 1);
+        let mut per = self.0.per_addr.borrow_mut();
+        if let Some(n) = per.get_mut(&self.1) {
+            *n -= 1;
+            if *n == 0 {
+                per.remove(&self.1);
             }
         }
     }

@@ -506,3 +506,47 @@ fn relays_keep_order_and_lose_nothing_under_resets_and_drops() {
         Ok(())
     });
 }
+
+#[test]
+fn connections_past_a_cap_are_closed_at_once_and_served_again_after() {
+    let root = site("cap", 16);
+    run(async move {
+        for (max, per_addr) in [(10, 3), (3, 10)] {
+            let mut o = options(root.clone());
+            o.head_timeout = Duration::from_secs(10);
+            o.max_conns = max;
+            o.max_conns_per_addr = per_addr;
+            let cap = max.min(per_addr);
+            let server = Server::start("127.0.0.1:0".parse().unwrap(), o)?;
+            let a = server.local_addr();
+            let mut idle = Vec::new();
+            for _ in 0..cap {
+                idle.push(TcpStream::connect(a).await?);
+            }
+            let t = Instant::now();
+            while server.stats().conns_open < cap as u64 {
+                assert!(t.elapsed() < Duration::from_secs(2));
+                lwt::sleep(Duration::from_millis(5)).await?;
+            }
+            // One more: closed at once, not left waiting.
+            let extra = TcpStream::connect(a).await?;
+            let waited = until_closed(&extra).await?;
+            assert!(waited < Duration::from_millis(500), "{waited:?}");
+            assert_eq!(server.stats().conns_refused, 1);
+            // The attacker leaves: a real client is served.
+            drop(idle);
+            let t = Instant::now();
+            while server.stats().conns_open > 0 {
+                assert!(t.elapsed() < Duration::from_secs(2));
+                lwt::sleep(Duration::from_millis(5)).await?;
+            }
+            let s = TcpStream::connect(a).await?;
+            s.send_all(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n".to_vec())
+                .await?;
+            let (head, _) = response(&s, false).await?;
+            assert!(head.starts_with("HTTP/1.1 200"), "{head}");
+            server.shutdown();
+        }
+        Ok(())
+    });
+}
