@@ -13,6 +13,28 @@ use lwt_www_shared::protocol::{Chat, ServerMsg};
 /// kept empty would pile up without bound.
 const HISTORY: usize = 50;
 
+/// The most bytes of history a welcome carries (its lines as encoded),
+/// newest first: with the member list it stays under the protocol's frame
+/// limit, whatever the lines hold.
+pub(crate) const HISTORY_BYTES: usize = 32 * 1024;
+
+/// The newest lines of `history` that fit in [`HISTORY_BYTES`], oldest
+/// first.
+fn recent(history: &VecDeque<Chat>) -> Vec<Chat> {
+    let mut budget = HISTORY_BYTES;
+    let mut lines: Vec<Chat> = history
+        .iter()
+        .rev()
+        .map_while(|c| {
+            let size = c.from.len() + c.text.len() + 48;
+            budget = budget.checked_sub(size)?;
+            Some(c.clone())
+        })
+        .collect();
+    lines.reverse();
+    lines
+}
+
 /// How many frames may wait in a member's outbox; past that the member is
 /// too slow and is dropped.
 pub(crate) const OUTBOX: usize = 256;
@@ -77,7 +99,7 @@ impl Rooms {
                 you: unique.clone(),
                 room: room.to_owned(),
                 users: users.clone(),
-                history: r.history.iter().cloned().collect(),
+                history: recent(&r.history),
             };
             let presence = ServerMsg::Presence {
                 users,

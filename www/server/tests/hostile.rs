@@ -550,3 +550,55 @@ fn connections_past_a_cap_are_closed_at_once_and_served_again_after() {
         Ok(())
     });
 }
+
+#[test]
+fn control_characters_and_impersonating_names_are_refused_and_welcomes_stay_small() {
+    let root = site("text", 16);
+    run(async move {
+        let server = Server::start("127.0.0.1:0".parse().unwrap(), options(root))?;
+        let a = server.local_addr();
+        let mut ada = member(a, "ada").await?;
+        assert!(matches!(
+            next_msg(&mut ada).await?,
+            ServerMsg::Welcome { .. }
+        ));
+        let evil = r#"{"type":"say","text":"\u001b[2Jgotcha"}"#;
+        ada.send(Message::text(evil)).await.map_err(Error::new)?;
+        match next_msg(&mut ada).await? {
+            ServerMsg::Error { code, .. } => assert_eq!(code, "bad_text"),
+            other => panic!("{other:?}"),
+        }
+        // A name with a right-to-left override: refused.
+        let mut fake = member(a, "ad\u{202E}a").await?;
+        assert_eq!(close_code(&mut fake).await, Some(close::POLICY));
+        // 50 lines of the longest text, in characters that take 4 bytes
+        // each as UTF-8: the welcome stays under the frame limit.
+        let long = "\u{1F600}".repeat(2000);
+        for _ in 0..50 {
+            let say = format!(r#"{{"type":"say","text":"{long}"}}"#);
+            ada.send(Message::text(say)).await.map_err(Error::new)?;
+            assert!(matches!(next_msg(&mut ada).await?, ServerMsg::Chat(_)));
+        }
+        let s = TcpStream::connect(a).await?;
+        let (mut bob, _) = async_tungstenite::client_async(format!("ws://{a}/ws"), s)
+            .await
+            .map_err(Error::new)?;
+        bob.send(Message::text(
+            r#"{"type":"hello","name":"bob","room":"lobby"}"#,
+        ))
+        .await
+        .map_err(Error::new)?;
+        let welcome = loop {
+            match bob.next().await {
+                Some(Ok(Message::Text(t))) => break t,
+                Some(Ok(_)) => {}
+                other => panic!("{other:?}"),
+            }
+        };
+        eprintln!("welcome after 50 long lines: {} bytes", welcome.len());
+        assert!(welcome.len() < lwt_www_shared::protocol::MAX_FRAME_BYTES);
+        assert!(welcome.contains("\u{1F600}"));
+        server.shutdown();
+        Ok(())
+    });
+}

@@ -218,14 +218,27 @@ macro_rules! codec {
 codec!(ClientMsg);
 codec!(ServerMsg);
 
+/// Whether `c` changes how text around it shows without showing itself:
+/// the direction marks, embeddings, overrides and isolates of bidirectional
+/// text, zero-width characters and the byte-order mark. In a name they let
+/// one user pass for another.
+fn is_invisible(c: char) -> bool {
+    matches!(c,
+        '\u{061C}' | '\u{200B}'..='\u{200F}' | '\u{202A}'..='\u{202E}'
+        | '\u{2060}'..='\u{2064}' | '\u{2066}'..='\u{2069}' | '\u{FEFF}')
+}
+
 /// Checks a name and returns it trimmed: non-empty, at most
-/// [`MAX_NAME_CHARS`], no control characters.
+/// [`MAX_NAME_CHARS`], no control characters, and none of the invisible or
+/// direction-changing characters one could impersonate another with.
 ///
 /// ```
 /// use lwt_www_shared::protocol::check_name;
 /// assert_eq!(check_name("  ada ").unwrap(), "ada");
 /// assert!(check_name("").is_err());
 /// assert!(check_name(&"x".repeat(33)).is_err());
+/// assert!(check_name("ad\u{202E}a").is_err());
+/// assert!(check_name("ada\u{200B}").is_err());
 /// ```
 pub fn check_name(name: &str) -> Result<String, String> {
     let name = name.trim();
@@ -240,15 +253,21 @@ pub fn check_name(name: &str) -> Result<String, String> {
     if name.chars().any(char::is_control) {
         return Err("the name has control characters".into());
     }
+    if name.chars().any(is_invisible) {
+        return Err("the name has invisible or direction-changing characters".into());
+    }
     Ok(name.to_owned())
 }
 
-/// Checks a chat text: non-empty after trimming, at most [`MAX_TEXT_CHARS`].
+/// Checks a chat text: non-empty after trimming, at most
+/// [`MAX_TEXT_CHARS`], no control characters (a terminal client must never
+/// print an escape sequence it was sent).
 ///
 /// ```
 /// use lwt_www_shared::protocol::check_text;
 /// assert!(check_text("hello").is_ok());
 /// assert!(check_text("   ").is_err());
+/// assert!(check_text("\u{1b}[2Jgotcha").is_err());
 /// ```
 pub fn check_text(text: &str) -> Result<(), String> {
     if text.trim().is_empty() {
@@ -258,6 +277,9 @@ pub fn check_text(text: &str) -> Result<(), String> {
         return Err(format!(
             "the message is longer than {MAX_TEXT_CHARS} characters"
         ));
+    }
+    if text.chars().any(char::is_control) {
+        return Err("the message has control characters".into());
     }
     Ok(())
 }
