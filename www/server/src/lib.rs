@@ -76,6 +76,14 @@ pub const MAX_CONNS: usize = 1000;
 /// The most connections open at once from one address, by default.
 pub const MAX_CONNS_PER_ADDR: usize = 100;
 
+/// The chat rate the `lwt-www-server` program sets: 10 lines a second,
+/// with bursts of 20.
+pub const SAY_LIMIT: (Duration, u32) = (Duration::from_millis(100), 20);
+
+/// The most log lines written in a second: what clients cause (refusals,
+/// drops) cannot make logging take over the loop.
+pub const LOG_LINES_PER_SEC: u32 = 50;
+
 /// The longest `/api/slow` delay, in milliseconds.
 pub const MAX_SLOW_MS: u64 = 60_000;
 
@@ -122,6 +130,11 @@ pub(crate) struct State {
     pub(crate) idle_timeout: Duration,
     max_conns: usize,
     max_conns_per_addr: usize,
+    pub(crate) say_limit: Option<(Duration, u32)>,
+    /// Log lines left in the current second, and when it started.
+    log_budget: Cell<(u32, Option<std::time::Instant>)>,
+    /// Log lines skipped since the last one written.
+    log_skipped: Cell<u64>,
     /// Open connections by client address.
     per_addr: RefCell<HashMap<IpAddr, usize>>,
 }
@@ -131,10 +144,29 @@ impl State {
         f(&mut self.stats.borrow_mut());
     }
 
+    /// Logs `what`, at most [`LOG_LINES_PER_SEC`] lines a second; the
+    /// lines past that are counted, and the count logged with the next
+    /// second's first line.
     pub(crate) fn log(&self, what: std::fmt::Arguments<'_>) {
-        if self.log {
-            eprintln!("lwt-www-server: {what}");
+        if !self.log {
+            return;
         }
+        let now = std::time::Instant::now();
+        let (left, since) = self.log_budget.get();
+        let fresh = since.is_none_or(|t| now.duration_since(t) >= Duration::from_secs(1));
+        if fresh {
+            let skipped = self.log_skipped.replace(0);
+            if skipped > 0 {
+                eprintln!("lwt-www-server: ({skipped} log lines skipped)");
+            }
+            self.log_budget.set((LOG_LINES_PER_SEC - 1, Some(now)));
+        } else if left == 0 {
+            self.log_skipped.set(self.log_skipped.get() + 1);
+            return;
+        } else {
+            self.log_budget.set((left - 1, since));
+        }
+        eprintln!("lwt-www-server: {what}");
     }
 }
 
@@ -174,6 +206,11 @@ pub struct Options {
     /// The most connections open at once from one client address
     /// ([`MAX_CONNS_PER_ADDR`] by default), closed the same way past it.
     pub max_conns_per_addr: usize,
+    /// The chat rate of each member, as (one line per, burst): a line past
+    /// it is refused with a `rate_limited` error and not relayed. `None`
+    /// (the default here) sets no limit; the `lwt-www-server` program sets
+    /// [`SAY_LIMIT`].
+    pub say_limit: Option<(Duration, u32)>,
 }
 
 impl Options {
@@ -193,6 +230,7 @@ impl Options {
             idle_timeout: IDLE_TIMEOUT,
             max_conns: MAX_CONNS,
             max_conns_per_addr: MAX_CONNS_PER_ADDR,
+            say_limit: None,
         }
     }
 }
@@ -251,6 +289,9 @@ impl Server {
             idle_timeout: options.idle_timeout,
             max_conns: options.max_conns,
             max_conns_per_addr: options.max_conns_per_addr,
+            say_limit: options.say_limit,
+            log_budget: Cell::new((0, None)),
+            log_skipped: Cell::new(0),
             per_addr: RefCell::new(HashMap::new()),
         });
         let accept = lwt::spawn(accept_loop(state.clone(), listener));

@@ -20,6 +20,7 @@ fn usage() -> ! {
 fn main() {
     let mut addr: SocketAddr = "127.0.0.1:8080".parse().expect("a valid address");
     let mut options = Options::new("www/dist");
+    options.say_limit = Some(lwt_www_server::SAY_LIMIT);
     let mut args = std::env::args().skip(1);
     while let Some(arg) = args.next() {
         match arg.as_str() {

@@ -156,6 +156,21 @@ impl Drop for Timer {
     }
 }
 
+/// Whether one more line may go now under `limiter` (always, without
+/// one). A line past the rate takes no turn: its wait is canceled at once,
+/// which gives the turn back.
+fn within_rate(limiter: Option<&lwt_patterns::RateLimiter>) -> bool {
+    let Some(limiter) = limiter else {
+        return true;
+    };
+    let turn = limiter.acquire();
+    if turn.is_pending() {
+        turn.cancel();
+        return false;
+    }
+    true
+}
+
 /// Why the server closes a session.
 struct Closing(u16, String);
 
@@ -211,6 +226,9 @@ async fn session(
     // The session's writer task ends with it.
     let _writer = writer.clone().abort_on_drop();
     let mut member: Option<Membership> = None;
+    let limiter = state
+        .say_limit
+        .map(|(every, burst)| lwt_patterns::RateLimiter::new(every, burst));
     let requests = Requests::default();
     let reply = |msg: ServerMsg| send(&push, msg);
     // Before hello: the hello deadline, from the upgrade. After it: the
@@ -315,6 +333,11 @@ async fn session(
             (ClientMsg::Ping { id }, _) => reply(ServerMsg::Pong { id }),
             (_, None) => break Some(Closing(close::POLICY, "say hello first".into())),
             (ClientMsg::Say { text }, Some(m)) => match check_text(&text) {
+                Ok(()) if !within_rate(limiter.as_ref()) => reply(ServerMsg::Error {
+                    id: None,
+                    code: "rate_limited".into(),
+                    message: "too many lines: this one was not sent".into(),
+                }),
                 Ok(()) => state.rooms.say(&m.1, &text),
                 Err(e) => reply(ServerMsg::Error {
                     id: None,

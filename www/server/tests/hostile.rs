@@ -602,3 +602,39 @@ fn control_characters_and_impersonating_names_are_refused_and_welcomes_stay_smal
         Ok(())
     });
 }
+
+#[test]
+fn lines_past_the_rate_are_refused() {
+    let root = site("rate", 16);
+    run(async move {
+        let mut o = options(root);
+        o.say_limit = Some((Duration::from_millis(100), 3));
+        let server = Server::start("127.0.0.1:0".parse().unwrap(), o)?;
+        let mut ada = member(server.local_addr(), "ada").await?;
+        assert!(matches!(
+            next_msg(&mut ada).await?,
+            ServerMsg::Welcome { .. }
+        ));
+        let say = Message::text(r#"{"type":"say","text":"hi"}"#);
+        for _ in 0..10 {
+            ada.send(say.clone()).await.map_err(Error::new)?;
+        }
+        let (mut sent, mut limited) = (0, 0);
+        for _ in 0..10 {
+            match next_msg(&mut ada).await? {
+                ServerMsg::Chat(_) => sent += 1,
+                ServerMsg::Error { code, .. } if code == "rate_limited" => limited += 1,
+                other => panic!("{other:?}"),
+            }
+        }
+        // The burst, and perhaps one more turn if the test was slow.
+        assert!((3..=4).contains(&sent), "{sent} sent");
+        assert_eq!(sent + limited, 10);
+        // Later, lines go again.
+        lwt::sleep(Duration::from_millis(150)).await?;
+        ada.send(say).await.map_err(Error::new)?;
+        assert!(matches!(next_msg(&mut ada).await?, ServerMsg::Chat(_)));
+        server.shutdown();
+        Ok(())
+    });
+}
