@@ -2,9 +2,7 @@
 //! request (static files, the lab's endpoints, the WebSocket upgrade), and
 //! refusals with clear 4xx statuses.
 
-use std::cell::Cell;
 use std::future::Future;
-use std::net::SocketAddr;
 use std::path::{Component, Path, PathBuf};
 use std::pin::Pin;
 use std::rc::Rc;
@@ -213,37 +211,12 @@ fn query<'a>(req: &'a Request<Incoming>, name: &str) -> Option<&'a str> {
         .map(|(_, v)| v)
 }
 
-/// Answers one request of the connection from `peer`: the service of every
-/// connection (`switched`: see [`crate::ws::upgrade`]). Never fails: a
-/// refusal is an answer too.
-pub(crate) async fn handle(
-    state: Rc<State>,
-    req: Request<Incoming>,
-    peer: SocketAddr,
-    switched: Rc<Cell<bool>>,
-) -> Result<Response<Body>, std::convert::Infallible> {
-    state.stat(|s| s.http_requests += 1);
-    let answer = if req.uri().path() == lwt_www_shared::protocol::WS_PATH {
-        crate::ws::upgrade(&req, &switched)
-    } else {
-        route(&state, &req).await
-    };
-    Ok(answer.unwrap_or_else(|refusal| {
-        state.stat(|s| s.http_rejected += 1);
-        state.log(format_args!(
-            "{peer}: {} {} -> {} {}",
-            req.method(),
-            req.uri(),
-            refusal.status.as_u16(),
-            refusal.message
-        ));
-        refusal_response(&refusal)
-    }))
-}
-
 /// What to answer a request other than the upgrade with. hyper leaves the
 /// body out of the answer to a `HEAD`.
-async fn route(state: &Rc<State>, req: &Request<Incoming>) -> Result<Response<Body>, Refusal> {
+pub(crate) async fn route(
+    state: &Rc<State>,
+    req: &Request<Incoming>,
+) -> Result<Response<Body>, Refusal> {
     if req.method() != Method::GET && req.method() != Method::HEAD {
         return Err(Refusal::new(
             StatusCode::METHOD_NOT_ALLOWED,

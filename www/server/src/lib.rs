@@ -384,6 +384,34 @@ async fn accept_loop(state: Rc<State>, listener: TcpListener) -> Result<(), Erro
     }
 }
 
+/// Answers one request of the connection from `peer`: the service of every
+/// connection (`switched`: see [`crate::ws::upgrade`]). Never fails: a
+/// refusal is an answer too.
+async fn handle(
+    state: Rc<State>,
+    req: hyper::Request<hyper::body::Incoming>,
+    peer: SocketAddr,
+    switched: Rc<Cell<bool>>,
+) -> Result<hyper::Response<http::Body>, std::convert::Infallible> {
+    state.stat(|s| s.http_requests += 1);
+    let answer = if req.uri().path() == lwt_www_shared::protocol::WS_PATH {
+        ws::upgrade(&req, &switched)
+    } else {
+        http::route(&state, &req).await
+    };
+    Ok(answer.unwrap_or_else(|refusal| {
+        state.stat(|s| s.http_rejected += 1);
+        state.log(format_args!(
+            "{peer}: {} {} -> {} {}",
+            req.method(),
+            req.uri(),
+            refusal.status.as_u16(),
+            refusal.message
+        ));
+        http::refusal_response(&refusal)
+    }))
+}
+
 /// One open connection, counted against the caps until dropped (however
 /// its task ends).
 struct Slot(Rc<State>, IpAddr);
@@ -430,8 +458,7 @@ async fn connection(state: Rc<State>, stream: TcpStream, peer: SocketAddr) -> Re
     let _ = stream.set_nodelay(true);
     let switched = Rc::new(Cell::new(false));
     let (st, sw) = (state.clone(), switched.clone());
-    let service =
-        hyper::service::service_fn(move |req| http::handle(st.clone(), req, peer, sw.clone()));
+    let service = hyper::service::service_fn(move |req| handle(st.clone(), req, peer, sw.clone()));
     match http::http1(state.head_timeout)
         .serve_connection(io::Conn::new(stream, state.write_timeout), service)
         .without_shutdown()
@@ -443,15 +470,18 @@ async fn connection(state: Rc<State>, stream: TcpStream, peer: SocketAddr) -> Re
         Ok(_) => Ok(()),
         Err(e) => {
             // hyper answered a malformed or oversized head itself (400,
-            // 431) before closing; other errors are the client's going away
-            // or the header-read timeout.
+            // 431) before closing; the other errors are the header-read
+            // timeout and the client's going away.
             if e.is_parse() || e.is_parse_too_large() {
                 state.stat(|s| {
                     s.http_requests += 1;
                     s.http_rejected += 1;
                 });
+                state.log(format_args!("{peer}: {e}"));
+            } else if e.is_timeout() {
+                state.log(format_args!("{peer}: {e}"));
             }
-            state.log(format_args!("{peer}: {e}"));
+            // A client that goes away is not worth a line.
             Ok(())
         }
     }

@@ -27,6 +27,11 @@ fn options(root: PathBuf) -> Options {
     o
 }
 
+/// A server on a free port of 127.0.0.1.
+fn start(o: Options) -> std::io::Result<Server> {
+    Server::start("127.0.0.1:0".parse().unwrap(), o)
+}
+
 /// One test at a time: they measure the process's memory.
 static SERIAL: std::sync::Mutex<()> = std::sync::Mutex::new(());
 
@@ -53,7 +58,7 @@ async fn until_closed(s: &TcpStream) -> Result<Duration, Error> {
 fn a_client_that_sends_nothing_is_closed_by_the_head_timeout() {
     let root = site("silent", 16);
     run(async move {
-        let server = Server::start("127.0.0.1:0".parse().unwrap(), options(root))?;
+        let server = start(options(root))?;
         let a = server.local_addr();
         let silent = TcpStream::connect(a).await?;
         let half = TcpStream::connect(a).await?;
@@ -110,7 +115,7 @@ fn big_files_stream_and_a_client_that_never_reads_is_cut_off() {
     run(async move {
         let mut o = options(root);
         o.write_timeout = Duration::from_millis(500);
-        let server = Server::start("127.0.0.1:0".parse().unwrap(), o)?;
+        let server = start(o)?;
         let a = server.local_addr();
         // Whole and right, on a keep-alive connection; then a HEAD on it.
         let s = TcpStream::connect(a).await?;
@@ -199,7 +204,7 @@ fn pings_from_a_client_that_never_reads_stay_bounded() {
     run(async move {
         let mut o = options(root);
         o.write_timeout = Duration::from_secs(4);
-        let server = Server::start("127.0.0.1:0".parse().unwrap(), o)?;
+        let server = start(o)?;
         let s = raw_ws(server.local_addr()).await?;
         let ping = frame(0x9, &[b'p'; 125]);
         let burst: Vec<u8> = ping
@@ -266,7 +271,7 @@ async fn next_msg(ws: &mut Ws) -> Result<ServerMsg, Error> {
 fn a_member_dropped_for_being_slow_is_told_so() {
     let root = site("slow", 16);
     run(async move {
-        let server = Server::start("127.0.0.1:0".parse().unwrap(), options(root))?;
+        let server = start(options(root))?;
         let a = server.local_addr();
         let mut talker = member(a, "talker").await?;
         let mut mute = member(a, "mute").await?;
@@ -338,7 +343,7 @@ fn no_hello_in_time_and_silent_members_are_closed() {
         let mut o = options(root);
         o.hello_timeout = Duration::from_millis(300);
         o.idle_timeout = Duration::from_millis(600);
-        let server = Server::start("127.0.0.1:0".parse().unwrap(), o)?;
+        let server = start(o)?;
         let a = server.local_addr();
         // An upgrade that never says hello.
         let s = TcpStream::connect(a).await?;
@@ -391,7 +396,7 @@ fn relays_keep_order_and_lose_nothing_under_resets_and_drops() {
     use std::rc::Rc;
     let root = site("soak", 16);
     run(async move {
-        let server = Server::start("127.0.0.1:0".parse().unwrap(), options(root))?;
+        let server = start(options(root))?;
         let a = server.local_addr();
         // Readers: they read everything, so they are never dropped.
         let mut readers = Vec::new();
@@ -523,7 +528,7 @@ fn connections_past_a_cap_are_closed_at_once_and_served_again_after() {
             o.max_conns = max;
             o.max_conns_per_addr = per_addr;
             let cap = max.min(per_addr);
-            let server = Server::start("127.0.0.1:0".parse().unwrap(), o)?;
+            let server = start(o)?;
             let a = server.local_addr();
             let mut idle = Vec::new();
             for _ in 0..cap {
@@ -561,7 +566,7 @@ fn connections_past_a_cap_are_closed_at_once_and_served_again_after() {
 fn control_characters_and_impersonating_names_are_refused_and_welcomes_stay_small() {
     let root = site("text", 16);
     run(async move {
-        let server = Server::start("127.0.0.1:0".parse().unwrap(), options(root))?;
+        let server = start(options(root))?;
         let a = server.local_addr();
         let mut ada = member(a, "ada").await?;
         assert!(matches!(
@@ -615,7 +620,7 @@ fn lines_past_the_rate_are_refused() {
     run(async move {
         let mut o = options(root);
         o.say_limit = Some((Duration::from_millis(100), 3));
-        let server = Server::start("127.0.0.1:0".parse().unwrap(), o)?;
+        let server = start(o)?;
         let mut ada = member(server.local_addr(), "ada").await?;
         assert!(matches!(
             next_msg(&mut ada).await?,
