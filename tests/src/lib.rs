@@ -28,6 +28,7 @@ pub mod channels;
 pub mod combinators;
 pub mod core;
 pub mod counting;
+pub mod differential;
 pub mod helpers;
 pub mod joinset;
 pub mod locks;
