@@ -5,7 +5,7 @@ use std::cell::RefCell;
 use std::rc::Rc;
 use std::time::Duration;
 
-use lwt::{Error, Mutex, Promise, Push, Resolver, Stream};
+use lwt::{Error, Instant, Mutex, Promise, Push, Resolver, Stream};
 
 use super::program::{fold, Action, Op, Program};
 use super::trace::{error_message, Event, Seen};
@@ -82,9 +82,9 @@ impl Running {
     }
 }
 
-/// Starts `program` with timer slots `quantum` apart: runs its ops now, and
-/// arms its timers.
-pub fn start(program: &Program, quantum: Duration) -> Running {
+/// Starts `program` with timer slot `k` at `base + k * quantum`: runs its
+/// ops now, and arms its timers.
+pub fn start(program: &Program, base: Instant, quantum: Duration) -> Running {
     let (stream, push) = Stream::create();
     let env = Rc::new(Env {
         trace: Trace::default(),
@@ -94,7 +94,7 @@ pub fn start(program: &Program, quantum: Duration) -> Running {
         push,
         mutex: Mutex::new(),
     });
-    let at = |k: u32| lwt::sleep(quantum * k);
+    let at = |k: u32| lwt::sleep_until(base + quantum * k);
     for op in &program.ops {
         let p = |i: usize| env.promise(i);
         let list = |l: &[usize]| l.iter().map(|&i| env.promise(i)).collect::<Vec<_>>();

@@ -18,10 +18,11 @@
 //! * cancellation walks back to the cancelable leaves (`task`, sleeps,
 //!   pauses, yields, queue waiters) and rejects them (rule 7); `pick`
 //!   cancels the losers before it resolves;
-//! * turns (rule 8): after each timer, the engine resolves the yields asked
-//!   for so far, then runs turns (the yields asked for meanwhile, then a
-//!   snapshot of the paused promises) until nothing is paused or yielded;
-//!   then the next timer fires. Timers never tie (see `program`).
+//! * turns (rule 8): after each timer, the engine resolves yields until none
+//!   is left (a yield's callbacks may yield again: a browser's microtasks),
+//!   then runs turns (yields, then a snapshot of the paused promises) until
+//!   nothing is paused or yielded; then the next timer fires. Timers never
+//!   tie (see `program`).
 
 use std::collections::VecDeque;
 
@@ -713,10 +714,13 @@ impl Model {
         }
     }
 
+    /// Yields until none is left: those made by a yield's callbacks too.
     fn yields(&mut self) {
-        let snapshot = std::mem::take(&mut self.yielded);
-        for y in snapshot {
-            self.resolve(y, Seen::Fulfilled(0));
+        while !self.yielded.is_empty() {
+            let snapshot = std::mem::take(&mut self.yielded);
+            for y in snapshot {
+                self.resolve(y, Seen::Fulfilled(0));
+            }
         }
     }
 
