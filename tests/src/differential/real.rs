@@ -1,7 +1,7 @@
 //! Runs a [`Program`] on the installed engine, through lwt's public API
 //! alone, recording the callbacks that ran.
 
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 use std::rc::Rc;
 use std::time::Duration;
 
@@ -20,6 +20,8 @@ struct Env {
     stream: Stream<i64>,
     push: Push<i64>,
     mutex: Mutex,
+    /// How late the latest-firing `At` timer fired.
+    lateness: Cell<Duration>,
 }
 
 impl Env {
@@ -74,6 +76,11 @@ impl Running {
         self.end.clone()
     }
 
+    /// How late the program's latest `At` timer fired, so far.
+    pub fn lateness(&self) -> Duration {
+        self.env.lateness.get()
+    }
+
     /// The trace so far; also lets go of the program's promises.
     pub fn finish(self) -> Vec<Event> {
         self.env.promises.borrow_mut().clear();
@@ -93,6 +100,7 @@ pub fn start(program: &Program, base: Instant, quantum: Duration) -> Running {
         stream,
         push,
         mutex: Mutex::new(),
+        lateness: Cell::new(Duration::ZERO),
     });
     let at = |k: u32| lwt::sleep_until(base + quantum * k);
     for op in &program.ops {
@@ -122,7 +130,11 @@ pub fn start(program: &Program, base: Instant, quantum: Duration) -> Running {
             }
             Op::At(k, a) => {
                 let (k, a, e) = (*k, a.clone(), env.clone());
+                let deadline = base + quantum * k;
                 at(k).on_success(move |()| {
+                    if let Ok(now) = lwt::now() {
+                        e.lateness.set(e.lateness.get().max(now - deadline));
+                    }
                     e.log(Event::Timer(k));
                     e.act(&a);
                 });
