@@ -233,20 +233,28 @@ pub const WASM_PACK_VERSION: &str = "0.15.1";
 
 /// wasm-pack at [`WASM_PACK_VERSION`], in cargo's install root.
 pub fn wasm_pack() -> Result {
+    // wasm-pack only runs cargo and wasm-bindgen, so its own speed does not
+    // matter: a debug build compiles in a fraction of a release build's time.
+    debug_tool("wasm-pack", WASM_PACK_VERSION, &["--version"])
+}
+
+/// The cargo tool `krate` (its binary of the same name) at exactly
+/// `version`, in cargo's install root, built `--debug` when it is missing
+/// or another version: for tools whose own speed does not matter.
+/// `version_args` make it print `NAME VERSION` first.
+fn debug_tool(krate: &str, version: &str, version_args: &[&str]) -> Result {
     let bin = cargo_root().join("bin");
-    let have = version_of(&bin.join("wasm-pack"))
+    let have = version_from(&bin.join(krate), version_args)
         .and_then(|v| v.split_whitespace().nth(1).map(str::to_string));
-    if have.as_deref() == Some(WASM_PACK_VERSION) {
+    if have.as_deref() == Some(version) {
         return Ok(());
     }
     say(&format!(
-        "installing wasm-pack {WASM_PACK_VERSION} into {} (found: {}; a few minutes)",
+        "installing {krate} {version} into {} (found: {}; a few minutes)",
         bin.display(),
         have.as_deref().unwrap_or("none")
     ));
-    // wasm-pack only runs cargo and wasm-bindgen, so its own speed does not
-    // matter: a debug build compiles in a fraction of a release build's time.
-    cargo_install("wasm-pack", WASM_PACK_VERSION, Build::Debug)
+    cargo_install(krate, version, Build::Debug)
 }
 
 /// The cargo-mutants release the `mutants` job runs.
@@ -254,21 +262,14 @@ pub const CARGO_MUTANTS_VERSION: &str = "27.1.0";
 
 /// cargo-mutants at [`CARGO_MUTANTS_VERSION`], in cargo's install root.
 pub fn cargo_mutants() -> Result {
-    let bin = cargo_root().join("bin");
     // As a cargo subcommand it takes its own name first: `--version` alone
-    // is refused.
-    let have = version_from(&bin.join("cargo-mutants"), &["mutants", "--version"])
-        .and_then(|v| v.split_whitespace().nth(1).map(str::to_string));
-    if have.as_deref() == Some(CARGO_MUTANTS_VERSION) {
-        return Ok(());
-    }
-    say(&format!(
-        "installing cargo-mutants {CARGO_MUTANTS_VERSION} into {} (found: {}; a few minutes)",
-        bin.display(),
-        have.as_deref().unwrap_or("none")
-    ));
-    // It runs cargo and waits for it: its own speed does not matter.
-    cargo_install("cargo-mutants", CARGO_MUTANTS_VERSION, Build::Debug)
+    // is refused. It runs cargo and waits for it: its own speed does not
+    // matter.
+    debug_tool(
+        "cargo-mutants",
+        CARGO_MUTANTS_VERSION,
+        &["mutants", "--version"],
+    )
 }
 
 /// Is a `wasm-opt` (binaryen's; npm's `binaryen` package has one) on
@@ -393,19 +394,8 @@ pub const GECKODRIVER_VERSION: &str = "0.37.1";
 
 /// geckodriver at [`GECKODRIVER_VERSION`], in cargo's install root.
 pub fn geckodriver() -> Result {
-    let bin = cargo_root().join("bin");
-    let have = version_of(&bin.join("geckodriver"))
-        .and_then(|v| v.split_whitespace().nth(1).map(str::to_string));
-    if have.as_deref() == Some(GECKODRIVER_VERSION) {
-        return Ok(());
-    }
-    say(&format!(
-        "installing geckodriver {GECKODRIVER_VERSION} into {} (found: {}; a few minutes)",
-        bin.display(),
-        have.as_deref().unwrap_or("none")
-    ));
     // It relays WebDriver commands: its own speed does not matter.
-    cargo_install("geckodriver", GECKODRIVER_VERSION, Build::Debug)
+    debug_tool("geckodriver", GECKODRIVER_VERSION, &["--version"])
 }
 
 /// What a run in Firefox needs beside [`prepare_wasm_tests`].
