@@ -8,7 +8,7 @@
 //!   reproduces a program on every target);
 //! * [`real`]: runs a program on the installed engine through lwt's public
 //!   API, recording which callback ran, in order, with which value or error;
-//! * [`reference`]: computes the expected trace without lwt;
+//! * [`reference`](mod@reference): computes the expected trace without lwt;
 //! * [`trace`]: what a trace is made of.
 //!
 //! A divergence fails the body with the seed, the program and both traces;
