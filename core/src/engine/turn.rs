@@ -170,12 +170,20 @@ pub fn run_turn() {
     wakeup_paused();
 }
 
-/// Resolves the promises of [`crate::yield_now`] made so far (a snapshot).
+/// Resolves the promises of [`crate::yield_now`], in the order they were
+/// made, until none is left: a yield made by the callbacks of another is
+/// resolved in the same call, as a microtask queued by a microtask runs
+/// before the browser's next task. So a chain of yields ends before the
+/// next snapshot of paused promises on every engine (a yield loop keeps the
+/// engine busy, as a microtask loop keeps a browser busy: use
+/// [`crate::pause`] to let the world in).
 ///
 /// ```
 /// let y = lwt::yield_now();
+/// let chained = y.bind(|()| lwt::yield_now());
 /// lwt::engine::run_yielded();
 /// assert!(y.is_fulfilled());
+/// assert!(chained.is_fulfilled());
 /// ```
 pub fn run_yielded() {
     if resolve::in_callback() {
@@ -185,17 +193,22 @@ pub fn run_yielded() {
     resolve_yielded();
 }
 
+/// Snapshot after snapshot, until no yield is left (see [`run_yielded`]:
+/// the browser engine's microtasks do the same).
 fn resolve_yielded() {
-    let snapshot = YIELDED.with(|y| {
-        let mut y = y.borrow_mut();
-        if y.is_empty() {
-            None
-        } else {
-            Some(std::mem::take(&mut *y))
+    loop {
+        let snapshot = YIELDED.with(|y| {
+            let mut y = y.borrow_mut();
+            if y.is_empty() {
+                None
+            } else {
+                Some(std::mem::take(&mut *y))
+            }
+        });
+        let Some(snapshot) = snapshot else { return };
+        for r in snapshot {
+            let _ = r.resolve(());
         }
-    });
-    for r in snapshot.into_iter().flatten() {
-        let _ = r.resolve(());
     }
 }
 
