@@ -44,6 +44,11 @@ const JOBS: &[Job] = &[
         run: |_, _| tools::prepare_all(),
     },
     Job {
+        name: "tools-later",
+        about: "install only the debug-built cargo tools (wasm-pack, cargo-mutants, geckodriver): what ci builds in the background",
+        run: |_, _| tools::prepare_later(),
+    },
+    Job {
         name: "fmt",
         about: "cargo fmt --check over the workspace",
         run: fmt,
@@ -298,7 +303,11 @@ fn show(cmd: &Command) -> String {
 
 fn ci(ctx: &Ctx, _: &[String]) -> Result {
     ctx.step("tools: install what is missing");
-    tools::prepare_all()?;
+    tools::prepare_first()?;
+    // The tools only the later jobs need build meanwhile: the first jobs
+    // leave a core idle often enough (linking, tests waiting on sockets and
+    // timers) to save minutes on a fresh machine.
+    let later = Background::start(ctx, "tools-later")?;
     fmt(ctx, &[])?;
     ctx.step("import cycles between sibling modules");
     cycles::check_all(&ctx.root)?;
@@ -307,6 +316,8 @@ fn ci(ctx: &Ctx, _: &[String]) -> Result {
     docs(ctx, &[])?;
     package(ctx, &[])?;
     test(ctx, &[])?;
+    ctx.step("tools: waiting for the background install");
+    later.wait()?;
     conformance(ctx, &[])?;
     mutants(ctx, &[])?;
     wasm_tests(ctx, &[])?;
@@ -314,6 +325,85 @@ fn ci(ctx: &Ctx, _: &[String]) -> Result {
     e2e(ctx, &[])?;
     wasm_pack_example(ctx, &[])?;
     Ok(())
+}
+
+/// A job of this program run in a child process, its output kept in a log
+/// file and shown when it is waited for. Dropped without [`Background::wait`]
+/// (a job before it failed), the child is killed.
+struct Background {
+    child: Option<std::process::Child>,
+    job: &'static str,
+    log: PathBuf,
+}
+
+impl Background {
+    fn start(ctx: &Ctx, job: &'static str) -> Result<Background> {
+        let log = ctx.logs()?.join(format!("{job}.log"));
+        let file =
+            fs::File::create(&log).map_err(|e| format!("creating {}: {e}", log.display()))?;
+        let file2 = file
+            .try_clone()
+            .map_err(|e| format!("{}: {e}", log.display()))?;
+        let exe = env::current_exe().map_err(|e| format!("this program's path: {e}"))?;
+        let mut cmd = Command::new(exe);
+        cmd.arg(job)
+            .current_dir(&ctx.root)
+            .stdin(Stdio::null())
+            .stdout(file)
+            .stderr(file2);
+        // A group of its own, so that a kill reaches the cargo it runs too.
+        std::os::unix::process::CommandExt::process_group(&mut cmd, 0);
+        let child = cmd
+            .spawn()
+            .map_err(|e| format!("could not start the job {job}: {e}"))?;
+        println!(
+            "{job}: running in the background, output in {}",
+            log.display()
+        );
+        Ok(Background {
+            child: Some(child),
+            job,
+            log,
+        })
+    }
+
+    /// Waits for the job; prints its `tools:` lines, or its last lines if
+    /// it failed.
+    fn wait(mut self) -> Result {
+        let Some(mut child) = self.child.take() else {
+            return Ok(());
+        };
+        let status = child
+            .wait()
+            .map_err(|e| format!("waiting for the job {}: {e}", self.job))?;
+        let out = fs::read_to_string(&self.log).unwrap_or_default();
+        if status.success() {
+            for line in out.lines().filter(|l| l.starts_with("tools:")) {
+                println!("{line}");
+            }
+            return Ok(());
+        }
+        let lines: Vec<&str> = out.lines().collect();
+        for line in &lines[lines.len().saturating_sub(40)..] {
+            println!("{line}");
+        }
+        Err(format!(
+            "the background job {} failed ({status}); its whole output is in {}",
+            self.job,
+            self.log.display()
+        ))
+    }
+}
+
+impl Drop for Background {
+    fn drop(&mut self) {
+        if let Some(child) = self.child.as_mut() {
+            let _ = Command::new("kill")
+                .args(["--", &format!("-{}", child.id())])
+                .status();
+            let _ = child.wait();
+        }
+    }
 }
 
 fn fmt(ctx: &Ctx, _: &[String]) -> Result {

@@ -36,11 +36,26 @@ use crate::{run, run_captured, Result};
 
 /// Everything any job needs.
 pub fn prepare_all() -> Result {
+    prepare_first()?;
+    prepare_later()
+}
+
+/// What the first jobs of `ci` need (and the wasm test jobs): the Rust
+/// components, the wasm32 target, wasm-bindgen-cli, Chromium, Node.js and
+/// Firefox ESR.
+pub fn prepare_first() -> Result {
     rust_components()?;
     prepare_wasm_tests()?;
-    prepare_firefox()?;
+    firefox()
+}
+
+/// The debug-built cargo tools, which only later jobs run: wasm-pack,
+/// cargo-mutants and geckodriver. `ci` builds them in the background while
+/// its first jobs run, since on a fresh machine they take minutes.
+pub fn prepare_later() -> Result {
     wasm_pack()?;
-    cargo_mutants()
+    cargo_mutants()?;
+    geckodriver()
 }
 
 /// What the wasm test jobs need: the wasm32 target, wasm-bindgen-cli (its
