@@ -112,6 +112,8 @@ impl Timers {
     /// dropped on the way. Call before [`Timers::arm`] when [`Timers::len`]
     /// is zero.
     pub(crate) fn catch_up(&mut self, now: u64) {
+        // `<` or `<=`: the same. At the same tick, with nothing armed, a
+        // reset drops only stale entries (an equivalent mutant).
         if self.live == 0 && self.cur_tick < tick(now) {
             self.reset_to(tick(now));
         }
@@ -144,7 +146,9 @@ impl Timers {
         self.entries += 1;
         let t = tick(e.0);
         if t <= self.cur_tick {
-            // Sorted, latest first: insert after every later entry.
+            // Sorted, latest first: insert after every later entry. Keys
+            // are unique (the sequence), so `>` and `>=` are the same here
+            // (an equivalent mutant).
             let pos = self.current.partition_point(|x| key(x) > key(&e));
             self.current.insert(pos, e);
         } else if t - self.cur_tick < WHEEL as u64 {
@@ -158,6 +162,8 @@ impl Timers {
 
     fn reset_to(&mut self, t: u64) {
         self.current.clear();
+        // Only a shortcut: with `>=`, empty places are cleared for nothing
+        // (an equivalent mutant).
         if self.entries > 0 {
             self.wheel.iter_mut().for_each(Vec::clear);
             self.bitmap = [0; WHEEL / 64];
@@ -611,13 +617,15 @@ mod model_tests {
         drop(t.cancel(one));
         assert_eq!((t.entries, t.len()), (511, 511));
         check(&t);
-        // 2,000 entries and 1,000 live: kept; one fewer live: swept.
+        // 2,001 entries (one in the overflow) and 1,001 live: kept; one
+        // fewer live: swept, the overflow too.
         let mut t = Timers::new();
         let ids: Vec<_> = (0..2000).map(|i| t.arm(i * MS, Box::new(|| {}))).collect();
+        t.arm(10 * WHEEL as u64 * MS, Box::new(|| {}));
         ids[..1000].iter().for_each(|id| drop(t.cancel(*id)));
-        assert_eq!((t.entries, t.len()), (2000, 1000));
+        assert_eq!((t.entries, t.len()), (2001, 1001));
         drop(t.cancel(ids[1000]));
-        assert_eq!((t.entries, t.len()), (999, 999));
+        assert_eq!((t.entries, t.len(), t.overflow.len()), (1000, 1000, 1));
         check(&t);
         assert_eq!(t.next_deadline(), Some(1001 * MS));
     }
