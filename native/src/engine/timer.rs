@@ -232,6 +232,8 @@ impl Timers {
     /// The next non-empty wheel slot after `cur_tick`, as a tick.
     fn next_wheel_tick(&self) -> Option<u64> {
         let start = (self.cur_tick as usize + 1) % WHEEL;
+        // Each word once, the first twice (its bits before `start`). More
+        // steps only repeat words (`WHEEL * 64` is an equivalent mutant).
         for step in 0..=(WHEEL / 64) {
             let word = (start / 64 + step) % (WHEEL / 64);
             let mut bits = self.bitmap[word];
@@ -564,6 +566,19 @@ mod model_tests {
             );
         }
         assert!(reference.is_empty());
+    }
+
+    #[test]
+    fn take_all_hands_out_every_armed_closure() {
+        let mut t = Timers::new();
+        let id = t.arm(0, Box::new(|| {}));
+        t.arm(5 * MS, Box::new(|| {}));
+        t.arm(10 * WHEEL as u64 * MS, Box::new(|| {}));
+        drop(t.cancel(id));
+        assert_eq!(t.take_all().len(), 2);
+        assert_eq!((t.len(), t.next_deadline()), (0, None));
+        assert!(t.slots.is_empty());
+        check(&t);
     }
 
     #[test]
