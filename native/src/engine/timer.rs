@@ -632,16 +632,19 @@ mod model_tests {
         drop(t.cancel(one));
         assert_eq!((t.entries, t.len()), (511, 511));
         check(&t);
-        // 2,001 entries (one in the overflow) and 1,001 live: kept; one
+        // 2,002 entries (two in the overflow) and 1,001 live: kept; one
         // fewer live: swept, the overflow too.
         let mut t = Timers::new();
         let ids: Vec<_> = (0..2000).map(|i| t.arm(i * MS, Box::new(|| {}))).collect();
         t.arm(10 * WHEEL as u64 * MS, Box::new(|| {}));
-        ids[..1000].iter().for_each(|id| drop(t.cancel(*id)));
-        assert_eq!((t.entries, t.len()), (2001, 1001));
-        drop(t.cancel(ids[1000]));
-        assert_eq!((t.entries, t.len(), t.overflow.len()), (1000, 1000, 1));
+        t.arm(11 * WHEEL as u64 * MS, Box::new(|| {}));
+        ids[..999].iter().for_each(|id| drop(t.cancel(*id)));
+        assert_eq!((t.entries, t.len()), (2002, 1003));
+        ids[999..1001].iter().for_each(|id| drop(t.cancel(*id)));
+        assert_eq!((t.entries, t.len()), (2002, 1001));
+        drop(t.cancel(ids[1001]));
+        assert_eq!((t.entries, t.len(), t.overflow.len()), (1000, 1000, 2));
         check(&t);
-        assert_eq!(t.next_deadline(), Some(1001 * MS));
+        assert_eq!(t.next_deadline(), Some(1002 * MS));
     }
 }
