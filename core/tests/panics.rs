@@ -398,3 +398,42 @@ fn panics_in_callbacks_queued_past_max_depth_are_caught_too() {
     assert_eq!(l.get(), ["after"]);
     assert_eq!(lwt::depth(), 0);
 }
+
+#[test]
+fn a_panicking_hook_unwinds_to_the_resolver_and_queued_callbacks_wait_for_the_next_turn() {
+    // The hook is user code outside any callback's catch: its panic reaches
+    // whoever resolved. While that unwinds, nothing else runs; what the
+    // callback queued, and the callbacks after it, run first at the next
+    // resolution.
+    let previous = lwt::set_async_exception_hook(Some(Box::new(|e: &Error| {
+        panic!("the hook got: {}", e.message())
+    })));
+    let l = Log::new();
+    let (a, ra) = lwt::wait::<()>();
+    let (b, rb) = lwt::wait::<()>();
+    let l1 = l.clone();
+    b.on_success(move |()| l1.push("b's callback"));
+    a.on_success(move |()| {
+        rb.resolve_later(Ok(())).unwrap();
+        panic!("a's callback")
+    });
+    let l1 = l.clone();
+    a.on_success(move |()| l1.push("a's second callback"));
+    let unwound = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| ra.resolve(())));
+    lwt::set_async_exception_hook(previous);
+    assert!(unwound.is_err(), "the hook's panic reaches the resolver");
+    assert_eq!(lwt::depth(), 0);
+    assert!(
+        l.get().is_empty(),
+        "no queued callback runs while unwinding"
+    );
+    let (c, rc) = lwt::wait::<()>();
+    let l1 = l.clone();
+    c.on_success(move |()| l1.push("c's callback"));
+    rc.resolve(()).unwrap();
+    assert!(b.is_fulfilled());
+    assert_eq!(
+        l.get(),
+        ["b's callback", "a's second callback", "c's callback"]
+    );
+}

@@ -206,6 +206,20 @@ fn resolve_later_defers_only_inside_callbacks() {
     p.on_success(move |()| l1.push("p"));
     r.resolve_later(Ok(())).unwrap();
     assert_eq!(l.get(), ["p"]);
+
+    // Inside a callback: the callbacks of the promise resolved later run
+    // once the resolving callback has returned, before `resolve` does.
+    let (a, ra) = lwt::wait::<()>();
+    let (b, rb) = lwt::wait::<()>();
+    let l1 = l.clone();
+    b.on_success(move |()| l1.push("b"));
+    let l1 = l.clone();
+    a.on_success(move |()| {
+        rb.resolve_later(Ok(())).unwrap();
+        l1.push("end of a's callback");
+    });
+    ra.resolve(()).unwrap();
+    assert_eq!(l.get(), ["p", "end of a's callback", "b"]);
 }
 
 #[test]

@@ -331,6 +331,9 @@ struct Rest<T: 'static> {
 
 impl<T: 'static> Drop for Rest<T> {
     fn drop(&mut self) {
+        // Not panicking, the loop ran every entry, so `&&` for `||`, or
+        // `>=` for `>`, differ only in queuing an empty job while panicking
+        // (equivalent mutants).
         if std::thread::panicking() && self.entries.len() > 0 {
             let node = self.node.clone();
             let entries: Vec<Entry<T>> = self.entries.by_ref().collect();

@@ -112,6 +112,8 @@ impl Timers {
     /// dropped on the way. Call before [`Timers::arm`] when [`Timers::len`]
     /// is zero.
     pub(crate) fn catch_up(&mut self, now: u64) {
+        // `<` or `<=`: the same. At the same tick, with nothing armed, a
+        // reset drops only stale entries (an equivalent mutant).
         if self.live == 0 && self.cur_tick < tick(now) {
             self.reset_to(tick(now));
         }
@@ -144,7 +146,9 @@ impl Timers {
         self.entries += 1;
         let t = tick(e.0);
         if t <= self.cur_tick {
-            // Sorted, latest first: insert after every later entry.
+            // Sorted, latest first: insert after every later entry. Keys
+            // are unique (the sequence), so `>` and `>=` are the same here
+            // (an equivalent mutant).
             let pos = self.current.partition_point(|x| key(x) > key(&e));
             self.current.insert(pos, e);
         } else if t - self.cur_tick < WHEEL as u64 {
@@ -158,6 +162,8 @@ impl Timers {
 
     fn reset_to(&mut self, t: u64) {
         self.current.clear();
+        // Only a shortcut: with `>=`, empty places are cleared for nothing
+        // (an equivalent mutant).
         if self.entries > 0 {
             self.wheel.iter_mut().for_each(Vec::clear);
             self.bitmap = [0; WHEEL / 64];
@@ -226,6 +232,8 @@ impl Timers {
     /// The next non-empty wheel slot after `cur_tick`, as a tick.
     fn next_wheel_tick(&self) -> Option<u64> {
         let start = (self.cur_tick as usize + 1) % WHEEL;
+        // Each word once, the first twice (its bits before `start`). More
+        // steps only repeat words (`WHEEL * 64` is an equivalent mutant).
         for step in 0..=(WHEEL / 64) {
             let word = (start / 64 + step) % (WHEEL / 64);
             let mut bits = self.bitmap[word];
@@ -468,5 +476,175 @@ mod wheel_tests {
         sorted.sort();
         assert_eq!(sorted, expected);
         assert_eq!(t.len(), 0);
+    }
+}
+
+#[cfg(test)]
+mod model_tests {
+    //! The wheel against a sorted reference, step by step, and where each
+    //! entry is kept (the wheel's costs rest on it).
+    use super::*;
+    use std::cell::RefCell;
+    use std::collections::BTreeMap;
+    use std::rc::Rc;
+
+    const MS: u64 = 1 << TICK_SHIFT;
+
+    /// What always holds: a bitmap bit is set exactly for a non-empty
+    /// wheel slot, and `entries` counts every entry kept.
+    fn check(t: &Timers) {
+        for (i, w) in t.wheel.iter().enumerate() {
+            let bit = t.bitmap[i / 64] >> (i % 64) & 1 == 1;
+            assert_eq!(bit, !w.is_empty(), "bitmap bit {i}");
+        }
+        let kept = t.current.len() + t.wheel.iter().map(Vec::len).sum::<usize>() + t.overflow.len();
+        assert_eq!(t.entries, kept);
+    }
+
+    /// Random arms (inside the current tick, on the wheel, past it),
+    /// cancels and clock steps: the next deadline is always the reference's
+    /// earliest, and timers fire one by one in (deadline, arming) order.
+    #[test]
+    fn every_step_matches_a_sorted_reference() {
+        let mut t = Timers::new();
+        let fired = Rc::new(RefCell::new(Vec::new()));
+        let mut reference: BTreeMap<(u64, u64), TimerId> = BTreeMap::new();
+        let mut x: u64 = 0x9e37_79b9_7f4a_7c15;
+        let mut rand = move |n: u64| {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            x % n
+        };
+        let mut now = 0u64;
+        let mut arms = 0u64;
+        for _ in 0..3000 {
+            match rand(10) {
+                0..=5 => {
+                    let ahead = match rand(4) {
+                        0 => rand(MS),
+                        1 => rand(64 * MS),
+                        2 => rand(WHEEL as u64 * MS),
+                        _ => rand(3 * WHEEL as u64 * MS),
+                    };
+                    if t.len() == 0 {
+                        t.catch_up(now);
+                    }
+                    arms += 1;
+                    let key = (now + ahead, arms);
+                    let f = fired.clone();
+                    let id = t.arm(key.0, Box::new(move || f.borrow_mut().push(key)));
+                    reference.insert(key, id);
+                }
+                6 if !reference.is_empty() => {
+                    let n = rand(reference.len() as u64) as usize;
+                    let key = *reference.keys().nth(n).unwrap();
+                    let id = reference.remove(&key).unwrap();
+                    assert!(t.cancel(id).is_some());
+                    assert!(t.cancel(id).is_none());
+                }
+                _ => {
+                    now += rand(200 * MS);
+                    while let Some(f) = t.pop_due(now) {
+                        f();
+                        let (key, _) = reference.pop_first().expect("fired with none armed");
+                        assert_eq!(fired.borrow_mut().pop(), Some(key));
+                        assert!(key.0 <= now, "fired early");
+                    }
+                }
+            }
+            assert_eq!(t.len(), reference.len());
+            assert_eq!(t.next_deadline(), reference.keys().next().map(|k| k.0));
+            check(&t);
+        }
+        while let Some(d) = t.next_deadline() {
+            let f = t.pop_due(d).unwrap();
+            f();
+            assert_eq!(
+                fired.borrow_mut().pop(),
+                reference.pop_first().map(|(k, _)| k)
+            );
+        }
+        assert!(reference.is_empty());
+    }
+
+    #[test]
+    fn take_all_hands_out_every_armed_closure() {
+        let mut t = Timers::new();
+        let id = t.arm(0, Box::new(|| {}));
+        t.arm(5 * MS, Box::new(|| {}));
+        t.arm(10 * WHEEL as u64 * MS, Box::new(|| {}));
+        drop(t.cancel(id));
+        assert_eq!(t.take_all().len(), 2);
+        assert_eq!((t.len(), t.next_deadline()), (0, None));
+        assert!(t.slots.is_empty());
+        check(&t);
+    }
+
+    #[test]
+    fn entries_go_to_current_the_wheel_or_the_overflow_by_tick() {
+        let mut t = Timers::new();
+        t.arm(MS - 1, Box::new(|| {}));
+        assert_eq!((t.current.len(), t.overflow.len()), (1, 0));
+        t.arm(5 * MS, Box::new(|| {}));
+        assert_eq!(t.wheel[5].len(), 1);
+        t.arm((WHEEL as u64 - 1) * MS, Box::new(|| {}));
+        assert_eq!(t.wheel[WHEEL - 1].len(), 1);
+        t.arm(WHEEL as u64 * MS, Box::new(|| {}));
+        assert_eq!((t.current.len(), t.overflow.len()), (1, 1));
+        check(&t);
+    }
+
+    #[test]
+    fn catch_up_moves_an_empty_wheel_to_the_present_only() {
+        let mut t = Timers::new();
+        // Stale entries of canceled timers are dropped on the way.
+        let ids: Vec<_> = (1..4).map(|i| t.arm(i * MS, Box::new(|| {}))).collect();
+        ids.into_iter().for_each(|id| drop(t.cancel(id)));
+        let now = 10 * WHEEL as u64 * MS;
+        t.catch_up(now);
+        assert_eq!((t.cur_tick, t.entries), (tick(now), 0));
+        check(&t);
+        // Its horizon starts now: 5 ms ahead is on the wheel.
+        t.arm(now + 5 * MS, Box::new(|| {}));
+        assert!(t.overflow.is_empty());
+        // With a timer armed it stays, and the timer with it.
+        t.catch_up(now + 100 * WHEEL as u64 * MS);
+        assert_eq!(t.cur_tick, tick(now));
+        assert_eq!(t.next_deadline(), Some(now + 5 * MS));
+    }
+
+    #[test]
+    fn stale_entries_are_swept_once_they_pass_1024_and_outnumber_live_twice() {
+        let mut t = Timers::new();
+        // A few: never swept.
+        let ids: Vec<_> = (0..3).map(|i| t.arm(i, Box::new(|| {}))).collect();
+        drop(t.cancel(ids[0]));
+        drop(t.cancel(ids[1]));
+        assert_eq!(t.entries, 3);
+        // 1,024 entries, 511 live: not more than 1,024, kept.
+        let mut t = Timers::new();
+        let ids: Vec<_> = (0..1024).map(|i| t.arm(i, Box::new(|| {}))).collect();
+        ids[..513].iter().for_each(|id| drop(t.cancel(*id)));
+        assert_eq!((t.entries, t.len()), (1024, 511));
+        // 1,025 entries, 511 live after this cancel: swept.
+        let one = t.arm(5000, Box::new(|| {}));
+        drop(t.cancel(one));
+        assert_eq!((t.entries, t.len()), (511, 511));
+        check(&t);
+        // 2,002 entries (two in the overflow) and 1,001 live: kept; one
+        // fewer live: swept, the overflow too.
+        let mut t = Timers::new();
+        let ids: Vec<_> = (0..2000).map(|i| t.arm(i * MS, Box::new(|| {}))).collect();
+        t.arm(10 * WHEEL as u64 * MS, Box::new(|| {}));
+        t.arm(11 * WHEEL as u64 * MS, Box::new(|| {}));
+        ids[..999].iter().for_each(|id| drop(t.cancel(*id)));
+        assert_eq!((t.entries, t.len()), (2002, 1003));
+        ids[999..1001].iter().for_each(|id| drop(t.cancel(*id)));
+        assert_eq!((t.entries, t.len()), (2002, 1001));
+        drop(t.cancel(ids[1001]));
+        assert_eq!((t.entries, t.len(), t.overflow.len()), (1000, 1000, 2));
+        check(&t);
+        assert_eq!(t.next_deadline(), Some(1002 * MS));
     }
 }
