@@ -95,8 +95,10 @@ impl Loops {
     }
 
     /// Starts the loops: on each thread, `f(ctx)` builds the program that
-    /// loop runs (with [`crate::run`]) until it resolves. Returns once every
-    /// loop is running, so [`LoopsHandle::shutdown`] reaches them all.
+    /// loop runs (with [`crate::run`]) until it resolves. Returns once `f`
+    /// has returned on every loop, so what `f` does before its `async`
+    /// block (binding a listener, say) is done by then and
+    /// [`LoopsHandle::shutdown`] reaches every loop.
     ///
     /// ```
     /// let h = lwt_native::loops::Loops::new(2)
@@ -122,10 +124,10 @@ impl Loops {
                 .spawn(move || {
                     crate::install();
                     let (stop, stopper) = remote_resolver::<()>();
-                    let _ = ready_tx.send((index, Handle::current(), stopper));
-                    drop(ready_tx);
                     let ctx = LoopCtx { index, stop };
                     let program = f(ctx);
+                    let _ = ready_tx.send((index, Handle::current(), stopper));
+                    drop(ready_tx);
                     // What the closure captured goes now, not when the loop
                     // ends (a captured `Sender` would keep a channel open).
                     drop(f);
@@ -201,8 +203,9 @@ impl LoopCtx {
     /// assert_eq!(h.join().unwrap(), vec!["stopped"]);
     /// ```
     pub fn shutdown(&self) -> Promise<()> {
-        let stop = self.stop.clone();
-        lwt::spawn(async move { stop.await })
+        // Protected: canceling this one (say, the loser of a `pick`) must
+        // not cancel the loop's shared shutdown event.
+        lwt::protected(&self.stop)
     }
 }
 
