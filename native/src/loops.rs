@@ -154,6 +154,68 @@ impl Loops {
         })
     }
 
+    /// Serves on `addr` from every loop: binds one `SO_REUSEPORT` listener
+    /// per loop on the same address (port 0: one free port picked for all)
+    /// and calls `f(listener, ctx)` on each loop to build its server. Returns
+    /// the bound address and the loops' handle; the kernel spreads the
+    /// connections over the loops. Made for
+    /// [`crate::io::establish_server_on`] and `lwt_native::hyper::serve`
+    /// (which takes the listener and a shutdown promise:
+    /// [`LoopCtx::shutdown`]).
+    ///
+    /// ```
+    /// use lwt_native::io::{establish_server_on, InputChannel, ServerOptions};
+    /// use lwt_native::loops::Loops;
+    /// let (addr, loops) = Loops::new(2)
+    ///     .listen("127.0.0.1:0".parse().unwrap(), |listener, ctx| {
+    ///         let server = establish_server_on(listener, ServerOptions::default(), |_, ic, oc| {
+    ///             lwt::spawn(async move {
+    ///                 let line = ic.read_line().await?.unwrap_or_default();
+    ///                 oc.write_line(&line).await
+    ///             })
+    ///         });
+    ///         async move {
+    ///             let server = server?;
+    ///             ctx.shutdown().await?;
+    ///             server.shutdown().await
+    ///         }
+    ///     })
+    ///     .unwrap();
+    /// let echoed = lwt_native::run(async move {
+    ///     let c = lwt_native::net::TcpStream::connect(addr).await?;
+    ///     c.write_all(b"hi\n").await?;
+    ///     InputChannel::new(c).read_line().await
+    /// });
+    /// assert_eq!(echoed.unwrap().as_deref(), Some("hi"));
+    /// loops.shutdown();
+    /// assert_eq!(loops.join().unwrap().len(), 2);
+    /// ```
+    pub fn listen<T, F, Fut>(
+        self,
+        addr: SocketAddr,
+        f: F,
+    ) -> io::Result<(SocketAddr, LoopsHandle<T>)>
+    where
+        T: Send + 'static,
+        F: Fn(TcpListener, LoopCtx) -> Fut + Send + Sync + 'static,
+        Fut: Future<Output = Result<T, Error>> + 'static,
+    {
+        // A bound socket that does not listen holds the port (for port 0)
+        // until every loop has bound it, and takes no connections.
+        let holder = reuse_port_socket(addr)?;
+        let addr = holder
+            .local_addr()?
+            .as_socket()
+            .ok_or_else(|| io::Error::other("lwt_native::loops::listen: not an IP address"))?;
+        let handle = self.spawn(move |ctx| {
+            let listener = bind_reuse_port(addr).map_err(Error::new);
+            let program = listener.map(|l| f(l, ctx));
+            async move { program?.await }
+        })?;
+        drop(holder);
+        Ok((addr, handle))
+    }
+
     /// [`Loops::spawn`] then [`LoopsHandle::join`]: runs `f` on every loop
     /// and returns the loops' results in index order once all have stopped.
     ///
@@ -312,13 +374,18 @@ impl<T> LoopsHandle<T> {
 /// assert_eq!(a.local_addr().unwrap(), b.local_addr().unwrap());
 /// ```
 pub fn bind_reuse_port(addr: SocketAddr) -> io::Result<TcpListener> {
+    let socket = reuse_port_socket(addr)?;
+    socket.listen(1024)?;
+    TcpListener::from_std(socket.into())
+}
+
+fn reuse_port_socket(addr: SocketAddr) -> io::Result<socket2::Socket> {
     use socket2::{Domain, Protocol, Socket, Type};
     let socket = Socket::new(Domain::for_address(addr), Type::STREAM, Some(Protocol::TCP))?;
     socket.set_reuse_address(true)?;
     socket.set_reuse_port(true)?;
     socket.bind(&addr.into())?;
-    socket.listen(1024)?;
-    TcpListener::from_std(socket.into())
+    Ok(socket)
 }
 
 struct ChanState<T> {
