@@ -252,6 +252,77 @@ fn tokio_echo() -> EchoStats {
     stats
 }
 
+/// Echo on two lwt-native loops sharing the port (`loops::Loops::listen`).
+fn lwt_echo_loops(n: usize) -> EchoStats {
+    let (addr, loops) = lwt_native::loops::Loops::new(n)
+        .listen("127.0.0.1:0".parse().unwrap(), |listener, ctx| async move {
+            let accept_loop: lwt::Promise<()> = lwt::spawn(async move {
+                loop {
+                    let (s, _) = listener.accept().await?;
+                    s.set_nodelay(true).map_err(lwt::Error::new)?;
+                    lwt::async_(move || {
+                        lwt::spawn(async move {
+                            let mut buf = [0u8; 4096];
+                            loop {
+                                let n = match s.read(&mut buf).await {
+                                    Ok(0) | Err(_) => return Ok(()),
+                                    Ok(n) => n,
+                                };
+                                if s.write_all(&buf[..n]).await.is_err() {
+                                    return Ok(());
+                                }
+                            }
+                        })
+                    });
+                }
+            });
+            ctx.shutdown().await?;
+            accept_loop.cancel();
+            Ok(())
+        })
+        .unwrap();
+    let stats = load_client(addr);
+    loops.shutdown();
+    loops.join().unwrap();
+    stats
+}
+
+/// Echo on tokio's multi-thread runtime with `n` workers.
+fn tokio_echo_multi(n: usize) -> EchoStats {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(n)
+        .enable_all()
+        .build()
+        .unwrap();
+    let listener = rt
+        .block_on(tokio::net::TcpListener::bind("127.0.0.1:0"))
+        .unwrap();
+    let addr = listener.local_addr().unwrap();
+    let server = rt.spawn(async move {
+        loop {
+            let (mut s, _) = listener.accept().await.unwrap();
+            s.set_nodelay(true).unwrap();
+            tokio::spawn(async move {
+                let mut buf = [0u8; 4096];
+                loop {
+                    let n = match s.read(&mut buf).await {
+                        Ok(0) | Err(_) => return,
+                        Ok(n) => n,
+                    };
+                    if s.write_all(&buf[..n]).await.is_err() {
+                        return;
+                    }
+                }
+            });
+        }
+    });
+    let stats = load_client(addr);
+    server.abort();
+    drop(rt);
+    stats
+}
+
 fn lwt_timers() -> Duration {
     lwt_native::install();
     let start = Instant::now();
@@ -501,6 +572,39 @@ fn main() {
         println!("    throughput {throughput} (higher is better)");
         println!("    p99        {p99} (lower is better)");
         println!("  server CPU per round trip, tokio/lwt: {cpu} (higher is better)");
+    }
+    if want("echo-loops") {
+        // Two lwt loops (SO_REUSEPORT) vs tokio multi-thread with two
+        // workers; the same one-thread load client, on the same 2 cores.
+        let rounds = echo_rounds();
+        let mut pairs = Vec::new();
+        for i in 0..rounds {
+            let (l, t) = if i % 2 == 0 {
+                let l = lwt_echo_loops(2);
+                (l, tokio_echo_multi(2))
+            } else {
+                let t = tokio_echo_multi(2);
+                (lwt_echo_loops(2), t)
+            };
+            println!(
+                "  round {}: lwt-native 2 loops {:>7.0}/s p99 {:>9.3?} | tokio 2 workers {:>7.0}/s p99 {:>9.3?}",
+                i + 1,
+                l.per_sec,
+                l.p99,
+                t.per_sec,
+                t.p99
+            );
+            pairs.push((l, t));
+        }
+        let throughput = Spread::of(pairs.iter().map(|(l, t)| l.per_sec / t.per_sec));
+        let p99 = Spread::of(
+            pairs
+                .iter()
+                .map(|(l, t)| l.p99.as_secs_f64() / t.p99.as_secs_f64()),
+        );
+        println!("echo on 2 loops vs tokio multi-thread 2 workers ({CONNS} conns, {rounds} paired rounds):");
+        println!("    throughput {throughput} (higher is better)");
+        println!("    p99        {p99} (lower is better)");
     }
     if want("timers") {
         let lj = best(lwt_timers, 3);

@@ -82,6 +82,7 @@ pub mod fs;
 #[cfg(feature = "hyper")]
 pub mod hyper;
 pub mod io;
+pub mod loops;
 pub mod net;
 pub mod process;
 pub mod signal;

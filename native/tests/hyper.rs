@@ -653,3 +653,49 @@ fn a_sleep_moved_to_another_thread_is_refused_there() {
     .unwrap();
     assert!(polled.is_err(), "polling on another thread panics");
 }
+
+/// hyper on two loops sharing one port: every loop answers with its index,
+/// the requests spread over both, and shutdown stops both servers.
+#[test]
+fn hyper_serves_on_two_loops_sharing_a_port() {
+    use lwt_native::loops::Loops;
+    let _one = common::one_at_a_time();
+    let (addr, loops) = Loops::new(2)
+        .listen("127.0.0.1:0".parse().unwrap(), |listener, ctx| {
+            let index = ctx.index();
+            let svc = service_fn(move |_req: Request<Incoming>| async move {
+                Ok::<_, Infallible>(Response::new(Full::new(Bytes::from(index.to_string()))))
+            });
+            serve(listener, Http::http1(), svc, ctx.shutdown()).map(move |()| index)
+        })
+        .unwrap();
+    let seen = lwt_native::run(async move {
+        let mut seen = [0usize; 2];
+        for _ in 0..40 {
+            // A new connection each time: the kernel picks the loop per connection.
+            let mut client = handshake(TcpStream::connect(addr).await?).await?;
+            let req = Request::get("/")
+                .header("host", "localhost")
+                .body(Empty::<Bytes>::new())
+                .unwrap();
+            let body = client
+                .send_request(req)
+                .await?
+                .into_body()
+                .collect()
+                .await?;
+            let i: usize = String::from_utf8_lossy(&body.to_bytes()).parse().unwrap();
+            seen[i] += 1;
+        }
+        Ok(seen)
+    })
+    .unwrap();
+    loops.shutdown();
+    assert_eq!(loops.join().unwrap(), vec![0, 1]);
+    assert_eq!(seen.iter().sum::<usize>(), 40);
+    assert!(
+        seen.iter().all(|&n| n > 0),
+        "one loop got nothing: {seen:?}"
+    );
+    assert!(std::net::TcpStream::connect(addr).is_err());
+}

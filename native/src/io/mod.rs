@@ -35,7 +35,9 @@ pub use connect::{open_connection, with_connection};
 pub use files::{
     file_exists, file_length, with_temp_dir, with_temp_dir_in, with_temp_file, with_temp_file_in,
 };
-pub use server::{establish_server, establish_server_with, Server, ServerOptions};
+pub use server::{
+    establish_server, establish_server_on, establish_server_with, Server, ServerOptions,
+};
 
 /// An adapter that runs a blocking reader's or writer's calls on the
 /// blocking pool, as [`futures_io::AsyncRead`] / [`futures_io::AsyncWrite`]:

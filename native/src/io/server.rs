@@ -213,7 +213,26 @@ pub fn establish_server_with<F>(
 where
     F: Fn(SocketAddr, InputChannel, OutputChannel) -> Promise<()> + 'static,
 {
-    let listener = TcpListener::bind(addr)?;
+    establish_server_on(TcpListener::bind(addr)?, options, handler)
+}
+
+/// [`establish_server_with`] on a listener you bound, for example one of
+/// [`crate::loops::Loops::listen`]'s `SO_REUSEPORT` listeners, one per loop.
+///
+/// ```
+/// use lwt_native::io::{establish_server_on, ServerOptions};
+/// let l = lwt_native::net::TcpListener::bind("127.0.0.1:0".parse().unwrap()).unwrap();
+/// let s = establish_server_on(l, ServerOptions::default(), |_, _, _| lwt::Promise::resolved(())).unwrap();
+/// lwt_native::run(s.shutdown()).unwrap();
+/// ```
+pub fn establish_server_on<F>(
+    listener: TcpListener,
+    options: ServerOptions,
+    handler: F,
+) -> io::Result<Server>
+where
+    F: Fn(SocketAddr, InputChannel, OutputChannel) -> Promise<()> + 'static,
+{
     let addr = listener.local_addr()?;
     let state = Rc::new(State {
         active: RefCell::new(HashMap::new()),
