@@ -292,6 +292,15 @@ impl<S: Source> Registered<S> {
         })
     }
 
+    /// Takes the source back from the loop, deregistered; a readiness wait
+    /// still pending is rejected as closed (by the drop that follows). For
+    /// handing a socket to another thread's loop.
+    pub(crate) fn into_inner(mut self) -> S {
+        let mut io = self.io.take().expect("source present until drop");
+        let _ = self.rt.registry.deregister(&mut io);
+        io
+    }
+
     /// The source.
     pub(crate) fn get(&self) -> &S {
         self.io.as_ref().expect("source present until drop")

@@ -301,6 +301,63 @@ impl TcpStream {
         lwt::spawn(async move { me.write_all(&data).await })
     }
 
+    /// A connected `std` socket, registered with this thread's loop (made
+    /// non-blocking): how a connection handed over by another thread's loop
+    /// (see [`TcpStream::into_std`]) joins this one.
+    ///
+    /// ```
+    /// let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    /// let std_stream = std::net::TcpStream::connect(l.local_addr().unwrap()).unwrap();
+    /// lwt_native::run(async move {
+    ///     let s = lwt_native::net::TcpStream::from_std(std_stream)?;
+    ///     assert_eq!(s.peer_addr()?, l.local_addr()?);
+    ///     Ok(())
+    /// }).unwrap();
+    /// ```
+    pub fn from_std(stream: std::net::TcpStream) -> io::Result<TcpStream> {
+        stream.set_nonblocking(true)?;
+        TcpStream::from_mio(mio::net::TcpStream::from_std(stream))
+    }
+
+    /// Takes the connection off this thread's loop as a `std` socket (still
+    /// non-blocking), to hand it to another thread, whose loop takes it with
+    /// [`TcpStream::from_std`]. Nothing read or written is lost: bytes not
+    /// read yet stay in the socket. `Err` gives the stream back when another
+    /// clone or half of it is alive (the loop could not let go of it).
+    ///
+    /// ```
+    /// use lwt_native::net::{TcpListener, TcpStream};
+    /// let (tx, rx) = std::sync::mpsc::channel::<std::net::TcpStream>();
+    /// let other = std::thread::spawn(move || {
+    ///     let s = rx.recv().unwrap();
+    ///     lwt_native::run(async move {
+    ///         TcpStream::from_std(s)?.write_all(b"from the other loop").await
+    ///     })
+    ///     .unwrap();
+    /// });
+    /// lwt_native::run(async move {
+    ///     let l = TcpListener::bind("127.0.0.1:0".parse().unwrap())?;
+    ///     let client = TcpStream::connect(l.local_addr()?);
+    ///     let (accepted, _) = l.accept().await?;
+    ///     let kept = accepted.clone();
+    ///     let accepted = accepted.into_std().expect_err("a clone is alive");
+    ///     drop(kept);
+    ///     tx.send(accepted.into_std().expect("the only handle")).unwrap();
+    ///     let mut buf = [0; 19];
+    ///     client.await?.read_exact(&mut buf).await?;
+    ///     assert_eq!(&buf, b"from the other loop");
+    ///     Ok(())
+    /// })
+    /// .unwrap();
+    /// other.join().unwrap();
+    /// ```
+    pub fn into_std(self) -> Result<std::net::TcpStream, TcpStream> {
+        match Rc::try_unwrap(self.io) {
+            Ok(registered) => Ok(registered.into_inner().into()),
+            Err(io) => Err(TcpStream { io }),
+        }
+    }
+
     /// Shuts down the reading, writing or both halves of the connection.
     ///
     /// ```
