@@ -100,7 +100,7 @@ const JOBS: &[Job] = &[
     },
     Job {
         name: "e2e",
-        about: "builds the web app and runs its end-to-end tests in headless Chromium",
+        about: "builds the web app and runs its end-to-end tests in [chromium] [firefox] (default: both)",
         run: e2e,
     },
     Job {
@@ -840,17 +840,81 @@ fn wasm_pack_build(ctx: &Ctx, target: &str) -> Command {
     cmd
 }
 
-fn e2e(ctx: &Ctx, _: &[String]) -> Result {
-    tools::chromium()?;
+/// The web app's end-to-end tests (`www/e2e`) in each browser asked for
+/// (default: both), one `node --test` run per browser (`E2E_BROWSER`), the
+/// same scenarios each time. Each run must pass all its tests, and the
+/// browsers the same number; the seconds each took are printed.
+fn e2e(ctx: &Ctx, args: &[String]) -> Result {
+    const BROWSERS: &[(&str, &str)] = &[
+        ("chromium", "headless Chromium"),
+        ("firefox", "headless Firefox ESR"),
+    ];
+    let wanted: Vec<&str> = if args.is_empty() {
+        BROWSERS.iter().map(|(b, _)| *b).collect()
+    } else {
+        args.iter().map(String::as_str).collect()
+    };
+    let mut chosen = Vec::new();
+    for browser in wanted {
+        let Some(&(b, name)) = BROWSERS.iter().find(|(b, _)| *b == browser) else {
+            return Err(format!(
+                "no browser `{browser}` (browsers: chromium, firefox)"
+            ));
+        };
+        match b {
+            "firefox" => tools::prepare_firefox()?,
+            _ => tools::chromium()?,
+        }
+        chosen.push((b, name));
+    }
     tools::node()?;
     www_build(ctx)?;
-    ctx.step("www: end-to-end tests in headless Chromium");
     let dir = ctx.root.join("www/e2e");
-    tools::npm_packages(&dir, "playwright-core")?;
+    tools::npm_packages(&dir, "selenium-webdriver")?;
     let _ = fs::remove_dir_all(dir.join("artifacts"));
-    run(Command::new("node")
-        .args(["--test", "--test-concurrency=1"])
-        .current_dir(&dir))
+    let mut counts = BTreeMap::new();
+    for (browser, name) in chosen {
+        ctx.step(&format!("www: end-to-end tests in {name}"));
+        let mut cmd = Command::new("node");
+        cmd.args(["--test", "--test-concurrency=1", "--test-reporter=tap"])
+            .current_dir(&dir)
+            .env("E2E_BROWSER", browser)
+            .env("GECKODRIVER", tools::geckodriver_path())
+            // Selenium must not look for drivers or browsers: both are given.
+            .env("SE_OFFLINE", "true");
+        let log = ctx.logs()?.join(format!("e2e-{browser}.log"));
+        let started = Instant::now();
+        let out = run_captured(cmd, Some(&log))?;
+        let secs = started.elapsed().as_secs_f64();
+        let (passed, failed) =
+            tap_counts(&out).ok_or_else(|| format!("the e2e tests in {name} printed no counts"))?;
+        if passed == 0 || failed != 0 {
+            return Err(format!(
+                "the e2e tests in {name}: {passed} passed, {failed} failed"
+            ));
+        }
+        println!("e2e: {browser} {passed} passed in {secs:.1} s");
+        counts.insert(browser, passed);
+    }
+    let mut each = counts.iter();
+    if let (Some((a, n)), Some((b, m))) = (each.next(), each.next()) {
+        if n != m {
+            return Err(format!(
+                "the e2e tests: {n} in {a}, {m} in {b}: each browser must run them all"
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// The passed and failed counts of `node --test`'s TAP summary.
+fn tap_counts(out: &str) -> Option<(usize, usize)> {
+    let count = |word: &str| {
+        out.lines()
+            .rev()
+            .find_map(|l| l.strip_prefix(&format!("# {word} "))?.trim().parse().ok())
+    };
+    Some((count("pass")?, count("fail")?))
 }
 
 /// `examples/wasm-pack-lib`, a user's own library on lwt and lwt-wasm (its
@@ -1180,7 +1244,15 @@ fn gzip_size(file: &Path) -> Result<usize> {
 
 #[cfg(test)]
 mod tests {
-    use super::{bodies::Body, not_run, same_trace, test_counts, unpublished_members};
+    use super::{bodies::Body, not_run, same_trace, tap_counts, test_counts, unpublished_members};
+
+    #[test]
+    fn tap_counts_read_the_summary_of_node_test() {
+        let out =
+            "ok 1 - firefox: a\n# pass in the test name\n1..3\n# tests 3\n# pass 2\n# fail 1\n";
+        assert_eq!(tap_counts(out), Some((2, 1)));
+        assert_eq!(tap_counts("ok 1 - a\n1..1\n"), None);
+    }
 
     #[test]
     fn the_apps_tests_and_xtask_are_not_packaged_and_the_libraries_are() {
