@@ -12,7 +12,7 @@ import { fileURLToPath } from "node:url";
 import { chromium } from "playwright-core";
 import { Builder } from "selenium-webdriver";
 import firefox from "selenium-webdriver/firefox.js";
-import { LogInspector } from "selenium-webdriver/bidi/index.js";
+import LogInspector from "selenium-webdriver/bidi/logInspector.js";
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 export const repo = path.resolve(here, "../..");
@@ -72,7 +72,9 @@ export async function launch() {
 /**
  * What the scenarios do with a page, on either browser. Console errors and
  * uncaught exceptions are collected in `errors`, but those matching the
- * pattern set by `allow(re)` at the time they come.
+ * pattern set by `allow(re)` at the time they come. `evaluate(f, arg)` runs
+ * `f` in the page (sent as source: it sees only `arg`) and resolves with
+ * what it returns, awaited.
  */
 class Page {
   constructor(name) {
@@ -86,7 +88,12 @@ class Page {
     if (this.allowed && this.allowed.test(text)) return;
     this.errors.push(`${this.name}: console.error: ${text}`);
   }
-  uncaught(text) { this.errors.push(`${this.name}: uncaught: ${text}`); }
+  // Firefox reports a failed WebSocket connection as a script error (BiDi's
+  // "javascript" log entry), not a console one: `allow` covers both.
+  uncaught(text) {
+    if (this.allowed && this.allowed.test(text)) return;
+    this.errors.push(`${this.name}: uncaught: ${text}`);
+  }
   /** Polls `f(arg)` in the page until it returns a truthy value, which it resolves with. */
   waitFor(what, f, arg = null, timeout = 15000) {
     return until(what, () => this.evaluate(f, arg), timeout);
