@@ -120,7 +120,7 @@ const JOBS: &[Job] = &[
     },
     Job {
         name: "bench-wasm",
-        about: "the in-browser benchmarks (headless Chromium) and the minimal apps' sizes",
+        about: "the minimal apps' sizes and the in-browser benchmarks in [chromium] [firefox] (default: both)",
         run: bench_wasm,
     },
 ];
@@ -1145,8 +1145,25 @@ fn demo(ctx: &Ctx, args: &[String]) -> Result {
         .arg(ctx.root.join("www/dist")))
 }
 
-fn bench_wasm(ctx: &Ctx, _: &[String]) -> Result {
+/// The wasm benchmarks: the minimal apps' sizes, then the in-browser
+/// harness (`wasm/bench/bench.mjs`) in each browser asked for (default:
+/// chromium then firefox).
+fn bench_wasm(ctx: &Ctx, args: &[String]) -> Result {
+    let browsers: Vec<&str> = if args.is_empty() {
+        vec!["chromium", "firefox"]
+    } else {
+        args.iter().map(String::as_str).collect()
+    };
+    if let Some(b) = browsers
+        .iter()
+        .find(|b| !["chromium", "firefox"].contains(b))
+    {
+        return Err(format!("no browser `{b}` (browsers: chromium, firefox)"));
+    }
     tools::prepare_wasm_tests()?;
+    if browsers.contains(&"firefox") {
+        tools::prepare_firefox()?;
+    }
     let dir = ctx.root.join("wasm/bench");
     let wasm = "wasm32-unknown-unknown";
     ctx.step("wasm benchmarks: building the harness and the minimal apps");
@@ -1224,9 +1241,18 @@ fn bench_wasm(ctx: &Ctx, _: &[String]) -> Result {
         let gz = gzip_size(&dir.join(&measured))?;
         println!("{app}: raw {} opt {} gzip {gz}", raw.len(), opt.len());
     }
-    tools::npm_packages(&dir, "playwright-core")?;
-    ctx.step("wasm benchmarks: the in-browser harness");
-    run(Command::new("node").arg("bench.mjs").current_dir(&dir))
+    tools::npm_packages(&dir, "selenium-webdriver")?;
+    for browser in browsers {
+        ctx.step(&format!(
+            "wasm benchmarks: the in-browser harness in {browser}"
+        ));
+        run(Command::new("node")
+            .args(["bench.mjs", browser])
+            .current_dir(&dir)
+            .env("GECKODRIVER", tools::geckodriver_path())
+            .env("SE_OFFLINE", "true"))?;
+    }
+    Ok(())
 }
 
 /// The size of `file` after `gzip -9`.
