@@ -764,15 +764,21 @@ fn wasm_tests(ctx: &Ctx, args: &[String]) -> Result {
             browser_counts.insert(host, passed + ignored);
         }
     }
-    let mut counts = browser_counts.iter();
-    if let (Some((a, n)), Some((b, m))) = (counts.next(), counts.next()) {
-        if n != m {
-            return Err(format!(
-                "the lwt-wasm browser tests: {n} in {a}, {m} in {b}: each browser must run them all"
-            ));
-        }
+    same_counts("the lwt-wasm browser tests", &browser_counts)
+}
+
+/// `Err` unless every browser of `counts` ran as many of `what` as the others.
+fn same_counts(what: &str, counts: &BTreeMap<&str, usize>) -> Result {
+    let mut each = counts.iter();
+    let Some((a, n)) = each.next() else {
+        return Ok(());
+    };
+    match each.find(|(_, m)| *m != n) {
+        Some((b, m)) => Err(format!(
+            "{what}: {n} in {a}, {m} in {b}: each browser must run them all"
+        )),
+        None => Ok(()),
     }
-    Ok(())
 }
 
 fn www_build(ctx: &Ctx) -> Result {
@@ -896,15 +902,7 @@ fn e2e(ctx: &Ctx, args: &[String]) -> Result {
         println!("e2e: {browser} {passed} passed in {secs:.1} s");
         counts.insert(browser, passed);
     }
-    let mut each = counts.iter();
-    if let (Some((a, n)), Some((b, m))) = (each.next(), each.next()) {
-        if n != m {
-            return Err(format!(
-                "the e2e tests: {n} in {a}, {m} in {b}: each browser must run them all"
-            ));
-        }
-    }
-    Ok(())
+    same_counts("the e2e tests", &counts)
 }
 
 /// The passed and failed counts of `node --test`'s TAP summary.
@@ -1270,7 +1268,19 @@ fn gzip_size(file: &Path) -> Result<usize> {
 
 #[cfg(test)]
 mod tests {
-    use super::{bodies::Body, not_run, same_trace, tap_counts, test_counts, unpublished_members};
+    use super::{
+        bodies::Body, not_run, same_counts, same_trace, tap_counts, test_counts,
+        unpublished_members,
+    };
+
+    #[test]
+    fn browsers_must_run_the_same_number() {
+        let counts = |c: &[(&'static str, usize)]| c.iter().copied().collect();
+        assert!(same_counts("t", &counts(&[])).is_ok());
+        assert!(same_counts("t", &counts(&[("chromium", 4), ("firefox", 4)])).is_ok());
+        let err = same_counts("t", &counts(&[("chromium", 4), ("firefox", 3)])).unwrap_err();
+        assert!(err.contains("4 in chromium, 3 in firefox"), "{err}");
+    }
 
     #[test]
     fn tap_counts_read_the_summary_of_node_test() {
