@@ -1189,15 +1189,19 @@ fn bench_wasm(ctx: &Ctx, args: &[String]) -> Result {
         "-p",
         "app-wbf",
     ]))?;
+    // Where cargo put the builds: `CARGO_TARGET_DIR` when set, else the
+    // bench workspace's own `target/`.
+    let target = env::var_os("CARGO_TARGET_DIR").map_or_else(|| dir.join("target"), PathBuf::from);
     let bindgen = |out: &str, wasm_file: &str| {
         let mut cmd = Command::new("wasm-bindgen");
-        cmd.args(["--target", "web", "--out-dir", out, wasm_file])
+        cmd.args(["--target", "web", "--out-dir", out])
+            .arg(target.join(wasm_file))
             .current_dir(&dir);
         cmd
     };
     run(&mut bindgen(
         "pkg/harness",
-        "target/wasm32-unknown-unknown/release/harness.wasm",
+        "wasm32-unknown-unknown/release/harness.wasm",
     ))?;
     let have_opt = Command::new("wasm-opt")
         .arg("--version")
@@ -1213,7 +1217,7 @@ fn bench_wasm(ctx: &Ctx, args: &[String]) -> Result {
         let out = format!("pkg/{}", app.replace('_', "-"));
         run(&mut bindgen(
             &out,
-            &format!("target/wasm32-unknown-unknown/size/{app}.wasm"),
+            &format!("wasm32-unknown-unknown/size/{app}.wasm"),
         ))?;
         let file = format!("{out}/{app}_bg.wasm");
         let mut measured = file.clone();
