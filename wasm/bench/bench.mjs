@@ -1,11 +1,15 @@
-// Serves this directory on 127.0.0.1, runs bench.html in headless Chromium,
-// prints the figures as JSON. Usage: node bench.mjs
+// Serves this directory on 127.0.0.1, runs bench.html in a headless browser,
+// prints the figures as JSON. Usage: node bench.mjs [chromium|firefox]
+// (Chromium through playwright-core; Firefox ESR through selenium-webdriver
+// and geckodriver, both given by path, so Selenium downloads nothing).
 import http from "node:http";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { chromium } from "playwright-core";
+import { Builder } from "selenium-webdriver";
+import firefox from "selenium-webdriver/firefox.js";
 
 const root = path.dirname(fileURLToPath(import.meta.url));
 const types = { ".html": "text/html", ".js": "text/javascript", ".wasm": "application/wasm" };
@@ -18,26 +22,63 @@ const server = http.createServer((req, res) => {
 await new Promise(r => server.listen(0, "127.0.0.1", r));
 const url = `http://127.0.0.1:${server.address().port}/bench.html`;
 
-const profile = fs.mkdtempSync(path.join(os.tmpdir(), "lwt-bench-"));
-const context = await chromium.launchPersistentContext(profile, {
-  executablePath: process.env.CHROMIUM || "/usr/bin/chromium",
-  headless: true,
-  args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-         "--disable-component-update", "--disable-sync", "--no-first-run",
-         "--js-flags=--expose-gc"],
-});
-try {
+const browser = process.argv[2] || "chromium";
+
+/** Headless Chromium with `gc` exposed to the page (bench.html collects between runs). */
+async function openChromium() {
+  const profile = fs.mkdtempSync(path.join(os.tmpdir(), "lwt-bench-"));
+  const context = await chromium.launchPersistentContext(profile, {
+    executablePath: process.env.CHROMIUM || "/usr/bin/chromium",
+    headless: true,
+    args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+           "--disable-component-update", "--disable-sync", "--no-first-run",
+           "--js-flags=--expose-gc"],
+  });
   const page = context.pages()[0] || await context.newPage();
   page.on("console", m => console.error("page:", m.text()));
   page.on("pageerror", e => console.error("page error:", e));
+  return {
+    goto: (u) => page.goto(u),
+    evaluate: (f) => page.evaluate(f),
+    click: (x, y) => page.mouse.click(x, y),
+    close: async () => { await context.close(); fs.rmSync(profile, { recursive: true, force: true }); },
+  };
+}
+
+/** Headless Firefox ESR (no `gc` for pages: bench.html runs without it). */
+async function openFirefox() {
+  process.env.SE_OFFLINE = "true";
+  const gecko = process.env.GECKODRIVER || path.join(os.homedir(), ".cargo/bin/geckodriver");
+  const options = new firefox.Options()
+    .setBinary(process.env.FIREFOX || "/usr/bin/firefox-esr")
+    .addArguments("-headless");
+  const driver = await new Builder().forBrowser("firefox").setFirefoxOptions(options)
+    .setFirefoxService(new firefox.ServiceBuilder(gecko)).build();
+  // A million wasm-bindgen-futures steps, seven times, outlast the default 30 s.
+  await driver.manage().setTimeouts({ script: 600000 });
+  return {
+    goto: (u) => driver.get(u),
+    evaluate: (f) => driver.executeScript(`return (${f})();`),
+    click: (x, y) => driver.actions().move({ x, y }).click().perform(),
+    close: () => driver.quit(),
+  };
+}
+
+if (browser !== "chromium" && browser !== "firefox") throw new Error(`${browser}: chromium or firefox`);
+const page = await (browser === "firefox" ? openFirefox() : openChromium());
+try {
   await page.goto(url);
-  await page.waitForFunction(() => window.benchReady === true, null, { timeout: 60000 });
-  const results = {};
+  const t0 = Date.now();
+  while (!(await page.evaluate(() => window.benchReady === true))) {
+    if (Date.now() - t0 > 60000) throw new Error("bench.html did not get ready");
+    await new Promise(r => setTimeout(r, 50));
+  }
+  const results = { browser };
   results.chain = await page.evaluate(() => window.bench.chains());
   results.round_trip = await page.evaluate(() => window.bench.roundTrips());
   await page.evaluate(() => window.bench.startPauseLoop());
   for (let i = 0; i < 20; i++) {
-    await page.mouse.click(10 + i, 10);
+    await page.click(10 + i, 10);
     if (!(await page.evaluate(() => window.loopRunning))) break;
   }
   results.pause_loop = await page.evaluate(() => window.bench.finishPauseLoop());
@@ -46,7 +87,6 @@ try {
   results.chain.speedup_vs_wbf = c.wbf_chain_ms / c.lwt_chain_ms;
   console.log(JSON.stringify(results, null, 2));
 } finally {
-  await context.close();
+  await page.close();
   server.close();
-  fs.rmSync(profile, { recursive: true, force: true });
 }

@@ -2,24 +2,22 @@
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import net from "node:net";
-import { startServer, launch, watchErrors, screenshot } from "./lib.mjs";
+import { startServer, launch, browser } from "./lib.mjs";
 
-let server, browser;
-before(async () => { server = await startServer(0); browser = await launch(); });
-after(async () => { await browser?.close(); await server?.stop(); });
+let server, b;
+before(async () => { server = await startServer(0); b = await launch(); });
+after(async () => { await b?.close(); await server?.stop(); });
 
-test("benchmark page prints a table", async () => {
-  const page = await browser.newPage({ viewport: { width: 1100, height: 700 } });
-  const watch = watchErrors(page, "bench");
+test(`${browser()}: benchmark page prints a table`, async () => {
+  const page = await b.newPage("bench", { width: 1100, height: 700 });
   await page.goto(new URL("/bench.html?auto", server.url).href);
-  const r = await page.waitForFunction(() => window.benchResults, null, { timeout: 120000 });
-  const results = await r.jsonValue();
+  const results = await page.waitFor("the results", () => window.benchResults, null, 120000);
   assert.equal(results.results.length, 4);
-  assert.equal(await page.locator("#results tr").count(), 4);
+  assert.equal(await page.count("#results tr"), 4);
   for (const row of results.results) assert.ok(row.ms > 0 && Number.isFinite(row.ms), JSON.stringify(row));
-  await screenshot(page, "bench");
+  await page.screenshot("bench");
   console.log(JSON.stringify(results));
-  assert.deepEqual(watch.errors, []);
+  assert.deepEqual(page.errors, []);
 });
 
 /** Sends raw bytes; resolves with the status code of the answer. */
@@ -36,7 +34,7 @@ function raw(port, request) {
   });
 }
 
-test("content types, unknown paths and path traversal", async () => {
+test(`${browser()}: content types, unknown paths and path traversal`, async () => {
   const wasm = await fetch(new URL("/pkg/lwt_www_app_bg.wasm", server.url));
   assert.equal(wasm.headers.get("content-type"), "application/wasm");
   const js = await fetch(new URL("/pkg/lwt_www_app.js", server.url));

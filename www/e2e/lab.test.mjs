@@ -2,20 +2,19 @@
 // connection go; races and timeouts release what the losers held.
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { startServer, launch, watchErrors, screenshot, until, stats } from "./lib.mjs";
+import { startServer, launch, until, stats, browser } from "./lib.mjs";
 
-let server, browser;
-before(async () => { server = await startServer(0); browser = await launch(); });
-after(async () => { await browser?.close(); await server?.stop(); });
+let server, b;
+before(async () => { server = await startServer(0); b = await launch(); });
+after(async () => { await b?.close(); await server?.stop(); });
 
 const snap = (page) => page.evaluate(() => JSON.parse(window.lab.snapshot()));
 const entry = async (page, id) => (await snap(page)).promises.find((p) => p.id === id);
 
-test("promise lab: cancel a fetch, race, time out, listeners", async () => {
-  const page = await browser.newPage({ viewport: { width: 1100, height: 900 } });
-  const watch = watchErrors(page, "lab");
+test(`${browser()}: promise lab: cancel a fetch, race, time out, listeners`, async () => {
+  const page = await b.newPage("lab", { width: 1100, height: 900 });
   await page.goto(new URL("/lab.html", server.url).href);
-  await page.waitForFunction(() => window.lab !== undefined);
+  await page.waitFor("the lab", () => window.lab !== undefined);
 
   // A slow fetch, canceled from the page: aborted, and the server sees it.
   await page.fill("#ms", "30000");
@@ -24,7 +23,7 @@ test("promise lab: cancel a fetch, race, time out, listeners", async () => {
   await until("server started", async () => (await stats(server.url)).slow_started === 1);
   const fetchId = (await snap(page)).promises[0].id;
   assert.equal((await entry(page, fetchId)).state, "pending");
-  await screenshot(page, "lab-fetch-pending");
+  await page.screenshot("lab-fetch-pending");
   await page.click(`tr[data-id="${fetchId}"] button.cancel`);
   await until("canceled", async () => (await entry(page, fetchId)).state === "canceled");
   assert.equal((await snap(page)).fetches, 0);
@@ -57,8 +56,8 @@ test("promise lab: cancel a fetch, race, time out, listeners", async () => {
   const clicked = Math.max(...(await snap(page)).promises.map((p) => p.id));
   await page.click("#target");
   await until("clicked", async () => (await entry(page, clicked)).state === "fulfilled");
-  await page.waitForTimeout(200);
-  await screenshot(page, "lab");
+  await new Promise((r) => setTimeout(r, 200));
+  await page.screenshot("lab");
   assert.equal((await snap(page)).engine.timers, 0);
-  assert.deepEqual(watch.errors, []);
+  assert.deepEqual(page.errors, []);
 });

@@ -105,7 +105,7 @@ const JOBS: &[Job] = &[
     },
     Job {
         name: "e2e",
-        about: "builds the web app and runs its end-to-end tests in headless Chromium",
+        about: "builds the web app and runs its end-to-end tests in [chromium] [firefox] (default: both)",
         run: e2e,
     },
     Job {
@@ -125,7 +125,7 @@ const JOBS: &[Job] = &[
     },
     Job {
         name: "bench-wasm",
-        about: "the in-browser benchmarks (headless Chromium) and the minimal apps' sizes",
+        about: "the minimal apps' sizes and the in-browser benchmarks in [chromium] [firefox] (default: both)",
         run: bench_wasm,
     },
 ];
@@ -854,15 +854,21 @@ fn wasm_tests(ctx: &Ctx, args: &[String]) -> Result {
             browser_counts.insert(host, passed + ignored);
         }
     }
-    let mut counts = browser_counts.iter();
-    if let (Some((a, n)), Some((b, m))) = (counts.next(), counts.next()) {
-        if n != m {
-            return Err(format!(
-                "the lwt-wasm browser tests: {n} in {a}, {m} in {b}: each browser must run them all"
-            ));
-        }
+    same_counts("the lwt-wasm browser tests", &browser_counts)
+}
+
+/// `Err` unless every browser of `counts` ran as many of `what` as the others.
+fn same_counts(what: &str, counts: &BTreeMap<&str, usize>) -> Result {
+    let mut each = counts.iter();
+    let Some((a, n)) = each.next() else {
+        return Ok(());
+    };
+    match each.find(|(_, m)| *m != n) {
+        Some((b, m)) => Err(format!(
+            "{what}: {n} in {a}, {m} in {b}: each browser must run them all"
+        )),
+        None => Ok(()),
     }
-    Ok(())
 }
 
 fn www_build(ctx: &Ctx) -> Result {
@@ -930,17 +936,73 @@ fn wasm_pack_build(ctx: &Ctx, target: &str) -> Command {
     cmd
 }
 
-fn e2e(ctx: &Ctx, _: &[String]) -> Result {
-    tools::chromium()?;
+/// The web app's end-to-end tests (`www/e2e`) in each browser asked for
+/// (default: both), one `node --test` run per browser (`E2E_BROWSER`), the
+/// same scenarios each time. Each run must pass all its tests, and the
+/// browsers the same number; the seconds each took are printed.
+fn e2e(ctx: &Ctx, args: &[String]) -> Result {
+    const BROWSERS: &[(&str, &str)] = &[
+        ("chromium", "headless Chromium"),
+        ("firefox", "headless Firefox ESR"),
+    ];
+    let wanted: Vec<&str> = if args.is_empty() {
+        BROWSERS.iter().map(|(b, _)| *b).collect()
+    } else {
+        args.iter().map(String::as_str).collect()
+    };
+    let mut chosen = Vec::new();
+    for browser in wanted {
+        let Some(&(b, name)) = BROWSERS.iter().find(|(b, _)| *b == browser) else {
+            return Err(format!(
+                "no browser `{browser}` (browsers: chromium, firefox)"
+            ));
+        };
+        match b {
+            "firefox" => tools::prepare_firefox()?,
+            _ => tools::chromium()?,
+        }
+        chosen.push((b, name));
+    }
     tools::node()?;
     www_build(ctx)?;
-    ctx.step("www: end-to-end tests in headless Chromium");
     let dir = ctx.root.join("www/e2e");
-    tools::npm_packages(&dir, "playwright-core")?;
+    tools::npm_packages(&dir, "selenium-webdriver")?;
     let _ = fs::remove_dir_all(dir.join("artifacts"));
-    run(Command::new("node")
-        .args(["--test", "--test-concurrency=1"])
-        .current_dir(&dir))
+    let mut counts = BTreeMap::new();
+    for (browser, name) in chosen {
+        ctx.step(&format!("www: end-to-end tests in {name}"));
+        let mut cmd = Command::new("node");
+        cmd.args(["--test", "--test-concurrency=1", "--test-reporter=tap"])
+            .current_dir(&dir)
+            .env("E2E_BROWSER", browser)
+            .env("GECKODRIVER", tools::geckodriver_path())
+            // Selenium must not look for drivers or browsers: both are given.
+            .env("SE_OFFLINE", "true");
+        let log = ctx.logs()?.join(format!("e2e-{browser}.log"));
+        let started = Instant::now();
+        let out = run_captured(cmd, Some(&log))?;
+        let secs = started.elapsed().as_secs_f64();
+        let (passed, failed) =
+            tap_counts(&out).ok_or_else(|| format!("the e2e tests in {name} printed no counts"))?;
+        if passed == 0 || failed != 0 {
+            return Err(format!(
+                "the e2e tests in {name}: {passed} passed, {failed} failed"
+            ));
+        }
+        println!("e2e: {browser} {passed} passed in {secs:.1} s");
+        counts.insert(browser, passed);
+    }
+    same_counts("the e2e tests", &counts)
+}
+
+/// The passed and failed counts of `node --test`'s TAP summary.
+fn tap_counts(out: &str) -> Option<(usize, usize)> {
+    let count = |word: &str| {
+        out.lines()
+            .rev()
+            .find_map(|l| l.strip_prefix(&format!("# {word} "))?.trim().parse().ok())
+    };
+    Some((count("pass")?, count("fail")?))
 }
 
 /// `examples/wasm-pack-lib`, a user's own library on lwt and lwt-wasm (its
@@ -1171,8 +1233,25 @@ fn demo(ctx: &Ctx, args: &[String]) -> Result {
         .arg(ctx.root.join("www/dist")))
 }
 
-fn bench_wasm(ctx: &Ctx, _: &[String]) -> Result {
+/// The wasm benchmarks: the minimal apps' sizes, then the in-browser
+/// harness (`wasm/bench/bench.mjs`) in each browser asked for (default:
+/// chromium then firefox).
+fn bench_wasm(ctx: &Ctx, args: &[String]) -> Result {
+    let browsers: Vec<&str> = if args.is_empty() {
+        vec!["chromium", "firefox"]
+    } else {
+        args.iter().map(String::as_str).collect()
+    };
+    if let Some(b) = browsers
+        .iter()
+        .find(|b| !["chromium", "firefox"].contains(b))
+    {
+        return Err(format!("no browser `{b}` (browsers: chromium, firefox)"));
+    }
     tools::prepare_wasm_tests()?;
+    if browsers.contains(&"firefox") {
+        tools::prepare_firefox()?;
+    }
     let dir = ctx.root.join("wasm/bench");
     let wasm = "wasm32-unknown-unknown";
     ctx.step("wasm benchmarks: building the harness and the minimal apps");
@@ -1200,15 +1279,19 @@ fn bench_wasm(ctx: &Ctx, _: &[String]) -> Result {
         "-p",
         "app-wbf",
     ]))?;
+    // Where cargo put the builds: `CARGO_TARGET_DIR` when set, else the
+    // bench workspace's own `target/`.
+    let target = env::var_os("CARGO_TARGET_DIR").map_or_else(|| dir.join("target"), PathBuf::from);
     let bindgen = |out: &str, wasm_file: &str| {
         let mut cmd = Command::new("wasm-bindgen");
-        cmd.args(["--target", "web", "--out-dir", out, wasm_file])
+        cmd.args(["--target", "web", "--out-dir", out])
+            .arg(target.join(wasm_file))
             .current_dir(&dir);
         cmd
     };
     run(&mut bindgen(
         "pkg/harness",
-        "target/wasm32-unknown-unknown/release/harness.wasm",
+        "wasm32-unknown-unknown/release/harness.wasm",
     ))?;
     let have_opt = Command::new("wasm-opt")
         .arg("--version")
@@ -1224,7 +1307,7 @@ fn bench_wasm(ctx: &Ctx, _: &[String]) -> Result {
         let out = format!("pkg/{}", app.replace('_', "-"));
         run(&mut bindgen(
             &out,
-            &format!("target/wasm32-unknown-unknown/size/{app}.wasm"),
+            &format!("wasm32-unknown-unknown/size/{app}.wasm"),
         ))?;
         let file = format!("{out}/{app}_bg.wasm");
         let mut measured = file.clone();
@@ -1250,9 +1333,18 @@ fn bench_wasm(ctx: &Ctx, _: &[String]) -> Result {
         let gz = gzip_size(&dir.join(&measured))?;
         println!("{app}: raw {} opt {} gzip {gz}", raw.len(), opt.len());
     }
-    tools::npm_packages(&dir, "playwright-core")?;
-    ctx.step("wasm benchmarks: the in-browser harness");
-    run(Command::new("node").arg("bench.mjs").current_dir(&dir))
+    tools::npm_packages(&dir, "selenium-webdriver")?;
+    for browser in browsers {
+        ctx.step(&format!(
+            "wasm benchmarks: the in-browser harness in {browser}"
+        ));
+        run(Command::new("node")
+            .args(["bench.mjs", browser])
+            .current_dir(&dir)
+            .env("GECKODRIVER", tools::geckodriver_path())
+            .env("SE_OFFLINE", "true"))?;
+    }
+    Ok(())
 }
 
 /// The size of `file` after `gzip -9`.
@@ -1270,7 +1362,27 @@ fn gzip_size(file: &Path) -> Result<usize> {
 
 #[cfg(test)]
 mod tests {
-    use super::{bodies::Body, not_run, same_trace, test_counts, unpublished_members};
+    use super::{
+        bodies::Body, not_run, same_counts, same_trace, tap_counts, test_counts,
+        unpublished_members,
+    };
+
+    #[test]
+    fn browsers_must_run_the_same_number() {
+        let counts = |c: &[(&'static str, usize)]| c.iter().copied().collect();
+        assert!(same_counts("t", &counts(&[])).is_ok());
+        assert!(same_counts("t", &counts(&[("chromium", 4), ("firefox", 4)])).is_ok());
+        let err = same_counts("t", &counts(&[("chromium", 4), ("firefox", 3)])).unwrap_err();
+        assert!(err.contains("4 in chromium, 3 in firefox"), "{err}");
+    }
+
+    #[test]
+    fn tap_counts_read_the_summary_of_node_test() {
+        let out =
+            "ok 1 - firefox: a\n# pass in the test name\n1..3\n# tests 3\n# pass 2\n# fail 1\n";
+        assert_eq!(tap_counts(out), Some((2, 1)));
+        assert_eq!(tap_counts("ok 1 - a\n1..1\n"), None);
+    }
 
     #[test]
     fn the_apps_tests_and_xtask_are_not_packaged_and_the_libraries_are() {

@@ -413,6 +413,12 @@ pub fn geckodriver() -> Result {
     debug_tool("geckodriver", GECKODRIVER_VERSION, &["--version"])
 }
 
+/// Where [`geckodriver`] puts geckodriver, unless `GECKODRIVER` says where
+/// another one is.
+pub fn geckodriver_path() -> PathBuf {
+    env::var_os("GECKODRIVER").map_or_else(|| cargo_root().join("bin/geckodriver"), PathBuf::from)
+}
+
 /// What a run in Firefox needs beside [`prepare_wasm_tests`].
 pub fn prepare_firefox() -> Result {
     firefox()?;
@@ -547,9 +553,7 @@ pub fn wasm_test_env(cmd: &mut Command, host: Host) {
         Host::Firefox => {
             cmd.env("WASM_BINDGEN_USE_BROWSER", "1")
                 .env_remove("CHROMEDRIVER");
-            if env::var_os("GECKODRIVER").is_none() {
-                cmd.env("GECKODRIVER", cargo_root().join("bin/geckodriver"));
-            }
+            cmd.env("GECKODRIVER", geckodriver_path());
             if env::var_os("GECKODRIVER_ARGS").is_none() {
                 cmd.env("GECKODRIVER_ARGS", "--binary /usr/bin/firefox-esr");
             }
