@@ -472,6 +472,113 @@ fn catch_cost(c: &mut Criterion) {
     g.finish();
 }
 
+/// Ten million, the size of the resolved-promise loops.
+const TEN_MILLION: u64 = 10_000_000;
+
+/// Lwt's recursion on resolved promises: `resolved(acc + 1).bind(loop)`.
+fn lwt_resolved_recursion(acc: u64, n: u64) -> Promise<u64> {
+    if acc == n {
+        return Promise::resolved(acc);
+    }
+    Promise::resolved(acc + 1).bind(move |a| lwt_resolved_recursion(a, n))
+}
+
+/// Bench 9: ten million awaits (or binds) of a promise that is already
+/// resolved, in one task, against `std::future::ready(x).await` in a tokio
+/// task and in a `futures` `LocalPool` task (issue 21). Each step reads the
+/// value and adds one.
+///
+/// `lwt_await_resolved`: `Promise::resolved(acc + 1).await` in a spawned
+/// task (virtual engine). `lwt_bind_recursion`: Lwt's
+/// `resolved(acc + 1).bind(loop)`, no task. The peers await a `ready`
+/// future in a task spawned on their executor.
+fn resolved_loop(c: &mut Criterion) {
+    let mut g = c.benchmark_group("resolved_10M");
+    g.sample_size(10);
+    g.throughput(Throughput::Elements(TEN_MILLION));
+    g.bench_function("lwt_await_resolved", |b| {
+        let engine = VirtualEngine::new();
+        b.iter_custom(|iters| {
+            let mut total = Duration::ZERO;
+            for _ in 0..iters {
+                let start = Instant::now();
+                let done = lwt::spawn(async {
+                    let mut acc = 0u64;
+                    for _ in 0..TEN_MILLION {
+                        acc = Promise::resolved(black_box(acc) + 1).await?;
+                    }
+                    Ok(acc)
+                });
+                engine.run_until_idle();
+                total += start.elapsed();
+                assert_eq!(done.peek().expect("done").expect("ok"), TEN_MILLION);
+            }
+            total
+        })
+    });
+    g.bench_function("lwt_bind_recursion", |b| {
+        b.iter_custom(|iters| {
+            let mut total = Duration::ZERO;
+            for _ in 0..iters {
+                let start = Instant::now();
+                let p = lwt_resolved_recursion(0, black_box(TEN_MILLION));
+                total += start.elapsed();
+                assert_eq!(p.peek().expect("done").expect("ok"), TEN_MILLION);
+            }
+            total
+        })
+    });
+    let rt = current_thread();
+    g.bench_function("tokio_ready_await", |b| {
+        b.iter_custom(|iters| {
+            let mut total = Duration::ZERO;
+            for _ in 0..iters {
+                let local = tokio::task::LocalSet::new();
+                let start = Instant::now();
+                let acc = local.block_on(&rt, async {
+                    tokio::task::spawn_local(async {
+                        let mut acc = 0u64;
+                        for _ in 0..TEN_MILLION {
+                            acc = std::future::ready(black_box(acc) + 1).await;
+                        }
+                        acc
+                    })
+                    .await
+                    .expect("task ran")
+                });
+                total += start.elapsed();
+                assert_eq!(acc, TEN_MILLION);
+            }
+            total
+        })
+    });
+    g.bench_function("localpool_ready_await", |b| {
+        use futures::task::LocalSpawnExt as _;
+        b.iter_custom(|iters| {
+            let mut total = Duration::ZERO;
+            for _ in 0..iters {
+                let mut pool = futures::executor::LocalPool::new();
+                let start = Instant::now();
+                let handle = pool
+                    .spawner()
+                    .spawn_local_with_handle(async {
+                        let mut acc = 0u64;
+                        for _ in 0..TEN_MILLION {
+                            acc = std::future::ready(black_box(acc) + 1).await;
+                        }
+                        acc
+                    })
+                    .expect("spawned");
+                let acc = pool.run_until(handle);
+                total += start.elapsed();
+                assert_eq!(acc, TEN_MILLION);
+            }
+            total
+        })
+    });
+    g.finish();
+}
+
 /// `criterion_group!` makes a public function without docs.
 mod group {
     #![allow(missing_docs)]
@@ -486,7 +593,8 @@ mod group {
         cancel_chain,
         spawn_tasks,
         pause_loop,
-        catch_cost
+        catch_cost,
+        resolved_loop
     );
 }
 
