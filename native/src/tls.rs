@@ -124,6 +124,9 @@ async fn bounded<T>(
 ) -> Result<T, Error> {
     let mut handshake = pin!(handshake);
     let mut timer = lwt::sleep(limit);
+    // Releases the timer however this ends: the handshake won, or this
+    // future was dropped (its task aborted, a server shutting down).
+    let _release = timer.clone().abort_on_drop();
     let result = poll_fn(|cx| {
         if let Poll::Ready(r) = handshake.as_mut().poll(cx) {
             return Poll::Ready(Some(r));
@@ -134,8 +137,6 @@ async fn bounded<T>(
         Poll::Pending
     })
     .await;
-    // Releases the timer when the handshake won.
-    timer.cancel();
     match result {
         Some(Ok(stream)) => Ok(stream),
         Some(Err(e)) => Err(handshake_error(e, what)),

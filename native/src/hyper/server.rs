@@ -120,7 +120,12 @@ where
     let http = Rc::new(http);
     accept_loop(listener, shutdown, move |stream, _peer, stop| {
         let _ = stream.set_nodelay(true);
-        spawn_owned(serve_connection(http.clone(), stream, service.clone(), stop))
+        spawn_owned(serve_connection(
+            http.clone(),
+            stream,
+            service.clone(),
+            stop,
+        ))
     })
 }
 
@@ -129,7 +134,11 @@ where
 /// resolves when the connection should shut down gracefully; `start`
 /// returns the connection's task. Shutdown, cancel and failed accepts are
 /// handled as [`serve`] documents.
-pub(crate) fn accept_loop<F>(listener: TcpListener, shutdown: Promise<()>, mut start: F) -> Promise<()>
+pub(crate) fn accept_loop<F>(
+    listener: TcpListener,
+    shutdown: Promise<()>,
+    mut start: F,
+) -> Promise<()>
 where
     F: FnMut(TcpStream, SocketAddr, Promise<()>) -> Promise<()> + 'static,
 {
@@ -298,7 +307,6 @@ where
 /// use std::cell::Cell;
 /// use std::convert::Infallible;
 /// use std::rc::Rc;
-/// use futures::AsyncWriteExt;
 /// use http_body_util::{BodyExt, Empty, Full};
 /// use hyper::body::Bytes;
 /// use hyper::{Request, Response};
@@ -364,8 +372,12 @@ where
     let report = Rc::new(on_handshake_error);
     accept_loop(listener, shutdown, move |tcp, peer, stop| {
         let _ = tcp.set_nodelay(true);
-        let (acceptor, http, service, report) =
-            (acceptor.clone(), http.clone(), service.clone(), report.clone());
+        let (acceptor, http, service, report) = (
+            acceptor.clone(),
+            http.clone(),
+            service.clone(),
+            report.clone(),
+        );
         spawn_owned(async move {
             let mut handshake = pin!(acceptor.accept(tcp));
             let mut stopping = stop.clone();
