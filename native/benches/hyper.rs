@@ -476,13 +476,16 @@ fn summary() {
     );
 }
 
+/// A server to measure, with its name.
+type Side = (&'static str, fn() -> Server);
+
 /// Two lwt loops against one lwt loop and against tokio's multi-thread
 /// runtime with two workers: three rounds, each measuring the three servers
 /// in an order rotated by one from the round before.
 fn loops_summary() {
     let n = requests_per_run();
     println!("\nhyper http1 keep-alive on 2 loops, {CONNS} connections, {n} requests per run:");
-    let sides: [(&str, fn() -> Server); 3] = [
+    let sides: [Side; 3] = [
         ("lwt 1 loop", lwt_server),
         ("lwt 2 loops", lwt_loops_server),
         ("tokio mt 2", tokio_multi_server),
