@@ -299,26 +299,17 @@ mod serve_tls {
     use lwt_native::tls::rustls;
     use lwt_native::tls::{connect, TlsAcceptor, TlsConnector};
 
-    use super::common::leak_checked_then;
+    use super::common::leak_checked_hyper;
     use super::{ca, issued_by, listener};
 
-    /// [`leak_checked_then`], letting hyper's client connection tasks end
-    /// (a turn or two after their last user) before counting.
+    /// [`leak_checked_hyper`] (hyper's client connection tasks end a turn
+    /// or two after their last user).
     fn leak_checked<F, Fut>(body: F)
     where
         F: FnOnce() -> Fut + Send + 'static,
         Fut: std::future::Future<Output = Result<(), Error>> + 'static,
     {
-        leak_checked_then(body, || async {
-            for _ in 0..400 {
-                if lwt_native::hyper::running_tasks() == 0 {
-                    break;
-                }
-                lwt::sleep(Duration::from_millis(5)).await?;
-            }
-            assert_eq!(lwt_native::hyper::running_tasks(), 0, "hyper tasks left");
-            Ok(())
-        })
+        leak_checked_hyper(body)
     }
 
     /// The handshake errors the server reported, in order.
