@@ -127,21 +127,31 @@ async fn bounded<T>(
     // Releases the timer however this ends: the handshake won, or this
     // future was dropped (its task aborted, a server shutting down).
     let _release = timer.clone().abort_on_drop();
-    let result = poll_fn(|cx| {
-        if let Poll::Ready(r) = handshake.as_mut().poll(cx) {
-            return Poll::Ready(Some(r));
-        }
-        if Pin::new(&mut timer).poll(cx).is_ready() {
-            return Poll::Ready(None);
-        }
-        Poll::Pending
-    })
-    .await;
+    let result = unless(handshake.as_mut(), &mut timer).await;
     match result {
         Some(Ok(stream)) => Ok(stream),
         Some(Err(e)) => Err(handshake_error(e, what)),
         None => Err(Error::timeout().context(format!("{what} (after {limit:?})"))),
     }
+}
+
+/// `work`'s output, or `None` if `other` resolves (either way) first; `work`
+/// is polled first, so it wins a tie.
+pub(crate) async fn unless<T>(
+    work: impl Future<Output = T>,
+    other: &mut lwt::Promise<()>,
+) -> Option<T> {
+    let mut work = pin!(work);
+    poll_fn(|cx| {
+        if let Poll::Ready(r) = work.as_mut().poll(cx) {
+            return Poll::Ready(Some(r));
+        }
+        if Pin::new(&mut *other).poll(cx).is_ready() {
+            return Poll::Ready(None);
+        }
+        Poll::Pending
+    })
+    .await
 }
 
 /// The server side of TLS: a rustls server configuration and a handshake

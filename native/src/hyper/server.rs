@@ -379,18 +379,8 @@ where
             report.clone(),
         );
         spawn_owned(async move {
-            let mut handshake = pin!(acceptor.accept(tcp));
             let mut stopping = stop.clone();
-            let tls = poll_fn(|cx| {
-                if let Poll::Ready(r) = handshake.as_mut().poll(cx) {
-                    return Poll::Ready(Some(r));
-                }
-                if Pin::new(&mut stopping).poll(cx).is_ready() {
-                    return Poll::Ready(None);
-                }
-                Poll::Pending
-            })
-            .await;
+            let tls = crate::tls::unless(acceptor.accept(tcp), &mut stopping).await;
             match tls {
                 // Shutting down: the handshake and its socket are dropped.
                 None => Ok(()),
