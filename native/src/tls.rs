@@ -23,6 +23,9 @@
 //! `UnexpectedEof`). A failed handshake consumes its stream: the socket is
 //! closed with it, and nothing else about the acceptor or the listener
 //! changes, so a server's accept loop simply goes on with the next client.
+//! With the `hyper` feature too, `lwt_native::hyper::serve_tls` is that
+//! accept loop for hyper: a task per connection for its handshake, failures
+//! handed to a callback, graceful shutdown.
 //!
 //! [`rustls`] is re-exported, so that configurations are built with the
 //! version this module was compiled against.
