@@ -6,7 +6,7 @@
 //! TLS stream is a [`ServerTlsStream`] or [`ClientTlsStream`] around one of
 //! them: it reads and writes through `futures_io::AsyncRead` and
 //! `AsyncWrite` (`futures::AsyncReadExt` and friends), and hyper takes it
-//! wrapped in `lwt_native::hyper::Io` (feature `hyper`) (see `examples/https_hello.rs`).
+//! wrapped in `lwt_native::hyper::Io` (feature `hyper`; see `examples/https_hello.rs`).
 //!
 //! * [`TlsAcceptor`]: the server's handshake on an accepted stream;
 //! * [`TlsConnector`]: the client's handshake, checking the server's
