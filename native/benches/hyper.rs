@@ -16,8 +16,16 @@
 //!    three pairs in alternating order: requests/s, p50/p99 latency and the
 //!    server thread's CPU time per request, and the lwt/tokio ratios.
 //!
+//! 3. the same load on two loops (`loops::Loops::listen`, one
+//!    `SO_REUSEPORT` listener per loop, `hyper::serve` on each) against one
+//!    loop and against hyper on tokio's multi-thread runtime with two
+//!    workers: three rounds of the three servers in rotated order, the
+//!    median ratios. The load client's thread shares the machine's cores
+//!    with the servers.
+//!
 //! ```text
 //! cargo bench -p lwt-native --features hyper --bench hyper
+//! LWT_HYPER_N=50000 cargo bench -p lwt-native --features hyper --bench hyper -- loops   # part 3 alone
 //! ```
 
 use std::convert::Infallible;
@@ -87,16 +95,55 @@ fn lwt_server() -> Server {
 }
 
 fn tokio_server() -> Server {
+    tokio_server_on(None)
+}
+
+/// hyper on tokio's multi-thread runtime with 2 workers.
+fn tokio_multi_server() -> Server {
+    tokio_server_on(Some(2))
+}
+
+/// hyper on lwt-native's `serve` on 2 loops, each with its own
+/// `SO_REUSEPORT` listener on one address (`loops::Loops::listen`).
+fn lwt_loops_server() -> Server {
+    let (addr, loops) = lwt_native::loops::Loops::new(2)
+        .listen("127.0.0.1:0".parse().unwrap(), |listener, ctx| async move {
+            let http = lwt_native::hyper::Http::http1();
+            lwt_native::hyper::serve(listener, http, service_fn(hello), ctx.shutdown()).await
+        })
+        .unwrap();
+    Server {
+        addr,
+        stop: Box::new(move || {
+            loops.shutdown();
+            loops.join().unwrap();
+            // Threads of their own: not measured.
+            Duration::ZERO
+        }),
+    }
+}
+
+/// hyper on tokio: the current-thread runtime (`workers: None`, its thread's
+/// CPU time measured) or the multi-thread one with that many workers (CPU
+/// time not measured: zero).
+fn tokio_server_on(workers: Option<usize>) -> Server {
     let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     listener.set_nonblocking(true).unwrap();
     let addr = listener.local_addr().unwrap();
     let (tx, rx) = std::sync::mpsc::channel();
     let thread = std::thread::spawn(move || {
         let cpu = thread_cpu();
-        let rt = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-            .unwrap();
+        let rt = match workers {
+            None => tokio::runtime::Builder::new_current_thread(),
+            Some(n) => {
+                let mut b = tokio::runtime::Builder::new_multi_thread();
+                b.worker_threads(n);
+                b
+            }
+        }
+        .enable_all()
+        .build()
+        .unwrap();
         rt.block_on(async move {
             let (stopper, mut stop) = tokio::sync::oneshot::channel::<()>();
             tx.send(stopper).unwrap();
@@ -118,7 +165,10 @@ fn tokio_server() -> Server {
             }
             while conns.join_next().await.is_some() {}
         });
-        thread_cpu() - cpu
+        match workers {
+            None => thread_cpu() - cpu,
+            Some(_) => Duration::ZERO,
+        }
     });
     let stopper = rx.recv().unwrap();
     Server {
@@ -375,12 +425,23 @@ fn measure(start: fn() -> Server, n: u64) -> Measured {
     }
 }
 
-fn summary() {
-    let n: u64 = std::env::var("LWT_HYPER_N")
+/// Requests per measured run: `LWT_HYPER_N`, default 200,000.
+fn requests_per_run() -> u64 {
+    std::env::var("LWT_HYPER_N")
         .ok()
         .and_then(|v| v.parse().ok())
         .filter(|&n| n >= 1000)
-        .unwrap_or(200_000);
+        .unwrap_or(200_000)
+}
+
+/// The median of `v`.
+fn median(mut v: Vec<f64>) -> f64 {
+    v.sort_by(f64::total_cmp);
+    v[v.len() / 2]
+}
+
+fn summary() {
+    let n = requests_per_run();
     println!("\nhyper http1 keep-alive, {CONNS} connections, {n} requests per run:");
     let mut ratios = Vec::new();
     for round in 0..3 {
@@ -406,22 +467,66 @@ fn summary() {
             lwt.cpu_per_request.as_secs_f64() / tokio.cpu_per_request.as_secs_f64(),
         ));
     }
-    let median = |f: fn(&(f64, f64, f64)) -> f64| {
-        let mut v: Vec<f64> = ratios.iter().map(f).collect();
-        v.sort_by(f64::total_cmp);
-        v[v.len() / 2]
-    };
+    let col = |f: fn(&(f64, f64, f64)) -> f64| median(ratios.iter().map(f).collect());
     println!(
         "lwt/tokio (median of 3): requests/s {:.2}x, p99 latency {:.2}x, server cpu per request {:.2}x",
-        median(|r| r.0),
-        median(|r| r.1),
-        median(|r| r.2)
+        col(|r| r.0),
+        col(|r| r.1),
+        col(|r| r.2)
+    );
+}
+
+/// A server to measure, with its name.
+type Side = (&'static str, fn() -> Server);
+
+/// Two lwt loops against one lwt loop and against tokio's multi-thread
+/// runtime with two workers: three rounds, each measuring the three servers
+/// in an order rotated by one from the round before.
+fn loops_summary() {
+    let n = requests_per_run();
+    println!("\nhyper http1 keep-alive on 2 loops, {CONNS} connections, {n} requests per run:");
+    let sides: [Side; 3] = [
+        ("lwt 1 loop", lwt_server),
+        ("lwt 2 loops", lwt_loops_server),
+        ("tokio mt 2", tokio_multi_server),
+    ];
+    let (mut vs_one, mut vs_tokio, mut p99_vs_tokio) = (Vec::new(), Vec::new(), Vec::new());
+    for round in 0..3 {
+        let mut runs: [Option<Run>; 3] = [None, None, None];
+        for k in 0..3 {
+            let i = (round + k) % 3;
+            runs[i] = Some(measure(sides[i].1, n).run);
+        }
+        let runs = runs.map(Option::unwrap);
+        for ((name, _), r) in sides.iter().zip(&runs) {
+            println!(
+                "  round {round} {name:<12} {:>9.0} req/s  p50 {:>7.1?}  p99 {:>7.1?}",
+                r.per_sec(),
+                r.pct(0.50),
+                r.pct(0.99)
+            );
+        }
+        vs_one.push(runs[1].per_sec() / runs[0].per_sec());
+        vs_tokio.push(runs[1].per_sec() / runs[2].per_sec());
+        p99_vs_tokio.push(runs[1].pct(0.99).as_secs_f64() / runs[2].pct(0.99).as_secs_f64());
+    }
+    println!(
+        "lwt 2 loops (median of 3): requests/s {:.2}x one loop, {:.2}x tokio multi-thread 2 workers; p99 {:.2}x tokio",
+        median(vs_one),
+        median(vs_tokio),
+        median(p99_vs_tokio)
     );
 }
 
 fn main() {
+    // `-- loops`: the 2-loop comparison alone.
+    if std::env::args().skip(1).any(|a| a == "loops") {
+        loops_summary();
+        return;
+    }
     let mut c = Criterion::default().configure_from_args();
     criterion_part(&mut c);
     c.final_summary();
     summary();
+    loops_summary();
 }

@@ -11,10 +11,9 @@ use std::convert::Infallible;
 
 use http_body_util::{BodyExt, Empty, Full};
 use hyper::body::{Bytes, Incoming};
-use hyper::server::conn::http1;
 use hyper::service::service_fn;
 use hyper::{Request, Response};
-use lwt_native::hyper::{handshake, Io, LwtTimer};
+use lwt_native::hyper::{handshake, serve_tls, Http, Io};
 use lwt_native::net::TcpListener;
 use lwt_native::tls::{TlsAcceptor, TlsConnector};
 
@@ -30,36 +29,15 @@ fn main() -> Result<(), lwt::Error> {
         let addr = listener.local_addr()?;
         println!("serving on https://localhost:{}/", addr.port());
 
-        // The accept loop: each connection's handshake and HTTP in a task of
-        // its own, so a slow or failed handshake holds up no other client.
-        let server: lwt::Promise<()> = lwt::spawn(async move {
-            // hyper's connection futures are not lwt promises: the tasks
-            // awaiting them are kept here, and end with the server.
-            let mut connections = Vec::new();
-            loop {
-                let (tcp, peer) = listener.accept().await?;
-                let _ = tcp.set_nodelay(true);
-                let acceptor = acceptor.clone();
-                connections.retain(|c: &lwt::Promise<()>| c.is_pending());
-                connections.push(lwt::spawn(async move {
-                    let tls = match acceptor.accept(tcp).await {
-                        Ok(tls) => tls,
-                        Err(e) => {
-                            eprintln!("{peer}: {e}");
-                            return Ok(());
-                        }
-                    };
-                    let hello = service_fn(|_req: Request<Incoming>| async {
-                        Ok::<_, Infallible>(Response::new(Full::new(Bytes::from("hello over TLS"))))
-                    });
-                    let mut http = http1::Builder::new();
-                    http.timer(LwtTimer);
-                    if let Err(e) = http.serve_connection(Io::new(tls), hello).await {
-                        eprintln!("{peer}: {e}");
-                    }
-                    Ok(())
-                }));
-            }
+        // Each connection's handshake and HTTP run in a task of their own,
+        // so a slow or failed handshake holds up no other client; a failed
+        // one closes its connection and is printed.
+        let hello = service_fn(|_req: Request<Incoming>| async {
+            Ok::<_, Infallible>(Response::new(Full::new(Bytes::from("hello over TLS"))))
+        });
+        let (stop, stopper) = lwt::wait();
+        let server = serve_tls(listener, acceptor, Http::http1(), hello, stop, |peer, e| {
+            eprintln!("{peer}: {e}")
         });
 
         let tls = lwt_native::tls::connect(addr, "localhost", &connector).await?;
@@ -74,8 +52,9 @@ fn main() -> Result<(), lwt::Error> {
         println!("{status}: {}", String::from_utf8_lossy(&body));
         drop(client);
 
-        // Stops the server: the listener and its connections are closed.
-        server.abort();
-        Ok(())
+        // Stops the server gracefully: no more connections are accepted,
+        // and it ends once the open ones have closed.
+        stopper.resolve(())?;
+        server.await
     })
 }

@@ -72,7 +72,7 @@
 //! | `Lwt_io.file_length`, `Lwt_io.file_exists` | [`io::file_length`], [`io::file_exists`] |
 //! | `Lwt_io.stdin`, `stdout`, `stderr` | [`io::stdin`], [`io::stdout`], [`io::stderr`] |
 //! | `cohttp-lwt-unix` (HTTP servers and clients) | hyper 1.x on this loop: the `hyper` module, behind the cargo feature `hyper` |
-//! | `Lwt_ssl`, `tls-lwt` (`Tls_lwt.Unix.server_of_fd`, `client_of_fd`, `connect`) | rustls (the `ring` provider) on this loop's streams: the `tls` module (`TlsAcceptor::accept`, `TlsConnector::connect`, `tls::connect`), behind the cargo feature `tls`; HTTPS is hyper over it (`examples/https_hello.rs`) |
+//! | `Lwt_ssl`, `tls-lwt` (`Tls_lwt.Unix.server_of_fd`, `client_of_fd`, `connect`) | rustls (the `ring` provider) on this loop's streams: the `tls` module (`TlsAcceptor::accept`, `TlsConnector::connect`, `tls::connect`), behind the cargo feature `tls`; HTTPS is hyper over it (`hyper::serve_tls` with both features, `examples/https_hello.rs`) |
 //! | (no Lwt counterpart: crates that need a tokio runtime) | the `tokio_compat` module, behind the cargo feature `tokio`: a tokio runtime beside the loop, `tokio_compat::spawn(future)` is a promise of its output, canceled promise = aborted tokio task (`examples/reqwest_get.rs`) |
 
 #![doc(test(attr(deny(warnings))))]

@@ -6,7 +6,7 @@
 //! TLS stream is a [`ServerTlsStream`] or [`ClientTlsStream`] around one of
 //! them: it reads and writes through `futures_io::AsyncRead` and
 //! `AsyncWrite` (`futures::AsyncReadExt` and friends), and hyper takes it
-//! wrapped in [`crate::hyper::Io`] (see `examples/https_hello.rs`).
+//! wrapped in `lwt_native::hyper::Io` (feature `hyper`; see `examples/https_hello.rs`).
 //!
 //! * [`TlsAcceptor`]: the server's handshake on an accepted stream;
 //! * [`TlsConnector`]: the client's handshake, checking the server's
@@ -23,6 +23,9 @@
 //! `UnexpectedEof`). A failed handshake consumes its stream: the socket is
 //! closed with it, and nothing else about the acceptor or the listener
 //! changes, so a server's accept loop simply goes on with the next client.
+//! With the `hyper` feature too, `lwt_native::hyper::serve_tls` is that
+//! accept loop for hyper: a task per connection for its handshake, failures
+//! handed to a callback, graceful shutdown.
 //!
 //! [`rustls`] is re-exported, so that configurations are built with the
 //! version this module was compiled against.
@@ -124,23 +127,34 @@ async fn bounded<T>(
 ) -> Result<T, Error> {
     let mut handshake = pin!(handshake);
     let mut timer = lwt::sleep(limit);
-    let result = poll_fn(|cx| {
-        if let Poll::Ready(r) = handshake.as_mut().poll(cx) {
-            return Poll::Ready(Some(r));
-        }
-        if Pin::new(&mut timer).poll(cx).is_ready() {
-            return Poll::Ready(None);
-        }
-        Poll::Pending
-    })
-    .await;
-    // Releases the timer when the handshake won.
-    timer.cancel();
+    // Releases the timer however this ends: the handshake won, or this
+    // future was dropped (its task aborted, a server shutting down).
+    let _release = timer.clone().abort_on_drop();
+    let result = unless(handshake.as_mut(), &mut timer).await;
     match result {
         Some(Ok(stream)) => Ok(stream),
         Some(Err(e)) => Err(handshake_error(e, what)),
         None => Err(Error::timeout().context(format!("{what} (after {limit:?})"))),
     }
+}
+
+/// `work`'s output, or `None` if `other` resolves (either way) first; `work`
+/// is polled first, so it wins a tie.
+pub(crate) async fn unless<T>(
+    work: impl Future<Output = T>,
+    other: &mut lwt::Promise<()>,
+) -> Option<T> {
+    let mut work = pin!(work);
+    poll_fn(|cx| {
+        if let Poll::Ready(r) = work.as_mut().poll(cx) {
+            return Poll::Ready(Some(r));
+        }
+        if Pin::new(&mut *other).poll(cx).is_ready() {
+            return Poll::Ready(None);
+        }
+        Poll::Pending
+    })
+    .await
 }
 
 /// The server side of TLS: a rustls server configuration and a handshake

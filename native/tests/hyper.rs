@@ -31,16 +31,7 @@ where
     F: FnOnce() -> Fut + Send + 'static,
     Fut: Future<Output = Result<(), Error>> + 'static,
 {
-    common::leak_checked_then(body, || async {
-        for _ in 0..400 {
-            if lwt_native::hyper::running_tasks() == 0 {
-                break;
-            }
-            lwt::sleep(Duration::from_millis(5)).await?;
-        }
-        assert_eq!(lwt_native::hyper::running_tasks(), 0, "hyper tasks left");
-        Ok(())
-    })
+    common::leak_checked_hyper(body)
 }
 
 fn local() -> SocketAddr {

@@ -280,3 +280,211 @@ fn a_tls_client_to_a_plain_server_fails_clearly() {
         server.await
     });
 }
+
+/// `hyper::serve_tls`: hyper over TLS from a listener, one task per
+/// connection, handshake failures reported and survived.
+#[cfg(feature = "hyper")]
+mod serve_tls {
+    use std::cell::RefCell;
+    use std::convert::Infallible;
+    use std::rc::Rc;
+    use std::time::{Duration, Instant};
+
+    use http_body_util::{BodyExt, Empty, Full};
+    use hyper::body::Bytes;
+    use hyper::{Request, Response};
+    use lwt::{Error, Promise};
+    use lwt_native::hyper::{handshake, serve_tls, Http, Io};
+    use lwt_native::net::TcpStream;
+    use lwt_native::tls::rustls;
+    use lwt_native::tls::{connect, TlsAcceptor, TlsConnector};
+
+    use super::common::leak_checked_hyper;
+    use super::{ca, issued_by, listener};
+
+    /// [`leak_checked_hyper`] (hyper's client connection tasks end a turn
+    /// or two after their last user).
+    fn leak_checked<F, Fut>(body: F)
+    where
+        F: FnOnce() -> Fut + Send + 'static,
+        Fut: std::future::Future<Output = Result<(), Error>> + 'static,
+    {
+        leak_checked_hyper(body)
+    }
+
+    /// The handshake errors the server reported, in order.
+    type Failures = Rc<RefCell<Vec<Error>>>;
+
+    /// A hello server over TLS with `acceptor`; its handshake errors go to
+    /// the returned list. Returns (address, server, stopper, failures).
+    fn hello_server(
+        acceptor: TlsAcceptor,
+    ) -> Result<
+        (
+            std::net::SocketAddr,
+            Promise<()>,
+            lwt::Resolver<()>,
+            Failures,
+        ),
+        Error,
+    > {
+        let l = listener()?;
+        let addr = l.local_addr()?;
+        let hello = hyper::service::service_fn(|_req: Request<hyper::body::Incoming>| async {
+            Ok::<_, Infallible>(Response::new(Full::new(Bytes::from("hello over TLS"))))
+        });
+        let failures = Failures::default();
+        let seen = failures.clone();
+        let (stop, stopper) = lwt::wait();
+        let server = serve_tls(l, acceptor, Http::http1(), hello, stop, move |_peer, e| {
+            seen.borrow_mut().push(e)
+        });
+        Ok((addr, server, stopper, failures))
+    }
+
+    /// GET / over TLS with `connector`, twice on one keep-alive connection.
+    async fn get_twice(addr: std::net::SocketAddr, connector: &TlsConnector) -> Result<(), Error> {
+        let tls = connect(addr, "localhost", connector).await?;
+        let mut client = handshake(Io::new(tls)).await?;
+        for _ in 0..2 {
+            let req = Request::get("/")
+                .header("host", "localhost")
+                .body(Empty::<Bytes>::new())
+                .unwrap();
+            let body = client
+                .send_request(req)
+                .await?
+                .into_body()
+                .collect()
+                .await?;
+            assert_eq!(body.to_bytes(), "hello over TLS");
+        }
+        Ok(())
+    }
+
+    /// Reads until the server closes; the bytes read.
+    async fn read_until_closed(s: &TcpStream) -> Result<Vec<u8>, Error> {
+        let mut all = Vec::new();
+        let mut buf = [0u8; 4096];
+        loop {
+            let n = s.read(&mut buf).await?;
+            if n == 0 {
+                return Ok(all);
+            }
+            all.extend_from_slice(&buf[..n]);
+        }
+    }
+
+    #[test]
+    fn bad_peers_fail_their_own_connection_and_good_clients_are_served() {
+        leak_checked(|| async {
+            let (ours, other) = (ca("Test CA (serve_tls)"), ca("Another CA (serve_tls)"));
+            let (cert, key) = issued_by(&ours);
+            let acceptor = TlsAcceptor::from_pem(cert.as_bytes(), key.as_bytes())?;
+            let good = TlsConnector::from_root_pem(ours.pem().as_bytes())?;
+            let untrusting = TlsConnector::from_root_pem(other.pem().as_bytes())?;
+            let (addr, server, stopper, failures) = hello_server(acceptor)?;
+
+            get_twice(addr, &good).await?;
+
+            // A peer speaking plain HTTP: its connection is closed.
+            let plain = TcpStream::connect(addr).await?;
+            plain
+                .write_all(b"GET / HTTP/1.1\r\nhost: localhost\r\n\r\n")
+                .await?;
+            let answer = read_until_closed(&plain).await?;
+            assert!(
+                !answer.starts_with(b"HTTP/"),
+                "served plain HTTP: {answer:?}"
+            );
+            drop(plain);
+
+            // A client that does not trust the certificate.
+            let err = connect(addr, "localhost", &untrusting).await.unwrap_err();
+            assert!(
+                matches!(
+                    err.downcast_ref::<rustls::Error>(),
+                    Some(rustls::Error::InvalidCertificate(_))
+                ),
+                "{err}"
+            );
+
+            // The server goes on.
+            get_twice(addr, &good).await?;
+
+            // Both failures were reported, each as a server-side handshake
+            // error (the untrusting client's alert, or its closing, may
+            // reach the server after its connect returned: waited for,
+            // bounded).
+            let start = Instant::now();
+            while failures.borrow().len() < 2 && start.elapsed() < Duration::from_secs(5) {
+                lwt::sleep(Duration::from_millis(10)).await?;
+            }
+            {
+                let failures = failures.borrow();
+                assert_eq!(failures.len(), 2, "{failures:?}");
+                for e in failures.iter() {
+                    assert!(
+                        e.to_string()
+                            .starts_with("TLS handshake (server side) failed"),
+                        "{e}"
+                    );
+                }
+            }
+            stopper.resolve(())?;
+            server.await
+        });
+    }
+
+    #[test]
+    fn a_silent_client_is_closed_by_the_handshake_timeout() {
+        leak_checked(|| async {
+            let (ours, _) = (ca("Test CA (silent)"), ());
+            let (cert, key) = issued_by(&ours);
+            let acceptor = TlsAcceptor::from_pem(cert.as_bytes(), key.as_bytes())?
+                .with_handshake_timeout(Duration::from_millis(200));
+            let good = TlsConnector::from_root_pem(ours.pem().as_bytes())?;
+            let (addr, server, stopper, failures) = hello_server(acceptor)?;
+
+            let start = Instant::now();
+            let silent = TcpStream::connect(addr).await?;
+            // Real sockets, so the real clock: closed after ~200 ms, well
+            // within the bound.
+            let got = lwt::with_timeout(
+                Duration::from_secs(5),
+                &lwt::spawn(async move { read_until_closed(&silent).await }),
+            )
+            .await?;
+            assert!(got.is_empty());
+            assert!(start.elapsed() >= Duration::from_millis(200));
+            assert_eq!(failures.borrow().len(), 1);
+            assert!(
+                failures.borrow()[0].is_timeout(),
+                "{}",
+                failures.borrow()[0]
+            );
+
+            get_twice(addr, &good).await?;
+            stopper.resolve(())?;
+            server.await
+        });
+    }
+
+    #[test]
+    fn shutdown_drops_a_handshake_in_progress() {
+        leak_checked(|| async {
+            let (ours, _) = (ca("Test CA (shutdown)"), ());
+            let (cert, key) = issued_by(&ours);
+            let acceptor = TlsAcceptor::from_pem(cert.as_bytes(), key.as_bytes())?;
+            let (addr, server, stopper, failures) = hello_server(acceptor)?;
+            let silent = TcpStream::connect(addr).await?;
+            // Give the server a turn to accept it.
+            lwt::sleep(Duration::from_millis(50)).await?;
+            stopper.resolve(())?;
+            lwt::with_timeout(Duration::from_secs(5), &server).await?;
+            assert!(read_until_closed(&silent).await?.is_empty());
+            assert!(failures.borrow().is_empty());
+            Ok(())
+        });
+    }
+}

@@ -38,5 +38,7 @@ mod timer;
 pub use client::{handshake, handshake_http2};
 pub use exec::{running_tasks, LwtExecutor};
 pub use io::Io;
+#[cfg(feature = "tls")]
+pub use server::serve_tls;
 pub use server::{serve, Http};
 pub use timer::{LwtSleep, LwtTimer};

@@ -3,7 +3,9 @@
 
 use std::error::Error as StdError;
 use std::future::{poll_fn, Future};
+use std::net::SocketAddr;
 use std::pin::{pin, Pin};
+use std::rc::Rc;
 use std::task::Poll;
 use std::time::Duration;
 
@@ -115,6 +117,31 @@ where
     S::ResBody: 'static,
     <S::ResBody as Body>::Error: Into<Box<dyn StdError + Send + Sync>>,
 {
+    let http = Rc::new(http);
+    accept_loop(listener, shutdown, move |stream, _peer, stop| {
+        let _ = stream.set_nodelay(true);
+        spawn_owned(serve_connection(
+            http.clone(),
+            stream,
+            service.clone(),
+            stop,
+        ))
+    })
+}
+
+/// The accept loop of [`serve`] (and of `tls::serve_hyper`): each accepted
+/// stream is handed to `start` with its peer's address and a promise that
+/// resolves when the connection should shut down gracefully; `start`
+/// returns the connection's task. Shutdown, cancel and failed accepts are
+/// handled as [`serve`] documents.
+pub(crate) fn accept_loop<F>(
+    listener: TcpListener,
+    shutdown: Promise<()>,
+    mut start: F,
+) -> Promise<()>
+where
+    F: FnMut(TcpStream, SocketAddr, Promise<()>) -> Promise<()> + 'static,
+{
     // Waiting on `shutdown` through this, so that canceling the server
     // cancels the wrapper and never the caller's promise.
     let mut stop = lwt::protected(&shutdown);
@@ -130,10 +157,7 @@ where
             })
             .await;
             match next {
-                Ok(Ok((stream, _peer))) => {
-                    let _ = stream.set_nodelay(true);
-                    conns.add(|stop| serve_one(&http, stream, service.clone(), stop));
-                }
+                Ok(Ok((stream, peer))) => conns.add(|stop| start(stream, peer, stop)),
                 Ok(Err(e)) if e.is_canceled() => {
                     conns.abort();
                     return Err(e);
@@ -206,24 +230,30 @@ impl Connections {
     }
 }
 
-/// Serves one connection in a task of its own until it ends, shutting it
-/// down gracefully once `stop` resolves.
-fn serve_one<S>(http: &Http, stream: TcpStream, service: S, stop: Promise<()>) -> Promise<()>
+/// Serves one connection with hyper until it ends, shutting it down
+/// gracefully once `stop` resolves.
+pub(crate) async fn serve_connection<I, S>(
+    http: Rc<Http>,
+    io: I,
+    service: S,
+    stop: Promise<()>,
+) -> Result<(), lwt::Error>
 where
+    I: hyper::rt::Read + hyper::rt::Write + Unpin + 'static,
     S: HttpService<Incoming> + 'static,
     S::Future: 'static,
     S::Error: Into<Box<dyn StdError + Send + Sync>>,
     S::ResBody: 'static,
     <S::ResBody as Body>::Error: Into<Box<dyn StdError + Send + Sync>>,
 {
-    match http {
+    match &*http {
         Http::Http1(b) => {
-            let conn = b.serve_connection(stream, service);
-            spawn_owned(drive(conn, stop, |c| c.graceful_shutdown()))
+            let conn = b.serve_connection(io, service);
+            drive(conn, stop, |c| c.graceful_shutdown()).await
         }
         Http::Http2(b) => {
-            let conn = b.serve_connection(stream, service);
-            spawn_owned(drive(conn, stop, |c| c.graceful_shutdown()))
+            let conn = b.serve_connection(io, service);
+            drive(conn, stop, |c| c.graceful_shutdown()).await
         }
     }
 }
@@ -256,4 +286,110 @@ where
     })
     .await;
     Ok(())
+}
+
+/// [`serve`] over TLS: each connection that `listener` accepts runs the
+/// server's handshake with `acceptor` in a task of its own, bounded by the
+/// acceptor's [`handshake_timeout`](crate::tls::TlsAcceptor::handshake_timeout),
+/// then is served by hyper as [`serve`] does, until `shutdown` resolves
+/// (graceful shutdown and cancel as [`serve`] documents; a handshake still
+/// running at shutdown is dropped with its connection).
+///
+/// A failed handshake (a peer that does not speak TLS, a client that
+/// rejects the certificate, a peer silent past the time limit) closes that
+/// connection only, and is handed to `on_handshake_error` with the peer's
+/// address: log it, count it, or ignore it with `|_, _| {}`. The server goes
+/// on with the next connection. To offer HTTP/2 as well, give the acceptor a
+/// configuration with ALPN protocols and pick the builder accordingly; this
+/// function speaks the one protocol of `http` on every connection.
+///
+/// ```
+/// use std::cell::Cell;
+/// use std::convert::Infallible;
+/// use std::rc::Rc;
+/// use http_body_util::{BodyExt, Empty, Full};
+/// use hyper::body::Bytes;
+/// use hyper::{Request, Response};
+/// use lwt_native::hyper::{handshake, serve_tls, Http, Io};
+/// use lwt_native::net::{TcpListener, TcpStream};
+/// use lwt_native::tls::{TlsAcceptor, TlsConnector};
+/// # let cert = rcgen::generate_simple_self_signed(vec!["localhost".to_string()]).unwrap();
+/// # let (cert_pem, key_pem) = (cert.cert.pem(), cert.signing_key.serialize_pem());
+///
+/// // `cert_pem` and `key_pem`: a certificate for "localhost" and its key, in PEM.
+/// let acceptor = TlsAcceptor::from_pem(cert_pem.as_bytes(), key_pem.as_bytes()).unwrap();
+/// let connector = TlsConnector::from_root_pem(cert_pem.as_bytes()).unwrap();
+/// lwt_native::run(async move {
+///     let listener = TcpListener::bind("127.0.0.1:0".parse().unwrap())?;
+///     let addr = listener.local_addr()?;
+///     let hello = hyper::service::service_fn(|_req: Request<hyper::body::Incoming>| async {
+///         Ok::<_, Infallible>(Response::new(Full::new(Bytes::from("hello over TLS"))))
+///     });
+///     let failed = Rc::new(Cell::new(0));
+///     let count = failed.clone();
+///     let (stop, stopper) = lwt::wait();
+///     let server = serve_tls(listener, acceptor, Http::http1(), hello, stop,
+///         move |_peer, _err| count.set(count.get() + 1));
+///
+///     // A peer that speaks plain HTTP fails its own handshake only...
+///     let plain = TcpStream::connect(addr).await?;
+///     plain.write_all(b"GET / HTTP/1.1\r\nhost: localhost\r\n\r\n").await?;
+///     let mut rest = Vec::new();
+///     futures::AsyncReadExt::read_to_end(&mut &plain, &mut rest).await?;
+///     drop(plain);
+///
+///     // ...and an HTTPS client is served after it.
+///     let tls = lwt_native::tls::connect(addr, "localhost", &connector).await?;
+///     let mut client = handshake(Io::new(tls)).await?;
+///     let req = Request::get("/").header("host", "localhost").body(Empty::<Bytes>::new()).unwrap();
+///     let body = client.send_request(req).await?.into_body().collect().await?.to_bytes();
+///     assert_eq!(body, "hello over TLS");
+///     drop(client);
+///     assert_eq!(failed.get(), 1);
+///
+///     stopper.resolve(())?;
+///     server.await
+/// }).unwrap();
+/// ```
+#[cfg(feature = "tls")]
+pub fn serve_tls<S, E>(
+    listener: TcpListener,
+    acceptor: crate::tls::TlsAcceptor,
+    http: Http,
+    service: S,
+    shutdown: Promise<()>,
+    on_handshake_error: E,
+) -> Promise<()>
+where
+    S: HttpService<Incoming> + Clone + 'static,
+    S::Future: 'static,
+    S::Error: Into<Box<dyn StdError + Send + Sync>>,
+    S::ResBody: 'static,
+    <S::ResBody as Body>::Error: Into<Box<dyn StdError + Send + Sync>>,
+    E: Fn(SocketAddr, lwt::Error) + 'static,
+{
+    let http = Rc::new(http);
+    let report = Rc::new(on_handshake_error);
+    accept_loop(listener, shutdown, move |tcp, peer, stop| {
+        let _ = tcp.set_nodelay(true);
+        let (acceptor, http, service, report) = (
+            acceptor.clone(),
+            http.clone(),
+            service.clone(),
+            report.clone(),
+        );
+        spawn_owned(async move {
+            let mut stopping = stop.clone();
+            let tls = crate::tls::unless(acceptor.accept(tcp), &mut stopping).await;
+            match tls {
+                // Shutting down: the handshake and its socket are dropped.
+                None => Ok(()),
+                Some(Err(e)) => {
+                    report(peer, e);
+                    Ok(())
+                }
+                Some(Ok(tls)) => serve_connection(http, super::Io::new(tls), service, stop).await,
+            }
+        })
+    })
 }

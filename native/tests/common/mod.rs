@@ -60,6 +60,27 @@ where
     leak_checked_then(body, || async { Ok(()) })
 }
 
+/// [`leak_checked_then`], first waiting (bounded) for hyper's connection
+/// tasks to end, a turn or two after their last user, and checking that
+/// none is left.
+#[cfg(feature = "hyper")]
+pub fn leak_checked_hyper<F, Fut>(body: F)
+where
+    F: FnOnce() -> Fut + Send + 'static,
+    Fut: Future<Output = Result<(), Error>> + 'static,
+{
+    leak_checked_then(body, || async {
+        for _ in 0..400 {
+            if lwt_native::hyper::running_tasks() == 0 {
+                break;
+            }
+            lwt::sleep(Duration::from_millis(5)).await?;
+        }
+        assert_eq!(lwt_native::hyper::running_tasks(), 0, "hyper tasks left");
+        Ok(())
+    })
+}
+
 /// `f` as a task, failing with a time-out after 10 s rather than hanging
 /// the test.
 pub fn bounded<T: Clone + 'static>(
