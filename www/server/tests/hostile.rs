@@ -701,6 +701,8 @@ fn presence_in_a_big_room_costs_each_member_one_small_frame_per_join() {
         let mut o = options(root);
         o.max_conns = n as usize + 10;
         o.max_conns_per_addr = n as usize + 10;
+        // These members never ping: no idle deadline while the room fills.
+        o.idle_timeout = bound;
         let server = start(o)?;
         let a = server.local_addr();
         let frames = std::rc::Rc::new(std::cell::Cell::new(0u64));
