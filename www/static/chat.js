@@ -26,13 +26,28 @@ function line(cls, from, text) {
   list.scrollTop = list.scrollHeight;
 }
 
+function userItem(u) {
+  const li = document.createElement("li");
+  li.textContent = u;
+  return li;
+}
+
+// The welcome lists everyone; presence messages after it are deltas.
 function users(list) {
-  const ul = $("users");
-  ul.replaceChildren(...list.map((u) => {
-    const li = document.createElement("li");
-    li.textContent = u;
-    return li;
-  }));
+  $("users").replaceChildren(...list.map(userItem));
+}
+
+function joined(u) {
+  $("users").append(userItem(u));
+}
+
+function left(u) {
+  for (const li of $("users").children) {
+    if (li.textContent === u) {
+      li.remove();
+      return;
+    }
+  }
 }
 
 function onEvent(ev) {
@@ -60,9 +75,14 @@ function onEvent(ev) {
     } else if (m.type === "chat") {
       line(null, m.from, m.text);
     } else if (m.type === "presence") {
-      users(m.users);
-      if (m.joined) line("system", null, `${m.joined} joined`);
-      if (m.left) line("system", null, `${m.left} left`);
+      if (m.joined) {
+        joined(m.joined);
+        line("system", null, `${m.joined} joined`);
+      }
+      if (m.left) {
+        left(m.left);
+        line("system", null, `${m.left} left`);
+      }
     } else if (m.type === "error") {
       line("system", null, `server: ${m.code}: ${m.message}`);
     }

@@ -110,8 +110,13 @@ fn main() {
                         }
                     }
                 }
-                Event::Message(ServerMsg::Presence { users, .. }) => {
-                    print(&format!("* here: {}", users.join(", ")));
+                Event::Message(ServerMsg::Presence { joined, left }) => {
+                    if let Some(j) = joined {
+                        print(&format!("* {j} joined"));
+                    }
+                    if let Some(l) = left {
+                        print(&format!("* {l} left"));
+                    }
                 }
                 Event::Message(ServerMsg::Welcome { users, history, .. }) => {
                     for chat in history {

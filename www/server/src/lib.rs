@@ -76,6 +76,24 @@ pub const MAX_CONNS: usize = 1000;
 /// The most connections open at once from one address, by default.
 pub const MAX_CONNS_PER_ADDR: usize = 100;
 
+/// The file descriptors the connection cap leaves to everything else (the
+/// listener, the loop's own, files being sent): the cap is at most the
+/// process's descriptor limit less these.
+pub const FD_RESERVE: usize = 64;
+
+/// The process's soft limit on open descriptors, where the system tells it
+/// without `unsafe` (Linux's `/proc/self/limits`); `None` elsewhere or for
+/// `unlimited`.
+fn fd_limit() -> Option<usize> {
+    let limits = std::fs::read_to_string("/proc/self/limits").ok()?;
+    let line = limits.lines().find(|l| l.starts_with("Max open files"))?;
+    line["Max open files".len()..]
+        .split_whitespace()
+        .next()?
+        .parse()
+        .ok()
+}
+
 /// The chat rate the `lwt-www-server` program sets: 10 lines a second,
 /// with bursts of 20.
 pub const SAY_LIMIT: (Duration, u32) = (Duration::from_millis(100), 20);
@@ -201,7 +219,10 @@ pub struct Options {
     pub idle_timeout: Duration,
     /// The most connections open at once ([`MAX_CONNS`] by default): past
     /// it a new connection is closed as soon as it is accepted, so none
-    /// wait in the backlog.
+    /// wait in the backlog. On Linux the server lowers it, when it starts,
+    /// to the process's descriptor limit less [`FD_RESERVE`], so that the
+    /// cap is met before `accept` runs out of descriptors (which would
+    /// leave new clients waiting in the backlog).
     pub max_conns: usize,
     /// The most connections open at once from one client address
     /// ([`MAX_CONNS_PER_ADDR`] by default), closed the same way past it.
@@ -287,7 +308,9 @@ impl Server {
             write_timeout: options.write_timeout,
             hello_timeout: options.hello_timeout,
             idle_timeout: options.idle_timeout,
-            max_conns: options.max_conns,
+            max_conns: fd_limit().map_or(options.max_conns, |fds| {
+                options.max_conns.min(fds.saturating_sub(FD_RESERVE))
+            }),
             max_conns_per_addr: options.max_conns_per_addr,
             say_limit: options.say_limit,
             log_budget: Cell::new((0, None)),

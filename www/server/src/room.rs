@@ -2,7 +2,7 @@
 //! member's bounded outbox.
 
 use std::cell::RefCell;
-use std::collections::{HashMap, VecDeque};
+use std::collections::{HashMap, HashSet, VecDeque};
 
 use async_tungstenite::tungstenite::Message;
 use lwt::BoundedPush;
@@ -45,9 +45,18 @@ struct Member {
     outbox: BoundedPush<Message>,
 }
 
+/// How many name hints a room keeps before it forgets them all (they only
+/// speed up [`Room::unique`]; they are not needed for its answer).
+const HINTS: usize = 4096;
+
 #[derive(Default)]
 struct Room {
     members: Vec<Member>,
+    /// The members' names, for a unique name in O(1).
+    names: HashSet<String>,
+    /// For a requested name, the suffix to try first: a thousand members
+    /// joining as `ada` cost a thousand tries, not half a million.
+    hints: HashMap<String, u64>,
     history: VecDeque<Chat>,
     seq: u64,
 }
@@ -55,6 +64,27 @@ struct Room {
 impl Room {
     fn users(&self) -> Vec<String> {
         self.members.iter().map(|m| m.name.clone()).collect()
+    }
+
+    /// `name`, or `name-k` for the first free `k` from its hint, recorded
+    /// as taken.
+    fn unique(&mut self, name: &str) -> String {
+        let mut unique = name.to_owned();
+        if self.names.contains(&unique) {
+            if self.hints.len() >= HINTS {
+                self.hints.clear();
+            }
+            let k = self.hints.entry(name.to_owned()).or_insert(2);
+            loop {
+                unique = format!("{name}-{k}");
+                *k += 1;
+                if !self.names.contains(&unique) {
+                    break;
+                }
+            }
+        }
+        self.names.insert(unique.clone());
+        unique
     }
 }
 
@@ -81,28 +111,20 @@ impl Rooms {
         let (welcome, presence, others, name) = {
             let mut rooms = self.rooms.borrow_mut();
             let r = rooms.entry(room.to_owned()).or_default();
-            let taken = |n: &str| r.members.iter().any(|m| m.name == n);
-            let mut unique = name.to_owned();
-            let mut k = 2;
-            while taken(&unique) {
-                unique = format!("{name}-{k}");
-                k += 1;
-            }
+            let unique = r.unique(name);
             let others: Vec<_> = r.members.iter().map(|m| (m.id, m.outbox.clone())).collect();
             r.members.push(Member {
                 id,
                 name: unique.clone(),
                 outbox: outbox.clone(),
             });
-            let users = r.users();
             let welcome = ServerMsg::Welcome {
                 you: unique.clone(),
                 room: room.to_owned(),
-                users: users.clone(),
+                users: r.users(),
                 history: recent(&r.history),
             };
             let presence = ServerMsg::Presence {
-                users,
                 joined: Some(unique.clone()),
                 left: None,
             };
@@ -134,9 +156,9 @@ impl Rooms {
                 return;
             };
             let gone = r.members.remove(i);
+            r.names.remove(&gone.name);
             let others: Vec<_> = r.members.iter().map(|m| (m.id, m.outbox.clone())).collect();
             let presence = ServerMsg::Presence {
-                users: r.users(),
                 joined: None,
                 left: Some(gone.name),
             };

@@ -649,3 +649,98 @@ fn lines_past_the_rate_are_refused() {
         Ok(())
     });
 }
+
+/// Counts the server's (unmasked, text) frames on `s` until `want` have
+/// come: their count and bytes go to `frames` and `bytes`.
+async fn count_frames(
+    s: TcpStream,
+    want: u64,
+    frames: std::rc::Rc<std::cell::Cell<u64>>,
+    bytes: std::rc::Rc<std::cell::Cell<u64>>,
+) -> Result<(), Error> {
+    let mut buf: Vec<u8> = Vec::new();
+    let mut seen = 0;
+    while seen < want {
+        let chunk = s.read_some(4096).await?;
+        if chunk.is_empty() {
+            return Err(Error::msg("closed before every frame came"));
+        }
+        bytes.set(bytes.get() + chunk.len() as u64);
+        buf.extend(chunk);
+        let mut at = 0;
+        loop {
+            let b = &buf[at..];
+            let (head, len) = match b.get(1) {
+                Some(&l) if l < 126 => (2, l as usize),
+                Some(&126) if b.len() >= 4 => (4, u16::from_be_bytes([b[2], b[3]]) as usize),
+                Some(&126) | None => break,
+                Some(l) => return Err(Error::msg(format!("unexpected length byte {l}"))),
+            };
+            if b.len() < head + len {
+                break;
+            }
+            at += head + len;
+            seen += 1;
+            frames.set(frames.get() + 1);
+        }
+        buf.drain(..at);
+    }
+    Ok(())
+}
+
+#[test]
+fn presence_in_a_big_room_costs_each_member_one_small_frame_per_join() {
+    // Every join is a frame to every member: N²/2 frames in all, ~30 µs
+    // each through this process's clients. 400 by default keeps the suite
+    // quick; `CROWD=2000 cargo test --release` is the 2,000-member room.
+    let n: u64 = std::env::var("CROWD").map_or(400, |v| v.parse().unwrap());
+    let root = site("crowd", 16);
+    let _alone = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
+    let bound = Duration::from_secs(30 + n * n / 20_000);
+    let f = async move {
+        let mut o = options(root);
+        o.max_conns = n as usize + 10;
+        o.max_conns_per_addr = n as usize + 10;
+        // These members never ping: no idle deadline while the room fills.
+        o.idle_timeout = bound;
+        let server = start(o)?;
+        let a = server.local_addr();
+        let frames = std::rc::Rc::new(std::cell::Cell::new(0u64));
+        let bytes = std::rc::Rc::new(std::cell::Cell::new(0u64));
+        let mut readers = Vec::new();
+        let t = Instant::now();
+        for i in 0..n {
+            let s = raw_ws(a).await?;
+            // All under one name: the server numbers them `m`, `m-2`, ...
+            let hello = br#"{"type":"hello","name":"m","room":"lobby"}"#;
+            s.send_all(frame(0x1, hello)).await?;
+            // Its welcome, then a presence for each who joins after it.
+            let want = 1 + (n - 1 - i);
+            readers.push(lwt::spawn(count_frames(
+                s,
+                want,
+                frames.clone(),
+                bytes.clone(),
+            )));
+        }
+        for r in readers {
+            r.await?;
+        }
+        let took = t.elapsed();
+        let presences = n * (n - 1) / 2;
+        assert_eq!(frames.get(), n + presences);
+        // The welcomes carry the list (up to ~14 KiB for the last); each
+        // presence is one small frame (~40 bytes) whatever the room's size.
+        // A full list per join would be ~n/2 names per frame, ~14 GB in all.
+        let per_join_per_member = bytes.get() / presences;
+        eprintln!(
+            "{n} joins: {took:?} ({:?} a join), {} bytes received, {per_join_per_member} bytes a join a member",
+            took / n as u32,
+            bytes.get()
+        );
+        assert!(per_join_per_member < 200, "{per_join_per_member} bytes");
+        server.shutdown();
+        Ok(())
+    };
+    lwt_native::run(async move { lwt::with_timeout(bound, &lwt::spawn(f)).await }).unwrap();
+}

@@ -167,10 +167,11 @@ pub enum ServerMsg {
     },
     /// A chat line said in the room.
     Chat(Chat),
-    /// Someone joined or left; the room's users now.
+    /// Someone joined or left: a delta, so that presence costs each member
+    /// the same whatever the room's size. The full list comes only in the
+    /// [`ServerMsg::Welcome`]; a client keeps it from there (a join appends,
+    /// a leave removes that name).
     Presence {
-        /// Who is in the room now.
-        users: Vec<String>,
         /// Who joined, if someone did.
         joined: Option<String>,
         /// Who left, if someone did.
