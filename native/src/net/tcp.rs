@@ -323,7 +323,9 @@ impl TcpStream {
     /// non-blocking), to hand it to another thread, whose loop takes it with
     /// [`TcpStream::from_std`]. Nothing read or written is lost: bytes not
     /// read yet stay in the socket. `Err` gives the stream back when another
-    /// clone or half of it is alive (the loop could not let go of it).
+    /// clone or half of it is alive (the loop could not let go of it); a
+    /// promise that still holds it as its value counts, such as the
+    /// [`TcpListener::accept`] promise it came from: drop that first.
     ///
     /// ```
     /// use lwt_native::net::{TcpListener, TcpStream};
@@ -356,6 +358,34 @@ impl TcpStream {
             Ok(registered) => Ok(registered.into_inner().into()),
             Err(io) => Err(TcpStream { io }),
         }
+    }
+
+    /// A second handle to the same connection, as a `std` socket (a
+    /// duplicated descriptor, non-blocking), for another thread's loop to
+    /// take with [`TcpStream::from_std`] while handles to it may still be
+    /// alive here (say, in a promise's value). Both reach one socket: stop
+    /// reading and writing through this one, and drop it; the connection
+    /// closes with the last descriptor.
+    ///
+    /// ```
+    /// lwt_native::run(async {
+    ///     let l = lwt_native::net::TcpListener::bind("127.0.0.1:0".parse().unwrap())?;
+    ///     let client = lwt_native::net::TcpStream::connect(l.local_addr()?);
+    ///     let (accepted, _) = l.accept().await?;
+    ///     let moved = accepted.try_clone_std()?;
+    ///     drop(accepted);
+    ///     let moved = lwt_native::net::TcpStream::from_std(moved)?;
+    ///     moved.write_all(b"ok").await?;
+    ///     let mut buf = [0; 2];
+    ///     client.await?.read_exact(&mut buf).await?;
+    ///     assert_eq!(&buf, b"ok");
+    ///     Ok(())
+    /// }).unwrap();
+    /// ```
+    pub fn try_clone_std(&self) -> io::Result<std::net::TcpStream> {
+        use std::os::fd::AsFd;
+        let fd = self.io.get().as_fd().try_clone_to_owned()?;
+        Ok(std::net::TcpStream::from(fd))
     }
 
     /// Shuts down the reading, writing or both halves of the connection.

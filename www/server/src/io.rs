@@ -31,6 +31,15 @@ impl Conn {
         }
     }
 
+    /// The socket, its deadline released.
+    pub(crate) fn into_inner(self) -> TcpStream {
+        // A clone, since a type with a `Drop` cannot be taken apart: the
+        // drop of `self` leaves it the only handle.
+        let inner = self.inner.clone();
+        drop(self);
+        inner
+    }
+
     /// Passes `poll` on, arming the deadline while it is pending and
     /// releasing it once it is not.
     fn guard<T>(&mut self, cx: &mut Context<'_>, poll: Poll<io::Result<T>>) -> Poll<io::Result<T>> {

@@ -50,6 +50,7 @@ use std::rc::Rc;
 use std::time::Duration;
 
 use lwt::{Error, Promise};
+use lwt_native::loops::{Loops, LoopsHandle, Receiver, Sender};
 use lwt_native::net::{TcpListener, TcpStream};
 use serde::Serialize;
 
@@ -155,6 +156,8 @@ pub(crate) struct State {
     log_skipped: Cell<u64>,
     /// Open connections by client address.
     per_addr: RefCell<HashMap<IpAddr, usize>>,
+    /// Where WebSocket sessions go when the rooms are on another loop.
+    chat_elsewhere: Option<Sender<Handoff>>,
 }
 
 impl State {
@@ -288,6 +291,28 @@ impl Server {
     ///
     /// See [`Server`] for an example.
     pub fn start(addr: SocketAddr, options: Options) -> std::io::Result<Server> {
+        Server::start_on(TcpListener::bind(addr)?, options, None)
+    }
+
+    /// Starts serving on `listener`, on the current thread's loop. With
+    /// `chat_elsewhere`, the rooms are on another loop: each WebSocket
+    /// connection, once upgraded, is handed to it (see [`serve_on_loops`]
+    /// and [`Server::take_handoffs`]); without, they are here.
+    ///
+    /// ```
+    /// lwt_native::run(async {
+    ///     let l = lwt_native::net::TcpListener::bind("127.0.0.1:0".parse().unwrap())?;
+    ///     let s = lwt_www_server::Server::start_on(l, lwt_www_server::Options::new("."), None)?;
+    ///     assert_ne!(s.local_addr().port(), 0);
+    ///     s.shutdown();
+    ///     Ok(())
+    /// }).unwrap();
+    /// ```
+    pub fn start_on(
+        listener: TcpListener,
+        options: Options,
+        chat_elsewhere: Option<Sender<Handoff>>,
+    ) -> std::io::Result<Server> {
         // Resolved once: each request's file is checked to lie under it.
         let root = options.root.canonicalize().map_err(|e| {
             std::io::Error::new(
@@ -295,7 +320,6 @@ impl Server {
                 format!("the root {}: {e}", options.root.display()),
             )
         })?;
-        let listener = TcpListener::bind(addr)?;
         let addr = listener.local_addr()?;
         let state = Rc::new(State {
             root,
@@ -316,6 +340,7 @@ impl Server {
             log_budget: Cell::new((0, None)),
             log_skipped: Cell::new(0),
             per_addr: RefCell::new(HashMap::new()),
+            chat_elsewhere,
         });
         let accept = lwt::spawn(accept_loop(state.clone(), listener));
         Ok(Server {
@@ -361,6 +386,43 @@ impl Server {
     /// ```
     pub fn serving(&self) -> Promise<()> {
         self.accept.clone()
+    }
+
+    /// Serves here the WebSocket connections that servers on other loops
+    /// hand over (the rooms are here): each joins this loop with its socket
+    /// and what the client sent past its head, counted against this
+    /// server's caps. Stops with [`Server::shutdown`], or once every sender
+    /// is gone.
+    ///
+    /// See [`serve_on_loops`], which sets it up.
+    pub fn take_handoffs(&self, from: Receiver<Handoff>) {
+        let state = self.state.clone();
+        self.state.spawn_conn(async move {
+            while let Some(Handoff { stream, rest, peer }) = from.recv().await {
+                let stream = match TcpStream::from_std(stream) {
+                    Ok(s) => s,
+                    Err(e) => {
+                        state.log(format_args!("{peer}: a handed-over socket: {e}"));
+                        continue;
+                    }
+                };
+                match Slot::take(&state, peer.ip()) {
+                    Some(slot) => {
+                        let st = state.clone();
+                        state.spawn_conn(async move {
+                            let _slot = slot;
+                            let conn = io::Conn::new(stream, st.write_timeout);
+                            ws::run(st, conn, rest, peer).await
+                        });
+                    }
+                    None => {
+                        drop(stream);
+                        state.stat(|s| s.conns_refused += 1);
+                    }
+                }
+            }
+            Ok(())
+        });
     }
 
     /// Stops listening and drops every connection (their sockets close, the
@@ -487,9 +549,13 @@ async fn connection(state: Rc<State>, stream: TcpStream, peer: SocketAddr) -> Re
         .without_shutdown()
         .await
     {
-        Ok(parts) if switched.get() => {
-            ws::run(state, parts.io, parts.read_buf.to_vec(), peer).await
-        }
+        Ok(parts) if switched.get() => match &state.chat_elsewhere {
+            None => ws::run(state, parts.io, parts.read_buf.to_vec(), peer).await,
+            Some(chat) => {
+                hand_over(&state, chat, parts.io, parts.read_buf.to_vec(), peer);
+                Ok(())
+            }
+        },
         Ok(_) => Ok(()),
         Err(e) => {
             // hyper answered a malformed or oversized head itself (400,
@@ -508,6 +574,93 @@ async fn connection(state: Rc<State>, stream: TcpStream, peer: SocketAddr) -> Re
             Ok(())
         }
     }
+}
+
+/// A WebSocket connection on its way to the loop of the rooms: the socket
+/// (after its `101`), the bytes the client sent past its head, its address.
+#[derive(Debug)]
+pub struct Handoff {
+    stream: std::net::TcpStream,
+    rest: Vec<u8>,
+    peer: SocketAddr,
+}
+
+/// Sends an upgraded connection to the rooms' loop; if that loop is gone
+/// (shutting down), the connection closes.
+fn hand_over(
+    state: &State,
+    chat: &Sender<Handoff>,
+    conn: io::Conn,
+    rest: Vec<u8>,
+    peer: SocketAddr,
+) {
+    // A duplicate of the socket goes: a handle to it may linger here a
+    // little (in the value of the promise it was accepted with), unused.
+    match conn.into_inner().try_clone_std() {
+        Ok(stream) => {
+            if chat.send(Handoff { stream, rest, peer }).is_err() {
+                state.log(format_args!("{peer}: the chat loop is gone; closed"));
+            }
+        }
+        Err(e) => state.log(format_args!("{peer}: handing the socket over: {e}; closed")),
+    }
+}
+
+/// Serves on `threads` loops, one per thread, sharing `addr` (an
+/// `SO_REUSEPORT` listener each: see `lwt_native::loops`): every loop
+/// serves HTTP; the chat rooms are on loop 0, to which the other loops hand
+/// each WebSocket connection once it is upgraded, so that every member
+/// meets the others in the same rooms. The overall cap is split between
+/// the loops (each gets `max_conns / threads`); the per-address cap holds
+/// per loop, and so do the counters (`/api/stats` answers with those of the
+/// loop that took the request). Returns the bound address and the loops'
+/// handle: [`LoopsHandle::shutdown`] stops them all, and
+/// [`LoopsHandle::join`] gives each loop's final [`Stats`], in loop order.
+///
+/// ```
+/// let (addr, loops) = lwt_www_server::serve_on_loops(
+///     "127.0.0.1:0".parse().unwrap(),
+///     lwt_www_server::Options::new("."),
+///     2,
+/// )
+/// .unwrap();
+/// assert_ne!(addr.port(), 0);
+/// loops.shutdown();
+/// let stats = loops.join().unwrap();
+/// assert_eq!(stats.len(), 2);
+/// assert_eq!(stats[0].ws_total, 0);
+/// ```
+pub fn serve_on_loops(
+    addr: SocketAddr,
+    options: Options,
+    threads: usize,
+) -> std::io::Result<(SocketAddr, LoopsHandle<Stats>)> {
+    let threads = threads.max(1);
+    let mut options = options;
+    options.max_conns = (options.max_conns / threads).max(1);
+    let (to_chat, chat) = lwt_native::loops::channel::<Handoff>();
+    let chat = std::sync::Mutex::new(Some(chat));
+    Loops::new(threads)
+        .name("lwt-www")
+        .listen(addr, move |listener, ctx| {
+            let here = ctx.index() == 0;
+            let elsewhere = (!here).then(|| to_chat.clone());
+            let server = Server::start_on(listener, options.clone(), elsewhere);
+            if let (true, Ok(server)) = (here, &server) {
+                if let Some(from) = chat.lock().ok().and_then(|mut c| c.take()) {
+                    server.take_handoffs(from);
+                }
+            }
+            async move {
+                let server = server?;
+                let outcome = lwt::pick([server.serving(), ctx.shutdown()]).await;
+                server.shutdown();
+                match outcome {
+                    Err(e) if !e.is_canceled() => Err(e),
+                    _ => Ok(server.stats()),
+                }
+            }
+        })
 }
 
 impl State {

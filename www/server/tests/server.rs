@@ -485,3 +485,49 @@ fn bad_frames_get_close_codes_and_others_go_on() {
         Ok(())
     });
 }
+
+#[test]
+fn on_two_loops_every_member_meets_the_others_in_one_room() {
+    let root = site("loops");
+    let mut o = Options::new(root);
+    o.log = false;
+    let (addr, loops) =
+        lwt_www_server::serve_on_loops("127.0.0.1:0".parse().unwrap(), o, 2).unwrap();
+    const MEMBERS: usize = 8;
+    run(async move {
+        let members: Vec<(Client, Log)> = (0..MEMBERS)
+            .map(|i| client(addr, &format!("m{i}")))
+            .collect();
+        until("all connected", || {
+            members
+                .iter()
+                .all(|(c, _)| c.status().name() == "connected")
+        })
+        .await?;
+        for (i, (c, _)) in members.iter().enumerate() {
+            c.say(&format!("line {i}"))?;
+        }
+        until("every line everywhere", || {
+            members.iter().all(|(_, log)| chats(log).len() == MEMBERS)
+        })
+        .await?;
+        for (_, log) in &members {
+            let mut got: Vec<String> = chats(log).into_iter().map(|(_, text)| text).collect();
+            got.sort();
+            let want: Vec<String> = (0..MEMBERS).map(|i| format!("line {i}")).collect();
+            assert_eq!(got, want);
+        }
+        for (c, _) in &members {
+            c.stop();
+        }
+        Ok(())
+    });
+    loops.shutdown();
+    let stats = loops.join().unwrap();
+    // Every session ran on loop 0, whichever loop the kernel gave its
+    // connection to; loop 1 served only the upgrade requests it took.
+    assert_eq!(stats[0].ws_total, MEMBERS as u64);
+    assert_eq!(stats[1].ws_total, 0);
+    let upgrades: u64 = stats.iter().map(|s| s.http_requests).sum();
+    assert!(upgrades >= MEMBERS as u64, "{stats:?}");
+}
