@@ -416,6 +416,43 @@ fn tokio_yield() -> Duration {
     start.elapsed()
 }
 
+/// [`lwt_pause`] with a TCP listener registered on the loop (never
+/// connected to): the loop has an I/O source to poll while it pauses.
+fn lwt_pause_io() -> Duration {
+    let start = Instant::now();
+    lwt_native::run(async {
+        let listener = lwt_native::net::TcpListener::bind("127.0.0.1:0".parse().unwrap())
+            .map_err(lwt::Error::new)?;
+        for _ in 0..n() {
+            lwt::pause().await?;
+        }
+        drop(listener);
+        Ok(())
+    })
+    .unwrap();
+    start.elapsed()
+}
+
+/// [`tokio_yield`] with a tokio TCP listener bound (registered with its I/O
+/// driver), the peer of [`lwt_pause_io`].
+fn tokio_yield_io() -> Duration {
+    let rt = tokio_rt();
+    let local = tokio::task::LocalSet::new();
+    let start = Instant::now();
+    local.block_on(&rt, async {
+        tokio::task::spawn_local(async {
+            let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+            for _ in 0..n() {
+                tokio::task::yield_now().await;
+            }
+            drop(listener);
+        })
+        .await
+        .unwrap();
+    });
+    start.elapsed()
+}
+
 fn best(f: impl Fn() -> Duration, rounds: usize) -> Duration {
     (0..rounds).map(|_| f()).min().unwrap()
 }
@@ -552,5 +589,24 @@ fn main() {
             ms(t),
             t.as_secs_f64() / l.as_secs_f64()
         );
+        // Paired, alternating order; the median ratio of the pairs.
+        let mut ratios = Vec::new();
+        let mut times = Vec::new();
+        for i in 0..3 {
+            let (l, t) = if i % 2 == 0 {
+                let l = lwt_pause_io();
+                (l, tokio_yield_io())
+            } else {
+                let t = tokio_yield_io();
+                (lwt_pause_io(), t)
+            };
+            ratios.push(t.as_secs_f64() / l.as_secs_f64());
+            times.push((l, t));
+        }
+        println!("pause loop 1M (one task) with a TCP listener registered, 3 paired rounds:");
+        for (l, t) in &times {
+            println!("  lwt-native: {}  tokio yield_now: {}", ms(*l), ms(*t));
+        }
+        println!("  ratio (tokio/lwt) {}", Spread::of(ratios.into_iter()));
     }
 }
