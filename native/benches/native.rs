@@ -388,64 +388,44 @@ fn tokio_spawn_yield_once() -> Duration {
     start.elapsed()
 }
 
-fn lwt_pause() -> Duration {
+/// One task pausing `n()` times; with `listener`, a TCP listener (never
+/// connected to) is registered on the loop the whole time, so the loop has
+/// an I/O source to poll while it pauses.
+fn lwt_pause(listener: bool) -> Duration {
     let start = Instant::now();
-    lwt_native::run(async {
-        for _ in 0..n() {
-            lwt::pause().await?;
-        }
-        Ok(())
-    })
-    .unwrap();
-    start.elapsed()
-}
-
-fn tokio_yield() -> Duration {
-    let rt = tokio_rt();
-    let local = tokio::task::LocalSet::new();
-    let start = Instant::now();
-    local.block_on(&rt, async {
-        tokio::task::spawn_local(async {
-            for _ in 0..n() {
-                tokio::task::yield_now().await;
-            }
-        })
-        .await
-        .unwrap();
-    });
-    start.elapsed()
-}
-
-/// [`lwt_pause`] with a TCP listener registered on the loop (never
-/// connected to): the loop has an I/O source to poll while it pauses.
-fn lwt_pause_io() -> Duration {
-    let start = Instant::now();
-    lwt_native::run(async {
-        let listener = lwt_native::net::TcpListener::bind("127.0.0.1:0".parse().unwrap())
+    lwt_native::run(async move {
+        let l = listener
+            .then(|| lwt_native::net::TcpListener::bind("127.0.0.1:0".parse().unwrap()))
+            .transpose()
             .map_err(lwt::Error::new)?;
         for _ in 0..n() {
             lwt::pause().await?;
         }
-        drop(listener);
+        drop(l);
         Ok(())
     })
     .unwrap();
     start.elapsed()
 }
 
-/// [`tokio_yield`] with a tokio TCP listener bound (registered with its I/O
-/// driver), the peer of [`lwt_pause_io`].
-fn tokio_yield_io() -> Duration {
+/// The peer of [`lwt_pause`]: one tokio task yielding `n()` times; with
+/// `listener`, a tokio TCP listener is bound (registered with its I/O
+/// driver) the whole time.
+fn tokio_yield(listener: bool) -> Duration {
     let rt = tokio_rt();
     let local = tokio::task::LocalSet::new();
     let start = Instant::now();
     local.block_on(&rt, async {
-        tokio::task::spawn_local(async {
-            let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        tokio::task::spawn_local(async move {
+            let l = if listener {
+                Some(tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap())
+            } else {
+                None
+            };
             for _ in 0..n() {
                 tokio::task::yield_now().await;
             }
-            drop(listener);
+            drop(l);
         })
         .await
         .unwrap();
@@ -580,8 +560,8 @@ fn main() {
         );
     }
     if want("pause") {
-        let l = best(lwt_pause, 5);
-        let t = best(tokio_yield, 5);
+        let l = best(|| lwt_pause(false), 5);
+        let t = best(|| tokio_yield(false), 5);
         println!("pause loop 1M (one task):");
         println!(
             "  lwt-native: {}  tokio yield_now: {}  ratio {:.2}x",
@@ -594,11 +574,11 @@ fn main() {
         let mut times = Vec::new();
         for i in 0..3 {
             let (l, t) = if i % 2 == 0 {
-                let l = lwt_pause_io();
-                (l, tokio_yield_io())
+                let l = lwt_pause(true);
+                (l, tokio_yield(true))
             } else {
-                let t = tokio_yield_io();
-                (lwt_pause_io(), t)
+                let t = tokio_yield(true);
+                (lwt_pause(true), t)
             };
             ratios.push(t.as_secs_f64() / l.as_secs_f64());
             times.push((l, t));

@@ -118,13 +118,19 @@ fn pause_loop_and_io_interleave() {
     .unwrap();
 }
 
+/// An accepted lwt-native stream and its blocking std peer, on loopback.
+async fn connected() -> Result<(lwt_native::net::TcpStream, std::net::TcpStream), lwt::Error> {
+    let l = lwt_native::net::TcpListener::bind("127.0.0.1:0".parse().unwrap())?;
+    let peer = std::net::TcpStream::connect(l.local_addr()?)?;
+    let (s, _) = l.accept().await?;
+    Ok((s, peer))
+}
+
 #[test]
 fn yield_runs_before_the_next_poll_and_pause_after_it() {
     use std::io::Write;
     lwt_native::run(async {
-        let l = lwt_native::net::TcpListener::bind("127.0.0.1:0".parse().unwrap())?;
-        let mut peer = std::net::TcpStream::connect(l.local_addr()?)?;
-        let (s, _) = l.accept().await?;
+        let (s, mut peer) = connected().await?;
         let order = Rc::new(RefCell::new(Vec::new()));
         let o = order.clone();
         // Waiting for readiness: only a poll of the reactor can end it.
@@ -165,9 +171,7 @@ fn yield_runs_before_the_next_poll_and_pause_after_it() {
 fn a_busy_loop_sees_io_within_the_poll_bound() {
     use std::io::Write;
     lwt_native::run(async {
-        let l = lwt_native::net::TcpListener::bind("127.0.0.1:0".parse().unwrap())?;
-        let mut peer = std::net::TcpStream::connect(l.local_addr()?)?;
-        let (s, _) = l.accept().await?;
+        let (s, mut peer) = connected().await?;
         // Several rounds, so the edge lands at different points of the
         // loop's polling cycle.
         for _ in 0..200 {
