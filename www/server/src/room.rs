@@ -6,7 +6,7 @@ use std::collections::{HashMap, HashSet, VecDeque};
 
 use async_tungstenite::tungstenite::Message;
 use lwt::BoundedPush;
-use lwt_www_shared::protocol::{Chat, ServerMsg};
+use lwt_www_shared::protocol::{Chat, ServerMsg, MAX_FRAME_BYTES};
 
 /// How many messages a room keeps for newcomers. A room goes, history and
 /// all, when its last member leaves: room names come from clients, so rooms
@@ -14,19 +14,55 @@ use lwt_www_shared::protocol::{Chat, ServerMsg};
 const HISTORY: usize = 50;
 
 /// The most bytes of history a welcome carries (its lines as encoded),
-/// newest first: with the member list it stays under the protocol's frame
-/// limit, whatever the lines hold.
+/// newest first, in a room with few members; a bigger member list leaves
+/// it less (see [`history_budget`]).
 pub(crate) const HISTORY_BYTES: usize = 32 * 1024;
 
-/// The newest lines of `history` that fit in [`HISTORY_BYTES`], oldest
-/// first.
-fn recent(history: &VecDeque<Chat>) -> Vec<Chat> {
-    let mut budget = HISTORY_BYTES;
+/// The most bytes a room's member list may take in a welcome (each name
+/// as a JSON string and its comma). A join past it is refused: the room is
+/// full. That is about 260 members whose names are 32 four-byte characters,
+/// and over 2,000 whose names are a few ASCII letters and a number.
+pub(crate) const USERS_BYTES: usize = 40 * 1024;
+
+/// What a welcome holds besides its member list and history, at most: its
+/// field names, `you` (a name with its suffix) and the room's name.
+const ENVELOPE: usize = 1024;
+
+/// The bytes `s` takes as a JSON string, quotes included, at most (what
+/// serde_json escapes never grows past six bytes a character).
+fn json_len(s: &str) -> usize {
+    2 + s
+        .chars()
+        .map(|c| match c {
+            '"' | '\\' => 2,
+            c if c < ' ' => 6,
+            c => c.len_utf8(),
+        })
+        .sum::<usize>()
+}
+
+/// The bytes `name` adds to a member list: its JSON string and a comma.
+fn user_len(name: &str) -> usize {
+    json_len(name) + 1
+}
+
+/// The bytes of history a welcome may carry with a member list of
+/// `users_bytes`: [`HISTORY_BYTES`], less what the list takes past
+/// `MAX_FRAME_BYTES - ENVELOPE - HISTORY_BYTES`. The welcome, list and
+/// history together, stays under the protocol's frame limit.
+fn history_budget(users_bytes: usize) -> usize {
+    HISTORY_BYTES.min(MAX_FRAME_BYTES - ENVELOPE - users_bytes.min(USERS_BYTES))
+}
+
+/// The newest lines of `history` that fit in `budget` bytes as encoded,
+/// oldest first.
+fn recent(history: &VecDeque<Chat>, mut budget: usize) -> Vec<Chat> {
     let mut lines: Vec<Chat> = history
         .iter()
         .rev()
         .map_while(|c| {
-            let size = c.from.len() + c.text.len() + 48;
+            // `{"from":..,"text":..,"seq":N},`
+            let size = json_len(&c.from) + json_len(&c.text) + 48;
             budget = budget.checked_sub(size)?;
             Some(c.clone())
         })
@@ -59,6 +95,8 @@ struct Room {
     hints: HashMap<String, u64>,
     history: VecDeque<Chat>,
     seq: u64,
+    /// What the member list takes in a welcome, by [`user_len`].
+    users_bytes: usize,
 }
 
 impl Room {
@@ -66,8 +104,8 @@ impl Room {
         self.members.iter().map(|m| m.name.clone()).collect()
     }
 
-    /// `name`, or `name-k` for the first free `k` from its hint, recorded
-    /// as taken.
+    /// `name`, or `name-k` for the first free `k` from its hint (not yet
+    /// taken: [`Room::take`] does that).
     fn unique(&mut self, name: &str) -> String {
         let mut unique = name.to_owned();
         if self.names.contains(&unique) {
@@ -83,8 +121,19 @@ impl Room {
                 }
             }
         }
-        self.names.insert(unique.clone());
         unique
+    }
+
+    /// Records `name` as a member's, unless the member list would then
+    /// take more than [`USERS_BYTES`].
+    fn take(&mut self, name: &str) -> Result<(), RoomFull> {
+        let bytes = self.users_bytes + user_len(name);
+        if bytes > USERS_BYTES {
+            return Err(RoomFull);
+        }
+        self.users_bytes = bytes;
+        self.names.insert(name.to_owned());
+        Ok(())
     }
 }
 
@@ -95,6 +144,11 @@ pub(crate) struct Rooms {
     next_id: std::cell::Cell<u64>,
 }
 
+/// A join refused: the room's member list would take more than
+/// [`USERS_BYTES`] in a welcome.
+#[derive(Debug, PartialEq, Eq)]
+pub(crate) struct RoomFull;
+
 /// A member's ticket: its id and unique name in a room.
 pub(crate) struct Ticket {
     pub(crate) id: u64,
@@ -104,14 +158,26 @@ pub(crate) struct Ticket {
 
 impl Rooms {
     /// Adds a member to `room` under a unique variant of `name`; sends it the
-    /// welcome and tells the others.
-    pub(crate) fn join(&self, room: &str, name: &str, outbox: BoundedPush<Message>) -> Ticket {
-        let id = self.next_id.get() + 1;
-        self.next_id.set(id);
-        let (welcome, presence, others, name) = {
+    /// welcome and tells the others. A full room refuses it (and nothing is
+    /// sent).
+    pub(crate) fn join(
+        &self,
+        room: &str,
+        name: &str,
+        outbox: BoundedPush<Message>,
+    ) -> Result<Ticket, RoomFull> {
+        let (welcome, presence, others, name, id) = {
             let mut rooms = self.rooms.borrow_mut();
             let r = rooms.entry(room.to_owned()).or_default();
             let unique = r.unique(name);
+            if let Err(full) = r.take(&unique) {
+                if r.members.is_empty() {
+                    rooms.remove(room);
+                }
+                return Err(full);
+            }
+            let id = self.next_id.get() + 1;
+            self.next_id.set(id);
             let others: Vec<_> = r.members.iter().map(|m| (m.id, m.outbox.clone())).collect();
             r.members.push(Member {
                 id,
@@ -122,21 +188,21 @@ impl Rooms {
                 you: unique.clone(),
                 room: room.to_owned(),
                 users: r.users(),
-                history: recent(&r.history),
+                history: recent(&r.history, history_budget(r.users_bytes)),
             };
             let presence = ServerMsg::Presence {
                 joined: Some(unique.clone()),
                 left: None,
             };
-            (welcome, presence, others, unique)
+            (welcome, presence, others, unique, id)
         };
         let _ = outbox.try_push(Message::text(welcome.encode()));
         self.fan_out(room, others, &presence);
-        Ticket {
+        Ok(Ticket {
             id,
             room: room.to_owned(),
             name,
-        }
+        })
     }
 
     /// Removes a member and tells the others.
@@ -157,6 +223,7 @@ impl Rooms {
             };
             let gone = r.members.remove(i);
             r.names.remove(&gone.name);
+            r.users_bytes -= user_len(&gone.name);
             let others: Vec<_> = r.members.iter().map(|m| (m.id, m.outbox.clone())).collect();
             let presence = ServerMsg::Presence {
                 joined: None,
@@ -232,5 +299,95 @@ impl Rooms {
             self.leave_id(room, id);
             outbox.close();
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use lwt::Stream;
+    use lwt_www_shared::protocol::{MAX_NAME_CHARS, MAX_TEXT_CHARS};
+
+    /// Joins `room` as `name` with a fresh outbox; the member's welcome, as
+    /// sent, with the outbox.
+    fn join(rooms: &Rooms, room: &str, name: &str) -> Option<(Ticket, String, Stream<Message>)> {
+        let (frames, push) = Stream::bounded(OUTBOX);
+        let ticket = rooms.join(room, name, push).ok()?;
+        let Some(Message::Text(welcome)) = frames.try_next() else {
+            panic!("no welcome");
+        };
+        Some((ticket, welcome.to_string(), frames))
+    }
+
+    /// Fills `room` with members named `name` (numbered by the room) until
+    /// it refuses one; every welcome's size, and the last welcome.
+    fn fill(
+        rooms: &Rooms,
+        room: &str,
+        name: &str,
+        others: &mut Vec<Stream<Message>>,
+    ) -> (Vec<usize>, String) {
+        let mut sizes = Vec::new();
+        let mut last = String::new();
+        while let Some((_, welcome, frames)) = join(rooms, room, name) {
+            // The others read their presences, as live members do.
+            for f in others.iter() {
+                f.get_available();
+            }
+            others.push(frames);
+            sizes.push(welcome.len());
+            last = welcome;
+        }
+        (sizes, last)
+    }
+
+    #[test]
+    fn a_welcome_with_maximal_names_and_history_is_under_the_frame_limit() {
+        // Four bytes a character, the most UTF-8 takes (and more than any
+        // escape the checks let through: `"` is two).
+        let widest = "\u{1D11E}".repeat(MAX_NAME_CHARS);
+        let room = widest.as_str();
+        let rooms = Rooms::default();
+        let (speaker, _, first) = join(&rooms, room, &widest).unwrap();
+        let line = "\u{1D11E}".repeat(MAX_TEXT_CHARS);
+        for _ in 0..HISTORY {
+            rooms.say(&speaker, &line);
+        }
+        let mut others = vec![first];
+        let (sizes, last) = fill(&rooms, room, &widest, &mut others);
+        let members = sizes.len() + 1;
+        let biggest = *sizes.iter().max().unwrap();
+        eprintln!("{members} members of 32 four-byte characters; biggest welcome {biggest} bytes");
+        assert!(biggest < MAX_FRAME_BYTES, "{biggest} bytes");
+        // The room filled (a few hundred such names) and the last welcome
+        // still carries the full list and some history.
+        assert!((200..400).contains(&members), "{members}");
+        let Ok(ServerMsg::Welcome { users, history, .. }) = ServerMsg::decode(&last) else {
+            panic!("not a welcome: {last:.80}");
+        };
+        assert_eq!(users.len(), members);
+        assert!(!history.is_empty());
+        // A member that leaves makes room for one more.
+        rooms.leave(&speaker);
+        assert!(join(&rooms, room, &widest).is_some());
+        assert!(join(&rooms, room, &widest).is_none());
+    }
+
+    #[test]
+    fn two_thousand_short_names_fit_in_a_room() {
+        let rooms = Rooms::default();
+        let mut others = Vec::new();
+        let mut sizes = Vec::new();
+        for _ in 0..2000 {
+            let (_, welcome, frames) = join(&rooms, "lobby", "m").expect("room full");
+            for f in &others {
+                let _: Vec<Message> = Stream::get_available(f);
+            }
+            others.push(frames);
+            sizes.push(welcome.len());
+        }
+        let biggest = *sizes.iter().max().unwrap();
+        assert!(biggest < MAX_FRAME_BYTES, "{biggest} bytes");
+        assert_eq!(rooms.users("lobby").len(), 2000);
     }
 }

@@ -29,7 +29,7 @@ use lwt_www_shared::protocol::{
 
 use crate::http::{full, Body, Refusal};
 use crate::io::Conn;
-use crate::room::{Ticket, OUTBOX};
+use crate::room::{RoomFull, Ticket, OUTBOX};
 use crate::State;
 
 /// Checks an upgrade request and answers it with `101 Switching
@@ -316,12 +316,16 @@ async fn session(
                         .map_err(|e| format!("room: {e}"))
                 });
                 match checked {
-                    Ok((name, room)) => {
-                        let ticket = state.rooms.join(&room, &name, push.clone());
-                        state.log(format_args!("{peer}: {} joined {room}", ticket.name));
-                        member = Some(Membership(state.clone(), ticket));
-                        deadline.set(lwt::sleep(state.idle_timeout));
-                    }
+                    Ok((name, room)) => match state.rooms.join(&room, &name, push.clone()) {
+                        Ok(ticket) => {
+                            state.log(format_args!("{peer}: {} joined {room}", ticket.name));
+                            member = Some(Membership(state.clone(), ticket));
+                            deadline.set(lwt::sleep(state.idle_timeout));
+                        }
+                        Err(RoomFull) => {
+                            break Some(Closing(close::ROOM_FULL, "the room is full".into()))
+                        }
+                    },
                     Err(e) => break Some(Closing(close::POLICY, e)),
                 }
             }

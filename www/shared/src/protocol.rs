@@ -43,6 +43,9 @@ pub mod close {
     /// The connection said no `hello` in time, or its member stayed silent
     /// past the idle deadline.
     pub const TIMEOUT: u16 = 4001;
+    /// The room is full: its member list would not fit in a welcome frame
+    /// with this name in it.
+    pub const ROOM_FULL: u16 = 4002;
 }
 
 /// What a client sends.
