@@ -225,7 +225,7 @@ pub(crate) async fn route(
     }
     match req.uri().path() {
         "/api/stats" => {
-            let body = serde_json::to_vec(&*state.stats.borrow()).unwrap_or_default();
+            let body = serde_json::to_vec(&state.all_stats()).unwrap_or_default();
             Ok(response(StatusCode::OK, "application/json", full(body)))
         }
         "/api/slow" => slow(state, req).await,

@@ -158,11 +158,67 @@ pub(crate) struct State {
     per_addr: RefCell<HashMap<IpAddr, usize>>,
     /// Where WebSocket sessions go when the rooms are on another loop.
     chat_elsewhere: Option<Sender<Handoff>>,
+    /// On several loops: every loop's counters, and this loop's place.
+    board: Option<(Board, usize)>,
+}
+
+/// The counters of every loop of [`serve_on_loops`], each loop writing its
+/// own, so that `/api/stats` answers for the whole server.
+type Board = std::sync::Arc<std::sync::Mutex<Vec<Stats>>>;
+
+impl Stats {
+    /// Adds `other`'s counts to these.
+    fn add(&mut self, other: &Stats) {
+        let Stats {
+            http_requests,
+            http_rejected,
+            ws_open,
+            ws_total,
+            ws_refused,
+            slow_started,
+            slow_completed,
+            slow_aborted,
+            requests_canceled,
+            conns_open,
+            conns_refused,
+        } = other;
+        self.http_requests += http_requests;
+        self.http_rejected += http_rejected;
+        self.ws_open += ws_open;
+        self.ws_total += ws_total;
+        self.ws_refused += ws_refused;
+        self.slow_started += slow_started;
+        self.slow_completed += slow_completed;
+        self.slow_aborted += slow_aborted;
+        self.requests_canceled += requests_canceled;
+        self.conns_open += conns_open;
+        self.conns_refused += conns_refused;
+    }
 }
 
 impl State {
+    /// The whole server's counters: this loop's, or the sum of every
+    /// loop's when it runs on several.
+    pub(crate) fn all_stats(&self) -> Stats {
+        match &self.board {
+            Some((board, _)) => {
+                let mut sum = Stats::default();
+                if let Ok(all) = board.lock() {
+                    all.iter().for_each(|s| sum.add(s));
+                }
+                sum
+            }
+            None => self.stats.borrow().clone(),
+        }
+    }
+
     pub(crate) fn stat(&self, f: impl FnOnce(&mut Stats)) {
         f(&mut self.stats.borrow_mut());
+        if let Some((board, me)) = &self.board {
+            if let Ok(mut all) = board.lock() {
+                all[*me] = self.stats.borrow().clone();
+            }
+        }
     }
 
     /// Logs `what`, at most [`LOG_LINES_PER_SEC`] lines a second; the
@@ -313,6 +369,15 @@ impl Server {
         options: Options,
         chat_elsewhere: Option<Sender<Handoff>>,
     ) -> std::io::Result<Server> {
+        Server::start_with(listener, options, chat_elsewhere, None)
+    }
+
+    fn start_with(
+        listener: TcpListener,
+        options: Options,
+        chat_elsewhere: Option<Sender<Handoff>>,
+        board: Option<(Board, usize)>,
+    ) -> std::io::Result<Server> {
         // Resolved once: each request's file is checked to lie under it.
         let root = options.root.canonicalize().map_err(|e| {
             std::io::Error::new(
@@ -341,6 +406,7 @@ impl Server {
             log_skipped: Cell::new(0),
             per_addr: RefCell::new(HashMap::new()),
             chat_elsewhere,
+            board,
         });
         let accept = lwt::spawn(accept_loop(state.clone(), listener));
         Ok(Server {
@@ -357,7 +423,8 @@ impl Server {
         self.addr
     }
 
-    /// A snapshot of the counters.
+    /// A snapshot of the counters of this loop (on several loops, `/api/stats`
+    /// answers for all: see [`serve_on_loops`]).
     ///
     /// ```
     /// lwt_native::run(async {
@@ -612,8 +679,8 @@ fn hand_over(
 /// each WebSocket connection once it is upgraded, so that every member
 /// meets the others in the same rooms. The overall cap is split between
 /// the loops (each gets `max_conns / threads`); the per-address cap holds
-/// per loop, and so do the counters (`/api/stats` answers with those of the
-/// loop that took the request). Returns the bound address and the loops'
+/// per loop. `/api/stats` answers with the sum of every loop's counters.
+/// Returns the bound address and the loops'
 /// handle: [`LoopsHandle::shutdown`] stops them all, and
 /// [`LoopsHandle::join`] gives each loop's final [`Stats`], in loop order.
 ///
@@ -640,12 +707,14 @@ pub fn serve_on_loops(
     options.max_conns = (options.max_conns / threads).max(1);
     let (to_chat, chat) = lwt_native::loops::channel::<Handoff>();
     let chat = std::sync::Mutex::new(Some(chat));
+    let board: Board = std::sync::Arc::new(std::sync::Mutex::new(vec![Stats::default(); threads]));
     Loops::new(threads)
         .name("lwt-www")
         .listen(addr, move |listener, ctx| {
             let here = ctx.index() == 0;
             let elsewhere = (!here).then(|| to_chat.clone());
-            let server = Server::start_on(listener, options.clone(), elsewhere);
+            let place = Some((board.clone(), ctx.index()));
+            let server = Server::start_with(listener, options.clone(), elsewhere, place);
             if let (true, Ok(server)) = (here, &server) {
                 if let Some(from) = chat.lock().ok().and_then(|mut c| c.take()) {
                     server.take_handoffs(from);

@@ -517,6 +517,12 @@ fn on_two_loops_every_member_meets_the_others_in_one_room() {
             let want: Vec<String> = (0..MEMBERS).map(|i| format!("line {i}")).collect();
             assert_eq!(got, want);
         }
+        // Whichever loop answers, `/api/stats` counts the whole server.
+        for _ in 0..8 {
+            let (status, text) = raw(addr, &get("/api/stats")).await?;
+            assert_eq!(status, 200);
+            assert!(text.contains(&format!("\"ws_open\":{MEMBERS}")), "{text}");
+        }
         for (c, _) in &members {
             c.stop();
         }
