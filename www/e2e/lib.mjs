@@ -179,7 +179,20 @@ class FirefoxPage extends Page {
     await el.clear();
     await el.sendKeys(text);
   }
-  async click(selector) { await (await this.driver.findElement({ css: selector })).click(); }
+  // Like a playwright locator: the element is found again if the page
+  // re-rendered it between the find and the click (the lab's table redraws
+  // its rows as promises change), a bounded number of times.
+  async click(selector) {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await (await this.driver.findElement({ css: selector })).click();
+        return;
+      } catch (e) {
+        if (e.name !== "StaleElementReferenceError" || attempt >= 20) throw e;
+        await new Promise((r) => setTimeout(r, 50));
+      }
+    }
+  }
   evaluate(f, arg = null) { return this.driver.executeScript(`return (${f})(arguments[0]);`, arg); }
   async screenshot(file) {
     fs.writeFileSync(this.shot(file), await this.driver.takeScreenshot(), "base64");
