@@ -549,9 +549,14 @@ impl<T: Send + 'static> Receiver<T> {
 
 impl<T> Drop for Receiver<T> {
     fn drop(&mut self) {
-        let mut s = lock(&self.state);
-        s.receiver = false;
-        s.queue.clear();
-        s.waiter = None;
+        // The values and the waiter are dropped after the lock is released:
+        // a value's own drop may send on this very channel.
+        let (queue, waiter) = {
+            let mut s = lock(&self.state);
+            s.receiver = false;
+            (std::mem::take(&mut s.queue), s.waiter.take())
+        };
+        drop(queue);
+        drop(waiter);
     }
 }
