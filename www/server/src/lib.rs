@@ -47,6 +47,7 @@ use std::collections::HashMap;
 use std::net::{IpAddr, SocketAddr};
 use std::path::PathBuf;
 use std::rc::Rc;
+use std::sync::Arc;
 use std::time::Duration;
 
 use lwt::{Error, Promise};
@@ -147,19 +148,41 @@ pub(crate) struct State {
     pub(crate) write_timeout: Duration,
     pub(crate) hello_timeout: Duration,
     pub(crate) idle_timeout: Duration,
-    max_conns: usize,
-    max_conns_per_addr: usize,
+    /// The connection caps, shared by every loop of [`serve_on_loops`].
+    caps: Arc<Caps>,
     pub(crate) say_limit: Option<(Duration, u32)>,
     /// Log lines left in the current second, and when it started.
     log_budget: Cell<(u32, Option<std::time::Instant>)>,
     /// Log lines skipped since the last one written.
     log_skipped: Cell<u64>,
-    /// Open connections by client address.
-    per_addr: RefCell<HashMap<IpAddr, usize>>,
     /// Where WebSocket sessions go when the rooms are on another loop.
     chat_elsewhere: Option<Sender<Handoff>>,
     /// On several loops: every loop's counters, and this loop's place.
     board: Option<(Board, usize)>,
+}
+
+/// The connection caps and the connections they count. One for the whole
+/// server, however many loops it runs on: the descriptor limit is the
+/// process's, and which loop the kernel hands a connection to is its choice.
+pub(crate) struct Caps {
+    max_conns: usize,
+    max_conns_per_addr: usize,
+    /// Open connections, and open connections by client address.
+    open: std::sync::Mutex<(usize, HashMap<IpAddr, usize>)>,
+}
+
+impl Caps {
+    /// The caps of `options`, the overall one lowered (on Linux) to the
+    /// descriptor limit less [`FD_RESERVE`].
+    fn new(options: &Options) -> Arc<Caps> {
+        Arc::new(Caps {
+            max_conns: fd_limit().map_or(options.max_conns, |fds| {
+                options.max_conns.min(fds.saturating_sub(FD_RESERVE))
+            }),
+            max_conns_per_addr: options.max_conns_per_addr,
+            open: std::sync::Mutex::new((0, HashMap::new())),
+        })
+    }
 }
 
 /// The counters of every loop of [`serve_on_loops`], each loop writing its
@@ -369,7 +392,7 @@ impl Server {
         options: Options,
         chat_elsewhere: Option<Sender<Handoff>>,
     ) -> std::io::Result<Server> {
-        Server::start_with(listener, options, chat_elsewhere, None)
+        Server::start_with(listener, options, chat_elsewhere, None, None)
     }
 
     fn start_with(
@@ -377,6 +400,7 @@ impl Server {
         options: Options,
         chat_elsewhere: Option<Sender<Handoff>>,
         board: Option<(Board, usize)>,
+        caps: Option<Arc<Caps>>,
     ) -> std::io::Result<Server> {
         // Resolved once: each request's file is checked to lie under it.
         let root = options.root.canonicalize().map_err(|e| {
@@ -397,14 +421,10 @@ impl Server {
             write_timeout: options.write_timeout,
             hello_timeout: options.hello_timeout,
             idle_timeout: options.idle_timeout,
-            max_conns: fd_limit().map_or(options.max_conns, |fds| {
-                options.max_conns.min(fds.saturating_sub(FD_RESERVE))
-            }),
-            max_conns_per_addr: options.max_conns_per_addr,
+            caps: caps.unwrap_or_else(|| Caps::new(&options)),
             say_limit: options.say_limit,
             log_budget: Cell::new((0, None)),
             log_skipped: Cell::new(0),
-            per_addr: RefCell::new(HashMap::new()),
             chat_elsewhere,
             board,
         });
@@ -570,17 +590,16 @@ struct Slot(Rc<State>, IpAddr);
 
 impl Slot {
     fn take(state: &Rc<State>, addr: IpAddr) -> Option<Slot> {
-        let open = state.stats.borrow().conns_open;
-        let mut per = state.per_addr.borrow_mut();
-        let mine = per.entry(addr).or_insert(0);
-        if open >= state.max_conns as u64 || *mine >= state.max_conns_per_addr {
-            if *mine == 0 {
-                per.remove(&addr);
-            }
+        let caps = &state.caps;
+        let mut open = caps.open.lock().unwrap_or_else(|e| e.into_inner());
+        let (all, per) = &mut *open;
+        let mine = per.get(&addr).copied().unwrap_or(0);
+        if *all >= caps.max_conns || mine >= caps.max_conns_per_addr {
             return None;
         }
-        *mine += 1;
-        drop(per);
+        *all += 1;
+        per.insert(addr, mine + 1);
+        drop(open);
         state.stat(|s| s.conns_open += 1);
         Some(Slot(state.clone(), addr))
     }
@@ -589,7 +608,9 @@ impl Slot {
 impl Drop for Slot {
     fn drop(&mut self) {
         self.0.stat(|s| s.conns_open -= 1);
-        let mut per = self.0.per_addr.borrow_mut();
+        let mut open = self.0.caps.open.lock().unwrap_or_else(|e| e.into_inner());
+        let (all, per) = &mut *open;
+        *all -= 1;
         if let Some(n) = per.get_mut(&self.1) {
             *n -= 1;
             if *n == 0 {
@@ -677,9 +698,8 @@ fn hand_over(
 /// `SO_REUSEPORT` listener each: see `lwt_native::loops`): every loop
 /// serves HTTP; the chat rooms are on loop 0, to which the other loops hand
 /// each WebSocket connection once it is upgraded, so that every member
-/// meets the others in the same rooms. The overall cap is split between
-/// the loops (each gets `max_conns / threads`); the per-address cap holds
-/// per loop. `/api/stats` answers with the sum of every loop's counters.
+/// meets the others in the same rooms. The caps hold for the whole server
+/// (one count, whichever loop a connection lands on). `/api/stats` answers with the sum of every loop's counters.
 /// Returns the bound address and the loops'
 /// handle: [`LoopsHandle::shutdown`] stops them all, and
 /// [`LoopsHandle::join`] gives each loop's final [`Stats`], in loop order.
@@ -703,8 +723,7 @@ pub fn serve_on_loops(
     threads: usize,
 ) -> std::io::Result<(SocketAddr, LoopsHandle<Stats>)> {
     let threads = threads.max(1);
-    let mut options = options;
-    options.max_conns = (options.max_conns / threads).max(1);
+    let caps = Caps::new(&options);
     let (to_chat, chat) = lwt_native::loops::channel::<Handoff>();
     let chat = std::sync::Mutex::new(Some(chat));
     let board: Board = std::sync::Arc::new(std::sync::Mutex::new(vec![Stats::default(); threads]));
@@ -714,7 +733,13 @@ pub fn serve_on_loops(
             let here = ctx.index() == 0;
             let elsewhere = (!here).then(|| to_chat.clone());
             let place = Some((board.clone(), ctx.index()));
-            let server = Server::start_with(listener, options.clone(), elsewhere, place);
+            let server = Server::start_with(
+                listener,
+                options.clone(),
+                elsewhere,
+                place,
+                Some(caps.clone()),
+            );
             if let (true, Ok(server)) = (here, &server) {
                 if let Some(from) = chat.lock().ok().and_then(|mut c| c.take()) {
                     server.take_handoffs(from);

@@ -4,8 +4,9 @@
 //! lwt-www-server [--addr 127.0.0.1:8080] [--root www/dist] [--threads N] [--quiet]
 //! ```
 //!
-//! Prints `lwt-www-server: listening on http://ADDR/` once it listens
-//! (`--addr 127.0.0.1:0` picks a free port; the line tells which).
+//! Prints `lwt-www-server: listening on http://ADDR/` once it listens,
+//! followed by ` (N loops)` past one loop (`--addr 127.0.0.1:0` picks a
+//! free port; the line tells which).
 //! `--threads N` runs N loops sharing the address (default: the number of
 //! cores; see `lwt_www_server::serve_on_loops`); `--threads 1`, one loop on
 //! the main thread.
