@@ -21,7 +21,10 @@ fn main() -> Result<(), lwt::Error> {
     // In a real server these come from files (`std::fs::read`).
     let cert = rcgen::generate_simple_self_signed(vec!["localhost".to_string()])?;
     let (cert_pem, key_pem) = (cert.cert.pem(), cert.signing_key.serialize_pem());
-    let acceptor = TlsAcceptor::from_pem(cert_pem.as_bytes(), key_pem.as_bytes())?;
+    // Offers HTTP/2 and HTTP/1.1 by ALPN; `Http::auto()` below serves each
+    // connection in the protocol its handshake agreed on.
+    let acceptor = TlsAcceptor::from_pem(cert_pem.as_bytes(), key_pem.as_bytes())?
+        .with_alpn_protocols(&[b"h2", b"http/1.1"]);
     let connector = TlsConnector::from_root_pem(cert_pem.as_bytes())?;
 
     lwt_native::run(async move {
@@ -36,7 +39,7 @@ fn main() -> Result<(), lwt::Error> {
             Ok::<_, Infallible>(Response::new(Full::new(Bytes::from("hello over TLS"))))
         });
         let (stop, stopper) = lwt::wait();
-        let server = serve_tls(listener, acceptor, Http::http1(), hello, stop, |peer, e| {
+        let server = serve_tls(listener, acceptor, Http::auto(), hello, stop, |peer, e| {
             eprintln!("{peer}: {e}")
         });
 

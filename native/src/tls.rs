@@ -171,6 +171,7 @@ pub(crate) async fn unless<T>(
 /// ```
 #[derive(Clone)]
 pub struct TlsAcceptor {
+    config: Arc<ServerConfig>,
     inner: futures_rustls::TlsAcceptor,
     timeout: Duration,
 }
@@ -203,9 +204,43 @@ impl TlsAcceptor {
     /// ```
     pub fn new(config: Arc<ServerConfig>) -> TlsAcceptor {
         TlsAcceptor {
-            inner: futures_rustls::TlsAcceptor::from(config),
+            inner: futures_rustls::TlsAcceptor::from(config.clone()),
+            config,
             timeout: DEFAULT_HANDSHAKE_TIMEOUT,
         }
+    }
+
+    /// The same acceptor offering `protocols` by ALPN, in the server's
+    /// order of preference: `&[b"h2", b"http/1.1"]` for a server that speaks
+    /// both (see [`Http::Auto`](crate::hyper::Http::Auto)). A client that
+    /// offers none of them fails its handshake (rustls's
+    /// `NoApplicationProtocol`); one that offers no ALPN at all is accepted
+    /// without a protocol.
+    ///
+    /// ```
+    /// # let cert = rcgen::generate_simple_self_signed(vec!["localhost".to_string()]).unwrap();
+    /// # let (c, k) = (cert.cert.pem(), cert.signing_key.serialize_pem());
+    /// let a = lwt_native::tls::TlsAcceptor::from_pem(c.as_bytes(), k.as_bytes())
+    ///     .unwrap()
+    ///     .with_alpn_protocols(&[b"h2", b"http/1.1"]);
+    /// assert_eq!(a.alpn_protocols(), [b"h2".to_vec(), b"http/1.1".to_vec()]);
+    /// ```
+    pub fn with_alpn_protocols(self, protocols: &[&[u8]]) -> TlsAcceptor {
+        let mut config = (*self.config).clone();
+        config.alpn_protocols = protocols.iter().map(|p| p.to_vec()).collect();
+        TlsAcceptor::new(Arc::new(config)).with_handshake_timeout(self.timeout)
+    }
+
+    /// The protocols this acceptor offers by ALPN (none unless set).
+    ///
+    /// ```
+    /// # let cert = rcgen::generate_simple_self_signed(vec!["localhost".to_string()]).unwrap();
+    /// # let (c, k) = (cert.cert.pem(), cert.signing_key.serialize_pem());
+    /// let a = lwt_native::tls::TlsAcceptor::from_pem(c.as_bytes(), k.as_bytes()).unwrap();
+    /// assert!(a.alpn_protocols().is_empty());
+    /// ```
+    pub fn alpn_protocols(&self) -> &[Vec<u8>] {
+        &self.config.alpn_protocols
     }
 
     /// An acceptor that presents `cert_chain_pem` (the server's
@@ -299,6 +334,7 @@ impl TlsAcceptor {
 /// ```
 #[derive(Clone)]
 pub struct TlsConnector {
+    config: Arc<ClientConfig>,
     inner: futures_rustls::TlsConnector,
     timeout: Duration,
 }
@@ -326,9 +362,39 @@ impl TlsConnector {
     /// ```
     pub fn new(config: Arc<ClientConfig>) -> TlsConnector {
         TlsConnector {
-            inner: futures_rustls::TlsConnector::from(config),
+            inner: futures_rustls::TlsConnector::from(config.clone()),
+            config,
             timeout: DEFAULT_HANDSHAKE_TIMEOUT,
         }
+    }
+
+    /// The same connector asking for `protocols` by ALPN, in the client's
+    /// order of preference (`&[b"h2"]` for HTTP/2 over TLS). The protocol
+    /// the server picked is the stream's
+    /// `get_ref().1.alpn_protocol()`.
+    ///
+    /// ```
+    /// # let cert = rcgen::generate_simple_self_signed(vec!["localhost".to_string()]).unwrap();
+    /// let c = lwt_native::tls::TlsConnector::from_root_pem(cert.cert.pem().as_bytes())
+    ///     .unwrap()
+    ///     .with_alpn_protocols(&[b"h2"]);
+    /// assert_eq!(c.alpn_protocols(), [b"h2".to_vec()]);
+    /// ```
+    pub fn with_alpn_protocols(self, protocols: &[&[u8]]) -> TlsConnector {
+        let mut config = (*self.config).clone();
+        config.alpn_protocols = protocols.iter().map(|p| p.to_vec()).collect();
+        TlsConnector::new(Arc::new(config)).with_handshake_timeout(self.timeout)
+    }
+
+    /// The protocols this connector asks for by ALPN (none unless set).
+    ///
+    /// ```
+    /// # let cert = rcgen::generate_simple_self_signed(vec!["localhost".to_string()]).unwrap();
+    /// let c = lwt_native::tls::TlsConnector::from_root_pem(cert.cert.pem().as_bytes()).unwrap();
+    /// assert!(c.alpn_protocols().is_empty());
+    /// ```
+    pub fn alpn_protocols(&self) -> &[Vec<u8>] {
+        &self.config.alpn_protocols
     }
 
     /// A connector that trusts exactly the certificates of `roots_pem` (a

@@ -690,3 +690,168 @@ fn hyper_serves_on_two_loops_sharing_a_port() {
     );
     assert!(std::net::TcpStream::connect(addr).is_err());
 }
+
+/// A service that answers with the version the request came in.
+fn version_echo() -> impl Service<
+    Request<Incoming>,
+    Response = Reply,
+    Error = Infallible,
+    Future = impl Future<Output = Result<Reply, Infallible>>,
+> + Clone {
+    service_fn(|req: Request<Incoming>| async move {
+        Ok::<_, Infallible>(reply(format!("{:?}", req.version())))
+    })
+}
+
+async fn body_of<B>(resp: Response<B>) -> Result<String, Error>
+where
+    B: hyper::body::Body,
+    B::Error: std::error::Error + Send + Sync + 'static,
+{
+    let body = resp.into_body().collect().await.map_err(Error::new)?;
+    Ok(String::from_utf8_lossy(&body.to_bytes()).into_owned())
+}
+
+#[test]
+fn auto_serves_http1_and_http2_clients_on_one_port() {
+    leak_checked(|| async {
+        let listener = TcpListener::bind(local())?;
+        let addr = listener.local_addr()?;
+        let (stop, stopper) = lwt::wait();
+        let server = serve(listener, Http::auto(), version_echo(), stop);
+
+        let mut h1 = handshake(TcpStream::connect(addr).await?).await?;
+        assert_eq!(body_of(h1.send_request(get("/")).await?).await?, "HTTP/1.1");
+        // Keep-alive still works behind the detection.
+        assert_eq!(body_of(h1.send_request(get("/")).await?).await?, "HTTP/1.1");
+        drop(h1);
+
+        let mut h2 = handshake_http2(TcpStream::connect(addr).await?).await?;
+        let req = Request::get("http://localhost/")
+            .body(Empty::<Bytes>::new())
+            .unwrap();
+        assert_eq!(body_of(h2.send_request(req).await?).await?, "HTTP/2.0");
+        drop(h2);
+
+        stopper.resolve(())?;
+        lwt::with_timeout(Duration::from_secs(5), &server).await
+    });
+}
+
+#[test]
+fn auto_tells_the_protocol_from_bytes_that_come_one_at_a_time() {
+    leak_checked(|| async {
+        let listener = TcpListener::bind(local())?;
+        let addr = listener.local_addr()?;
+        let (stop, stopper) = lwt::wait();
+        let server = serve(listener, Http::auto(), version_echo(), stop);
+
+        // "PRI * HTTP/1.1" shares the preface's first 13 bytes: only the
+        // 14th tells it is not HTTP/2. Every byte goes in a write of its
+        // own, so the server sees them in many reads.
+        let s = TcpStream::connect(addr).await?;
+        s.set_nodelay(true)?;
+        for b in b"PRI * HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n" {
+            s.write_all(&[*b]).await?;
+            lwt::sleep(Duration::from_millis(1)).await?;
+        }
+        let got = read_to_end(&s, Duration::from_secs(5)).await?;
+        // hyper served it as HTTP/1 (and says what it thinks of `PRI *`).
+        assert!(
+            got.starts_with(b"HTTP/1.1 "),
+            "{:?}",
+            String::from_utf8_lossy(&got)
+        );
+        drop(s);
+
+        let s = TcpStream::connect(addr).await?;
+        s.set_nodelay(true)?;
+        for b in b"GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n" {
+            s.write_all(&[*b]).await?;
+        }
+        let got = read_to_end(&s, Duration::from_secs(5)).await?;
+        assert!(
+            got.starts_with(b"HTTP/1.1 200"),
+            "{:?}",
+            String::from_utf8_lossy(&got)
+        );
+        assert!(
+            got.ends_with(b"HTTP/1.1"),
+            "{:?}",
+            String::from_utf8_lossy(&got)
+        );
+        drop(s);
+
+        stopper.resolve(())?;
+        lwt::with_timeout(Duration::from_secs(5), &server).await
+    });
+}
+
+fn auto_with_detect_timeout(limit: Duration) -> Http {
+    match Http::auto() {
+        Http::Auto { http1, http2, .. } => Http::Auto {
+            http1,
+            http2,
+            detect_timeout: limit,
+        },
+        _ => unreachable!(),
+    }
+}
+
+#[test]
+fn auto_closes_a_client_that_stops_before_its_first_bytes_tell() {
+    leak_checked(|| async {
+        let listener = TcpListener::bind(local())?;
+        let addr = listener.local_addr()?;
+        let (stop, stopper) = lwt::wait();
+        let http = auto_with_detect_timeout(Duration::from_millis(300));
+        let server = serve(listener, http, version_echo(), stop);
+
+        for start in [&b""[..], b"PRI * HTTP/2.0"] {
+            let s = TcpStream::connect(addr).await?;
+            s.write_all(start).await?; // and nothing more
+            let t = Instant::now();
+            let got = read_to_end(&s, Duration::from_secs(5)).await?;
+            let waited = t.elapsed();
+            assert!(got.is_empty(), "{got:?}");
+            assert!(
+                waited >= Duration::from_millis(250),
+                "closed early: {waited:?}"
+            );
+            assert!(waited < Duration::from_secs(3), "closed late: {waited:?}");
+        }
+        // A client that closes after half a preface is dropped at once.
+        let s = TcpStream::connect(addr).await?;
+        s.write_all(b"PRI * HT").await?;
+        s.shutdown(std::net::Shutdown::Write)?;
+        let t = Instant::now();
+        assert!(read_to_end(&s, Duration::from_secs(5)).await?.is_empty());
+        assert!(
+            t.elapsed() < Duration::from_millis(250),
+            "{:?}",
+            t.elapsed()
+        );
+
+        stopper.resolve(())?;
+        lwt::with_timeout(Duration::from_secs(5), &server).await
+    });
+}
+
+#[test]
+fn shutdown_drops_a_connection_still_being_told_apart() {
+    leak_checked(|| async {
+        let listener = TcpListener::bind(local())?;
+        let addr = listener.local_addr()?;
+        let (stop, stopper) = lwt::wait();
+        let server = serve(listener, Http::auto(), version_echo(), stop);
+
+        let s = TcpStream::connect(addr).await?;
+        s.write_all(b"PRI").await?;
+        lwt::sleep(Duration::from_millis(50)).await?;
+        stopper.resolve(())?;
+        // Without waiting for the 30 s detection limit.
+        lwt::with_timeout(Duration::from_secs(2), &server).await?;
+        assert!(read_to_end(&s, Duration::from_secs(2)).await?.is_empty());
+        Ok(())
+    });
+}

@@ -487,4 +487,100 @@ mod serve_tls {
             Ok(())
         });
     }
+
+    /// Serves the request's version over TLS with [`Http::auto`], the
+    /// acceptor offering h2 and http/1.1 by ALPN.
+    #[test]
+    fn auto_serves_each_client_the_protocol_alpn_agreed() {
+        use lwt_native::hyper::handshake_http2;
+        leak_checked(|| async {
+            let ca = ca("Test CA (ALPN)");
+            let (cert, key) = issued_by(&ca);
+            let acceptor = TlsAcceptor::from_pem(cert.as_bytes(), key.as_bytes())?
+                .with_alpn_protocols(&[b"h2", b"http/1.1"]);
+            let roots = ca.pem();
+            let l = listener()?;
+            let addr = l.local_addr()?;
+            let version =
+                hyper::service::service_fn(|req: Request<hyper::body::Incoming>| async move {
+                    let v = format!("{:?}", req.version());
+                    Ok::<_, Infallible>(Response::new(Full::new(Bytes::from(v))))
+                });
+            let failures = Failures::default();
+            let seen = failures.clone();
+            let (stop, stopper) = lwt::wait();
+            let server = serve_tls(l, acceptor, Http::auto(), version, stop, move |_peer, e| {
+                seen.borrow_mut().push(e)
+            });
+            let req = || {
+                Request::get("https://localhost/")
+                    .header("host", "localhost")
+                    .body(Empty::<Bytes>::new())
+                    .unwrap()
+            };
+            let body = |b: hyper::body::Incoming| async move {
+                let b = b.collect().await?.to_bytes();
+                Ok::<_, Error>(String::from_utf8_lossy(&b).into_owned())
+            };
+
+            // Asks for h2: HTTP/2, agreed in the handshake.
+            let h2 = TlsConnector::from_root_pem(roots.as_bytes())?.with_alpn_protocols(&[b"h2"]);
+            let tls = connect(addr, "localhost", &h2).await?;
+            assert_eq!(tls.get_ref().1.alpn_protocol(), Some(&b"h2"[..]));
+            let mut c = handshake_http2(Io::new(tls)).await?;
+            assert_eq!(
+                body(c.send_request(req()).await?.into_body()).await?,
+                "HTTP/2.0"
+            );
+            drop(c);
+
+            // Asks for http/1.1 (or offers both, preferring it): HTTP/1.1.
+            let h1 = TlsConnector::from_root_pem(roots.as_bytes())?
+                .with_alpn_protocols(&[b"http/1.1", b"h2"]);
+            let tls = connect(addr, "localhost", &h1).await?;
+            assert_eq!(
+                tls.get_ref().1.alpn_protocol(),
+                Some(&b"h2"[..]),
+                "the server's preference wins"
+            );
+            drop(tls);
+            let h1 =
+                TlsConnector::from_root_pem(roots.as_bytes())?.with_alpn_protocols(&[b"http/1.1"]);
+            let tls = connect(addr, "localhost", &h1).await?;
+            let mut c = handshake(Io::new(tls)).await?;
+            assert_eq!(
+                body(c.send_request(req()).await?.into_body()).await?,
+                "HTTP/1.1"
+            );
+            drop(c);
+
+            // No ALPN at all: told apart by the first bytes, both ways.
+            let plain = TlsConnector::from_root_pem(roots.as_bytes())?;
+            let tls = connect(addr, "localhost", &plain).await?;
+            assert_eq!(tls.get_ref().1.alpn_protocol(), None);
+            let mut c = handshake(Io::new(tls)).await?;
+            assert_eq!(
+                body(c.send_request(req()).await?.into_body()).await?,
+                "HTTP/1.1"
+            );
+            drop(c);
+            let tls = connect(addr, "localhost", &plain).await?;
+            let mut c = handshake_http2(Io::new(tls)).await?;
+            assert_eq!(
+                body(c.send_request(req()).await?.into_body()).await?,
+                "HTTP/2.0"
+            );
+            drop(c);
+
+            // A protocol the server does not offer fails that handshake only.
+            let other =
+                TlsConnector::from_root_pem(roots.as_bytes())?.with_alpn_protocols(&[b"spdy/3"]);
+            assert!(connect(addr, "localhost", &other).await.is_err());
+            lwt::sleep(Duration::from_millis(50)).await?;
+            assert_eq!(failures.borrow().len(), 1);
+
+            stopper.resolve(())?;
+            lwt::with_timeout(Duration::from_secs(5), &server).await
+        });
+    }
 }

@@ -14,7 +14,7 @@
 //!
 //! On top of them, two helpers for the common case: [`serve`], an accept loop
 //! that serves each connection of a [`TcpListener`](crate::net::TcpListener)
-//! with one hyper service ([`Http`] picks HTTP/1.1 or HTTP/2) and shuts down
+//! with one hyper service ([`Http`] picks HTTP/1.1, HTTP/2, or both) and shuts down
 //! gracefully when a promise resolves; and [`handshake`] and
 //! [`handshake_http2`], hyper's client on one connection.
 //!
@@ -29,12 +29,14 @@
 //! (connections, HTTP/2 streams, [`serve`]) keep themselves, and
 //! [`running_tasks`] counts them.
 
+mod auto;
 mod client;
 mod exec;
 mod io;
 mod server;
 mod timer;
 
+pub use auto::DEFAULT_DETECT_TIMEOUT;
 pub use client::{handshake, handshake_http2};
 pub use exec::{running_tasks, LwtExecutor};
 pub use io::Io;

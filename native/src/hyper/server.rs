@@ -14,6 +14,7 @@ use hyper::server::conn::{http1, http2};
 use hyper::service::HttpService;
 use lwt::{Promise, Resolver};
 
+use super::auto::{self, Protocol, Sniffed, DEFAULT_DETECT_TIMEOUT};
 use super::exec::{spawn_owned, LwtExecutor};
 use super::timer::LwtTimer;
 use crate::net::{TcpListener, TcpStream};
@@ -38,6 +39,23 @@ pub enum Http {
     /// HTTP/2 over cleartext TCP, with prior knowledge (h2c: no upgrade
     /// from HTTP/1).
     Http2(http2::Builder<LwtExecutor>),
+    /// Both, each connection served by the builder of the protocol it
+    /// speaks. Over TLS ([`serve_tls`]) that is the protocol the handshake
+    /// agreed by ALPN (`h2` or `http/1.1`: offer them with
+    /// [`TlsAcceptor::with_alpn_protocols`](crate::tls::TlsAcceptor::with_alpn_protocols)).
+    /// Otherwise (cleartext, or a TLS client that named no protocol) the
+    /// first bytes tell: HTTP/2's connection preface, or anything else for
+    /// HTTP/1. A connection that sends nothing for `detect_timeout`, or
+    /// closes before its first bytes tell, is closed; the bytes read to
+    /// tell are given to hyper as if unread.
+    Auto {
+        /// For the connections that speak HTTP/1.
+        http1: http1::Builder,
+        /// For the connections that speak HTTP/2.
+        http2: http2::Builder<LwtExecutor>,
+        /// How long a connection may take to send its first bytes.
+        detect_timeout: Duration,
+    },
 }
 
 impl Http {
@@ -64,6 +82,28 @@ impl Http {
         let mut b = http2::Builder::new(LwtExecutor);
         b.timer(LwtTimer);
         Http::Http2(b)
+    }
+
+    /// [`Http::Auto`] with the builders of [`Http::http1`] and
+    /// [`Http::http2`] and [`DEFAULT_DETECT_TIMEOUT`] (30 s, hyper's own
+    /// default header-read time-out).
+    ///
+    /// ```
+    /// use lwt_native::hyper::{Http, DEFAULT_DETECT_TIMEOUT};
+    /// match Http::auto() {
+    ///     Http::Auto { detect_timeout, .. } => assert_eq!(detect_timeout, DEFAULT_DETECT_TIMEOUT),
+    ///     _ => unreachable!(),
+    /// }
+    /// ```
+    pub fn auto() -> Http {
+        let (Http::Http1(http1), Http::Http2(http2)) = (Http::http1(), Http::http2()) else {
+            unreachable!("http1() and http2() build their own variants")
+        };
+        Http::Auto {
+            http1,
+            http2,
+            detect_timeout: DEFAULT_DETECT_TIMEOUT,
+        }
     }
 }
 
@@ -122,6 +162,7 @@ where
         let _ = stream.set_nodelay(true);
         spawn_owned(serve_connection(
             http.clone(),
+            None,
             stream,
             service.clone(),
             stop,
@@ -231,9 +272,11 @@ impl Connections {
 }
 
 /// Serves one connection with hyper until it ends, shutting it down
-/// gracefully once `stop` resolves.
+/// gracefully once `stop` resolves. `known`: the protocol the TLS handshake
+/// agreed on, if any, which [`Http::Auto`] follows instead of sniffing.
 pub(crate) async fn serve_connection<I, S>(
     http: Rc<Http>,
+    known: Option<Protocol>,
     io: I,
     service: S,
     stop: Promise<()>,
@@ -247,15 +290,69 @@ where
     <S::ResBody as Body>::Error: Into<Box<dyn StdError + Send + Sync>>,
 {
     match &*http {
-        Http::Http1(b) => {
-            let conn = b.serve_connection(io, service);
-            drive(conn, stop, |c| c.graceful_shutdown()).await
-        }
-        Http::Http2(b) => {
-            let conn = b.serve_connection(io, service);
-            drive(conn, stop, |c| c.graceful_shutdown()).await
-        }
+        Http::Http1(b) => serve_http1(b, io, service, stop).await,
+        Http::Http2(b) => serve_http2(b, io, service, stop).await,
+        Http::Auto {
+            http1,
+            http2,
+            detect_timeout,
+        } => match known {
+            Some(Protocol::Http1) => serve_http1(http1, io, service, stop).await,
+            Some(Protocol::Http2) => serve_http2(http2, io, service, stop).await,
+            None => {
+                let mut stopping = stop.clone();
+                match auto::sniff(io, &mut stopping, *detect_timeout).await {
+                    Sniffed::Speaks(Protocol::Http1, io) => {
+                        serve_http1(http1, io, service, stop).await
+                    }
+                    Sniffed::Speaks(Protocol::Http2, io) => {
+                        serve_http2(http2, io, service, stop).await
+                    }
+                    Sniffed::Dropped => Ok(()),
+                }
+            }
+        },
     }
+}
+
+async fn serve_http1<I, S>(
+    b: &http1::Builder,
+    io: I,
+    service: S,
+    stop: Promise<()>,
+) -> Result<(), lwt::Error>
+where
+    I: hyper::rt::Read + hyper::rt::Write + Unpin + 'static,
+    S: HttpService<Incoming> + 'static,
+    S::Future: 'static,
+    S::Error: Into<Box<dyn StdError + Send + Sync>>,
+    S::ResBody: 'static,
+    <S::ResBody as Body>::Error: Into<Box<dyn StdError + Send + Sync>>,
+{
+    drive(b.serve_connection(io, service), stop, |c| {
+        c.graceful_shutdown()
+    })
+    .await
+}
+
+async fn serve_http2<I, S>(
+    b: &http2::Builder<LwtExecutor>,
+    io: I,
+    service: S,
+    stop: Promise<()>,
+) -> Result<(), lwt::Error>
+where
+    I: hyper::rt::Read + hyper::rt::Write + Unpin + 'static,
+    S: HttpService<Incoming> + 'static,
+    S::Future: 'static,
+    S::Error: Into<Box<dyn StdError + Send + Sync>>,
+    S::ResBody: 'static,
+    <S::ResBody as Body>::Error: Into<Box<dyn StdError + Send + Sync>>,
+{
+    drive(b.serve_connection(io, service), stop, |c| {
+        c.graceful_shutdown()
+    })
+    .await
 }
 
 /// Polls `conn` to its end; when `stop` resolves first, calls `graceful` on
@@ -299,9 +396,10 @@ where
 /// rejects the certificate, a peer silent past the time limit) closes that
 /// connection only, and is handed to `on_handshake_error` with the peer's
 /// address: log it, count it, or ignore it with `|_, _| {}`. The server goes
-/// on with the next connection. To offer HTTP/2 as well, give the acceptor a
-/// configuration with ALPN protocols and pick the builder accordingly; this
-/// function speaks the one protocol of `http` on every connection.
+/// on with the next connection. To serve HTTP/2 and HTTP/1.1 side by side,
+/// as browsers expect, pass [`Http::auto`] and an acceptor that offers both
+/// by ALPN ([`TlsAcceptor::with_alpn_protocols`](crate::tls::TlsAcceptor::with_alpn_protocols)):
+/// each connection is served with the protocol its handshake agreed on.
 ///
 /// ```
 /// use std::cell::Cell;
@@ -388,7 +486,10 @@ where
                     report(peer, e);
                     Ok(())
                 }
-                Some(Ok(tls)) => serve_connection(http, super::Io::new(tls), service, stop).await,
+                Some(Ok(tls)) => {
+                    let known = tls.get_ref().1.alpn_protocol().and_then(auto::from_alpn);
+                    serve_connection(http, known, super::Io::new(tls), service, stop).await
+                }
             }
         })
     })
