@@ -179,16 +179,18 @@ class FirefoxPage extends Page {
     await el.clear();
     await el.sendKeys(text);
   }
-  // Like a playwright locator: the element is found again if the page
-  // re-rendered it between the find and the click (the lab's table redraws
-  // its rows as promises change), a bounded number of times.
+  // Like a playwright locator: waits for the element to be there (the lab's
+  // table draws a new promise's row on its next render, after the
+  // snapshot that named it), and finds it again if the page re-rendered it
+  // between the find and the click; for at most about 5 s.
   async click(selector) {
+    const retry = new Set(["StaleElementReferenceError", "NoSuchElementError"]);
     for (let attempt = 1; ; attempt++) {
       try {
         await (await this.driver.findElement({ css: selector })).click();
         return;
       } catch (e) {
-        if (e.name !== "StaleElementReferenceError" || attempt >= 20) throw e;
+        if (!retry.has(e.name) || attempt >= 100) throw e;
         await new Promise((r) => setTimeout(r, 50));
       }
     }
