@@ -1,6 +1,7 @@
 //! [`serve`]: an accept loop that serves every connection with hyper, and
 //! shuts down gracefully.
 
+use std::cell::RefCell;
 use std::error::Error as StdError;
 use std::future::{poll_fn, Future};
 use std::net::SocketAddr;
@@ -73,7 +74,10 @@ impl Http {
 /// ends that connection only, and a failed accept (out of file descriptors,
 /// say) is retried a few milliseconds later.
 ///
-/// Once `shutdown` resolves, the server stops accepting, asks each
+/// Once `shutdown` resolves, the server closes the listener (in that
+/// resolution's callbacks: when the `resolve` that ends it returns, new
+/// connections are refused, even when the code that resolved it is a
+/// service the accept loop itself is running), asks each
 /// connection to shut down gracefully (an HTTP/1 connection finishes the
 /// request in flight, HTTP/2 sends `GOAWAY` and finishes its open streams),
 /// and the returned promise is fulfilled when the last connection has
@@ -145,10 +149,23 @@ where
     // Waiting on `shutdown` through this, so that canceling the server
     // cancels the wrapper and never the caller's promise.
     let mut stop = lwt::protected(&shutdown);
+    let listening = Rc::new(Listening {
+        listener: RefCell::new(Some(listener)),
+        accept: RefCell::new(None),
+    });
+    // Closed by `stop`'s own callback, not by the loop once it sees `stop`
+    // (see `Listening`). Weak: the loop's end (its future dropped) closes
+    // the socket too, whatever becomes of `shutdown`.
+    let weak = Rc::downgrade(&listening);
+    stop.on_termination(move || {
+        if let Some(l) = weak.upgrade() {
+            l.close();
+        }
+    });
     spawn_owned(async move {
         let mut conns = Connections::default();
-        loop {
-            let mut accept = listener.accept();
+        // `None` once closed: `stop` has resolved, and is seen below.
+        while let Some(mut accept) = listening.accept() {
             let next = poll_fn(|cx| {
                 if let Poll::Ready(r) = Pin::new(&mut stop).poll(cx) {
                     return Poll::Ready(Err(r));
@@ -169,19 +186,19 @@ where
                         return Err(e);
                     }
                 }
-                Err(Err(e)) if e.is_canceled() && shutdown.is_pending() => {
-                    // The server's own promise was canceled.
-                    accept.cancel();
-                    conns.abort();
-                    return Err(e);
-                }
-                Err(_) => {
-                    accept.cancel();
-                    break;
-                }
+                Err(_) => break,
             }
         }
-        drop(listener);
+        listening.close();
+        match stop.peek() {
+            Some(Err(e)) if e.is_canceled() && shutdown.is_pending() => {
+                // The server's own promise was canceled.
+                conns.abort();
+                return Err(e);
+            }
+            Some(_) => {}
+            None => unreachable!("the listener is closed only once `stop` has resolved"),
+        }
         // Through `protected`: canceling the server now reaches this wait
         // only, and the connections are then aborted here.
         let drained = lwt::protected(&conns.shut_down()).await;
@@ -190,6 +207,52 @@ where
         }
         drained
     })
+}
+
+/// The listening socket of an accept loop and the accept it waits on.
+///
+/// A callback on the loop's stop promise closes it, at once: the loop
+/// itself would see the stop only when it is next polled, and the code that
+/// resolved the stop may be code that the loop is running, from which it
+/// cannot be polled again. A connection whose request is already buffered
+/// when it is accepted is served on the spot, inside the loop's poll, so a
+/// service asking for the shutdown, or code it resumes, would otherwise
+/// find the listener still open (and connections still completed into its
+/// backlog) until it returns.
+struct Listening {
+    listener: RefCell<Option<TcpListener>>,
+    accept: RefCell<Option<Promise<(TcpStream, SocketAddr)>>>,
+}
+
+impl Listening {
+    /// The next connection, or `None` once closed.
+    fn accept(&self) -> Option<Promise<(TcpStream, SocketAddr)>> {
+        // A clone for the call only: the loop keeps no handle to the socket
+        // across its waits, or closing could not close it.
+        let listener = self.listener.borrow().clone()?;
+        let accept = listener.accept();
+        let previous = self.accept.borrow_mut().replace(accept.clone());
+        drop(previous);
+        Some(accept)
+    }
+
+    /// Closes the socket now: cancels the pending accept (its task lets go
+    /// of the socket) and drops the last handle. Nothing is borrowed while
+    /// either runs.
+    fn close(&self) {
+        let accept = self.accept.borrow_mut().take();
+        let listener = self.listener.borrow_mut().take();
+        if let Some(accept) = accept {
+            accept.cancel();
+        }
+        drop(listener);
+    }
+}
+
+impl Drop for Listening {
+    fn drop(&mut self) {
+        self.close();
+    }
 }
 
 /// The connections of one [`serve`], each with the resolver that asks it to
