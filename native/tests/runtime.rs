@@ -193,6 +193,39 @@ fn a_busy_loop_sees_io_within_the_poll_bound() {
     .unwrap();
 }
 
+/// The other half of the bound: turns that each take longer than
+/// `POLL_EVERY` (1 ms) poll every turn, long before 64 of them.
+#[test]
+fn a_busy_loop_of_long_turns_sees_io_on_the_next_turn() {
+    use std::io::Write;
+    let spin = |d: Duration| {
+        let start = std::time::Instant::now();
+        while start.elapsed() < d {
+            std::hint::spin_loop();
+        }
+    };
+    lwt_native::run(async move {
+        let (s, mut peer) = connected().await?;
+        for _ in 0..20 {
+            let read = s.read_some(1);
+            assert!(read.is_pending());
+            peer.write_all(b"x")?;
+            let mut pauses = 0;
+            while read.is_pending() {
+                // The edge is there before this turn ends; 2 ms later the
+                // next iteration polls, and delivers it before its turn.
+                assert!(pauses < 2, "I/O not polled within 1 ms: {pauses} turns");
+                spin(Duration::from_millis(2));
+                lwt::pause().await?;
+                pauses += 1;
+            }
+            assert_eq!(read.await?.len(), 1);
+        }
+        Ok(())
+    })
+    .unwrap();
+}
+
 #[test]
 fn remote_resolve_and_run_on_loop() {
     let h = lwt_native::Handle::current();

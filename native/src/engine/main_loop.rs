@@ -15,15 +15,19 @@
 //!    is paused, yielded, woken or asked for (`lwt::engine::has_work`), with
 //!    a zero timeout otherwise. With no I/O source registered the poll is a
 //!    check of the cross-thread flag (the only other thing that can be ready).
-//!    A zero-timeout poll (the loop is busy with paused or yielded work) is
-//!    made only when [`POLL_EVERY_TURNS`] iterations or [`POLL_EVERY`] have
-//!    passed since the last poll, whichever comes first; in between the
-//!    cross-thread flag is still checked every iteration. So a busy loop
-//!    pays one `epoll_wait` per 64 turns, not one per turn, and I/O that
-//!    becomes ready while it is busy waits at most 64 turns or 1 ms (plus
-//!    the length of one turn) before it is seen; once seen, it is delivered
-//!    before the turn that follows. A blocking poll (nothing to do) is never
-//!    skipped. Timers do not depend on the poll: step 5 runs every iteration;
+//!    A zero-timeout poll (the loop is busy: paused, yielded or woken work)
+//!    is made only when [`POLL_EVERY_TURNS`] iterations or [`POLL_EVERY`]
+//!    have passed since the last poll, whichever comes first (the clock is
+//!    read at the start of the iteration); in between the cross-thread flag
+//!    is still checked every iteration. So a busy loop pays one
+//!    `epoll_wait` per 64 turns, not one per turn, and I/O that becomes
+//!    ready while it is busy waits at most 64 turns, or 1 ms plus the length
+//!    of the turn running then, before it is seen; once seen, it is
+//!    delivered before the turn that follows (`tests/runtime.rs` checks
+//!    both halves). A blocking poll (nothing to do) is never skipped.
+//!    Nothing else waits for a poll: registering and deregistering a source
+//!    are system calls made at once, and a closed socket is closed then.
+//!    Timers do not depend on the poll either: step 5 runs every iteration;
 //! 4. ready sources resolve their waiters; closures sent from other threads
 //!    run;
 //! 5. due timers fire, at most [`TIMERS_PER_ITERATION`], in deadline order,
