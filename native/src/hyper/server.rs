@@ -1,7 +1,6 @@
 //! [`serve`]: an accept loop that serves every connection with hyper, and
 //! shuts down gracefully.
 
-use std::cell::RefCell;
 use std::error::Error as StdError;
 use std::future::{poll_fn, Future};
 use std::net::SocketAddr;
@@ -17,7 +16,7 @@ use lwt::{Promise, Resolver};
 
 use super::exec::{spawn_owned, LwtExecutor};
 use super::timer::LwtTimer;
-use crate::net::{TcpListener, TcpStream};
+use crate::net::{Listening, TcpListener, TcpStream};
 
 /// The protocol [`serve`] speaks on each connection, with hyper's settings
 /// for it.
@@ -149,10 +148,7 @@ where
     // Waiting on `shutdown` through this, so that canceling the server
     // cancels the wrapper and never the caller's promise.
     let mut stop = lwt::protected(&shutdown);
-    let listening = Rc::new(Listening {
-        listener: RefCell::new(Some(listener)),
-        accept: RefCell::new(None),
-    });
+    let listening = Rc::new(Listening::new(listener));
     // Closed by `stop`'s own callback, not by the loop once it sees `stop`
     // (see `Listening`). Weak: the loop's end (its future dropped) closes
     // the socket too, whatever becomes of `shutdown`.
@@ -207,52 +203,6 @@ where
         }
         drained
     })
-}
-
-/// The listening socket of an accept loop and the accept it waits on.
-///
-/// A callback on the loop's stop promise closes it, at once: the loop
-/// itself would see the stop only when it is next polled, and the code that
-/// resolved the stop may be code that the loop is running, from which it
-/// cannot be polled again. A connection whose request is already buffered
-/// when it is accepted is served on the spot, inside the loop's poll, so a
-/// service asking for the shutdown, or code it resumes, would otherwise
-/// find the listener still open (and connections still completed into its
-/// backlog) until it returns.
-struct Listening {
-    listener: RefCell<Option<TcpListener>>,
-    accept: RefCell<Option<Promise<(TcpStream, SocketAddr)>>>,
-}
-
-impl Listening {
-    /// The next connection, or `None` once closed.
-    fn accept(&self) -> Option<Promise<(TcpStream, SocketAddr)>> {
-        // A clone for the call only: the loop keeps no handle to the socket
-        // across its waits, or closing could not close it.
-        let listener = self.listener.borrow().clone()?;
-        let accept = listener.accept();
-        let previous = self.accept.borrow_mut().replace(accept.clone());
-        drop(previous);
-        Some(accept)
-    }
-
-    /// Closes the socket now: cancels the pending accept (its task lets go
-    /// of the socket) and drops the last handle. Nothing is borrowed while
-    /// either runs.
-    fn close(&self) {
-        let accept = self.accept.borrow_mut().take();
-        let listener = self.listener.borrow_mut().take();
-        if let Some(accept) = accept {
-            accept.cancel();
-        }
-        drop(listener);
-    }
-}
-
-impl Drop for Listening {
-    fn drop(&mut self) {
-        self.close();
-    }
 }
 
 /// The connections of one [`serve`], each with the resolver that asks it to
