@@ -76,7 +76,8 @@ impl Http {
 /// Once `shutdown` resolves, the server closes the listener (in that
 /// resolution's callbacks: when the `resolve` that ends it returns, new
 /// connections are refused, even when the code that resolved it is a
-/// service the accept loop itself is running), asks each
+/// service the accept loop itself is running; past [`lwt::MAX_DEPTH`]
+/// nested callbacks, when the outermost returns), asks each
 /// connection to shut down gracefully (an HTTP/1 connection finishes the
 /// request in flight, HTTP/2 sends `GOAWAY` and finishes its open streams),
 /// and the returned promise is fulfilled when the last connection has
