@@ -459,27 +459,44 @@ fn tokio_spawn_yield_once() -> Duration {
     start.elapsed()
 }
 
-fn lwt_pause() -> Duration {
+/// One task pausing `n()` times; with `listener`, a TCP listener (never
+/// connected to) is registered on the loop the whole time, so the loop has
+/// an I/O source to poll while it pauses.
+fn lwt_pause(listener: bool) -> Duration {
     let start = Instant::now();
-    lwt_native::run(async {
+    lwt_native::run(async move {
+        let l = listener
+            .then(|| lwt_native::net::TcpListener::bind("127.0.0.1:0".parse().unwrap()))
+            .transpose()
+            .map_err(lwt::Error::new)?;
         for _ in 0..n() {
             lwt::pause().await?;
         }
+        drop(l);
         Ok(())
     })
     .unwrap();
     start.elapsed()
 }
 
-fn tokio_yield() -> Duration {
+/// The peer of [`lwt_pause`]: one tokio task yielding `n()` times; with
+/// `listener`, a tokio TCP listener is bound (registered with its I/O
+/// driver) the whole time.
+fn tokio_yield(listener: bool) -> Duration {
     let rt = tokio_rt();
     let local = tokio::task::LocalSet::new();
     let start = Instant::now();
     local.block_on(&rt, async {
-        tokio::task::spawn_local(async {
+        tokio::task::spawn_local(async move {
+            let l = if listener {
+                Some(tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap())
+            } else {
+                None
+            };
             for _ in 0..n() {
                 tokio::task::yield_now().await;
             }
+            drop(l);
         })
         .await
         .unwrap();
@@ -647,8 +664,8 @@ fn main() {
         );
     }
     if want("pause") {
-        let l = best(lwt_pause, 5);
-        let t = best(tokio_yield, 5);
+        let l = best(|| lwt_pause(false), 5);
+        let t = best(|| tokio_yield(false), 5);
         println!("pause loop 1M (one task):");
         println!(
             "  lwt-native: {}  tokio yield_now: {}  ratio {:.2}x",
@@ -656,5 +673,24 @@ fn main() {
             ms(t),
             t.as_secs_f64() / l.as_secs_f64()
         );
+        // Paired, alternating order; the median ratio of the pairs.
+        let mut ratios = Vec::new();
+        let mut times = Vec::new();
+        for i in 0..3 {
+            let (l, t) = if i % 2 == 0 {
+                let l = lwt_pause(true);
+                (l, tokio_yield(true))
+            } else {
+                let t = tokio_yield(true);
+                (lwt_pause(true), t)
+            };
+            ratios.push(t.as_secs_f64() / l.as_secs_f64());
+            times.push((l, t));
+        }
+        println!("pause loop 1M (one task) with a TCP listener registered, 3 paired rounds:");
+        for (l, t) in &times {
+            println!("  lwt-native: {}  tokio yield_now: {}", ms(*l), ms(*t));
+        }
+        println!("  ratio (tokio/lwt) {}", Spread::of(ratios.into_iter()));
     }
 }

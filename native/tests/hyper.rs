@@ -498,6 +498,46 @@ fn graceful_shutdown_finishes_the_request_in_flight() {
     });
 }
 
+/// A shutdown asked for by code that the accept loop itself runs: a
+/// connection whose request is already buffered when it is accepted is
+/// served at once, inside the accept loop's poll, so the service is called
+/// from there. When `resolve` returns, the listener is closed all the same.
+#[test]
+fn a_shutdown_from_inside_the_accept_loop_closes_the_listener_at_once() {
+    use std::io::Write;
+    leak_checked(|| async {
+        let listener = TcpListener::bind(local())?;
+        let addr = listener.local_addr()?;
+        let (stop, stopper) = lwt::wait::<()>();
+        let stopper = Rc::new(RefCell::new(Some(stopper)));
+        let refused = Rc::new(Cell::new(None));
+        let (s, r) = (stopper.clone(), refused.clone());
+        let svc = service_fn(move |_req: Request<Incoming>| {
+            if let Some(stopper) = s.borrow_mut().take() {
+                let _ = stopper.resolve(());
+                // A blocking connect: the kernel completes it (into the
+                // backlog) while the socket listens, and refuses it after.
+                r.set(Some(std::net::TcpStream::connect(addr).is_err()));
+            }
+            async { Ok::<_, Infallible>(reply("bye")) }
+        });
+        let server = serve(listener, Http::http1(), svc, stop);
+        // Connected and the request sent before the loop polls again, so
+        // the accept, the read and the call happen in one go.
+        let mut std = std::net::TcpStream::connect(addr)?;
+        std.write_all(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n")?;
+        let c = TcpStream::from_std(std)?;
+        let response = read_to_end(&c, Duration::from_secs(5)).await?;
+        assert!(find(&response, b"bye").is_some(), "answered");
+        assert_eq!(
+            refused.get(),
+            Some(true),
+            "the listener was still open after the shutdown resolved"
+        );
+        lwt::with_timeout(Duration::from_secs(5), &server).await
+    });
+}
+
 #[test]
 fn canceling_serve_closes_every_connection_at_once() {
     leak_checked(|| async {

@@ -1,6 +1,6 @@
 //! Buffered channels and establish_server.
 
-use std::cell::Cell;
+use std::cell::{Cell, RefCell};
 use std::rc::Rc;
 use std::time::Duration;
 
@@ -8,7 +8,7 @@ mod common;
 
 use common::bounded;
 use lwt_native::io::{
-    establish_server, establish_server_with, InputChannel, OutputChannel, ServerOptions,
+    establish_server, establish_server_with, InputChannel, OutputChannel, Server, ServerOptions,
 };
 use lwt_native::net::TcpStream;
 use lwt_native::run;
@@ -96,6 +96,64 @@ fn server_caps_concurrent_connections_and_shuts_down_gracefully() {
         assert_eq!(
             lwt_native::io_error_kind(&refused),
             Some(std::io::ErrorKind::ConnectionRefused)
+        );
+        Ok(())
+    })
+    .unwrap();
+}
+
+/// A handler is called inside the accept task's poll, as its connection is
+/// accepted: `shutdown` called from there closes the listener before it
+/// returns all the same, and leaves no accept waiting behind.
+#[test]
+fn a_shutdown_from_a_handler_closes_the_listener_at_once() {
+    run(async {
+        let slot: Rc<RefCell<Option<Server>>> = Rc::default();
+        let refused = Rc::new(Cell::new(None));
+        let (s, r) = (slot.clone(), refused.clone());
+        let server = establish_server(local(), move |_peer, _ic, _oc| {
+            // Taken out: the server's task holds this handler.
+            if let Some(server) = s.borrow_mut().take() {
+                drop(server.shutdown());
+                // A blocking connect: the kernel completes it (into the
+                // backlog) while the socket listens, and refuses it after.
+                let addr = server.local_addr();
+                r.set(Some(std::net::TcpStream::connect(addr).is_err()));
+            }
+            lwt::Promise::resolved(())
+        })?;
+        let addr = server.local_addr();
+        *slot.borrow_mut() = Some(server);
+        let c = TcpStream::connect(addr).await?;
+        bounded({
+            let refused = refused.clone();
+            async move {
+                while refused.get().is_none() {
+                    lwt::sleep(Duration::from_millis(1)).await?;
+                }
+                Ok(())
+            }
+        })
+        .await?;
+        assert_eq!(
+            refused.get(),
+            Some(true),
+            "the listener was still open after shutdown returned"
+        );
+        drop(c);
+        // The connection's close runs on the loop: a few turns.
+        let mut stats = lwt_native::io_stats();
+        for _ in 0..200 {
+            if stats == (0, 0) {
+                break;
+            }
+            lwt::sleep(Duration::from_millis(5)).await?;
+            stats = lwt_native::io_stats();
+        }
+        assert_eq!(
+            stats,
+            (0, 0),
+            "(sources, waits) left: an accept waits on the listener"
         );
         Ok(())
     })

@@ -118,28 +118,109 @@ fn pause_loop_and_io_interleave() {
     .unwrap();
 }
 
+/// An accepted lwt-native stream and its blocking std peer, on loopback.
+async fn connected() -> Result<(lwt_native::net::TcpStream, std::net::TcpStream), lwt::Error> {
+    let l = lwt_native::net::TcpListener::bind("127.0.0.1:0".parse().unwrap())?;
+    let peer = std::net::TcpStream::connect(l.local_addr()?)?;
+    let (s, _) = l.accept().await?;
+    Ok((s, peer))
+}
+
 #[test]
 fn yield_runs_before_the_next_poll_and_pause_after_it() {
     use std::io::Write;
     lwt_native::run(async {
-        let l = lwt_native::net::TcpListener::bind("127.0.0.1:0".parse().unwrap())?;
-        let mut peer = std::net::TcpStream::connect(l.local_addr()?)?;
-        let (s, _) = l.accept().await?;
+        let (s, mut peer) = connected().await?;
         let order = Rc::new(RefCell::new(Vec::new()));
         let o = order.clone();
         // Waiting for readiness: only a poll of the reactor can end it.
         let read = s.read_some(1).map(move |_| o.borrow_mut().push("io"));
         assert!(read.is_pending());
         lwt::pause().await?;
-        peer.write_all(b"x")?; // the edge the next poll reports
+        peer.write_all(b"x")?; // the edge a later poll reports
         let (o1, o2, o3) = (order.clone(), order.clone(), order.clone());
         let due = lwt::sleep_until(lwt::now()?).map(move |()| o1.borrow_mut().push("timer"));
         let p = lwt::pause().map(move |()| o2.borrow_mut().push("pause"));
         let y = lwt::yield_now().map(move |()| o3.borrow_mut().push("yield"));
-        lwt::join([read, due, p, y]).await?;
-        // The yield before the poll; the read it completes, then the due
-        // timer, then the pause, in the iteration's order.
-        assert_eq!(*order.borrow(), ["yield", "io", "timer", "pause"]);
+        lwt::join([due, p, y]).await?;
+        // The yield first, then the due timer, then the pause, in the
+        // iteration's order, whether or not that iteration polled.
+        let seen: Vec<_> = order
+            .borrow()
+            .iter()
+            .copied()
+            .filter(|e| *e != "io")
+            .collect();
+        assert_eq!(seen, ["yield", "timer", "pause"]);
+        // A busy loop polls at least every 64 turns (or 1 ms): the read
+        // completes within that many more pauses.
+        let mut pauses = 0;
+        while read.is_pending() {
+            assert!(pauses <= 64, "I/O not polled within 64 turns");
+            lwt::pause().await?;
+            pauses += 1;
+        }
+        read.await?;
+        assert!(order.borrow().contains(&"io"));
+        Ok(())
+    })
+    .unwrap();
+}
+
+#[test]
+fn a_busy_loop_sees_io_within_the_poll_bound() {
+    use std::io::Write;
+    lwt_native::run(async {
+        let (s, mut peer) = connected().await?;
+        // Several rounds, so the edge lands at different points of the
+        // loop's polling cycle.
+        for _ in 0..200 {
+            let read = s.read_some(1);
+            assert!(read.is_pending());
+            peer.write_all(b"x")?;
+            let mut pauses = 0;
+            while read.is_pending() {
+                // 64 turns, plus one for the iteration in which the edge
+                // arrived just after the poll.
+                assert!(pauses <= 65, "I/O not polled within the bound");
+                lwt::pause().await?;
+                pauses += 1;
+            }
+            assert_eq!(read.await?.len(), 1);
+        }
+        Ok(())
+    })
+    .unwrap();
+}
+
+/// The other half of the bound: turns that each take longer than
+/// `POLL_EVERY` (1 ms) poll every turn, long before 64 of them.
+#[test]
+fn a_busy_loop_of_long_turns_sees_io_on_the_next_turn() {
+    use std::io::Write;
+    let spin = |d: Duration| {
+        let start = std::time::Instant::now();
+        while start.elapsed() < d {
+            std::hint::spin_loop();
+        }
+    };
+    lwt_native::run(async move {
+        let (s, mut peer) = connected().await?;
+        for _ in 0..20 {
+            let read = s.read_some(1);
+            assert!(read.is_pending());
+            peer.write_all(b"x")?;
+            let mut pauses = 0;
+            while read.is_pending() {
+                // The edge is there before this turn ends; 2 ms later the
+                // next iteration polls, and delivers it before its turn.
+                assert!(pauses < 2, "I/O not polled within 1 ms: {pauses} turns");
+                spin(Duration::from_millis(2));
+                lwt::pause().await?;
+                pauses += 1;
+            }
+            assert_eq!(read.await?.len(), 1);
+        }
         Ok(())
     })
     .unwrap();

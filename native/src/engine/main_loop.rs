@@ -14,7 +14,20 @@
 //! 3. the poller is polled: blocking until the next timer only when nothing
 //!    is paused, yielded, woken or asked for (`lwt::engine::has_work`), with
 //!    a zero timeout otherwise. With no I/O source registered the poll is a
-//!    check of the cross-thread flag (the only other thing that can be ready);
+//!    check of the cross-thread flag (the only other thing that can be ready).
+//!    A zero-timeout poll (the loop is busy: paused, yielded or woken work)
+//!    is made only when [`POLL_EVERY_TURNS`] iterations or [`POLL_EVERY`]
+//!    have passed since the last poll, whichever comes first (the clock is
+//!    read at the start of the iteration); in between the cross-thread flag
+//!    is still checked every iteration. So a busy loop pays one
+//!    `epoll_wait` per 64 turns, not one per turn, and I/O that becomes
+//!    ready while it is busy waits at most 64 turns, or 1 ms plus the length
+//!    of the turn running then, before it is seen; once seen, it is
+//!    delivered before the turn that follows (`tests/runtime.rs` checks
+//!    both halves). A blocking poll (nothing to do) is never skipped.
+//!    Nothing else waits for a poll: registering and deregistering a source
+//!    are system calls made at once, and a closed socket is closed then.
+//!    Timers do not depend on the poll either: step 5 runs every iteration;
 //! 4. ready sources resolve their waiters; closures sent from other threads
 //!    run;
 //! 5. due timers fire, at most [`TIMERS_PER_ITERATION`], in deadline order,
@@ -43,6 +56,14 @@ use super::{Runtime, WAKER};
 /// The most timers fired in one iteration, so that I/O is polled regularly
 /// even when a million timers fall due at once.
 pub const TIMERS_PER_ITERATION: usize = 16 * 1024;
+
+/// A busy loop (paused or yielded work pending) polls I/O with a zero
+/// timeout at least once per this many iterations...
+pub const POLL_EVERY_TURNS: u32 = 64;
+
+/// ...and at least once per this much time, whichever comes first (see the
+/// module docs). The clock read that checks it is the one the timers use.
+pub const POLL_EVERY: Duration = Duration::from_millis(1);
 
 /// One source's readiness from one poll, copied out of mio's event buffer
 /// so that no borrow of the poller is held while waiters run.
@@ -105,8 +126,19 @@ impl Runtime {
             next.map(|d| Duration::from_nanos(d.saturating_sub(self.nanos())))
         };
         let has_sources = self.sources.borrow().len() > 0;
+        let mut now = self.nanos();
+        let poll = if timeout != Some(Duration::ZERO) {
+            true
+        } else if has_sources {
+            // Busy: a zero-timeout poll only every so often (module docs).
+            let turns = self.unpolled_turns.get() + 1;
+            turns >= POLL_EVERY_TURNS
+                || now.saturating_sub(self.last_poll.get()) >= POLL_EVERY.as_nanos() as u64
+        } else {
+            false
+        };
         let mut woken = false;
-        if has_sources || timeout != Some(Duration::ZERO) {
+        if poll {
             let mut ready = std::mem::take(&mut *self.ready.borrow_mut());
             {
                 let mut events = self.events.borrow_mut();
@@ -139,6 +171,14 @@ impl Runtime {
             }
             ready.clear();
             *self.ready.borrow_mut() = ready;
+            if timeout != Some(Duration::ZERO) {
+                // The poll may have blocked.
+                now = self.nanos();
+            }
+            self.unpolled_turns.set(0);
+            self.last_poll.set(now);
+        } else {
+            self.unpolled_turns.set(self.unpolled_turns.get() + 1);
         }
         if woken || self.shared.notified.load(Ordering::Acquire) {
             self.shared.notified.store(false, Ordering::Release);
@@ -151,7 +191,6 @@ impl Runtime {
         }
         self.run_yields();
 
-        let now = self.nanos();
         for _ in 0..TIMERS_PER_ITERATION {
             let fire = self.timers.borrow_mut().pop_due(now);
             match fire {

@@ -56,6 +56,11 @@ pub(crate) struct Runtime {
     timers: RefCell<Timers>,
     turn_requested: Cell<bool>,
     yield_requested: Cell<bool>,
+    /// Iterations since the poller was last polled (see
+    /// `main_loop::POLL_EVERY_TURNS`).
+    unpolled_turns: Cell<u32>,
+    /// When the poller was last polled, in nanoseconds since `start`.
+    last_poll: Cell<u64>,
     sources: RefCell<Sources>,
     shared: Arc<Shared>,
     hooks: RefCell<Hooks>,
@@ -85,6 +90,8 @@ impl Runtime {
             timers: RefCell::new(Timers::new()),
             turn_requested: Cell::new(false),
             yield_requested: Cell::new(false),
+            unpolled_turns: Cell::new(0),
+            last_poll: Cell::new(0),
             sources: RefCell::new(Sources::default()),
             pool: Pool::new(shared.clone()),
             shared,

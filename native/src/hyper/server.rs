@@ -17,7 +17,7 @@ use lwt::{Promise, Resolver};
 use super::auto::{self, Protocol, Sniffed, DEFAULT_DETECT_TIMEOUT};
 use super::exec::{spawn_owned, LwtExecutor};
 use super::timer::LwtTimer;
-use crate::net::{TcpListener, TcpStream};
+use crate::net::{Listening, TcpListener, TcpStream};
 
 /// The protocol [`serve`] speaks on each connection, with hyper's settings
 /// for it.
@@ -113,7 +113,11 @@ impl Http {
 /// ends that connection only, and a failed accept (out of file descriptors,
 /// say) is retried a few milliseconds later.
 ///
-/// Once `shutdown` resolves, the server stops accepting, asks each
+/// Once `shutdown` resolves, the server closes the listener (in that
+/// resolution's callbacks: when the `resolve` that ends it returns, new
+/// connections are refused, even when the code that resolved it is a
+/// service the accept loop itself is running; past [`lwt::MAX_DEPTH`]
+/// nested callbacks, when the outermost returns), asks each
 /// connection to shut down gracefully (an HTTP/1 connection finishes the
 /// request in flight, HTTP/2 sends `GOAWAY` and finishes its open streams),
 /// and the returned promise is fulfilled when the last connection has
@@ -186,10 +190,20 @@ where
     // Waiting on `shutdown` through this, so that canceling the server
     // cancels the wrapper and never the caller's promise.
     let mut stop = lwt::protected(&shutdown);
+    let listening = Rc::new(Listening::new(listener));
+    // Closed by `stop`'s own callback, not by the loop once it sees `stop`
+    // (see `Listening`). Weak: the loop's end (its future dropped) closes
+    // the socket too, whatever becomes of `shutdown`.
+    let weak = Rc::downgrade(&listening);
+    stop.on_termination(move || {
+        if let Some(l) = weak.upgrade() {
+            l.close();
+        }
+    });
     spawn_owned(async move {
         let mut conns = Connections::default();
-        loop {
-            let mut accept = listener.accept();
+        // `None` once closed: `stop` has resolved, and is seen below.
+        while let Some(mut accept) = listening.accept() {
             let next = poll_fn(|cx| {
                 if let Poll::Ready(r) = Pin::new(&mut stop).poll(cx) {
                     return Poll::Ready(Err(r));
@@ -210,19 +224,19 @@ where
                         return Err(e);
                     }
                 }
-                Err(Err(e)) if e.is_canceled() && shutdown.is_pending() => {
-                    // The server's own promise was canceled.
-                    accept.cancel();
-                    conns.abort();
-                    return Err(e);
-                }
-                Err(_) => {
-                    accept.cancel();
-                    break;
-                }
+                Err(_) => break,
             }
         }
-        drop(listener);
+        listening.close();
+        match stop.peek() {
+            Some(Err(e)) if e.is_canceled() && shutdown.is_pending() => {
+                // The server's own promise was canceled.
+                conns.abort();
+                return Err(e);
+            }
+            Some(_) => {}
+            None => unreachable!("the listener is closed only once `stop` has resolved"),
+        }
         // Through `protected`: canceling the server now reaches this wait
         // only, and the connections are then aborted here.
         let drained = lwt::protected(&conns.shut_down()).await;

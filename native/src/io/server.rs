@@ -23,7 +23,7 @@ use lwt::{Error, Promise};
 
 use crate::io::connect::CloseOnDrop;
 use crate::io::{InputChannel, OutputChannel};
-use crate::net::{TcpListener, TcpStream};
+use crate::net::{Listening, TcpListener, TcpStream};
 
 /// Options of [`establish_server_with`].
 ///
@@ -87,6 +87,7 @@ struct State {
 pub struct Server {
     addr: SocketAddr,
     accept_task: Promise<()>,
+    listening: Rc<Listening>,
     state: Rc<State>,
 }
 
@@ -143,8 +144,9 @@ impl Server {
     /// lwt_native::run(s.shutdown()).unwrap();
     /// ```
     pub fn shutdown(&self) -> Promise<()> {
-        // Cancel (not abort): the cancellation reaches the pending accept, which
-        // lets go of the listening socket.
+        // Closed here, not by the accept task: a handler calling this runs
+        // inside that task's poll (see `Listening`).
+        self.listening.close();
         self.accept_task.cancel();
         self.accept_task.abort();
         let active: Vec<Promise<()>> = self.state.active.borrow().values().cloned().collect();
@@ -241,8 +243,9 @@ where
         accepted: Cell::new(0),
     });
     let st = state.clone();
+    let listening = Rc::new(Listening::new(listener));
+    let l = listening.clone();
     let accept_task = lwt::spawn(async move {
-        let listener = listener;
         loop {
             if st.active.borrow().len() >= options.max_connections.max(1) {
                 let (p, r) = lwt::task();
@@ -250,7 +253,11 @@ where
                 p.await?;
                 continue;
             }
-            let (stream, peer) = match listener.accept().await {
+            let Some(accept) = l.accept() else {
+                // Shut down from inside this task's poll (a handler).
+                return Err(Error::canceled());
+            };
+            let (stream, peer) = match accept.await {
                 Ok(c) => c,
                 Err(e) if e.is_canceled() => return Err(e),
                 Err(e) if is_resource_exhaustion(&e) => {
@@ -279,6 +286,7 @@ where
     Ok(Server {
         addr,
         accept_task,
+        listening,
         state,
     })
 }

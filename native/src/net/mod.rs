@@ -8,6 +8,7 @@ mod tcp;
 mod udp;
 mod unix;
 
+pub(crate) use tcp::Listening;
 pub use tcp::{ReadHalf, TcpListener, TcpStream, WriteHalf};
 pub use udp::UdpSocket;
 pub use unix::{UnixListener, UnixStream};

@@ -1,5 +1,6 @@
 //! TCP: [`TcpListener`] and [`TcpStream`].
 
+use std::cell::RefCell;
 use std::io;
 use std::net::{Shutdown, SocketAddr};
 use std::pin::Pin;
@@ -93,6 +94,63 @@ impl TcpListener {
             let (s, addr) = io.io(Dir::Read, |l| l.accept()).await?;
             Ok((TcpStream::from_mio(s).map_err(io_err)?, addr))
         })
+    }
+}
+
+/// The listening socket of an accept loop (`hyper::serve`'s,
+/// `io::establish_server`'s) and the accept it waits on, which whatever
+/// stops the server closes at once, not the loop.
+///
+/// The loop would see the stop only when it is next polled, and the code
+/// that asked for the stop may be code that the loop is running, from which
+/// it cannot be polled again: a connection is started as soon as it is
+/// accepted, inside the loop's poll (an `establish_server` handler is
+/// called there; a hyper connection whose request is already buffered is
+/// served there, its service called). Code asking for the shutdown from
+/// there, or code it resumes, would otherwise find the listener still open
+/// (and connections still completed into its backlog) until it returns, and
+/// a loop aborted in that poll would leave its next accept waiting, the
+/// socket open, for good.
+pub(crate) struct Listening {
+    listener: RefCell<Option<TcpListener>>,
+    accept: RefCell<Option<Promise<(TcpStream, SocketAddr)>>>,
+}
+
+impl Listening {
+    pub(crate) fn new(listener: TcpListener) -> Listening {
+        Listening {
+            listener: RefCell::new(Some(listener)),
+            accept: RefCell::new(None),
+        }
+    }
+
+    /// The next connection, or `None` once closed.
+    pub(crate) fn accept(&self) -> Option<Promise<(TcpStream, SocketAddr)>> {
+        // A clone for the call only: the loop keeps no handle to the socket
+        // across its waits, or closing could not close it.
+        let listener = self.listener.borrow().clone()?;
+        let accept = listener.accept();
+        let previous = self.accept.borrow_mut().replace(accept.clone());
+        drop(previous);
+        Some(accept)
+    }
+
+    /// Closes the socket now: cancels the pending accept (its task lets go
+    /// of the socket) and drops the last handle. Nothing is borrowed while
+    /// either runs.
+    pub(crate) fn close(&self) {
+        let accept = self.accept.borrow_mut().take();
+        let listener = self.listener.borrow_mut().take();
+        if let Some(accept) = accept {
+            accept.cancel();
+        }
+        drop(listener);
+    }
+}
+
+impl Drop for Listening {
+    fn drop(&mut self) {
+        self.close();
     }
 }
 
