@@ -30,6 +30,7 @@ pub(crate) enum Protocol {
 }
 
 /// The protocol an ALPN identifier names, if it is one of the two.
+#[cfg(feature = "tls")]
 pub(crate) fn from_alpn(id: &[u8]) -> Option<Protocol> {
     match id {
         b"h2" => Some(Protocol::Http2),
