@@ -303,70 +303,35 @@ where
     S::ResBody: 'static,
     <S::ResBody as Body>::Error: Into<Box<dyn StdError + Send + Sync>>,
 {
+    // Each arm serves with its own builder type: one line, written once.
+    macro_rules! serve_with {
+        ($builder:expr, $io:expr) => {
+            drive($builder.serve_connection($io, service), stop, |c| {
+                c.graceful_shutdown()
+            })
+            .await
+        };
+    }
     match &*http {
-        Http::Http1(b) => serve_http1(b, io, service, stop).await,
-        Http::Http2(b) => serve_http2(b, io, service, stop).await,
+        Http::Http1(b) => serve_with!(b, io),
+        Http::Http2(b) => serve_with!(b, io),
         Http::Auto {
             http1,
             http2,
             detect_timeout,
         } => match known {
-            Some(Protocol::Http1) => serve_http1(http1, io, service, stop).await,
-            Some(Protocol::Http2) => serve_http2(http2, io, service, stop).await,
+            Some(Protocol::Http1) => serve_with!(http1, io),
+            Some(Protocol::Http2) => serve_with!(http2, io),
             None => {
                 let mut stopping = stop.clone();
                 match auto::sniff(io, &mut stopping, *detect_timeout).await {
-                    Sniffed::Speaks(Protocol::Http1, io) => {
-                        serve_http1(http1, io, service, stop).await
-                    }
-                    Sniffed::Speaks(Protocol::Http2, io) => {
-                        serve_http2(http2, io, service, stop).await
-                    }
+                    Sniffed::Speaks(Protocol::Http1, io) => serve_with!(http1, io),
+                    Sniffed::Speaks(Protocol::Http2, io) => serve_with!(http2, io),
                     Sniffed::Dropped => Ok(()),
                 }
             }
         },
     }
-}
-
-async fn serve_http1<I, S>(
-    b: &http1::Builder,
-    io: I,
-    service: S,
-    stop: Promise<()>,
-) -> Result<(), lwt::Error>
-where
-    I: hyper::rt::Read + hyper::rt::Write + Unpin + 'static,
-    S: HttpService<Incoming> + 'static,
-    S::Future: 'static,
-    S::Error: Into<Box<dyn StdError + Send + Sync>>,
-    S::ResBody: 'static,
-    <S::ResBody as Body>::Error: Into<Box<dyn StdError + Send + Sync>>,
-{
-    drive(b.serve_connection(io, service), stop, |c| {
-        c.graceful_shutdown()
-    })
-    .await
-}
-
-async fn serve_http2<I, S>(
-    b: &http2::Builder<LwtExecutor>,
-    io: I,
-    service: S,
-    stop: Promise<()>,
-) -> Result<(), lwt::Error>
-where
-    I: hyper::rt::Read + hyper::rt::Write + Unpin + 'static,
-    S: HttpService<Incoming> + 'static,
-    S::Future: 'static,
-    S::Error: Into<Box<dyn StdError + Send + Sync>>,
-    S::ResBody: 'static,
-    <S::ResBody as Body>::Error: Into<Box<dyn StdError + Send + Sync>>,
-{
-    drive(b.serve_connection(io, service), stop, |c| {
-        c.graceful_shutdown()
-    })
-    .await
 }
 
 /// Polls `conn` to its end; when `stop` resolves first, calls `graceful` on
