@@ -189,6 +189,58 @@ fn mvar_reentrant_taker_takes_again() {
     assert_eq!(seen.get(), ["first 1", "second 101"]);
 }
 
+#[test]
+fn mvar_try_put_stores_only_into_an_empty_box() {
+    let mv = MVar::new_empty();
+    assert_eq!(mv.try_put(1), Ok(()));
+    assert!(!mv.is_empty());
+    assert_eq!(mv.try_put(2), Err(2), "full: the value comes back");
+    assert_eq!(mv.putter_count(), 0, "a refused try_put does not wait");
+    assert_eq!(mv.take_available(), Some(1), "not replaced");
+    assert_eq!(mv.take_available(), None);
+    // Empty with a taker waiting: the value goes straight to the taker.
+    let t = mv.take();
+    assert_eq!(mv.try_put(3), Ok(()));
+    assert_eq!(t.peek().unwrap().unwrap(), 3);
+    assert!(mv.is_empty());
+}
+
+#[test]
+fn mvar_counts_and_debug_follow_the_lines() {
+    let mv = MVar::new_empty();
+    assert_eq!(
+        format!("{mv:?}"),
+        "MVar { full: false, takers: 0, putters: 0 }"
+    );
+    let takes: Vec<_> = (0..3).map(|_| mv.take()).collect();
+    assert_eq!((mv.taker_count(), mv.putter_count()), (3, 0));
+    assert_eq!(
+        format!("{mv:?}"),
+        "MVar { full: false, takers: 3, putters: 0 }"
+    );
+    takes[1].cancel();
+    assert_eq!(mv.taker_count(), 2);
+    for v in [10, 20, 30] {
+        assert!(mv.put(v).is_fulfilled());
+    }
+    assert_eq!(takes[0].peek().unwrap().unwrap(), 10);
+    assert_eq!(takes[2].peek().unwrap().unwrap(), 20);
+    assert_eq!((mv.taker_count(), mv.putter_count()), (0, 0));
+    // 30 is in the box; two more puts wait.
+    let puts = [mv.put(40), mv.put(50)];
+    assert_eq!((mv.taker_count(), mv.putter_count()), (0, 2));
+    assert_eq!(
+        format!("{mv:?}"),
+        "MVar { full: true, takers: 0, putters: 2 }"
+    );
+    puts[0].cancel();
+    assert_eq!(mv.putter_count(), 1);
+    assert_eq!(mv.take_available(), Some(30));
+    assert!(puts[1].is_fulfilled());
+    assert_eq!(mv.putter_count(), 0);
+    assert_eq!(mv.take_available(), Some(50));
+}
+
 // ---------------------------------------------------------------- Condition
 
 #[test]
