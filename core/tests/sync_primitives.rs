@@ -189,6 +189,58 @@ fn mvar_reentrant_taker_takes_again() {
     assert_eq!(seen.get(), ["first 1", "second 101"]);
 }
 
+#[test]
+fn mvar_try_put_stores_only_into_an_empty_box() {
+    let mv = MVar::new_empty();
+    assert_eq!(mv.try_put(1), Ok(()));
+    assert!(!mv.is_empty());
+    assert_eq!(mv.try_put(2), Err(2), "full: the value comes back");
+    assert_eq!(mv.putter_count(), 0, "a refused try_put does not wait");
+    assert_eq!(mv.take_available(), Some(1), "not replaced");
+    assert_eq!(mv.take_available(), None);
+    // Empty with a taker waiting: the value goes straight to the taker.
+    let t = mv.take();
+    assert_eq!(mv.try_put(3), Ok(()));
+    assert_eq!(t.peek().unwrap().unwrap(), 3);
+    assert!(mv.is_empty());
+}
+
+#[test]
+fn mvar_counts_and_debug_follow_the_lines() {
+    let mv = MVar::new_empty();
+    assert_eq!(
+        format!("{mv:?}"),
+        "MVar { full: false, takers: 0, putters: 0 }"
+    );
+    let takes: Vec<_> = (0..3).map(|_| mv.take()).collect();
+    assert_eq!((mv.taker_count(), mv.putter_count()), (3, 0));
+    assert_eq!(
+        format!("{mv:?}"),
+        "MVar { full: false, takers: 3, putters: 0 }"
+    );
+    takes[1].cancel();
+    assert_eq!(mv.taker_count(), 2);
+    for v in [10, 20, 30] {
+        assert!(mv.put(v).is_fulfilled());
+    }
+    assert_eq!(takes[0].peek().unwrap().unwrap(), 10);
+    assert_eq!(takes[2].peek().unwrap().unwrap(), 20);
+    assert_eq!((mv.taker_count(), mv.putter_count()), (0, 0));
+    // 30 is in the box; two more puts wait.
+    let puts = [mv.put(40), mv.put(50)];
+    assert_eq!((mv.taker_count(), mv.putter_count()), (0, 2));
+    assert_eq!(
+        format!("{mv:?}"),
+        "MVar { full: true, takers: 0, putters: 2 }"
+    );
+    puts[0].cancel();
+    assert_eq!(mv.putter_count(), 1);
+    assert_eq!(mv.take_available(), Some(30));
+    assert!(puts[1].is_fulfilled());
+    assert_eq!(mv.putter_count(), 0);
+    assert_eq!(mv.take_available(), Some(50));
+}
+
 // ---------------------------------------------------------------- Condition
 
 #[test]
@@ -347,6 +399,112 @@ fn semaphore_reentrant_waiter_acquires_again() {
     assert_eq!(seen.get(), ["a", "b"]);
     sem.add_permits(1);
     assert_eq!(seen.get(), ["a", "b", "a again"]);
+}
+
+#[test]
+fn semaphore_grants_take_exactly_what_was_asked() {
+    let sem = Semaphore::new(5);
+    // At once, with the line empty: 5 - 3.
+    assert!(sem.acquire_promise(3).is_fulfilled());
+    assert_eq!(sem.available_permits(), 2);
+    assert!(
+        sem.acquire_promise(2).is_fulfilled(),
+        "exactly what is free"
+    );
+    assert_eq!(sem.available_permits(), 0);
+    // Through the line: a waiter for 3 is granted when 3 are free, and
+    // takes 3 of the 5 added, leaving 2.
+    let w = sem.acquire_promise(3);
+    sem.add_permits(2);
+    assert!(w.is_pending(), "2 of 3 is not enough");
+    sem.add_permits(3);
+    assert!(w.is_fulfilled());
+    assert_eq!(sem.available_permits(), 2);
+    // A waiter whose count equals what is free after an add is served.
+    let w = sem.acquire_promise(3);
+    assert!(w.is_pending());
+    sem.add_permits(1);
+    assert!(w.is_fulfilled());
+    assert_eq!(sem.available_permits(), 0);
+    // A waiter for fewer than what an add frees is served too, and the
+    // rest stays free.
+    let w = sem.acquire_promise(1);
+    sem.add_permits(3);
+    assert!(w.is_fulfilled());
+    assert_eq!(sem.available_permits(), 2);
+}
+
+#[test]
+fn semaphore_try_acquire_needs_the_permits_and_an_empty_line() {
+    let sem = Semaphore::new(5);
+    let e = sem.try_acquire_many(6).unwrap_err();
+    assert!(!e.is_closed(), "not closed: no permits");
+    assert_eq!(sem.available_permits(), 5, "a refused try takes nothing");
+    let p = sem.try_acquire_many(3).unwrap();
+    assert_eq!(p.num_permits(), 3);
+    assert_eq!(sem.available_permits(), 2);
+    let q = sem.try_acquire_many(2).unwrap();
+    assert_eq!(sem.available_permits(), 0, "exactly what is free");
+    drop((p, q));
+    assert_eq!(sem.available_permits(), 5);
+    let one = sem.try_acquire().unwrap();
+    assert_eq!(one.num_permits(), 1);
+    assert_eq!(sem.available_permits(), 4);
+    // A waiter in line: a try never jumps it, even for fewer permits than
+    // are free.
+    let w = sem.acquire_promise(6);
+    assert!(w.is_pending());
+    assert!(!sem.try_acquire().unwrap_err().is_closed());
+    assert_eq!(sem.available_permits(), 4);
+    // Nor does an acquire.
+    let behind = sem.acquire_promise(1);
+    assert!(behind.is_pending());
+    w.cancel();
+    assert!(behind.is_fulfilled());
+    assert_eq!(sem.available_permits(), 3);
+    drop(one);
+    assert_eq!(sem.available_permits(), 4);
+}
+
+#[test]
+fn semaphore_forget_keeps_the_permits_and_is_closed_follows_close() {
+    let sem = Semaphore::new(3);
+    sem.try_acquire_many(2).unwrap().forget();
+    assert_eq!(sem.available_permits(), 1, "forgotten: never given back");
+    let kept = sem.try_acquire().unwrap();
+    assert!(!sem.is_closed());
+    let w = sem.acquire_promise(1);
+    sem.close();
+    assert!(sem.is_closed());
+    assert!(w.peek().unwrap().unwrap_err().is_closed());
+    assert_eq!(sem.waiter_count(), 0);
+    drop(kept);
+    assert_eq!(sem.available_permits(), 1, "a held permit comes back");
+    assert!(sem.try_acquire().unwrap_err().is_closed());
+}
+
+#[test]
+fn semaphore_permit_and_acquire_debug_output() {
+    let engine = lwt::testing::VirtualEngine::new();
+    let sem = Semaphore::new(2);
+    assert_eq!(
+        format!("{sem:?}"),
+        "Semaphore { permits: 2, closed: false, waiters: 0 }"
+    );
+    let acq = sem.acquire_many(3);
+    assert_eq!(format!("{acq:?}"), "Acquire { n: 3 }");
+    assert_eq!(
+        format!("{sem:?}"),
+        "Semaphore { permits: 2, closed: false, waiters: 1 }"
+    );
+    sem.add_permits(1);
+    let t = lwt::spawn(async move { acq.await.map(|p| format!("{p:?}")) });
+    assert_eq!(engine.run(&t).unwrap(), "Permit { n: 3 }");
+    sem.close();
+    assert_eq!(
+        format!("{sem:?}"),
+        "Semaphore { permits: 3, closed: true, waiters: 0 }"
+    );
 }
 
 #[test]
