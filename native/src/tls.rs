@@ -172,7 +172,6 @@ pub(crate) async fn unless<T>(
 #[derive(Clone)]
 pub struct TlsAcceptor {
     config: Arc<ServerConfig>,
-    inner: futures_rustls::TlsAcceptor,
     timeout: Duration,
 }
 
@@ -204,7 +203,6 @@ impl TlsAcceptor {
     /// ```
     pub fn new(config: Arc<ServerConfig>) -> TlsAcceptor {
         TlsAcceptor {
-            inner: futures_rustls::TlsAcceptor::from(config.clone()),
             config,
             timeout: DEFAULT_HANDSHAKE_TIMEOUT,
         }
@@ -315,7 +313,7 @@ impl TlsAcceptor {
         S: AsyncRead + AsyncWrite + Unpin,
     {
         bounded(
-            self.inner.accept(stream),
+            futures_rustls::TlsAcceptor::from(self.config.clone()).accept(stream),
             self.timeout,
             "TLS handshake (server side) failed",
         )
@@ -335,7 +333,6 @@ impl TlsAcceptor {
 #[derive(Clone)]
 pub struct TlsConnector {
     config: Arc<ClientConfig>,
-    inner: futures_rustls::TlsConnector,
     timeout: Duration,
 }
 
@@ -362,7 +359,6 @@ impl TlsConnector {
     /// ```
     pub fn new(config: Arc<ClientConfig>) -> TlsConnector {
         TlsConnector {
-            inner: futures_rustls::TlsConnector::from(config.clone()),
             config,
             timeout: DEFAULT_HANDSHAKE_TIMEOUT,
         }
@@ -473,7 +469,7 @@ impl TlsConnector {
             Error::invalid_argument(format!("TLS server name {server_name:?}: {e}"))
         })?;
         bounded(
-            self.inner.connect(name, stream),
+            futures_rustls::TlsConnector::from(self.config.clone()).connect(name, stream),
             self.timeout,
             format!("TLS handshake with {server_name:?} (client side) failed"),
         )

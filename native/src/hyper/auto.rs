@@ -42,7 +42,7 @@ pub(crate) fn from_alpn(id: &[u8]) -> Option<Protocol> {
 /// A stream with a few bytes already read from it put back in front.
 #[derive(Debug)]
 pub(crate) struct Rewind<I> {
-    read: [u8; 24],
+    read: [u8; H2_PREFACE.len()],
     /// `read[start..end]` is yet to be handed out.
     start: usize,
     end: usize,
@@ -66,7 +66,7 @@ pub(crate) async fn sniff<I: Read + Unpin>(
     stop: &mut Promise<()>,
     limit: Duration,
 ) -> Sniffed<I> {
-    let mut read = [0u8; 24];
+    let mut read = [0u8; H2_PREFACE.len()];
     let mut end = 0;
     let mut timer = lwt::sleep(limit);
     let _release = timer.clone().abort_on_drop();

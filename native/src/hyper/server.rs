@@ -67,9 +67,7 @@ impl Http {
     /// assert!(matches!(lwt_native::hyper::Http::http1(), lwt_native::hyper::Http::Http1(_)));
     /// ```
     pub fn http1() -> Http {
-        let mut b = http1::Builder::new();
-        b.timer(LwtTimer);
-        Http::Http1(b)
+        Http::Http1(http1_builder())
     }
 
     /// HTTP/2 (prior knowledge) with hyper's defaults, [`LwtExecutor`] for
@@ -79,9 +77,7 @@ impl Http {
     /// assert!(matches!(lwt_native::hyper::Http::http2(), lwt_native::hyper::Http::Http2(_)));
     /// ```
     pub fn http2() -> Http {
-        let mut b = http2::Builder::new(LwtExecutor);
-        b.timer(LwtTimer);
-        Http::Http2(b)
+        Http::Http2(http2_builder())
     }
 
     /// [`Http::Auto`] with the builders of [`Http::http1`] and
@@ -96,15 +92,26 @@ impl Http {
     /// }
     /// ```
     pub fn auto() -> Http {
-        let (Http::Http1(http1), Http::Http2(http2)) = (Http::http1(), Http::http2()) else {
-            unreachable!("http1() and http2() build their own variants")
-        };
         Http::Auto {
-            http1,
-            http2,
+            http1: http1_builder(),
+            http2: http2_builder(),
             detect_timeout: DEFAULT_DETECT_TIMEOUT,
         }
     }
+}
+
+/// hyper's HTTP/1 builder with [`LwtTimer`].
+fn http1_builder() -> http1::Builder {
+    let mut b = http1::Builder::new();
+    b.timer(LwtTimer);
+    b
+}
+
+/// hyper's HTTP/2 builder with [`LwtExecutor`] and [`LwtTimer`].
+fn http2_builder() -> http2::Builder<LwtExecutor> {
+    let mut b = http2::Builder::new(LwtExecutor);
+    b.timer(LwtTimer);
+    b
 }
 
 /// Serves the connections that `listener` accepts, each with a clone of
