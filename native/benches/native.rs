@@ -13,8 +13,15 @@
 //!    tasks that each go back to the loop once, which both sides poll twice
 //!    with a trip through their scheduler's queue in between.
 //!
+//! 4. The issue-21 shapes, each side in a child process of its own so that
+//!    its peak resident set (`VmHWM`) is its own: 1,000,000 timers with
+//!    deadlines spread over 200 ms (a callback per sleep against a tokio
+//!    task per timer), and 1,000,000 spawns of a task that finishes at once
+//!    against futures' `LocalPool`.
+//!
 //! ```text
 //! cargo bench -p lwt-native --bench native            # everything (~40 s)
+//! cargo bench -p lwt-native --bench native -- shapes  # part 4 (~30 s)
 //! cargo bench -p lwt-native --bench native -- echo    # one part: echo, timers, spawn, pause
 //! cargo bench -p lwt-native --bench native -- echo-lwt # one side only (for a profiler):
 //!                                                     # echo-lwt, echo-tokio, timers-lwt
@@ -512,12 +519,143 @@ fn ms(d: Duration) -> String {
     format!("{:.1} ms", d.as_secs_f64() * 1e3)
 }
 
+/// 1M sleeps with deadlines spread over 200 ms, a callback each.
+fn lwt_timers_200ms() {
+    use std::cell::Cell;
+    use std::rc::Rc;
+    lwt_native::run(async {
+        let (done, r) = lwt::wait::<()>();
+        let left = Rc::new(Cell::new(n()));
+        for i in 0..n() {
+            let (left, r) = (left.clone(), r.clone());
+            let at = Duration::from_micros((i as u64 * 7919) % 200_000);
+            lwt::sleep(at).on_success(move |()| {
+                left.set(left.get() - 1);
+                if left.get() == 0 {
+                    let _ = r.resolve(());
+                }
+            });
+        }
+        done.await
+    })
+    .unwrap();
+}
+
+/// The peer of [`lwt_timers_200ms`]: a tokio task per sleep.
+fn tokio_timers_200ms() {
+    let rt = tokio_rt();
+    let local = tokio::task::LocalSet::new();
+    let _in_rt = rt.enter();
+    for i in 0..n() {
+        let at = Duration::from_micros((i as u64 * 7919) % 200_000);
+        drop(local.spawn_local(tokio::time::sleep(at)));
+    }
+    rt.block_on(local);
+}
+
+/// 1M spawns of a task that finishes at once, each handle dropped (the
+/// task completes inside `spawn`).
+fn lwt_spawn_dropped() {
+    lwt_native::run(async {
+        for _ in 0..n() {
+            drop(lwt::spawn(async { Ok(()) }));
+        }
+        Ok(())
+    })
+    .unwrap();
+}
+
+/// The peer of [`lwt_spawn_dropped`]: futures' `LocalPool`, every task
+/// spawned, then the pool run until all have finished.
+fn pool_spawn() {
+    use futures::task::LocalSpawnExt;
+    let mut pool = futures::executor::LocalPool::new();
+    let spawner = pool.spawner();
+    for _ in 0..n() {
+        spawner.spawn_local(async {}).unwrap();
+    }
+    pool.run();
+}
+
+/// The shapes of part 4, by name, for the child processes.
+const SHAPES: [(&str, fn()); 4] = [
+    ("timers200-lwt", lwt_timers_200ms),
+    ("timers200-tokio", tokio_timers_200ms),
+    ("spawn-lwt", lwt_spawn_dropped),
+    ("spawn-pool", pool_spawn),
+];
+
+/// This process's peak resident set, in KiB.
+fn peak_rss_kib() -> u64 {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find_map(|l| l.strip_prefix("VmHWM:"))
+                .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+        })
+        .unwrap_or(0)
+}
+
+/// Runs one shape in a child process (this benchmark, given `child:NAME`):
+/// its time and its peak resident set in KiB.
+fn in_child(name: &str) -> (Duration, u64) {
+    let out = std::process::Command::new(std::env::current_exe().unwrap())
+        .arg(format!("child:{name}"))
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    let mut words = text.split_whitespace();
+    let (Some(ns), Some(kib)) = (words.next(), words.next()) else {
+        panic!(
+            "the child for {name} printed {text:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    };
+    (
+        Duration::from_nanos(ns.parse().unwrap()),
+        kib.parse().unwrap(),
+    )
+}
+
+/// Three paired child runs of `ours` and `peer`, alternating which goes
+/// first: (best time, lowest peak) of each side.
+fn paired_children(ours: &str, peer: &str) -> ((Duration, u64), (Duration, u64)) {
+    let (mut o, mut p) = ((Duration::MAX, u64::MAX), (Duration::MAX, u64::MAX));
+    for i in 0..3 {
+        let (a, b) = if i % 2 == 0 {
+            let a = in_child(ours);
+            (a, in_child(peer))
+        } else {
+            let b = in_child(peer);
+            (in_child(ours), b)
+        };
+        o = (o.0.min(a.0), o.1.min(a.1));
+        p = (p.0.min(b.0), p.1.min(b.1));
+    }
+    (o, p)
+}
+
 fn main() {
     let only: Vec<String> = std::env::args()
         .skip(1)
         .filter(|a| !a.starts_with('-'))
         .collect();
     let want = |name: &str| only.is_empty() || only.iter().any(|o| o == name);
+
+    if let Some(name) = only.iter().find_map(|o| o.strip_prefix("child:")) {
+        let (_, shape) = SHAPES
+            .iter()
+            .find(|(n, _)| *n == name)
+            .expect("a shape's name");
+        if name.ends_with("-lwt") {
+            lwt_native::install();
+        }
+        let start = Instant::now();
+        shape();
+        println!("{} {}", start.elapsed().as_nanos(), peak_rss_kib());
+        return;
+    }
 
     if only.iter().any(|o| o == "echo-lwt") {
         let l = lwt_echo();
@@ -692,5 +830,32 @@ fn main() {
             println!("  lwt-native: {}  tokio yield_now: {}", ms(*l), ms(*t));
         }
         println!("  ratio (tokio/lwt) {}", Spread::of(ratios.into_iter()));
+    }
+    if want("shapes") {
+        let report = |title: &str, peer: &str, (o, p): ((Duration, u64), (Duration, u64))| {
+            println!("{title} (each side in its own process, best of 3 paired runs):");
+            println!(
+                "  lwt-native: {} peak {} MiB | {peer}: {} peak {} MiB",
+                ms(o.0),
+                o.1 / 1024,
+                ms(p.0),
+                p.1 / 1024
+            );
+            println!(
+                "  throughput ratio (peer time / lwt time) {:.2}x, peak RSS lwt/peer {:.2}",
+                p.0.as_secs_f64() / o.0.as_secs_f64(),
+                o.1 as f64 / p.1 as f64
+            );
+        };
+        report(
+            "1M timers over 200 ms, a callback each vs a tokio task each",
+            "tokio",
+            paired_children("timers200-lwt", "timers200-tokio"),
+        );
+        report(
+            "1M spawns of a task that finishes at once vs futures LocalPool",
+            "LocalPool",
+            paired_children("spawn-lwt", "spawn-pool"),
+        );
     }
 }
