@@ -55,6 +55,9 @@ fn live(slots: &[Slot], e: &Entry) -> bool {
 
 const TICK_SHIFT: u32 = 20;
 const WHEEL: usize = 4096;
+/// The largest emptied `current` buffer (in entries, 384 KiB) handed back
+/// to the wheel for reuse; larger ones are freed.
+const RECYCLE_MAX: usize = 16 * 1024;
 
 struct Slot {
     generation: u32,
@@ -291,7 +294,19 @@ impl Timers {
             }
             slot.sort_unstable_by_key(|e| Reverse(key(e)));
             debug_assert!(self.current.is_empty());
-            self.current = slot;
+            // The emptied `current` goes back to the wheel with its
+            // capacity, rather than being freed: with glibc, freeing a
+            // block of 64 KiB or more consolidates every small free block
+            // first, and the fired timers leave hundreds of thousands of
+            // them (a slot of 5,000 entries is 120 KB: 1M timers over
+            // 200 ms ran 1.3-1.6x slower). Only buffers up to
+            // `RECYCLE_MAX` entries are kept, so a burst's big buffer is
+            // not held for good. Memory and speed only: a mutant of the
+            // test keeps every behaviour (an equivalent mutant).
+            let spent = std::mem::replace(&mut self.current, slot);
+            if spent.capacity() <= RECYCLE_MAX {
+                self.wheel[i] = spent;
+            }
         }
     }
 
