@@ -301,8 +301,8 @@ impl Timers {
             // them (a slot of 5,000 entries is 120 KB: 1M timers over
             // 200 ms ran 1.3-1.6x slower). Only buffers up to
             // `RECYCLE_MAX` entries are kept, so a burst's big buffer is
-            // not held for good. Memory and speed only: a mutant of the
-            // test keeps every behaviour (an equivalent mutant).
+            // not held for good (both sides: the test
+            // `an_emptied_current_buffer_goes_back_to_the_wheel_up_to_a_size`).
             let spent = std::mem::replace(&mut self.current, slot);
             if spent.capacity() <= RECYCLE_MAX {
                 self.wheel[i] = spent;
@@ -594,6 +594,27 @@ mod model_tests {
         assert_eq!((t.len(), t.next_deadline()), (0, None));
         assert!(t.slots.is_empty());
         check(&t);
+    }
+
+    #[test]
+    fn an_emptied_current_buffer_goes_back_to_the_wheel_up_to_a_size() {
+        for (n, kept) in [(100, true), (RECYCLE_MAX + 1, false)] {
+            let mut t = Timers::new();
+            for _ in 0..n {
+                t.arm(MS, Box::new(|| {}));
+            }
+            t.arm(2 * MS, Box::new(|| {}));
+            // Fires tick 1's timers; the last call turns the wheel to tick
+            // 2, whose slot takes the buffer tick 1's timers were in.
+            while let Some(fire) = t.pop_due(2 * MS - 1) {
+                fire();
+            }
+            assert_eq!(t.len(), 1);
+            let capacity = t.wheel[2].capacity();
+            assert_eq!(capacity >= n, kept, "{n} timers: capacity {capacity}");
+            assert_eq!(capacity == 0, !kept, "{n} timers: capacity {capacity}");
+            check(&t);
+        }
     }
 
     #[test]
