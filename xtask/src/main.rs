@@ -149,6 +149,19 @@ fn wasm_host(engine: &str) -> tools::Host {
     }
 }
 
+/// The space left on the file system holding `dir`, as `df` reports it
+/// ("41.2 GiB"), or `None` when `df` is missing or says something else.
+fn free_disk(dir: &Path) -> Option<String> {
+    let out = Command::new("df").arg("-Pk").arg(dir).output().ok()?;
+    if !out.status.success() {
+        return None;
+    }
+    let text = String::from_utf8(out.stdout).ok()?;
+    // POSIX format: a header line, then "fs blocks used available capacity mount".
+    let kib: u64 = text.lines().nth(1)?.split_whitespace().nth(3)?.parse().ok()?;
+    Some(format!("{:.1} GiB", kib as f64 / (1024.0 * 1024.0)))
+}
+
 /// What every job sees: where the workspace is, when the run started.
 pub struct Ctx {
     root: PathBuf,
@@ -156,9 +169,15 @@ pub struct Ctx {
 }
 
 impl Ctx {
-    /// Prints a step heading with the seconds since the run began.
+    /// Prints a step heading with the seconds since the run began and the
+    /// disk space left where the builds go (a full disk fails a build with a
+    /// message that names neither).
     fn step(&self, what: &str) {
-        println!("\n==> {what} ({}s)", self.start.elapsed().as_secs());
+        let secs = self.start.elapsed().as_secs();
+        match free_disk(&self.root) {
+            Some(free) => println!("\n==> {what} ({secs}s, {free} free on disk)"),
+            None => println!("\n==> {what} ({secs}s)"),
+        }
         let _ = io::stdout().flush();
     }
 
