@@ -158,7 +158,13 @@ fn free_disk(dir: &Path) -> Option<String> {
     }
     let text = String::from_utf8(out.stdout).ok()?;
     // POSIX format: a header line, then "fs blocks used available capacity mount".
-    let kib: u64 = text.lines().nth(1)?.split_whitespace().nth(3)?.parse().ok()?;
+    let kib: u64 = text
+        .lines()
+        .nth(1)?
+        .split_whitespace()
+        .nth(3)?
+        .parse()
+        .ok()?;
     Some(format!("{:.1} GiB", kib as f64 / (1024.0 * 1024.0)))
 }
 
