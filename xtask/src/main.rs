@@ -900,12 +900,14 @@ fn www_build(ctx: &Ctx) -> Result {
     tools::wasm_target()?;
     tools::wasm_bindgen(&ctx.root)?;
     tools::wasm_pack()?;
-    ctx.step("www: the browser app (wasm-pack build --target web, release)");
+    ctx.step(
+        "www: the browser app (wasm-pack build --target web, profile wasm-size, then wasm-opt -Oz)",
+    );
     let dist = ctx.root.join("www/dist");
     let _ = fs::remove_dir_all(&dist);
     fs::create_dir_all(&dist).map_err(|e| format!("creating www/dist: {e}"))?;
     // The pages import `pkg/lwt_www_app.js`: the names wasm-bindgen gives.
-    let mut build = wasm_pack_build(ctx, "web");
+    let mut build = wasm_pack_build(ctx, "wasm-size", "web");
     build
         .args(["--no-typescript", "--no-pack", "--out-name", "lwt_www_app"])
         .arg("--out-dir")
@@ -919,10 +921,13 @@ fn www_build(ctx: &Ctx) -> Result {
         let to = dist.join(path.file_name().unwrap_or_default());
         fs::copy(&path, &to).map_err(|e| format!("copying {}: {e}", path.display()))?;
     }
-    let size = fs::metadata(dist.join("pkg/lwt_www_app_bg.wasm"))
-        .map(|m| m.len())
-        .unwrap_or(0);
-    println!("www: app: {size} bytes of wasm in {}", dist.display());
+    let wasm = dist.join("pkg/lwt_www_app_bg.wasm");
+    let (built, optimized) = wasm_opt(&wasm, "-Oz")?;
+    println!(
+        "www: app: {built} bytes of wasm built, {optimized} after wasm-opt -Oz, {} gzipped (-9), in {}",
+        gzip_size(&wasm)?,
+        dist.display()
+    );
     ctx.step("www: the server and the CLI client (release)");
     run(ctx.cargo(&[
         "build",
@@ -935,30 +940,56 @@ fn www_build(ctx: &Ctx) -> Result {
     ]))
 }
 
-/// `wasm-pack build --release --target TARGET --mode no-install`: with the
-/// wasm-bindgen-cli of the tools, and binaryen's `wasm-opt` when one is on
-/// `PATH`, else `--no-opt` (and a line that says so). The caller adds the
-/// output options and the crate's path.
-fn wasm_pack_build(ctx: &Ctx, target: &str) -> Command {
-    let mut cmd = ctx.cmd(
+/// `wasm-pack build --profile PROFILE --target TARGET --mode no-install
+/// --no-opt`, with the wasm-bindgen-cli of the tools. wasm-pack's own
+/// wasm-opt step is off (it would fetch a binaryen of its choosing):
+/// callers run [`wasm_opt`] on what it wrote. The caller adds the output
+/// options and the crate's path.
+fn wasm_pack_build(ctx: &Ctx, profile: &str, target: &str) -> Command {
+    ctx.cmd(
         "wasm-pack",
         &[
             "--quiet",
             "build",
-            "--release",
+            "--profile",
+            profile,
             "--target",
             target,
             "--mode",
             "no-install",
+            "--no-opt",
         ],
-    );
-    if !tools::wasm_opt() {
-        println!(
-            "wasm-pack: no wasm-opt on PATH (npm's binaryen package has one): building without it (--no-opt)"
-        );
-        cmd.arg("--no-opt");
-    }
-    cmd
+    )
+}
+
+/// The wasm features wasm-bindgen's output uses, which wasm-opt must be told
+/// it may keep.
+const WASM_FEATURES: &[&str] = &[
+    "--enable-bulk-memory",
+    "--enable-nontrapping-float-to-int",
+    "--enable-sign-ext",
+    "--enable-mutable-globals",
+    "--enable-reference-types",
+    "--enable-multivalue",
+];
+
+/// binaryen's `wasm-opt LEVEL` on `file`, in place (`-O` for speed, as
+/// wasm-pack's release builds do; `-Oz` for size). Returns the size before
+/// and after.
+fn wasm_opt(file: &Path, level: &str) -> Result<(u64, u64)> {
+    let size = |f: &Path| {
+        fs::metadata(f)
+            .map(|m| m.len())
+            .map_err(|e| format!("{}: {e}", f.display()))
+    };
+    let before = size(file)?;
+    run(Command::new(tools::wasm_opt()?)
+        .arg(level)
+        .args(WASM_FEATURES)
+        .arg(file)
+        .arg("-o")
+        .arg(file))?;
+    Ok((before, size(file)?))
 }
 
 /// The web app's end-to-end tests (`www/e2e`) in each browser asked for
@@ -1059,9 +1090,10 @@ fn wasm_pack_example(ctx: &Ctx, _: &[String]) -> Result {
             "wasm-pack example: wasm-pack build --target {target} into {out}/"
         ));
         let _ = fs::remove_dir_all(dir.join(out));
-        let mut build = wasm_pack_build(ctx, target);
+        let mut build = wasm_pack_build(ctx, "release", target);
         build.arg("--out-dir").arg(dir.join(out)).arg(&dir);
         run(build)?;
+        wasm_opt(&dir.join(out).join("lwt_wasm_pack_example_bg.wasm"), "-O")?;
     }
     tools::npm_packages(&dir, "playwright-core")?;
     ctx.step("wasm-pack example: its package from Node, and from a page in headless Chromium");
@@ -1318,16 +1350,8 @@ fn bench_wasm(ctx: &Ctx, args: &[String]) -> Result {
         "pkg/harness",
         "wasm32-unknown-unknown/release/harness.wasm",
     ))?;
-    let have_opt = Command::new("wasm-opt")
-        .arg("--version")
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .status()
-        .is_ok_and(|s| s.success());
+    let wasm_opt = tools::wasm_opt()?;
     println!("== minimal app sizes (bytes)");
-    if !have_opt {
-        println!("(wasm-opt not found: sizes are before wasm-opt; npm's binaryen has it)");
-    }
     for app in ["app_lwt", "app_wbf"] {
         let out = format!("pkg/{}", app.replace('_', "-"));
         run(&mut bindgen(
@@ -1335,24 +1359,12 @@ fn bench_wasm(ctx: &Ctx, args: &[String]) -> Result {
             &format!("wasm32-unknown-unknown/size/{app}.wasm"),
         ))?;
         let file = format!("{out}/{app}_bg.wasm");
-        let mut measured = file.clone();
-        if have_opt {
-            measured = format!("{file}.opt");
-            run(Command::new("wasm-opt")
-                .args([
-                    "-Oz",
-                    "--enable-bulk-memory",
-                    "--enable-nontrapping-float-to-int",
-                    "--enable-sign-ext",
-                    "--enable-mutable-globals",
-                    "--enable-reference-types",
-                    "--enable-multivalue",
-                    &file,
-                    "-o",
-                    &measured,
-                ])
-                .current_dir(&dir))?;
-        }
+        let measured = format!("{file}.opt");
+        run(Command::new(&wasm_opt)
+            .arg("-Oz")
+            .args(WASM_FEATURES)
+            .args([&file, "-o", &measured])
+            .current_dir(&dir))?;
         let raw = fs::read(dir.join(&file)).map_err(|e| format!("{file}: {e}"))?;
         let opt = fs::read(dir.join(&measured)).map_err(|e| format!("{measured}: {e}"))?;
         let gz = gzip_size(&dir.join(&measured))?;

