@@ -53,6 +53,21 @@ fn live(slots: &[Slot], e: &Entry) -> bool {
         .is_some_and(|s| s.generation == e.1 as u32 && s.fire.is_some())
 }
 
+/// A hint that `p`'s cache line will be read soon (x86-64 only; elsewhere
+/// nothing).
+#[inline(always)]
+fn prefetch<T: ?Sized>(p: *const T) {
+    #[cfg(target_arch = "x86_64")]
+    // SAFETY: `prefetcht0` is only a hint: it never faults and has no
+    // effect a program can see, whatever the address (even dangling).
+    unsafe {
+        use std::arch::x86_64::{_mm_prefetch, _MM_HINT_T0};
+        _mm_prefetch::<_MM_HINT_T0>(p.cast::<i8>());
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    let _ = p;
+}
+
 const TICK_SHIFT: u32 = 20;
 const WHEEL: usize = 4096;
 /// The largest emptied `current` buffer (in entries, 384 KiB) handed back
@@ -325,7 +340,27 @@ impl Timers {
         }
         self.current.pop();
         self.entries -= 1;
+        self.prefetch_next();
         self.release(e.2 as usize)
+    }
+
+    /// Asks the CPU to fetch what the next two timers to fire will touch,
+    /// while this one fires: the slot of the one after next, and the
+    /// closure of the next (its slot was fetched one pop ago). Timers fire
+    /// in deadline order but sit in the slab in arming order, so without
+    /// this each pop waits on a cache miss or two.
+    fn prefetch_next(&self) {
+        let n = self.current.len();
+        if n >= 2 {
+            if let Some(slot) = self.slots.get(self.current[n - 2].2 as usize) {
+                prefetch(slot);
+            }
+        }
+        if let Some(e) = self.current.last() {
+            if let Some(Some(fire)) = self.slots.get(e.2 as usize).map(|s| s.fire.as_ref()) {
+                prefetch(&**fire as *const dyn FnOnce() as *const u8);
+            }
+        }
     }
 
     /// Removes every timer, returning the closures.
