@@ -82,6 +82,7 @@ try {
     if (!(await page.evaluate(() => window.loopRunning))) break;
   }
   results.pause_loop = await page.evaluate(() => window.bench.finishPauseLoop());
+  results.pause_loop_runs = await page.evaluate(() => window.bench.pauseLoopRuns());
   const c = results.chain;
   results.chain.speedup_vs_js_then = c.js_then_chain_ms / c.lwt_chain_ms;
   results.chain.speedup_vs_wbf = c.wbf_chain_ms / c.lwt_chain_ms;

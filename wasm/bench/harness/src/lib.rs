@@ -75,3 +75,9 @@ pub fn lwt_echo(p: js_sys::Promise) -> js_sys::Promise {
 pub fn wbf_echo(p: js_sys::Promise) -> js_sys::Promise {
     wasm_bindgen_futures::future_to_promise(async move { JsFuture::from(p).await })
 }
+
+/// The engine's turn budget in ms (the pause loop's turns should end by it).
+#[wasm_bindgen]
+pub fn lwt_turn_budget_ms() -> f64 {
+    lwt_wasm::turn_budget().as_secs_f64() * 1000.0
+}
