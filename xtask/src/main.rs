@@ -45,7 +45,7 @@ const JOBS: &[Job] = &[
     },
     Job {
         name: "tools-later",
-        about: "install only the debug-built cargo tools (wasm-pack, cargo-mutants, geckodriver): what ci builds in the background",
+        about: "install only the debug-built cargo tools (wasm-pack, cargo-mutants, geckodriver) and binaryen's wasm-opt: what ci installs in the background",
         run: |_, _| tools::prepare_later(),
     },
     Job {

@@ -50,9 +50,10 @@ pub fn prepare_first() -> Result {
     firefox()
 }
 
-/// The debug-built cargo tools, which only later jobs run: wasm-pack,
-/// cargo-mutants and geckodriver (and binaryen's wasm-opt, from npm). `ci` builds them in the background while
-/// its first jobs run, since on a fresh machine they take minutes.
+/// What only the later jobs run: the debug-built cargo tools (wasm-pack,
+/// cargo-mutants, geckodriver) and binaryen's wasm-opt (from npm). `ci`
+/// installs them in the background while its first jobs run, since on a
+/// fresh machine the builds take minutes.
 pub fn prepare_later() -> Result {
     wasm_pack()?;
     wasm_opt()?;
