@@ -86,6 +86,38 @@ fn many_timers_fire_and_cancel_releases() {
     .unwrap();
 }
 
+/// Timers due together fire `TIMERS_PER_ITERATION` to an iteration, no
+/// fewer: the leave-iteration hook sees the count of fired ones jump to the
+/// bound, then to the one left over.
+#[test]
+fn due_timers_fire_up_to_the_bound_in_one_iteration() {
+    let n = lwt_native::TIMERS_PER_ITERATION + 1;
+    let fired = Rc::new(Cell::new(0usize));
+    let seen = Rc::new(RefCell::new(Vec::new()));
+    let (f, s) = (fired.clone(), seen.clone());
+    let hook = lwt_native::on_leave_iteration(move || s.borrow_mut().push(f.get()));
+    lwt_native::run(async move {
+        // All at one deadline, so all fall due in the same iteration.
+        let deadline = lwt::now()? + Duration::from_millis(5);
+        let all: Vec<_> = (0..n)
+            .map(|_| {
+                let f = fired.clone();
+                lwt::sleep_until(deadline).map(move |()| f.set(f.get() + 1))
+            })
+            .collect();
+        lwt::join(all).await?;
+        Ok(())
+    })
+    .unwrap();
+    lwt_native::remove_hook(hook);
+    // Iterations before the deadline (if arming took less than 5 ms) saw 0.
+    let mut counts: Vec<usize> = seen.borrow().iter().copied().filter(|&c| c > 0).collect();
+    counts.dedup();
+    assert_eq!(counts, [n - 1, n]);
+    // The bound is public API: a change of its value should be deliberate.
+    assert_eq!(n - 1, 16 * 1024);
+}
+
 #[test]
 fn canceled_sleep_leaves_loop_healthy() {
     lwt_native::run(async {
@@ -392,6 +424,49 @@ fn iteration_hooks_run_each_iteration() {
         seen,
         "removed hooks, enter and leave, run no more"
     );
+}
+
+#[test]
+fn removing_one_hook_leaves_the_others() {
+    // Each hook has its own id: removing the second leaves the first.
+    let log = Rc::new(RefCell::new(Vec::new()));
+    let (l1, l2) = (log.clone(), log.clone());
+    let a = lwt_native::on_enter_iteration(move || l1.borrow_mut().push("a"));
+    let b = lwt_native::on_leave_iteration(move || l2.borrow_mut().push("b"));
+    assert_ne!(a, b);
+    lwt_native::remove_hook(b);
+    lwt_native::run(lwt::pause()).unwrap();
+    lwt_native::remove_hook(a);
+    let seen = log.borrow().clone();
+    assert!(
+        !seen.is_empty() && seen.iter().all(|h| *h == "a"),
+        "{seen:?}"
+    );
+}
+
+#[test]
+fn is_running_only_inside_run() {
+    std::thread::spawn(|| {
+        assert!(!lwt_native::is_running(), "no loop made yet");
+        lwt_native::install();
+        assert!(!lwt_native::is_running(), "made, not running");
+        assert!(lwt_native::run(async { Ok(lwt_native::is_running()) }).unwrap());
+        assert!(!lwt_native::is_running(), "after run");
+    })
+    .join()
+    .unwrap();
+}
+
+#[test]
+#[allow(deprecated)]
+fn init_installs_the_engine() {
+    std::thread::spawn(|| {
+        assert!(lwt::engine::current().is_none());
+        lwt_native::init();
+        assert!(lwt::engine::current().is_some());
+    })
+    .join()
+    .unwrap();
 }
 
 #[test]
