@@ -534,3 +534,24 @@ fn a_run_that_ends_in_a_yield_returns() {
     })
     .unwrap();
 }
+
+#[test]
+fn a_run_whose_task_panics_in_a_yield_returns() {
+    // The yields just before the poll end the task without a result (it
+    // panics): the loop must not block in the poller then either. A thread
+    // of its own, so a loop that blocks fails the test instead of hanging.
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let r = lwt_native::run(async {
+            lwt::yield_now().await?;
+            panic!("after a yield");
+            #[allow(unreachable_code)]
+            Ok(())
+        });
+        tx.send(r.is_err()).unwrap();
+    });
+    let failed = rx
+        .recv_timeout(Duration::from_secs(30))
+        .expect("run returned");
+    assert!(failed);
+}
