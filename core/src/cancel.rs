@@ -20,7 +20,10 @@
 //!    in Lwt: `lwt::task::<()>().0.map(|()| ())` is cancelable. A dependent
 //!    of a dropped `wait` stays uncancelable.
 //! 5. Engine resources (a timer, an fd interest, a DOM listener) are released
-//!    by `on_cancel` hooks, which run before the regular callbacks.
+//!    before the regular callbacks run: by `on_cancel` hooks, or, for a
+//!    sleep, by the node itself (its timer is part of the node; when the
+//!    sleep is folded into another promise, the release moves there as a
+//!    hook).
 
 use std::rc::{Rc, Weak};
 
@@ -51,6 +54,9 @@ impl<T: 'static, X: Extra> Cancelable for Node<T, X> {
     }
 
     fn reject_canceled(self: Rc<Self>) {
+        // A folded node's extra gave its hook away ([`fold_into`]), so this
+        // releases nothing twice.
+        self.extra.canceled();
         let me: NodeRef<T> = self;
         // Already resolved: nothing to cancel, and not an error.
         settle(&me, Err(Error::canceled()));

@@ -15,6 +15,7 @@
 //! * With no engine installed, time functions give a rejected promise
 //!   ([`Error::is_no_engine`]), never a panic.
 
+use std::cell::Cell;
 use std::pin::Pin;
 use std::rc::{Rc, Weak};
 use std::task::{Context, Poll};
@@ -22,9 +23,11 @@ use std::time::Duration;
 
 pub use crate::engine::Instant;
 
-use crate::engine::{self, Engine};
+use crate::engine::{self, Engine, TimerId, TimerTarget};
 use crate::error::Error;
-use crate::promise::{task, Promise};
+use crate::promise::node::{CancelTo, Core, Extra, Job, Node, NodeRef};
+use crate::promise::resolve::settle;
+use crate::promise::Promise;
 use crate::sequential::{then_node, CancelVia, Next};
 
 /// The current engine's clock.
@@ -42,26 +45,63 @@ pub fn now() -> Result<Instant, Error> {
 }
 
 fn sleep_on(engine: &Rc<dyn Engine>, deadline: Option<Instant>) -> Promise<()> {
-    let (p, r) = task::<()>();
+    let node = Rc::new(Node {
+        core: Core::pending(CancelTo::This),
+        extra: Sleep {
+            timer: Cell::new(None),
+            engine: Rc::downgrade(engine),
+        },
+    });
     // Too far to represent (the addition overflowed, or it is the last
     // instant there is, where a saturated `now + d` lands): never fires,
     // holds nothing, still cancelable.
-    let Some(deadline) = deadline.filter(|d| d.since_epoch() != Duration::MAX) else {
-        return p;
-    };
-    let id = engine.arm_timer(
-        deadline,
-        Box::new(move || {
-            let _ = r.resolve(());
-        }),
-    );
-    let weak: Weak<dyn Engine> = Rc::downgrade(engine);
-    p.on_cancel(move || {
-        if let Some(e) = weak.upgrade() {
+    if let Some(deadline) = deadline.filter(|d| d.since_epoch() != Duration::MAX) {
+        let id = engine.arm_timer_target(deadline, node.clone());
+        node.extra.timer.set(Some(id));
+    }
+    Promise::from_node(node)
+}
+
+/// What a sleep's node holds beside its state: its engine timer, so that a
+/// sleep is one allocation. The engine holds the node itself as the timer's
+/// target ([`Engine::arm_timer_target`]); a cancel that reaches the node
+/// disarms the timer ([`Extra::canceled`]), and a sleep folded into another
+/// promise hands that job over as a hook ([`Extra::take_cancel_hook`]).
+struct Sleep {
+    /// Armed and not yet fired or disarmed.
+    timer: Cell<Option<TimerId>>,
+    engine: Weak<dyn Engine>,
+}
+
+impl Sleep {
+    fn disarm(engine: &Weak<dyn Engine>, id: TimerId) {
+        if let Some(e) = engine.upgrade() {
             e.cancel_timer(id);
         }
-    });
-    p
+    }
+}
+
+impl Extra for Sleep {
+    fn canceled(&self) {
+        if let Some(id) = self.timer.take() {
+            Sleep::disarm(&self.engine, id);
+        }
+    }
+
+    fn take_cancel_hook(&self) -> Option<Job> {
+        let id = self.timer.take()?;
+        let engine = self.engine.clone();
+        Some(Box::new(move || Sleep::disarm(&engine, id)))
+    }
+}
+
+impl TimerTarget for Node<(), Sleep> {
+    fn fire(self: Rc<Self>) {
+        self.extra.timer.set(None);
+        let node: NodeRef<()> = self;
+        // A sleep canceled meanwhile stays canceled.
+        settle(&node, Ok(()));
+    }
 }
 
 /// A promise fulfilled after `d` on the current engine's clock

@@ -2,6 +2,8 @@
 //! promises (`task`, sleeps, pauses, queue waiters), the rejection flows
 //! forwards; `on_cancel`, `protected`, `no_cancel`, `wrap_in_cancelable`.
 
+use std::cell::RefCell;
+use std::rc::Rc;
 use std::time::Duration;
 
 use lwt::{Error, Promise};
@@ -390,6 +392,63 @@ pub async fn cancel_reaches_sleep_in_chain() -> Outcome {
     end.cancel();
     assert!(is_canceled(&s) && is_canceled(&end));
     assert_eq!(timers.live(), 0, "the sleep's timer was released");
+    Ok(())
+}
+
+/// A bind whose function returned `sleep`, with the bind's promise and the
+/// sleep as handles, after the root was resolved: the sleep was merged into
+/// the bind's promise, and the timer is still tracked.
+fn bind_to_sleep(
+    timers: &crate::counting::TimerCount,
+    d: Duration,
+) -> Result<(Promise<()>, Promise<()>), Error> {
+    let (root, r) = lwt::wait::<()>();
+    let slept: Rc<RefCell<Option<Promise<()>>>> = Rc::default();
+    let keep = slept.clone();
+    let end = root.bind(move |()| {
+        let s = lwt::sleep(d);
+        *keep.borrow_mut() = Some(s.clone());
+        s
+    });
+    timers.track(|| r.resolve(()))?;
+    let sleep = slept.borrow_mut().take().ok_or(Error::msg("bind ran"))?;
+    Ok((end, sleep))
+}
+
+/// A sleep returned by a bind's function becomes part of the bind's
+/// promise (Lwt's proxies); canceling that promise still releases the
+/// sleep's timer.
+pub async fn cancel_reaches_sleep_returned_by_bind() -> Outcome {
+    let timers = crate::counting::TimerCount::new()?;
+    let (end, sleep) = bind_to_sleep(&timers, Duration::from_secs(3600))?;
+    assert_eq!(timers.live(), 1);
+    assert!(end.is_pending() && sleep.is_pending());
+    end.cancel();
+    assert!(is_canceled(&end) && is_canceled(&sleep));
+    assert_eq!(timers.live(), 0, "the merged sleep's timer was released");
+    Ok(())
+}
+
+/// The same, canceling through the sleep's own handle after the merge.
+pub async fn cancel_of_merged_sleep_releases_its_timer() -> Outcome {
+    let timers = crate::counting::TimerCount::new()?;
+    let (end, sleep) = bind_to_sleep(&timers, Duration::from_secs(3600))?;
+    sleep.cancel();
+    assert!(is_canceled(&end) && is_canceled(&sleep));
+    assert_eq!(timers.live(), 0, "the merged sleep's timer was released");
+    Ok(())
+}
+
+/// A merged sleep that fires fulfills the bind's promise, and a cancel
+/// afterwards changes nothing.
+pub async fn merged_sleep_fires_into_the_bind() -> Outcome {
+    let timers = crate::counting::TimerCount::new()?;
+    let (end, sleep) = bind_to_sleep(&timers, Duration::from_millis(1))?;
+    end.clone().await?;
+    assert!(sleep.is_fulfilled());
+    assert_eq!(timers.live(), 0);
+    end.cancel();
+    assert!(end.is_fulfilled());
     Ok(())
 }
 

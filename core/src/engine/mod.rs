@@ -145,6 +145,30 @@ pub use queue::TimerQueue;
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct TimerId(pub u64);
 
+/// What a timer armed with [`Engine::arm_timer_target`] fires: shared, so
+/// the engine keeps a reference count, not a boxed closure.
+///
+/// ```
+/// use std::{cell::Cell, rc::Rc};
+/// struct Bell(Cell<u32>);
+/// impl lwt::engine::TimerTarget for Bell {
+///     fn fire(self: Rc<Self>) {
+///         self.0.set(self.0.get() + 1);
+///     }
+/// }
+/// let engine = lwt::testing::VirtualEngine::new();
+/// let bell = Rc::new(Bell(Cell::new(0)));
+/// let at = lwt::Instant::from_epoch(std::time::Duration::from_secs(1));
+/// let current = lwt::engine::current().unwrap();
+/// current.arm_timer_target(at, bell.clone());
+/// engine.advance(std::time::Duration::from_secs(1));
+/// assert_eq!(bell.0.get(), 1);
+/// ```
+pub trait TimerTarget {
+    /// The timer is due. Runs from the engine's loop, like a timer closure.
+    fn fire(self: Rc<Self>);
+}
+
 /// Wakes an engine's loop from any thread (a `mio::Waker`, a flag, ...).
 ///
 /// ```
@@ -191,6 +215,15 @@ pub trait Engine {
     fn now(&self) -> Instant;
     /// Arms a timer: `fire` runs at or after `deadline`.
     fn arm_timer(&self, deadline: Instant, fire: Box<dyn FnOnce()>) -> TimerId;
+    /// Arms a timer that fires `target` ([`TimerTarget::fire`]) at or after
+    /// `deadline`: what a sleep uses, so that arming costs no allocation
+    /// beyond the target's own (the target is the sleep's promise). The
+    /// default boxes a call to [`Engine::arm_timer`]; an engine that stores
+    /// targets as they are overrides it. Canceling drops the engine's
+    /// reference unrun, as for a closure.
+    fn arm_timer_target(&self, deadline: Instant, target: Rc<dyn TimerTarget>) -> TimerId {
+        self.arm_timer(deadline, Box::new(move || target.fire()))
+    }
     /// Disarms a timer, dropping its closure unrun.
     fn cancel_timer(&self, timer: TimerId);
     /// Asks for a call to [`run_turn`] soon. Cheap when already asked.

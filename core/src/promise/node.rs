@@ -293,6 +293,17 @@ pub(crate) trait Extra: 'static {
     fn abort(&self) -> bool {
         false
     }
+    /// The node is about to be rejected with `Canceled` by a cancel walk
+    /// that reached it (before its `on_cancel` hooks run): releases what
+    /// the extra holds for the node. A sleep disarms its timer here rather
+    /// than through a boxed hook.
+    fn canceled(&self) {}
+    /// The node is being folded into another ([`fold_into`]), which takes
+    /// over its cancel behaviour: what [`Extra::canceled`] would release,
+    /// as a hook for that node to run instead. `None` when nothing is held.
+    fn take_cancel_hook(&self) -> Option<Job> {
+        None
+    }
 }
 
 impl Extra for () {}
@@ -302,6 +313,7 @@ pub(crate) trait NodeDyn<T: 'static>: Cancelable {
     fn core(&self) -> &Core<T>;
     fn core_mut(&mut self) -> &mut Core<T>;
     fn abort(&self) -> bool;
+    fn take_cancel_hook(&self) -> Option<Job>;
 }
 
 impl<T: 'static, X: Extra> NodeDyn<T> for Node<T, X> {
@@ -313,6 +325,9 @@ impl<T: 'static, X: Extra> NodeDyn<T> for Node<T, X> {
     }
     fn abort(&self) -> bool {
         self.extra.abort()
+    }
+    fn take_cancel_hook(&self) -> Option<Job> {
+        self.extra.take_cancel_hook()
     }
 }
 
@@ -361,8 +376,10 @@ pub(crate) fn same_node<T: 'static>(a: &NodeRef<T>, b: &NodeRef<T>) -> bool {
 
 /// The pending node `inner` → Proxy for the pending node `outer` (a merge of
 /// two pending promises): `outer` takes over `inner`'s callbacks, hooks and
-/// cancel link. Does nothing unless both are pending. Returns what was
-/// replaced or swept, for the caller to drop outside the borrows.
+/// cancel link, and what `inner`'s extra would release on a cancel
+/// ([`Extra::take_cancel_hook`]). Does nothing unless both are pending.
+/// Returns what was replaced or swept, for the caller to drop outside the
+/// borrows.
 #[allow(clippy::type_complexity)]
 pub(crate) fn fold_into<T: 'static>(
     outer: &NodeRef<T>,
@@ -378,6 +395,9 @@ pub(crate) fn fold_into<T: 'static>(
             if let Links::Pending(o) = &mut *outer_links {
                 let swept = o.callbacks.append(w.callbacks);
                 o.on_cancel.append(w.on_cancel);
+                if let Some(hook) = inner.take_cancel_hook() {
+                    o.on_cancel.push(hook);
+                }
                 Some((std::mem::replace(&mut o.cancel, w.cancel), swept))
             } else {
                 None

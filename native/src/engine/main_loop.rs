@@ -48,9 +48,10 @@ use std::rc::Rc;
 use std::sync::atomic::Ordering;
 use std::time::Duration;
 
-use lwt::engine::{self, Engine, TimerId, WakeHandle};
+use lwt::engine::{self, Engine, TimerId, TimerTarget, WakeHandle};
 use lwt::{Error, Instant, Promise};
 
+use super::timer::Fire;
 use super::{Runtime, WAKER};
 
 /// The most timers fired in one iteration, so that I/O is polled regularly
@@ -195,7 +196,7 @@ impl Runtime {
             let fire = self.timers.borrow_mut().pop_due(now);
             match fire {
                 Some(fire) => {
-                    fire();
+                    fire.run();
                     // A yield asked for by this timer's callbacks runs
                     // before the next timer fires.
                     self.run_yields();
@@ -227,12 +228,8 @@ impl Runtime {
     }
 }
 
-impl Engine for Runtime {
-    fn now(&self) -> Instant {
-        Instant::from_epoch(self.start.elapsed())
-    }
-
-    fn arm_timer(&self, deadline: Instant, fire: Box<dyn FnOnce()>) -> TimerId {
+impl Runtime {
+    fn arm(&self, deadline: Instant, fire: Fire) -> TimerId {
         let nanos = u64::try_from(deadline.since_epoch().as_nanos()).unwrap_or(u64::MAX);
         let mut timers = self.timers.borrow_mut();
         // Moving an empty wheel to the present only saves stepping through
@@ -242,7 +239,21 @@ impl Engine for Runtime {
         if timers.len() == 0 {
             timers.catch_up(self.nanos());
         }
-        timers.arm(nanos, fire)
+        timers.arm_fire(nanos, fire)
+    }
+}
+
+impl Engine for Runtime {
+    fn now(&self) -> Instant {
+        Instant::from_epoch(self.start.elapsed())
+    }
+
+    fn arm_timer(&self, deadline: Instant, fire: Box<dyn FnOnce()>) -> TimerId {
+        self.arm(deadline, Fire::Call(fire))
+    }
+
+    fn arm_timer_target(&self, deadline: Instant, target: Rc<dyn TimerTarget>) -> TimerId {
+        self.arm(deadline, Fire::Target(target))
     }
 
     fn cancel_timer(&self, timer: TimerId) {

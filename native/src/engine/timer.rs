@@ -37,9 +37,33 @@
 use std::cmp::Reverse;
 use std::collections::BinaryHeap;
 
-use lwt::engine::TimerId;
+use std::rc::Rc;
 
-type Fire = Box<dyn FnOnce()>;
+use lwt::engine::{TimerId, TimerTarget};
+
+/// What an armed timer runs: a closure, or a shared target (a sleep's own
+/// node, armed without an allocation of its own).
+pub(crate) enum Fire {
+    Call(Box<dyn FnOnce()>),
+    Target(Rc<dyn TimerTarget>),
+}
+
+impl Fire {
+    pub(crate) fn run(self) {
+        match self {
+            Fire::Call(f) => f(),
+            Fire::Target(t) => t.fire(),
+        }
+    }
+
+    /// Where the timer's closure or target lives, for [`prefetch`].
+    fn addr(&self) -> *const u8 {
+        match self {
+            Fire::Call(f) => &**f as *const dyn FnOnce() as *const u8,
+            Fire::Target(t) => Rc::as_ptr(t) as *const u8,
+        }
+    }
+}
 
 /// An entry: (deadline in ns, sequence, slot). The slot's generation is
 /// the sequence's low half.
@@ -137,8 +161,15 @@ impl Timers {
         }
     }
 
+    /// Arms the closure `fire` for `deadline` (nanoseconds on the loop's
+    /// clock).
+    #[cfg(test)]
+    pub(crate) fn arm(&mut self, deadline: u64, fire: Box<dyn FnOnce()>) -> TimerId {
+        self.arm_fire(deadline, Fire::Call(fire))
+    }
+
     /// Arms `fire` for `deadline` (nanoseconds on the loop's clock).
-    pub(crate) fn arm(&mut self, deadline: u64, fire: Fire) -> TimerId {
+    pub(crate) fn arm_fire(&mut self, deadline: u64, fire: Fire) -> TimerId {
         self.seq += 1;
         let generation = self.seq as u32;
         let slot = Slot {
@@ -358,7 +389,7 @@ impl Timers {
         }
         if let Some(e) = self.current.last() {
             if let Some(Some(fire)) = self.slots.get(e.2 as usize).map(|s| s.fire.as_ref()) {
-                prefetch(&**fire as *const dyn FnOnce() as *const u8);
+                prefetch(fire.addr());
             }
         }
     }
@@ -399,7 +430,7 @@ mod tests {
         assert_eq!(t.next_deadline(), Some(1));
         assert!(t.pop_due(0).is_none());
         while let Some(f) = t.pop_due(10) {
-            f();
+            f.run();
         }
         // deadline 1: armed 1st then 3rd; then 3; then 5 (index 2 canceled)
         assert_eq!(*log.borrow(), [1, 3, 4, 0]);
@@ -435,7 +466,7 @@ mod tests {
         let mut t = Timers::new();
         let old: Vec<_> = (0..3).map(|i| t.arm(i, Box::new(|| {}))).collect();
         while let Some(f) = t.pop_due(10) {
-            f();
+            f.run();
         }
         assert_eq!(t.len(), 0);
         let new: Vec<_> = (0..3).map(|i| t.arm(20 + i, Box::new(|| {}))).collect();
@@ -508,14 +539,14 @@ mod wheel_tests {
             }
             now += rand() % 3_000_000_000;
             while let Some(f) = t.pop_due(now) {
-                f();
+                f.run();
             }
             assert!(log.borrow().iter().all(|&(d, _)| d <= now));
         }
         while let Some(d) = t.next_deadline() {
             now = d;
             while let Some(f) = t.pop_due(now) {
-                f();
+                f.run();
             }
         }
         expected.sort();
@@ -596,7 +627,7 @@ mod model_tests {
                 _ => {
                     now += rand(200 * MS);
                     while let Some(f) = t.pop_due(now) {
-                        f();
+                        f.run();
                         let (key, _) = reference.pop_first().expect("fired with none armed");
                         assert_eq!(fired.borrow_mut().pop(), Some(key));
                         assert!(key.0 <= now, "fired early");
@@ -609,7 +640,7 @@ mod model_tests {
         }
         while let Some(d) = t.next_deadline() {
             let f = t.pop_due(d).unwrap();
-            f();
+            f.run();
             assert_eq!(
                 fired.borrow_mut().pop(),
                 reference.pop_first().map(|(k, _)| k)
@@ -642,7 +673,7 @@ mod model_tests {
             // Fires tick 1's timers; the last call turns the wheel to tick
             // 2, whose slot takes the buffer tick 1's timers were in.
             while let Some(fire) = t.pop_due(2 * MS - 1) {
-                fire();
+                fire.run();
             }
             assert_eq!(t.len(), 1);
             let capacity = t.wheel[2].capacity();
