@@ -34,7 +34,7 @@ fn a_short_read_makes_the_next_read_wait_for_an_event() {
             "the read after a short read did not wait for an event"
         );
         assert_eq!(io_stats().1, waits0 + 1, "the read waits on the reactor");
-        assert_eq!(bounded(async move { next.await }).await?, b"cd");
+        assert_eq!(bounded(next).await?, b"cd");
         Ok(())
     })
     .unwrap();
@@ -181,7 +181,7 @@ fn two_reads_and_a_write_wait_on_one_source() {
         assert_eq!(got, b"xy");
         assert!(w.is_pending());
         drop((a, b));
-        let e = bounded(async move { w.await }).await.unwrap_err();
+        let e = bounded(w).await.unwrap_err();
         assert!(!e.is_timeout(), "the write was not ended by the close");
         assert_eq!(io_stats(), (sources0, waits0));
         Ok(())
