@@ -214,3 +214,72 @@ fn poll_write_to_a_closed_peer_fails_at_once() {
         .expect("the poll returns instead of spinning on the error");
     assert_eq!(outcome.unwrap(), Ok(ErrorKind::BrokenPipe));
 }
+
+thread_local! {
+    /// What [`RunOnWake`] runs, once.
+    static ON_WAKE: std::cell::RefCell<Option<Box<dyn FnOnce()>>> = std::cell::RefCell::new(None);
+}
+
+/// A waker that runs [`ON_WAKE`] when woken: code run from inside the
+/// loop's dispatch of an event.
+struct RunOnWake;
+
+impl futures::task::ArcWake for RunOnWake {
+    fn wake_by_ref(_: &std::sync::Arc<Self>) {
+        if let Some(f) = ON_WAKE.with(|w| w.borrow_mut().take()) {
+            f();
+        }
+    }
+}
+
+/// A late event of a closed source does not land on a new source that took
+/// its slot, however many sources took the slot in between. A poll's waker,
+/// woken by an event earlier in the same batch, closes `a` (whose peer
+/// closed: its event, later in the batch, says "read closed"), opens and
+/// closes a listener, and opens a pair, whose first end takes the slot a
+/// third time. Had the late "read closed" landed on that end, it would stay
+/// readable after a short read (a closed direction is never cleared).
+#[test]
+fn a_late_event_never_reaches_a_later_source_in_its_slot() {
+    run(async {
+        let (mut x, x_peer) = UnixStream::pair()?;
+        let (a, a_peer) = UnixStream::pair()?;
+        let waker = futures::task::waker(std::sync::Arc::new(RunOnWake));
+        let mut cx = std::task::Context::from_waker(&waker);
+        let mut buf = [0; 16];
+        let polled =
+            futures_io::AsyncRead::poll_read(std::pin::Pin::new(&mut x), &mut cx, &mut buf);
+        assert!(polled.is_pending());
+        let reused = std::rc::Rc::new(std::cell::RefCell::new(None));
+        let r = reused.clone();
+        ON_WAKE.with(|w| {
+            *w.borrow_mut() = Some(Box::new(move || {
+                drop(a);
+                drop(lwt_native::net::TcpListener::bind(
+                    "127.0.0.1:0".parse().unwrap(),
+                ));
+                *r.borrow_mut() = Some(UnixStream::pair());
+            }))
+        });
+        x_peer.write_all(b"go").await?;
+        drop(a_peer);
+        for _ in 0..10_000 {
+            if reused.borrow().is_some() {
+                break;
+            }
+            lwt::pause().await?;
+        }
+        let (c, d) = reused.borrow_mut().take().expect("the waker ran")?;
+        d.write_all(b"ab").await?;
+        assert_eq!(c.read_some(1024).await?, b"ab");
+        d.write_all(b"cd").await?;
+        let next = c.read_some(1024);
+        assert!(
+            next.is_pending(),
+            "a short read left the new source readable: a late event reached it"
+        );
+        assert_eq!(bounded(next).await?, b"cd");
+        Ok(())
+    })
+    .unwrap();
+}
