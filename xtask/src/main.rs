@@ -566,11 +566,17 @@ fn docs(ctx: &Ctx, _: &[String]) -> Result {
 /// less the members marked `publish = false`, which cargo would otherwise
 /// package too.
 fn package(ctx: &Ctx, _: &[String]) -> Result {
-    let unpublished = unpublished_members(&ctx.root)?;
+    let members = members(&ctx.root)?;
+    let unpublished: Vec<&str> = members
+        .iter()
+        .filter(|m| !m.publish)
+        .map(|m| m.name.as_str())
+        .collect();
     ctx.step(&format!(
         "cargo package --workspace, less the unpublished {}",
         unpublished.join(", ")
     ));
+    forget_unpacked_packages(&members)?;
     let mut cmd = ctx.cargo(&["package", "--workspace"]);
     for name in &unpublished {
         cmd.args(["--exclude", name]);
@@ -578,40 +584,93 @@ fn package(ctx: &Ctx, _: &[String]) -> Result {
     run(cmd)
 }
 
-/// The package names of the workspace members whose manifest says
-/// `publish = false`, read from the root manifest's `members` list.
-fn unpublished_members(root: &Path) -> Result<Vec<String>> {
+/// Cargo verifies a package that depends on another member by unpacking
+/// that member's `.crate` from a scratch registry into
+/// `$CARGO_HOME/registry/src/<registry>-<hash>/<name>-<version>`, where the
+/// hash comes from the scratch registry's path, which is the same on every
+/// run in the same checkout. Cargo skips the unpacking when the directory is
+/// already there, so a machine that packaged the same version before builds
+/// the dependents against the old sources, and a new item of `lwt-core` is
+/// "not found" in `lwt-native`. Removing our own packages' unpacked copies
+/// first makes cargo unpack this run's; nothing else is touched.
+fn forget_unpacked_packages(members: &[Member]) -> Result {
+    let home = env::var_os("CARGO_HOME")
+        .filter(|d| !d.is_empty())
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(env::var_os("HOME").unwrap_or_default()).join(".cargo"));
+    let Ok(registries) = fs::read_dir(home.join("registry").join("src")) else {
+        return Ok(()); // nothing unpacked yet
+    };
+    for registry in registries.flatten() {
+        for member in members.iter().filter(|m| m.publish) {
+            let unpacked = registry
+                .path()
+                .join(format!("{}-{}", member.name, member.version));
+            if unpacked.is_dir() {
+                fs::remove_dir_all(&unpacked)
+                    .map_err(|e| format!("removing {}: {e}", unpacked.display()))?;
+                println!("removed the old unpacked copy {}", unpacked.display());
+            }
+        }
+    }
+    Ok(())
+}
+
+/// A workspace member as its manifest names it.
+struct Member {
+    name: String,
+    version: String,
+    /// `false` when the manifest says `publish = false`.
+    publish: bool,
+}
+
+/// The workspace members, read from the root manifest's `members` list
+/// (`version.workspace = true` reads the root's `[workspace.package]`).
+fn members(root: &Path) -> Result<Vec<Member>> {
     let read = |path: &Path| {
         fs::read_to_string(path).map_err(|e| format!("reading {}: {e}", path.display()))
     };
+    let section = |manifest: &str, name: &str| -> String {
+        manifest
+            .split("\n[")
+            .find(|s| s.starts_with(&format!("[{name}]")) || s.starts_with(&format!("{name}]")))
+            .unwrap_or("")
+            .to_string()
+    };
+    let field = |section: &str, key: &str| {
+        section.lines().find_map(|line| {
+            let (k, v) = line.split_once('=')?;
+            (k.trim() == key).then(|| v.trim().trim_matches('"').to_string())
+        })
+    };
     let workspace = read(&root.join("Cargo.toml"))?;
-    let members = workspace
+    let workspace_version = field(&section(&workspace, "workspace.package"), "version");
+    let list = workspace
         .split_once("members = [")
         .and_then(|(_, rest)| rest.split_once(']'))
         .map(|(list, _)| list)
         .ok_or("the root Cargo.toml has no `members = [...]` list")?;
-    let mut unpublished = Vec::new();
-    for member in members.split(',').map(|m| m.trim().trim_matches('"')) {
+    let mut members = Vec::new();
+    for member in list.split(',').map(|m| m.trim().trim_matches('"')) {
         if member.is_empty() {
             continue;
         }
-        let manifest = read(&root.join(member).join("Cargo.toml"))?;
-        let package = manifest
-            .split("\n[")
-            .find(|section| section.starts_with("[package]") || section.starts_with("package]"))
-            .unwrap_or("");
-        let field = |key: &str| {
-            package.lines().find_map(|line| {
-                let (k, v) = line.split_once('=')?;
-                (k.trim() == key).then(|| v.trim().trim_matches('"').to_string())
-            })
-        };
-        if field("publish").as_deref() == Some("false") {
-            let name = field("name").ok_or(format!("{member}/Cargo.toml names no package"))?;
-            unpublished.push(name);
+        let package = section(&read(&root.join(member).join("Cargo.toml"))?, "package");
+        let name =
+            field(&package, "name").ok_or(format!("{member}/Cargo.toml names no package"))?;
+        let version = match field(&package, "version.workspace").as_deref() {
+            Some("true") => workspace_version.clone(),
+            _ => field(&package, "version"),
         }
+        .ok_or(format!("{member}/Cargo.toml gives no version"))?;
+        let publish = field(&package, "publish").as_deref() != Some("false");
+        members.push(Member {
+            name,
+            version,
+            publish,
+        });
     }
-    Ok(unpublished)
+    Ok(members)
 }
 
 fn test(ctx: &Ctx, _: &[String]) -> Result {
@@ -1399,10 +1458,7 @@ fn gzip_size(file: &Path) -> Result<usize> {
 
 #[cfg(test)]
 mod tests {
-    use super::{
-        bodies::Body, not_run, same_counts, same_trace, tap_counts, test_counts,
-        unpublished_members,
-    };
+    use super::{bodies::Body, members, not_run, same_counts, same_trace, tap_counts, test_counts};
 
     #[test]
     fn browsers_must_run_the_same_number() {
@@ -1424,19 +1480,26 @@ mod tests {
     #[test]
     fn the_apps_tests_and_xtask_are_not_packaged_and_the_libraries_are() {
         let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
-        let unpublished = unpublished_members(&root).unwrap();
+        let members = members(&root).unwrap();
+        let unpublished: Vec<&str> = members
+            .iter()
+            .filter(|m| !m.publish)
+            .map(|m| m.name.as_str())
+            .collect();
         for name in ["xtask", "lwt-conformance", "lwt-www-app", "lwt-www-server"] {
-            assert!(
-                unpublished.iter().any(|n| n == name),
-                "{name}: {unpublished:?}"
-            );
+            assert!(unpublished.contains(&name), "{name}: {unpublished:?}");
         }
         for name in ["lwt-core", "lwt-native", "lwt-wasm", "lwt-patterns"] {
-            assert!(
-                !unpublished.iter().any(|n| n == name),
-                "{name}: {unpublished:?}"
-            );
+            assert!(!unpublished.contains(&name), "{name}: {unpublished:?}");
         }
+        let version = |name: &str| {
+            let member = members.iter().find(|m| m.name == name).unwrap();
+            member.version.clone()
+        };
+        assert_eq!(version("xtask"), "0.0.0");
+        // lwt-core takes the workspace's version, as lwt-native does.
+        assert_eq!(version("lwt-core"), version("lwt-native"));
+        assert_eq!(version("lwt-core").split('.').count(), 3);
     }
 
     #[test]
