@@ -169,6 +169,51 @@ pub trait TimerTarget {
     fn fire(self: Rc<Self>);
 }
 
+/// What an armed timer runs, as an engine stores it: a closure
+/// ([`Engine::arm_timer`]) or a shared target ([`Engine::arm_timer_target`],
+/// a sleep's own node, armed without an allocation of its own).
+///
+/// ```
+/// use std::{cell::Cell, rc::Rc};
+/// use lwt::engine::{TimerFire, TimerTarget};
+/// struct Bell(Cell<u32>);
+/// impl TimerTarget for Bell {
+///     fn fire(self: Rc<Self>) {
+///         self.0.set(self.0.get() + 1);
+///     }
+/// }
+/// let bell = Rc::new(Bell(Cell::new(0)));
+/// TimerFire::Target(bell.clone()).run();
+/// let b = bell.clone();
+/// TimerFire::Call(Box::new(move || b.0.set(b.0.get() + 10))).run();
+/// assert_eq!(bell.0.get(), 11);
+/// ```
+pub enum TimerFire {
+    /// A boxed closure.
+    Call(Box<dyn FnOnce()>),
+    /// A shared target, fired through [`TimerTarget::fire`].
+    Target(Rc<dyn TimerTarget>),
+}
+
+impl TimerFire {
+    /// Runs the closure, or fires the target.
+    pub fn run(self) {
+        match self {
+            TimerFire::Call(f) => f(),
+            TimerFire::Target(t) => t.fire(),
+        }
+    }
+}
+
+impl fmt::Debug for TimerFire {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            TimerFire::Call(_) => "TimerFire::Call",
+            TimerFire::Target(_) => "TimerFire::Target",
+        })
+    }
+}
+
 /// Wakes an engine's loop from any thread (a `mio::Waker`, a flag, ...).
 ///
 /// ```

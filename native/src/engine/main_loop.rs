@@ -48,10 +48,9 @@ use std::rc::Rc;
 use std::sync::atomic::Ordering;
 use std::time::Duration;
 
-use lwt::engine::{self, Engine, TimerId, TimerTarget, WakeHandle};
+use lwt::engine::{self, Engine, TimerFire as Fire, TimerId, TimerTarget, WakeHandle};
 use lwt::{Error, Instant, Promise};
 
-use super::timer::Fire;
 use super::{Runtime, WAKER};
 
 /// The most timers fired in one iteration, so that I/O is polled regularly

@@ -39,29 +39,13 @@ use std::collections::BinaryHeap;
 
 use std::rc::Rc;
 
-use lwt::engine::{TimerId, TimerTarget};
+use lwt::engine::{TimerFire as Fire, TimerId};
 
-/// What an armed timer runs: a closure, or a shared target (a sleep's own
-/// node, armed without an allocation of its own).
-pub(crate) enum Fire {
-    Call(Box<dyn FnOnce()>),
-    Target(Rc<dyn TimerTarget>),
-}
-
-impl Fire {
-    pub(crate) fn run(self) {
-        match self {
-            Fire::Call(f) => f(),
-            Fire::Target(t) => t.fire(),
-        }
-    }
-
-    /// Where the timer's closure or target lives, for [`prefetch`].
-    fn addr(&self) -> *const u8 {
-        match self {
-            Fire::Call(f) => &**f as *const dyn FnOnce() as *const u8,
-            Fire::Target(t) => Rc::as_ptr(t) as *const u8,
-        }
+/// Where the timer's closure or target lives, for [`prefetch`].
+fn addr(fire: &Fire) -> *const u8 {
+    match fire {
+        Fire::Call(f) => &**f as *const dyn FnOnce() as *const u8,
+        Fire::Target(t) => Rc::as_ptr(t) as *const u8,
     }
 }
 
@@ -389,7 +373,7 @@ impl Timers {
         }
         if let Some(e) = self.current.last() {
             if let Some(Some(fire)) = self.slots.get(e.2 as usize).map(|s| s.fire.as_ref()) {
-                prefetch(fire.addr());
+                prefetch(addr(fire));
             }
         }
     }
