@@ -44,7 +44,7 @@ use std::rc::Rc;
 use std::time::Duration;
 
 use js_sys::Function;
-use lwt::engine::{Engine, Installed, TimerId, WakeHandle};
+use lwt::engine::{Engine, Installed, TimerId, TimerTarget, WakeHandle};
 use lwt::Instant;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
@@ -146,9 +146,25 @@ impl State {
     fn fire_due(&self, now: Instant) {
         lwt::engine::run_yielded();
         while let Some(fire) = self.pop_due(now) {
-            fire();
+            fire.run();
             lwt::engine::run_yielded();
         }
+    }
+
+    /// Queues a timer, re-arming the JS timer when it is now the earliest.
+    fn arm(&self, deadline: Instant, fire: Timer) -> TimerId {
+        let id = self.timers.borrow_mut().arm(deadline, fire);
+        // Re-arm the JS timer only when this one is now the earliest; inside a
+        // turn the end of the turn re-arms anyway.
+        let earlier = self
+            .armed
+            .borrow()
+            .as_ref()
+            .is_none_or(|(armed_for, _)| deadline < *armed_for);
+        if earlier && !self.in_turn.get() {
+            self.rearm();
+        }
+        id
     }
 
     /// Arms (or clears) the one JS timer for the earliest engine timer.
@@ -260,20 +276,12 @@ impl Engine for JsEngine {
         self.0.now()
     }
 
-    fn arm_timer(&self, deadline: Instant, fire: Timer) -> TimerId {
-        let s = &self.0;
-        let id = s.timers.borrow_mut().arm(deadline, fire);
-        // Re-arm the JS timer only when this one is now the earliest; inside a
-        // turn the end of the turn re-arms anyway.
-        let earlier = s
-            .armed
-            .borrow()
-            .as_ref()
-            .is_none_or(|(armed_for, _)| deadline < *armed_for);
-        if earlier && !s.in_turn.get() {
-            s.rearm();
-        }
-        id
+    fn arm_timer(&self, deadline: Instant, fire: Box<dyn FnOnce()>) -> TimerId {
+        self.0.arm(deadline, Timer::Call(fire))
+    }
+
+    fn arm_timer_target(&self, deadline: Instant, target: Rc<dyn TimerTarget>) -> TimerId {
+        self.0.arm(deadline, Timer::Target(target))
     }
 
     fn cancel_timer(&self, timer: TimerId) {

@@ -1,4 +1,4 @@
-//! The engine's timers: the core's [`TimerQueue`] of closures.
+//! The engine's timers: the core's [`TimerQueue`] of closures and targets.
 //!
 //! # Ground rules
 //!
@@ -12,11 +12,11 @@
 //!
 //! This file only adapts the queue to the names the engine uses.
 
-use lwt::engine::{TimerId, TimerQueue};
+use lwt::engine::{TimerFire, TimerId, TimerQueue};
 use lwt::Instant;
 
-/// What a timer runs when it fires.
-pub(crate) type Timer = Box<dyn FnOnce()>;
+/// What a timer runs when it fires: a closure, or a sleep's own node.
+pub(crate) type Timer = TimerFire;
 
 #[derive(Default)]
 pub(crate) struct Timers(TimerQueue<Timer>);

@@ -20,7 +20,9 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
-use crate::engine::{self, Engine, Installed, TimerId, TimerQueue, WakeHandle};
+use crate::engine::{
+    self, Engine, Installed, TimerFire, TimerId, TimerQueue, TimerTarget, WakeHandle,
+};
 use crate::error::Error;
 use crate::promise::Promise;
 use crate::time::Instant;
@@ -28,12 +30,10 @@ use crate::time::Instant;
 mod log;
 pub use log::Log;
 
-type Timer = Box<dyn FnOnce()>;
-
 /// The engine state behind a [`VirtualEngine`].
 struct Clock {
     now: Cell<Instant>,
-    timers: RefCell<TimerQueue<Timer>>,
+    timers: RefCell<TimerQueue<TimerFire>>,
     turn_requested: Cell<bool>,
     remote: Arc<AtomicBool>,
 }
@@ -43,8 +43,16 @@ impl Engine for Clock {
         self.now.get()
     }
 
-    fn arm_timer(&self, deadline: Instant, fire: Timer) -> TimerId {
-        self.timers.borrow_mut().arm(deadline, fire)
+    fn arm_timer(&self, deadline: Instant, fire: Box<dyn FnOnce()>) -> TimerId {
+        self.timers
+            .borrow_mut()
+            .arm(deadline, TimerFire::Call(fire))
+    }
+
+    fn arm_timer_target(&self, deadline: Instant, target: Rc<dyn TimerTarget>) -> TimerId {
+        self.timers
+            .borrow_mut()
+            .arm(deadline, TimerFire::Target(target))
     }
 
     fn cancel_timer(&self, timer: TimerId) {
@@ -65,7 +73,7 @@ impl Engine for Clock {
 
 impl Clock {
     /// Removes and returns the earliest timer due at or before `limit`.
-    fn pop_due(&self, limit: Instant) -> Option<(Instant, Timer)> {
+    fn pop_due(&self, limit: Instant) -> Option<(Instant, TimerFire)> {
         self.timers.borrow_mut().pop_due(limit)
     }
 
@@ -197,7 +205,7 @@ impl VirtualEngine {
             engine::run_yielded();
             let now = self.clock.now.get();
             if let Some((_, fire)) = self.clock.pop_due(now) {
-                fire();
+                fire.run();
                 continue;
             }
             let remote = self.clock.remote.load(Ordering::Relaxed)
@@ -246,7 +254,7 @@ impl VirtualEngine {
             if deadline > self.clock.now.get() {
                 self.clock.now.set(deadline);
             }
-            fire();
+            fire.run();
             self.run_until_idle();
         }
         if target > self.clock.now.get() {
@@ -305,8 +313,11 @@ impl Engine for VirtualEngine {
     fn now(&self) -> Instant {
         self.clock.now()
     }
-    fn arm_timer(&self, deadline: Instant, fire: Timer) -> TimerId {
+    fn arm_timer(&self, deadline: Instant, fire: Box<dyn FnOnce()>) -> TimerId {
         self.clock.arm_timer(deadline, fire)
+    }
+    fn arm_timer_target(&self, deadline: Instant, target: Rc<dyn TimerTarget>) -> TimerId {
+        self.clock.arm_timer_target(deadline, target)
     }
     fn cancel_timer(&self, timer: TimerId) {
         self.clock.cancel_timer(timer)
