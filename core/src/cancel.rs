@@ -100,7 +100,10 @@ impl<T: 'static> Promise<T> {
     /// assert!(q.peek().unwrap().unwrap_err().is_canceled());
     /// ```
     pub fn cancel(&self) {
-        cancel_from(self.node.clone());
+        if self.is_inline() {
+            return; // resolved: nothing to cancel
+        }
+        cancel_from(self.node().clone());
     }
 
     /// Registers `f` to run if the promise is rejected with `Canceled`, before
@@ -119,7 +122,7 @@ impl<T: 'static> Promise<T> {
     /// assert!(released.get());
     /// ```
     pub fn on_cancel(&self, f: impl FnOnce() + 'static) {
-        let node = underlying(&self.node);
+        let node = underlying(self.node());
         {
             if let Some(mut w) = node.core().waiting_mut() {
                 let ctx = crate::storage::capture();

@@ -49,7 +49,7 @@ fn survey<T: 'static>(ps: &[Promise<T>]) -> (Option<Error>, Vec<usize>) {
     let mut first = None;
     let mut pending = Vec::with_capacity(ps.len());
     for (i, p) in ps.iter().enumerate() {
-        match value_of(&underlying(&p.node)) {
+        match value_of(&underlying(p.node())) {
             None => pending.push(i),
             Some(Err(e)) if first.is_none() => first = Some(e.clone()),
             Some(_) => {}
@@ -219,7 +219,7 @@ fn empty(name: &str) -> Error {
 fn first_resolved<T: 'static>(ps: &[Promise<T>]) -> Option<usize> {
     let mut first = None;
     for (i, p) in ps.iter().enumerate() {
-        match value_of(&underlying(&p.node)) {
+        match value_of(&underlying(p.node())) {
             Some(Err(_)) => return Some(i),
             Some(Ok(_)) if first.is_none() => first = Some(i),
             _ => {}
@@ -401,7 +401,7 @@ fn nchoose_impl<T: Clone + 'static>(
     if ps.is_empty() {
         return Promise::rejected(empty(name));
     }
-    let nodes: Vec<NodeRef<T>> = ps.iter().map(|p| p.node.clone()).collect();
+    let nodes: Vec<NodeRef<T>> = ps.iter().map(|p| p.node().clone()).collect();
     if let Some(result) = collect_resolved(&nodes) {
         if mode == NMode::Pick {
             for p in ps.iter().filter(|p| p.is_pending()) {

@@ -143,13 +143,17 @@ where
 /// What to do with the promise a `bind`-like function returned: if it is
 /// resolved and nobody else holds it (`Promise::resolved(x)`, typically), its
 /// value is moved out, and no merge is needed; otherwise, follow it.
-fn follow<U: 'static>(mut p: Promise<U>) -> Next<U> {
-    if let Some(node) = Rc::get_mut(&mut p.node) {
+fn follow<U: 'static>(p: Promise<U>) -> Next<U> {
+    let mut node = match p.into_inline() {
+        Ok(result) => return Next::Done(result),
+        Err(p) => p.into_node(),
+    };
+    if let Some(node) = Rc::get_mut(&mut node) {
         if let Some(result) = node.core_mut().take_unshared_value() {
             return Next::Done(result);
         }
     }
-    Next::Follow(p.node)
+    Next::Follow(node)
 }
 
 /// Where a then node's cancel goes, chosen before the node exists: the
@@ -178,26 +182,70 @@ where
 {
     // The common case first: the source is pending and not a proxy, so one
     // borrow of it both checks that and attaches the new node.
-    if let Some(mut waiting) = source.node.core().waiting_mut() {
-        let node = new_then(&source.node, cancel, f);
+    if let Some(mut waiting) = source.node().core().waiting_mut() {
+        let node = new_then(source.node(), cancel, f);
         let swept = waiting.callbacks.push(Entry::Node(node.clone(), 0));
         drop(waiting);
         drop(swept);
         return Promise::from_node(node);
     }
-    let src = underlying(&source.node);
+    let src = underlying(source.node());
     if let Some(result) = value_of(&src) {
         if let Some(_level) = Level::enter() {
-            let next = catch(CALLBACK, || f(&src, result)).unwrap_or_else(|e| Next::Done(Err(e)));
-            return match next {
-                Next::Done(r) => from_result(r),
-                Next::Follow(node) => Promise::from_node(node),
-            };
+            return run_now(|| f(&src, result));
         }
     }
     let node = new_then(&src, cancel, f);
     add_entry_underlying(src, Entry::Node(node.clone(), 0));
     Promise::from_node(node)
+}
+
+/// Runs a then node's closure now, on a resolved source: its promise is
+/// made from what it decides, a panic rejecting it.
+fn run_now<U: 'static>(f: impl FnOnce() -> Next<U>) -> Promise<U> {
+    match catch(CALLBACK, f).unwrap_or_else(|e| Next::Done(Err(e))) {
+        Next::Done(r) => from_result(r),
+        Next::Follow(node) => Promise::from_node(node),
+    }
+}
+
+/// [`then_node`] for a closure that needs only the source's result, not its
+/// node (`bind`, `map`, ...), canceling the source. On an inline promise
+/// ([`Promise::resolved`] not yet shared) with the stack under the bound,
+/// `f` runs at once on a clone of the result, and no node is made: Lwt's
+/// `return x >>= f` is a call, not an allocation.
+fn then_result<S, U, F>(source: &Promise<S>, f: F) -> Promise<U>
+where
+    S: Clone + 'static,
+    U: 'static,
+    F: FnOnce(Result<S, Error>) -> Next<U> + 'static,
+{
+    if source.is_inline() {
+        if let Some(_level) = Level::enter() {
+            if let Some(result) = source.inline_clone() {
+                return run_now(|| f(result));
+            }
+        }
+    }
+    then_node(source, CancelVia::Source, move |_, r| f(r.clone()))
+}
+
+/// [`then_result`] for a handle given by value: an inline promise's result
+/// moves to `f`, not even cloned.
+fn then_result_owned<S, U, F>(source: Promise<S>, f: F) -> Promise<U>
+where
+    S: Clone + 'static,
+    U: 'static,
+    F: FnOnce(Result<S, Error>) -> Next<U> + 'static,
+{
+    let source = match source.into_inline() {
+        Ok(result) => match Level::enter() {
+            Some(_level) => return run_now(|| f(result)),
+            None => from_result(result),
+        },
+        Err(source) => source,
+    };
+    then_node(&source, CancelVia::Source, move |_, r| f(r.clone()))
 }
 
 /// A pending then node that will run `f` on `src` (an underlying node),
@@ -274,9 +322,9 @@ impl<T: 'static> Promise<T> {
     where
         T: Clone,
     {
-        then_node(self, CancelVia::Source, move |_, r| match r {
-            Ok(v) => follow(f(v.clone())),
-            Err(e) => Next::Done(Err(e.clone())),
+        then_result(self, move |r| match r {
+            Ok(v) => follow(f(v)),
+            Err(e) => Next::Done(Err(e)),
         })
     }
 
@@ -296,9 +344,9 @@ impl<T: 'static> Promise<T> {
     where
         T: Clone,
     {
-        then_node(&self, CancelVia::Source, move |_, r| match r {
-            Ok(v) => Next::Done(Ok(f(v.clone()))),
-            Err(e) => Next::Done(Err(e.clone())),
+        then_result_owned(self, move |r| match r {
+            Ok(v) => Next::Done(Ok(f(v))),
+            Err(e) => Next::Done(Err(e)),
         })
     }
 
@@ -317,9 +365,9 @@ impl<T: 'static> Promise<T> {
     where
         T: Clone,
     {
-        then_node(&self, CancelVia::Source, move |_, r| match r {
-            Ok(v) => Next::Done(f(v.clone()).map_err(Into::into)),
-            Err(e) => Next::Done(Err(e.clone())),
+        then_result_owned(self, move |r| match r {
+            Ok(v) => Next::Done(f(v).map_err(Into::into)),
+            Err(e) => Next::Done(Err(e)),
         })
     }
 
@@ -373,9 +421,9 @@ impl<T: 'static> Promise<T> {
     where
         T: Clone,
     {
-        then_node(self, CancelVia::Source, move |_, r| match r {
-            Ok(v) => follow(ok(v.clone())),
-            Err(e) => follow(err(e.clone())),
+        then_result(self, move |r| match r {
+            Ok(v) => follow(ok(v)),
+            Err(e) => follow(err(e)),
         })
     }
 
@@ -400,7 +448,7 @@ impl<T: 'static> Promise<T> {
                 Ok(()) => Next::Follow(src),
                 Err(e) => Next::Done(Err(e.clone())),
             });
-            Next::Follow(after.node)
+            Next::Follow(after.into_node())
         })
     }
 

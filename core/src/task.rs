@@ -374,8 +374,11 @@ impl<T: 'static> Promise<T> {
     /// assert!(t.peek().unwrap().unwrap_err().is_canceled());
     /// ```
     pub fn abort(&self) {
-        if self.node.abort() {
-            settle(&self.node, Err(Error::canceled()));
+        if self.is_inline() {
+            return; // resolved: nothing to stop
+        }
+        if self.node().abort() {
+            settle(self.node(), Err(Error::canceled()));
         } else {
             self.cancel();
         }
@@ -387,7 +390,10 @@ impl<T: Clone + 'static> Future for Promise<T> {
 
     /// Ready with a clone of the result once the promise is resolved.
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
-        let node = underlying(&self.node);
+        if let Some(result) = self.inline_clone() {
+            return Poll::Ready(result);
+        }
+        let node = underlying(self.node());
         if let Some(result) = value_of(&node) {
             return Poll::Ready(result.clone());
         }
@@ -496,7 +502,12 @@ impl<T: 'static> Future for Take<T> {
                 "Promise::take: polled again after it completed",
             )));
         };
-        let mut node = underlying(&promise.node);
+        let promise = match promise.into_inline() {
+            // Made resolved and never shared: the value is this take's.
+            Ok(result) => return Poll::Ready(result),
+            Err(promise) => promise,
+        };
+        let mut node = underlying(promise.node());
         match value_of(&node) {
             Some(Err(e)) => return Poll::Ready(Err(e.clone())),
             Some(Ok(_)) => {

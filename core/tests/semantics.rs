@@ -502,7 +502,9 @@ fn sweeping_dead_callbacks_drops_them_outside_the_borrow() {
     // A dead `choose` callback can hold the last reference to a promise whose
     // value's Drop looks at the promise being attached to: the sweep must not
     // drop it while that promise's callback list is borrowed.
-    struct Peeks(Promise<Peeks>);
+    // A value that holds a promise of its own type boxes it, as any Rust type
+    // that contains itself must (a promise made resolved holds its value).
+    struct Peeks(Box<Promise<Peeks>>);
     impl Clone for Peeks {
         fn clone(&self) -> Self {
             Peeks(self.0.clone())
@@ -517,7 +519,7 @@ fn sweeping_dead_callbacks_drops_them_outside_the_borrow() {
     for _ in 0..100 {
         let (t, rt) = lwt::wait::<Peeks>();
         let c = lwt::choose(vec![stop.clone(), t]);
-        rt.resolve(Peeks(stop.clone())).unwrap();
+        rt.resolve(Peeks(Box::new(stop.clone()))).unwrap();
         assert!(c.is_fulfilled());
     }
 }

@@ -23,6 +23,7 @@
 //! Composition (`bind`, `join`, ...), cancellation and tasks add their own
 //! methods to [`Promise`] from the modules above this one.
 
+use std::cell::{Cell, OnceCell};
 use std::fmt;
 use std::rc::{Rc, Weak};
 
@@ -77,20 +78,37 @@ pub enum State<T> {
 /// scope `p.map(f)` is still this crate's ([`crate::from_tokio`]).
 #[must_use = "a promise does nothing unless it is waited on, or given to `dont_wait`"]
 pub struct Promise<T: 'static> {
-    pub(crate) node: NodeRef<T>,
+    /// The node, once there is one: from the start for a pending promise,
+    /// made on first need for an inline one.
+    node: OnceCell<NodeRef<T>>,
+    /// The result of a promise made resolved ([`Promise::resolved`],
+    /// [`from_result`]) while it has no node: such a promise costs no
+    /// allocation until something must wait on it or share it. Set only
+    /// while `node` is not. It is taken out only for an instant to clone it,
+    /// or for good when the node is made or the handle consumed.
+    inline: Cell<Option<Result<T, Error>>>,
 }
 
+// The handle never pins its value (it is moved or cloned, never polled), so
+// a `Promise` of any `T` is `Unpin`, as when it was only a reference.
+impl<T: 'static> Unpin for Promise<T> {}
+
 impl<T: 'static> Clone for Promise<T> {
+    /// Another handle to the same promise. An inline promise gets its node
+    /// first (handles share a node; the value need not be `Clone`).
     fn clone(&self) -> Self {
-        Promise {
-            node: self.node.clone(),
-        }
+        Promise::from_node(self.node().clone())
     }
 }
 
 impl<T: 'static> fmt::Debug for Promise<T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let node = underlying(&self.node);
+        match self.inline_state() {
+            Some(Ok(())) => return f.write_str("Promise(fulfilled)"),
+            Some(Err(e)) => return write!(f, "Promise(rejected: {e})"),
+            None => {}
+        }
+        let node = underlying(self.node());
         match value_of(&node) {
             None => f.write_str("Promise(pending)"),
             Some(Ok(_)) => f.write_str("Promise(fulfilled)"),
@@ -203,9 +221,7 @@ impl<T: 'static> Resolver<T> {
     /// assert!(r.promise().same_as(&p));
     /// ```
     pub fn promise(&self) -> Promise<T> {
-        Promise {
-            node: self.node.clone(),
-        }
+        Promise::from_node(self.node.clone())
     }
 
     /// True while the promise is pending (it may have been canceled since).
@@ -253,7 +269,7 @@ fn make<T: 'static>(cancel: CancelLink) -> (Promise<T>, Resolver<T>) {
         core: Core::pending(cancel),
         extra: (),
     });
-    (Promise { node: node.clone() }, Resolver { node })
+    (Promise::from_node(node.clone()), Resolver { node })
 }
 
 /// A promise already resolved with `result` (Lwt's `Lwt.of_result`).
@@ -263,10 +279,29 @@ fn make<T: 'static>(cancel: CancelLink) -> (Promise<T>, Resolver<T>) {
 /// assert!(p.is_rejected());
 /// ```
 pub fn from_result<T: 'static>(result: Result<T, Error>) -> Promise<T> {
-    Promise::from_node(Rc::new(Node {
+    Promise {
+        node: OnceCell::new(),
+        inline: Cell::new(Some(result)),
+    }
+}
+
+/// The node an inline promise's result moves into. `inline` is empty only
+/// while its value is being cloned: a `Clone` of the value that reads the
+/// very promise holding it gets this error rather than a panic.
+fn inline_node<T: 'static>(inline: Option<Result<T, Error>>) -> NodeRef<T> {
+    resolved_node(inline.unwrap_or_else(|| {
+        Err(Error::invalid_argument(
+            "a promise was read from inside the `Clone` of its own value",
+        ))
+    }))
+}
+
+/// A resolved node holding `result`.
+fn resolved_node<T: 'static>(result: Result<T, Error>) -> NodeRef<T> {
+    Rc::new(Node {
         core: Core::resolved(result),
         extra: (),
-    }))
+    })
 }
 
 /// Runs `f` now and turns its result into a promise: `Ok` fulfills it, `Err`
@@ -284,7 +319,77 @@ pub fn wrap<T: 'static, E: Into<Error>>(f: impl FnOnce() -> Result<T, E>) -> Pro
 
 impl<T: 'static> Promise<T> {
     pub(crate) fn from_node(node: NodeRef<T>) -> Self {
-        Promise { node }
+        Promise {
+            node: OnceCell::from(node),
+            inline: Cell::new(None),
+        }
+    }
+
+    /// The node behind this handle, made now for an inline promise.
+    #[inline]
+    pub(crate) fn node(&self) -> &NodeRef<T> {
+        match self.node.get() {
+            Some(node) => node,
+            None => self.make_node(),
+        }
+    }
+
+    /// An inline promise's node: its result moves into a resolved node.
+    #[cold]
+    fn make_node(&self) -> &NodeRef<T> {
+        self.node.get_or_init(|| inline_node(self.inline.take()))
+    }
+
+    /// The node behind this handle, consuming it.
+    pub(crate) fn into_node(self) -> NodeRef<T> {
+        match self.node.into_inner() {
+            Some(node) => node,
+            None => inline_node(self.inline.into_inner()),
+        }
+    }
+
+    /// The result of an inline promise, moved out; any other is given back.
+    pub(crate) fn into_inline(self) -> Result<Result<T, Error>, Promise<T>> {
+        if self.node.get().is_none() {
+            if let Some(result) = self.inline.take() {
+                return Ok(result);
+            }
+        }
+        Err(self)
+    }
+
+    /// True for an inline promise (made resolved, with no node yet).
+    #[inline]
+    pub(crate) fn is_inline(&self) -> bool {
+        self.node.get().is_none()
+    }
+
+    /// A clone of an inline promise's result; `None` for any other.
+    #[inline]
+    pub(crate) fn inline_clone(&self) -> Option<Result<T, Error>>
+    where
+        T: Clone,
+    {
+        if self.node.get().is_some() {
+            return None;
+        }
+        let result = self.inline.take()?;
+        let copy = result.clone();
+        self.inline.set(Some(result));
+        Some(copy)
+    }
+
+    /// An inline promise's state: `Ok(())` fulfilled, `Err` rejected (a
+    /// clone of the error); `None` for any other.
+    #[inline]
+    fn inline_state(&self) -> Option<Result<(), Error>> {
+        if self.node.get().is_some() {
+            return None;
+        }
+        let result = self.inline.take()?;
+        let state = result.as_ref().map(|_| ()).map_err(Error::clone);
+        self.inline.set(Some(result));
+        Some(state)
     }
 
     /// A promise already fulfilled with `value` (Lwt's `Lwt.return`).
@@ -347,6 +452,9 @@ impl<T: 'static> Promise<T> {
     where
         T: Clone,
     {
+        if let Some(result) = self.inline_clone() {
+            return Some(result);
+        }
         self.with_result(|r| r.clone())
     }
 
@@ -358,7 +466,9 @@ impl<T: 'static> Promise<T> {
     /// assert_eq!(p.with_result(|r| r.as_ref().unwrap().len()), Some(3));
     /// ```
     pub fn with_result<R>(&self, f: impl FnOnce(&Result<T, Error>) -> R) -> Option<R> {
-        let node = underlying(&self.node);
+        // `f` may read this promise again: an inline one gets its node first,
+        // so that its value stays in place while `f` runs.
+        let node = underlying(self.node());
         value_of(&node).map(f)
     }
 
@@ -368,7 +478,10 @@ impl<T: 'static> Promise<T> {
     /// assert!(lwt::Promise::<()>::never().is_pending());
     /// ```
     pub fn is_pending(&self) -> bool {
-        value_of(&underlying(&self.node)).is_none()
+        if self.inline_state().is_some() {
+            return false;
+        }
+        value_of(&underlying(self.node())).is_none()
     }
 
     /// True once the promise is fulfilled.
@@ -377,7 +490,10 @@ impl<T: 'static> Promise<T> {
     /// assert!(lwt::Promise::resolved(()).is_fulfilled());
     /// ```
     pub fn is_fulfilled(&self) -> bool {
-        matches!(value_of(&underlying(&self.node)), Some(Ok(_)))
+        if let Some(state) = self.inline_state() {
+            return state.is_ok();
+        }
+        matches!(value_of(&underlying(self.node())), Some(Ok(_)))
     }
 
     /// True once the promise is rejected.
@@ -386,7 +502,10 @@ impl<T: 'static> Promise<T> {
     /// assert!(lwt::Promise::<()>::rejected(lwt::Error::canceled()).is_rejected());
     /// ```
     pub fn is_rejected(&self) -> bool {
-        matches!(value_of(&underlying(&self.node)), Some(Err(_)))
+        if let Some(state) = self.inline_state() {
+            return state.is_err();
+        }
+        matches!(value_of(&underlying(self.node())), Some(Err(_)))
     }
 
     /// True when both handles stand for the same promise (after proxies).
@@ -397,15 +516,15 @@ impl<T: 'static> Promise<T> {
     /// assert!(!p.same_as(&lwt::Promise::resolved(1)));
     /// ```
     pub fn same_as(&self, other: &Promise<T>) -> bool {
-        same_node(&underlying(&self.node), &underlying(&other.node))
+        same_node(&underlying(self.node()), &underlying(other.node()))
     }
 
     pub(crate) fn add(&self, entry: Entry<T>) {
-        add_entry(&self.node, entry);
+        add_entry(self.node(), entry);
     }
 
     pub(crate) fn weak(&self) -> Weak<dyn Cancelable> {
-        let weak: Weak<dyn NodeDyn<T>> = Rc::downgrade(&self.node);
+        let weak: Weak<dyn NodeDyn<T>> = Rc::downgrade(self.node());
         weak
     }
 }
