@@ -13,7 +13,12 @@
 //! # Ground rules
 //!
 //! 1. A [`Promise`] and its [`Resolver`] are two handles on one node. Cloning
-//!    a handle clones the reference, never the promise.
+//!    a handle clones the reference, never the promise. The one exception
+//!    is a promise made resolved: until it is cloned or waited on, its
+//!    handle holds the result itself ("inline"), and the node is made when
+//!    one of those first needs it (`Promise::node`). Nothing else can see
+//!    the difference; the queries and `bind`-like calls on an inline promise
+//!    read the result in place.
 //! 2. Every query and every resolution first finds the *underlying* node
 //!    (proxies, see `node`), so a merged promise answers for both.
 //! 3. Resolving through a [`Resolver`] runs the callbacks before it returns
@@ -76,6 +81,32 @@ pub enum State<T> {
 /// a `Clone` value; [`Promise::take`] moves out any other). `map`, `and_then`
 /// and `map_err` take the handle by value, so with `futures::FutureExt` in
 /// scope `p.map(f)` is still this crate's ([`crate::from_tokio`]).
+///
+/// A promise made resolved ([`Promise::resolved`], [`Promise::rejected`],
+/// [`from_result`], and what `bind`, `map`, ... return on such a promise)
+/// holds its result in the handle and allocates nothing until it is cloned
+/// or waited on; Lwt's `return x >>= f` is then a call to `f`. The handle is
+/// therefore as large as its result plus a pointer, and a type that holds a
+/// promise of itself (Lwt's lazy list) boxes it, as any Rust type that
+/// contains itself must:
+///
+/// ```
+/// #[derive(Clone)]
+/// enum List {
+///     Nil,
+///     Cons(u32, Box<lwt::Promise<List>>),
+/// }
+/// let two = List::Cons(1, Box::new(lwt::Promise::resolved(List::Cons(2, Box::new(
+///     lwt::Promise::resolved(List::Nil),
+/// )))));
+/// fn sum(l: List) -> lwt::Promise<u32> {
+///     match l {
+///         List::Nil => lwt::Promise::resolved(0),
+///         List::Cons(x, rest) => rest.bind(sum).map(move |s| s + x),
+///     }
+/// }
+/// assert_eq!(sum(two).peek().unwrap().unwrap(), 3);
+/// ```
 #[must_use = "a promise does nothing unless it is waited on, or given to `dont_wait`"]
 pub struct Promise<T: 'static> {
     /// The node, once there is one: from the start for a pending promise,
