@@ -86,7 +86,7 @@ pub enum State<T> {
 /// [`from_result`], and what `bind`, `map`, ... return on such a promise)
 /// holds its result in the handle and allocates nothing until it is cloned
 /// or waited on; Lwt's `return x >>= f` is then a call to `f`. The handle is
-/// therefore as large as its result plus a pointer, and a type that holds a
+/// therefore as large as its result plus 16 bytes, and a type that holds a
 /// promise of itself (Lwt's lazy list) boxes it, as any Rust type that
 /// contains itself must:
 ///
