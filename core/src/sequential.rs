@@ -396,7 +396,15 @@ impl<T: 'static> Promise<T> {
     /// assert_eq!(p.peek().unwrap().unwrap_err().to_string(), "loading the page: timed out");
     /// ```
     pub fn map_err(self, f: impl FnOnce(Error) -> Error + 'static) -> Promise<T> {
-        then_node(&self, CancelVia::Source, move |src, r| match r {
+        let source = match self.into_inline() {
+            Ok(Ok(v)) => return Promise::resolved(v),
+            Ok(Err(e)) => match Level::enter() {
+                Some(_level) => return run_now(|| Next::Done(Err(f(e)))),
+                None => Promise::rejected(e),
+            },
+            Err(source) => source,
+        };
+        then_node(&source, CancelVia::Source, move |src, r| match r {
             Ok(_) => Next::Follow(src.clone()),
             Err(e) => Next::Done(Err(f(e.clone()))),
         })
@@ -459,6 +467,11 @@ impl<T: 'static> Promise<T> {
     /// assert!(p.is_fulfilled());
     /// ```
     pub fn ignore(&self) -> Promise<()> {
+        match self.inline_state() {
+            Some(Ok(())) => return Promise::resolved(()),
+            Some(Err(e)) => return Promise::rejected(e),
+            None => {}
+        }
         then_node(self, CancelVia::Source, |_, r| match r {
             Ok(_) => Next::Done(Ok(())),
             Err(e) => Next::Done(Err(e.clone())),

@@ -111,6 +111,24 @@ fn a_rejection_passes_through_binds_without_a_node() {
 }
 
 #[test]
+fn ignore_and_map_err_on_resolved_promises_make_no_node() {
+    let error = Error::msg("no");
+    let (n, (a, b, c)) = allocs(|| {
+        let a = Promise::resolved(String::new()).ignore();
+        let b = Promise::resolved(1u8).map_err(|e| e.context("unused"));
+        let c = Promise::<u8>::rejected(error.clone()).map_err(|e| e.context("ctx"));
+        (a, b, c)
+    });
+    // The one `context` that runs is the only allocation.
+    let (context, _) = allocs(|| error.clone().context("ctx"));
+    assert_eq!(n, context, "allocations");
+    assert!(a.is_fulfilled());
+    assert_eq!(b.peek().unwrap().unwrap(), 1);
+    assert_eq!(c.peek().unwrap().unwrap_err().to_string(), "ctx: no");
+    assert!(Promise::<()>::rejected(error).ignore().is_rejected());
+}
+
+#[test]
 fn a_clone_shares_one_node_and_the_value() {
     let p = Promise::resolved(String::from("v"));
     let (n, q) = allocs(|| p.clone());

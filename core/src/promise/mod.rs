@@ -413,7 +413,7 @@ impl<T: 'static> Promise<T> {
     /// An inline promise's state: `Ok(())` fulfilled, `Err` rejected (a
     /// clone of the error); `None` for any other.
     #[inline]
-    fn inline_state(&self) -> Option<Result<(), Error>> {
+    pub(crate) fn inline_state(&self) -> Option<Result<(), Error>> {
         if self.node.get().is_some() {
             return None;
         }
