@@ -75,6 +75,7 @@ try {
   }
   const results = { browser };
   results.chain = await page.evaluate(() => window.bench.chains());
+  results.resolved = await page.evaluate(() => window.bench.resolved());
   results.round_trip = await page.evaluate(() => window.bench.roundTrips());
   await page.evaluate(() => window.bench.startPauseLoop());
   for (let i = 0; i < 20; i++) {
@@ -86,6 +87,9 @@ try {
   const c = results.chain;
   results.chain.speedup_vs_js_then = c.js_then_chain_ms / c.lwt_chain_ms;
   results.chain.speedup_vs_wbf = c.wbf_chain_ms / c.lwt_chain_ms;
+  const r = results.resolved;
+  results.resolved.bind_recursion_vs_js_await = r.js_await_ms / r.lwt_bind_recursion_ms;
+  results.resolved.await_vs_js_await = r.js_await_ms / r.lwt_await_ms;
   console.log(JSON.stringify(results, null, 2));
 } finally {
   await page.close();

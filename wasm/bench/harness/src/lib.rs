@@ -39,6 +39,40 @@ pub fn wbf_chain(n: u32) -> js_sys::Promise {
     })
 }
 
+/// Lwt's recursion on resolved promises: `resolved(acc + 1).bind(loop)`.
+fn resolved_recursion(acc: u32, n: u32) -> Promise<u32> {
+    if acc == n {
+        return Promise::resolved(acc);
+    }
+    Promise::resolved(acc + 1).bind(move |a| resolved_recursion(a, n))
+}
+
+/// `n` steps of `resolved(acc + 1).bind(loop)`, no task; returns ms.
+#[wasm_bindgen]
+pub fn lwt_resolved_binds(n: u32) -> f64 {
+    let t0 = now();
+    let p = resolved_recursion(0, n);
+    assert_eq!(p.peek().unwrap().unwrap(), n);
+    now() - t0
+}
+
+/// `n` awaits of `Promise::resolved(acc + 1)` in one spawned task;
+/// resolves with ms.
+#[wasm_bindgen]
+pub fn lwt_resolved_awaits(n: u32) -> js_sys::Promise {
+    lwt_wasm::install();
+    let t0 = now();
+    let done = lwt::spawn(async move {
+        let mut acc = 0u32;
+        for _ in 0..n {
+            acc = Promise::resolved(acc + 1).await?;
+        }
+        assert_eq!(acc, n);
+        Ok(JsValue::from(now() - t0))
+    });
+    lwt_wasm::to_js(&done)
+}
+
 fn pause_loop(n: u32) -> Promise<()> {
     if n == 0 {
         return Promise::resolved(());
