@@ -16,7 +16,9 @@
 //! 1. **The node** (`promise::node`). A promise is a node: pending, then
 //!    fulfilled or rejected, once, or merged into another as a *proxy*. The
 //!    node module defines those states (and the transient *tail*) and is the
-//!    only place that changes them.
+//!    only place that changes them. (A promise made resolved holds its
+//!    result in its handle instead, until it is shared or waited on: see
+//!    [`Promise`].)
 //! 2. **The resolution loop** (`promise::resolve`) is the one place callbacks
 //!    run from. *Callbacks are eager*: resolving a promise runs its callbacks
 //!    before `resolve` returns; attaching one to a resolved promise runs it at
