@@ -144,6 +144,13 @@ impl Runtime {
                 let mut events = self.events.borrow_mut();
                 match self.poll.borrow_mut().poll(&mut events, timeout) {
                     Ok(()) => {}
+                    // A signal handled on this thread while it waited here
+                    // (`tests/eintr.rs`): no error, the next iteration polls
+                    // again. With the guard `true` (every error ignored) the
+                    // mutant is equivalent: mio's `epoll_wait` (or `kevent`
+                    // with no changes) on its own descriptor and buffer fails
+                    // with nothing but `EINTR`; its other errors (`EBADF`,
+                    // `EFAULT`, `EINVAL`) are mistakes mio's safe API rules out.
                     Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
                     Err(e) => return Err(e),
                 }
@@ -514,3 +521,4 @@ pub fn exit(code: i32) -> ! {
 pub fn timer_count() -> usize {
     Runtime::current().timers.borrow().len()
 }
+
