@@ -522,3 +522,75 @@ pub fn timer_count() -> usize {
     Runtime::current().timers.borrow().len()
 }
 
+#[cfg(test)]
+mod tests {
+    //! The poll bookkeeping of a busy loop, read from the runtime itself: when
+    //! the loop skips the system call is invisible to a program except as
+    //! time, so these tests look at `unpolled_turns` and `last_poll`.
+
+    use std::cell::RefCell;
+    use std::rc::Rc;
+
+    use super::{on_leave_iteration, remove_hook, run, Runtime, POLL_EVERY_TURNS};
+
+    /// Runs `f` on a thread of its own: a loop of its own, made fresh.
+    fn on_a_new_thread(f: impl FnOnce() + Send + 'static) {
+        std::thread::spawn(f).join().unwrap();
+    }
+
+    /// `turns` pauses in a row: every iteration of that loop is busy.
+    fn pauses(turns: u32) -> Result<(), lwt::Error> {
+        run(async move {
+            for _ in 0..turns {
+                lwt::pause().await?;
+            }
+            Ok(())
+        })
+    }
+
+    #[test]
+    fn a_busy_loop_with_nothing_registered_never_polls() {
+        // Nothing but the cross-thread flag can be ready: the loop checks
+        // the flag and never makes the system call, however many turns.
+        on_a_new_thread(|| {
+            let rt = Runtime::current();
+            assert_eq!(rt.sources.borrow().len(), 0);
+            let before = rt.last_poll.get();
+            pauses(3 * POLL_EVERY_TURNS).unwrap();
+            assert_eq!(rt.last_poll.get(), before, "a poll with no source");
+            assert!(rt.unpolled_turns.get() >= 3 * POLL_EVERY_TURNS);
+        });
+    }
+
+    #[test]
+    fn a_busy_loop_polls_every_64_turns_or_every_millisecond() {
+        on_a_new_thread(|| {
+            let rt = Runtime::current();
+            let _source = crate::net::TcpListener::bind("127.0.0.1:0".parse().unwrap()).unwrap();
+            // What each iteration left: 0 after a poll, else one more turn.
+            let seen = Rc::new(RefCell::new(Vec::new()));
+            let (s, r) = (seen.clone(), rt.clone());
+            let hook = on_leave_iteration(move || s.borrow_mut().push(r.unpolled_turns.get()));
+            let start = std::time::Instant::now();
+            pauses(20 * POLL_EVERY_TURNS).unwrap();
+            let elapsed = start.elapsed();
+            remove_hook(hook);
+            let seen = seen.borrow();
+            for w in seen.windows(2) {
+                assert!(w[1] == 0 || w[1] == w[0] + 1, "{w:?}");
+            }
+            // Never 64 turns in a row without a poll...
+            let most = seen.iter().copied().max().unwrap();
+            assert!(most < POLL_EVERY_TURNS, "{most} turns without a poll");
+            // ...and no more polls than one per 64 turns and one per
+            // millisecond (a slow machine polls more often, by the clock).
+            let polls = seen.iter().filter(|&&u| u == 0).count();
+            let bound = seen.len() / POLL_EVERY_TURNS as usize + elapsed.as_millis() as usize + 2;
+            assert!(
+                polls <= bound,
+                "{polls} polls in {} turns and {elapsed:?}",
+                seen.len()
+            );
+        });
+    }
+}
