@@ -160,6 +160,12 @@ impl Runtime {
                         continue;
                     }
                     let read_closed = ev.is_read_closed() || ev.is_error();
+                    // `&&` for this `||` is an equivalent mutant: it differs
+                    // only for a hang-up without an error (mio's other
+                    // write-closed cases carry the error bit), which comes
+                    // once both directions are shut. The event says
+                    // writable then too, and every later write fails at
+                    // once (`EPIPE`), so no short write meets the flag.
                     let write_closed = ev.is_write_closed() || ev.is_error();
                     ready.push(Ready {
                         token: ev.token().0,
@@ -530,6 +536,9 @@ mod tests {
 
     use std::cell::RefCell;
     use std::rc::Rc;
+    use std::sync::atomic::{AtomicBool, Ordering};
+    use std::sync::Arc;
+    use std::time::Duration;
 
     use super::{on_leave_iteration, remove_hook, run, Runtime, POLL_EVERY_TURNS};
 
@@ -546,6 +555,30 @@ mod tests {
             }
             Ok(())
         })
+    }
+
+    #[test]
+    fn a_wake_seen_by_its_flag_is_not_waited_for() {
+        // Another thread's wake sets the flag, then writes to the waker. A
+        // loop that sees the flag runs the closures at once: it does not
+        // block in the poller for the write still to come (here it never
+        // comes; the next timer, 5 s away, would end that wait).
+        on_a_new_thread(|| {
+            let rt = Runtime::current();
+            let ran = Arc::new(AtomicBool::new(false));
+            let r = ran.clone();
+            rt.shared
+                .queue
+                .lock()
+                .unwrap()
+                .push(Box::new(move || r.store(true, Ordering::Release)));
+            rt.shared.notified.store(true, Ordering::Release);
+            let next_timer = lwt::sleep(Duration::from_secs(5));
+            rt.iteration(&|| false).unwrap();
+            assert!(ran.load(Ordering::Acquire), "the closure did not run");
+            assert!(next_timer.is_pending(), "the loop waited for the timer");
+            next_timer.cancel();
+        });
     }
 
     #[test]
