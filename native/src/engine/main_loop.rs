@@ -530,9 +530,9 @@ pub fn timer_count() -> usize {
 
 #[cfg(test)]
 mod tests {
-    //! The poll bookkeeping of a busy loop, read from the runtime itself: when
-    //! the loop skips the system call is invisible to a program except as
-    //! time, so these tests look at `unpolled_turns` and `last_poll`.
+    //! When the loop polls and when it skips the system call, read from the
+    //! runtime itself: a program sees it only as time, so these tests look
+    //! at `unpolled_turns`, `last_poll` and the cross-thread flag.
 
     use std::cell::RefCell;
     use std::rc::Rc;
