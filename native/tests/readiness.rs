@@ -283,3 +283,52 @@ fn a_late_event_never_reaches_a_later_source_in_its_slot() {
     })
     .unwrap();
 }
+
+/// The event that brings a stream's last bytes also says the peer closed
+/// it ("read closed"), and that is sticky: the short read of those bytes
+/// leaves the source readable, so the end is read at once after them. No
+/// edge would come for it.
+#[test]
+fn the_end_after_a_short_read_is_read_at_once() {
+    run(async {
+        let (a, b) = UnixStream::pair()?;
+        let last = b.read_some(1024);
+        assert!(last.is_pending(), "nothing written yet");
+        a.write_all(b"ab").await?;
+        drop(a);
+        assert_eq!(bounded(last).await?, b"ab");
+        let end = b.read_some(1024);
+        assert_eq!(
+            end.peek().map(|r| r.ok()),
+            Some(Some(Vec::new())),
+            "the end waited for an event after the short read"
+        );
+        Ok(())
+    })
+    .unwrap();
+}
+
+/// A write that fills the socket's buffer waits, and the writable edge
+/// that comes when the peer reads wakes it: several megabytes through a
+/// pair whose buffer holds far less, both ends on this loop.
+#[test]
+fn a_write_that_fills_the_buffer_is_woken_when_the_peer_reads() {
+    run(async {
+        let (a, b) = UnixStream::pair()?;
+        let len = 4 << 20;
+        let writer = lwt::spawn(async move {
+            a.write_all(&vec![7u8; len]).await?;
+            Ok(())
+        });
+        let mut got = 0;
+        while got < len {
+            let chunk = bounded(b.read_some(64 << 10)).await?;
+            assert!(!chunk.is_empty() && chunk.iter().all(|&x| x == 7));
+            got += chunk.len();
+        }
+        assert_eq!(got, len);
+        bounded(writer).await?;
+        Ok(())
+    })
+    .unwrap();
+}

@@ -555,3 +555,88 @@ fn a_run_whose_task_panics_in_a_yield_returns() {
         .expect("run returned");
     assert!(failed);
 }
+
+/// A turn asked for with `Engine::request_turn` (what the core does when
+/// `run_turn` is called from inside a callback) comes at once: the loop
+/// does not block in the poller until its next timer first, although it
+/// has nothing else to do. The task asks for the first turn, and each
+/// iteration's leave hook for the next one, nine times; the bound's timer,
+/// 5 s away, would end a blocking poll.
+#[test]
+fn a_requested_turn_keeps_the_loop_from_blocking() {
+    std::thread::spawn(|| {
+        let (done, resolver) = lwt::task::<()>();
+        let resolver = RefCell::new(Some(resolver));
+        let left = Cell::new(10u32);
+        let hook = lwt_native::on_leave_iteration(move || match left.get() {
+            0 => {}
+            1 => {
+                left.set(0);
+                if let Some(r) = resolver.take() {
+                    let _ = r.resolve(());
+                }
+            }
+            n => {
+                left.set(n - 1);
+                lwt::engine::current().unwrap().request_turn();
+            }
+        });
+        let start = std::time::Instant::now();
+        let r = lwt_native::run(async move {
+            // The first request: nothing else would end the first poll.
+            lwt::engine::current().unwrap().request_turn();
+            lwt::with_timeout(Duration::from_secs(5), &done).await
+        });
+        lwt_native::remove_hook(hook);
+        assert!(
+            r.is_ok(),
+            "the loop blocked: {r:?} after {:?}",
+            start.elapsed()
+        );
+    })
+    .join()
+    .unwrap();
+}
+
+/// Work made on a thread before its loop was (a pause, a yield: there was
+/// no engine to ask for a turn) is run all the same: the loop runs a turn
+/// whenever there is work, asked for or not. A thread of its own, so a
+/// loop that never runs the turn fails the test instead of hanging it.
+#[test]
+fn work_made_before_the_loop_existed_is_run() {
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        assert!(lwt::engine::current().is_none());
+        let both = lwt::join([lwt::pause(), lwt::yield_now()]);
+        tx.send(lwt_native::run(both).is_ok()).unwrap();
+    });
+    let ok = rx
+        .recv_timeout(Duration::from_secs(10))
+        .expect("run returned");
+    assert!(ok);
+}
+
+/// A sleep fires in the iteration whose poll blocked until its deadline,
+/// not one later: the clock is read again after a blocking poll.
+#[test]
+fn a_sleep_fires_in_the_iteration_that_waited_for_it() {
+    std::thread::spawn(|| {
+        lwt_native::install();
+        let iterations = Rc::new(Cell::new(0u32));
+        let i = iterations.clone();
+        let hook = lwt_native::on_enter_iteration(move || i.set(i.get() + 1));
+        let (armed_in, fired_in) = lwt_native::run(async move {
+            let armed_in = iterations.get();
+            let i = iterations.clone();
+            let fired_in = lwt::sleep(Duration::from_millis(2))
+                .map(move |()| i.get())
+                .await?;
+            Ok((armed_in, fired_in))
+        })
+        .unwrap();
+        lwt_native::remove_hook(hook);
+        assert_eq!(fired_in, armed_in + 1, "armed in iteration {armed_in}");
+    })
+    .join()
+    .unwrap();
+}

@@ -144,6 +144,13 @@ impl Runtime {
                 let mut events = self.events.borrow_mut();
                 match self.poll.borrow_mut().poll(&mut events, timeout) {
                     Ok(()) => {}
+                    // A signal handled on this thread while it waited here
+                    // (`tests/eintr.rs`): no error, the next iteration polls
+                    // again. With the guard `true` (every error ignored) the
+                    // mutant is equivalent: mio's `epoll_wait` (or `kevent`
+                    // with no changes) on its own descriptor and buffer fails
+                    // with nothing but `EINTR`; its other errors (`EBADF`,
+                    // `EFAULT`, `EINVAL`) are mistakes mio's safe API rules out.
                     Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
                     Err(e) => return Err(e),
                 }
@@ -153,6 +160,12 @@ impl Runtime {
                         continue;
                     }
                     let read_closed = ev.is_read_closed() || ev.is_error();
+                    // `&&` for this `||` is an equivalent mutant: it differs
+                    // only for a hang-up without an error (mio's other
+                    // write-closed cases carry the error bit), which comes
+                    // once both directions are shut. The event says
+                    // writable then too, and every later write fails at
+                    // once (`EPIPE`), so no short write meets the flag.
                     let write_closed = ev.is_write_closed() || ev.is_error();
                     ready.push(Ready {
                         token: ev.token().0,
@@ -513,4 +526,104 @@ pub fn exit(code: i32) -> ! {
 /// ```
 pub fn timer_count() -> usize {
     Runtime::current().timers.borrow().len()
+}
+
+#[cfg(test)]
+mod tests {
+    //! When the loop polls and when it skips the system call, read from the
+    //! runtime itself: a program sees it only as time, so these tests look
+    //! at `unpolled_turns`, `last_poll` and the cross-thread flag.
+
+    use std::cell::RefCell;
+    use std::rc::Rc;
+    use std::sync::atomic::{AtomicBool, Ordering};
+    use std::sync::Arc;
+    use std::time::Duration;
+
+    use super::{on_leave_iteration, remove_hook, run, Runtime, POLL_EVERY_TURNS};
+
+    /// Runs `f` on a thread of its own: a loop of its own, made fresh.
+    fn on_a_new_thread(f: impl FnOnce() + Send + 'static) {
+        std::thread::spawn(f).join().unwrap();
+    }
+
+    /// `turns` pauses in a row: every iteration of that loop is busy.
+    fn pauses(turns: u32) -> Result<(), lwt::Error> {
+        run(async move {
+            for _ in 0..turns {
+                lwt::pause().await?;
+            }
+            Ok(())
+        })
+    }
+
+    #[test]
+    fn a_wake_seen_by_its_flag_is_not_waited_for() {
+        // Another thread's wake sets the flag, then writes to the waker. A
+        // loop that sees the flag runs the closures at once: it does not
+        // block in the poller for the write still to come (here it never
+        // comes; the next timer, 5 s away, would end that wait).
+        on_a_new_thread(|| {
+            let rt = Runtime::current();
+            let ran = Arc::new(AtomicBool::new(false));
+            let r = ran.clone();
+            rt.shared
+                .queue
+                .lock()
+                .unwrap()
+                .push(Box::new(move || r.store(true, Ordering::Release)));
+            rt.shared.notified.store(true, Ordering::Release);
+            let next_timer = lwt::sleep(Duration::from_secs(5));
+            rt.iteration(&|| false).unwrap();
+            assert!(ran.load(Ordering::Acquire), "the closure did not run");
+            assert!(next_timer.is_pending(), "the loop waited for the timer");
+            next_timer.cancel();
+        });
+    }
+
+    #[test]
+    fn a_busy_loop_with_nothing_registered_never_polls() {
+        // Nothing but the cross-thread flag can be ready: the loop checks
+        // the flag and never makes the system call, however many turns.
+        on_a_new_thread(|| {
+            let rt = Runtime::current();
+            assert_eq!(rt.sources.borrow().len(), 0);
+            let before = rt.last_poll.get();
+            pauses(3 * POLL_EVERY_TURNS).unwrap();
+            assert_eq!(rt.last_poll.get(), before, "a poll with no source");
+            assert!(rt.unpolled_turns.get() >= 3 * POLL_EVERY_TURNS);
+        });
+    }
+
+    #[test]
+    fn a_busy_loop_polls_every_64_turns_or_every_millisecond() {
+        on_a_new_thread(|| {
+            let rt = Runtime::current();
+            let _source = crate::net::TcpListener::bind("127.0.0.1:0".parse().unwrap()).unwrap();
+            // What each iteration left: 0 after a poll, else one more turn.
+            let seen = Rc::new(RefCell::new(Vec::new()));
+            let (s, r) = (seen.clone(), rt.clone());
+            let hook = on_leave_iteration(move || s.borrow_mut().push(r.unpolled_turns.get()));
+            let start = std::time::Instant::now();
+            pauses(20 * POLL_EVERY_TURNS).unwrap();
+            let elapsed = start.elapsed();
+            remove_hook(hook);
+            let seen = seen.borrow();
+            for w in seen.windows(2) {
+                assert!(w[1] == 0 || w[1] == w[0] + 1, "{w:?}");
+            }
+            // Never 64 turns in a row without a poll...
+            let most = seen.iter().copied().max().unwrap();
+            assert!(most < POLL_EVERY_TURNS, "{most} turns without a poll");
+            // ...and no more polls than one per 64 turns and one per
+            // millisecond (a slow machine polls more often, by the clock).
+            let polls = seen.iter().filter(|&&u| u == 0).count();
+            let bound = seen.len() / POLL_EVERY_TURNS as usize + elapsed.as_millis() as usize + 2;
+            assert!(
+                polls <= bound,
+                "{polls} polls in {} turns and {elapsed:?}",
+                seen.len()
+            );
+        });
+    }
 }
