@@ -44,8 +44,9 @@ fn a_signal_that_interrupts_the_poll_is_not_an_error() {
                     std::thread::sleep(Duration::from_millis(1));
                 }
                 std::thread::sleep(Duration::from_millis(2));
-                std::process::Command::new("kill")
-                    .args(["-USR2", &t])
+                // The shell's own `kill`: a `kill` program may be missing.
+                std::process::Command::new("sh")
+                    .args(["-c", &format!("kill -USR2 {t}")])
                     .status()
             });
             let got = lwt::with_timeout(Duration::from_secs(10), &next).await?;

@@ -131,7 +131,7 @@ impl Runtime {
             true
         } else if has_sources {
             // Busy: a zero-timeout poll only every so often (module docs).
-            let turns = self.unpolled_turns.get() + 1;
+            let turns = self.unpolled_turns.get().saturating_add(1);
             turns >= POLL_EVERY_TURNS
                 || now.saturating_sub(self.last_poll.get()) >= POLL_EVERY.as_nanos() as u64
         } else {
@@ -191,7 +191,10 @@ impl Runtime {
             self.unpolled_turns.set(0);
             self.last_poll.set(now);
         } else {
-            self.unpolled_turns.set(self.unpolled_turns.get() + 1);
+            // Saturating: with nothing registered it grows for as long as the
+            // loop stays busy.
+            self.unpolled_turns
+                .set(self.unpolled_turns.get().saturating_add(1));
         }
         if woken || self.shared.notified.load(Ordering::Acquire) {
             self.shared.notified.store(false, Ordering::Release);
