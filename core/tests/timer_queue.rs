@@ -78,3 +78,29 @@ fn items_are_dropped_by_the_caller_not_the_queue() {
         "dropping the queue drops its items"
     );
 }
+
+#[test]
+fn a_timer_fire_runs_its_closure_or_fires_its_target_and_says_which() {
+    use lwt::engine::{TimerFire, TimerTarget};
+    use std::cell::Cell;
+    use std::rc::Rc;
+    struct Count(Cell<u32>);
+    impl TimerTarget for Count {
+        fn fire(self: Rc<Self>) {
+            self.0.set(self.0.get() + 1);
+        }
+    }
+    let count = Rc::new(Count(Cell::new(0)));
+    let target = TimerFire::Target(count.clone());
+    let c = count.clone();
+    let call = TimerFire::Call(Box::new(move || c.0.set(c.0.get() + 10)));
+    assert_eq!(
+        format!("{target:?} {call:?}"),
+        "TimerFire::Target TimerFire::Call"
+    );
+    target.run();
+    assert_eq!(count.0.get(), 1);
+    call.run();
+    assert_eq!(count.0.get(), 11);
+    assert_eq!(Rc::strong_count(&count), 1, "both were consumed");
+}
