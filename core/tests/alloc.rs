@@ -235,6 +235,11 @@ fn a_clone_shares_one_node_and_the_value() {
     let (q, n) = allocations(|| p.clone());
     assert_eq!(n, 1, "the clone makes the node both handles share");
     assert!(p.same_as(&q));
+    let other = Promise::resolved(String::from("v"));
+    assert!(
+        !p.same_as(&other) && !other.same_as(&q),
+        "an equal value is another promise"
+    );
     assert_eq!(q.peek().unwrap().unwrap(), "v");
     assert_eq!(p.peek().unwrap().unwrap(), "v");
 }
