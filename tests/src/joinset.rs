@@ -11,11 +11,15 @@ use crate::log::ms;
 use crate::Outcome;
 
 /// `join_next` gives results in the order the tasks finished, then `None`.
+/// The deadlines count from one instant, so that a stall between the
+/// spawns (a loaded machine, on an engine with a real clock) cannot
+/// reorder them.
 pub async fn join_next_in_finish_order() -> Outcome {
+    let start = lwt::now()?;
     let mut set = JoinSet::new();
     for n in [3u64, 1, 2] {
         set.spawn(async move {
-            lwt::sleep(ms(n)).await?;
+            lwt::sleep_until(start + ms(n)).await?;
             Ok(n)
         });
     }
