@@ -594,11 +594,7 @@ fn package(ctx: &Ctx, _: &[String]) -> Result {
 /// "not found" in `lwt-native`. Removing our own packages' unpacked copies
 /// first makes cargo unpack this run's; nothing else is touched.
 fn forget_unpacked_packages(members: &[Member]) -> Result {
-    let home = env::var_os("CARGO_HOME")
-        .filter(|d| !d.is_empty())
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from(env::var_os("HOME").unwrap_or_default()).join(".cargo"));
-    let Ok(registries) = fs::read_dir(home.join("registry").join("src")) else {
+    let Ok(registries) = fs::read_dir(tools::cargo_home().join("registry").join("src")) else {
         return Ok(()); // nothing unpacked yet
     };
     for registry in registries.flatten() {

@@ -99,10 +99,16 @@ fn cargo_root() -> PathBuf {
     if let Some(root) = env::var_os("CARGO_INSTALL_ROOT").filter(|d| !d.is_empty()) {
         return root.into();
     }
-    if let Some(home) = env::var_os("CARGO_HOME").filter(|d| !d.is_empty()) {
-        return home.into();
+    cargo_home()
+}
+
+/// Cargo's own home: `$CARGO_HOME`, else `~/.cargo` (where its registry
+/// caches live, whatever the install root is).
+pub fn cargo_home() -> PathBuf {
+    match env::var_os("CARGO_HOME").filter(|d| !d.is_empty()) {
+        Some(home) => home.into(),
+        None => home().join(".cargo"),
     }
-    home().join(".cargo")
 }
 
 fn home() -> PathBuf {
