@@ -277,6 +277,13 @@ impl<T: 'static, F: Future<Output = Result<T, Error>> + 'static> Running for Tas
         };
         let w = &mut *waiting;
         match &mut w.cancel {
+            // Kept, with its capacity: a task that awaits two promises at
+            // each poll (a read and its time-out) allocates the list once.
+            // A long one (a poll that awaited many) is not held on to.
+            CancelTo::Sources(v) if fresh && v.capacity() <= 8 => {
+                v.clear();
+                v.push(promise);
+            }
             _ if fresh => w.cancel = CancelTo::Source(promise),
             CancelTo::Sources(v) => v.push(promise),
             CancelTo::Source(first) => {

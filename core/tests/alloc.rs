@@ -5,6 +5,7 @@
 
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::cell::{Cell, RefCell};
+use std::future::Future;
 use std::rc::Rc;
 
 use lwt::{Error, Promise};
@@ -343,4 +344,50 @@ fn a_type_that_holds_a_promise_of_itself_boxes_it() {
     r.resolve(List::Cons(4, Box::new(Promise::resolved(List::Nil))))
         .unwrap();
     assert_eq!(n.peek().unwrap().unwrap(), 7);
+}
+
+/// Allocations of a task polled `polls` times (it wakes itself at each
+/// poll), each poll awaiting `awaited` promises that stay pending.
+fn polls_awaiting(polls: usize, awaited: usize) -> usize {
+    let pending: Vec<(Promise<()>, lwt::Resolver<()>)> =
+        (0..awaited).map(|_| lwt::wait()).collect();
+    let engine = lwt::testing::VirtualEngine::new();
+    let count = Rc::new(Cell::new(0));
+    let seen = count.clone();
+    let promises: Vec<Promise<()>> = pending.iter().map(|(p, _)| p.clone()).collect();
+    let (task, n) = allocations(|| {
+        let task = lwt::spawn(std::future::poll_fn(move |cx| {
+            for p in &promises {
+                assert!(std::pin::Pin::new(&mut p.clone()).poll(cx).is_pending());
+            }
+            seen.set(seen.get() + 1);
+            if seen.get() == polls {
+                return std::task::Poll::Ready(Ok(()));
+            }
+            cx.waker().wake_by_ref();
+            std::task::Poll::Pending
+        }));
+        engine.run_until_idle();
+        task
+    });
+    assert_eq!(count.get(), polls);
+    assert!(task.is_fulfilled());
+    n
+}
+
+#[test]
+fn a_task_awaiting_the_same_promises_at_each_poll_allocates_nothing_for_them() {
+    // A task that awaits long-lived promises at each poll (a shutdown
+    // signal and a channel, say): its callback on each is replaced, not
+    // added (the promises' callback lists stay one entry long), and the
+    // list of what canceling the task cancels is rebuilt in one allocation.
+    const POLLS: usize = 1_000;
+    let alone = polls_awaiting(POLLS, 0);
+    for awaited in [1, 2, 3] {
+        let n = polls_awaiting(POLLS, awaited);
+        assert!(
+            n <= alone + 4,
+            "{POLLS} polls awaiting {awaited} promises each made {n} allocations, {alone} with none"
+        );
+    }
 }

@@ -510,6 +510,19 @@ impl<T: 'static> Entry<T> {
             Entry::Claim(claim) => claim.strong_count() > 0,
         }
     }
+
+    /// True when `self` makes `earlier` useless: both resume the same task,
+    /// and `self` is of its current poll (a task's earlier polls are dead:
+    /// `resume` ignores them). A task that awaits a long-lived promise at
+    /// each poll (a shutdown signal, a channel) then holds one entry on it,
+    /// not one per poll. Replacing `earlier` in place never drops the task:
+    /// `self` holds it too.
+    fn supersedes(&self, earlier: &Entry<T>) -> bool {
+        match (self, earlier) {
+            (Entry::Task(new, _), Entry::Task(old, _)) => Rc::ptr_eq(new, old),
+            _ => false,
+        }
+    }
 }
 
 /// The callbacks of a pending promise. Most promises have one, so one lives
@@ -575,6 +588,7 @@ impl<T: 'static> Callbacks<T> {
         let mut dead = Vec::new();
         match &mut self.0 {
             Slots::Empty => self.0 = Slots::One(entry),
+            Slots::One(last) if entry.supersedes(last) => *last = entry,
             Slots::One(_) => {
                 let Slots::One(first) = self.take() else {
                     unreachable!()
@@ -587,18 +601,27 @@ impl<T: 'static> Callbacks<T> {
                         return dead;
                     }
                 }
+                if let Some(last) = v.last_mut() {
+                    if entry.supersedes(last) {
+                        *last = entry;
+                        return dead;
+                    }
+                }
                 if v.len() == v.capacity() {
                     // Sweep before growing: amortized O(1), and a long-lived
                     // promise raced by many `choose`s keeps only live entries.
-                    let mut live = Vec::with_capacity(v.capacity());
-                    for e in v.drain(..) {
-                        if e.is_live() {
-                            live.push(e);
-                        } else {
-                            dead.push(e);
+                    // In place: the live ones move to the front, in order,
+                    // and the dead tail is handed back to be dropped.
+                    let mut kept = 0;
+                    for i in 0..v.len() {
+                        if v[i].is_live() {
+                            v.swap(kept, i);
+                            kept += 1;
                         }
                     }
-                    *v = live;
+                    if kept < v.len() {
+                        dead = v.split_off(kept);
+                    }
                 }
                 v.push(entry);
             }
