@@ -25,6 +25,7 @@
 //!
 //! ```text
 //! cargo bench -p lwt-native --features hyper --bench hyper
+//! LWT_HYPER_N=50000 cargo bench -p lwt-native --features hyper --bench hyper -- pair    # part 2 alone
 //! LWT_HYPER_N=50000 cargo bench -p lwt-native --features hyper --bench hyper -- loops   # part 3 alone
 //! ```
 
@@ -519,9 +520,14 @@ fn loops_summary() {
 }
 
 fn main() {
-    // `-- loops`: the 2-loop comparison alone.
+    // `-- loops`: the 2-loop comparison alone; `-- pair`: the one-loop
+    // comparison (part 2) alone.
     if std::env::args().skip(1).any(|a| a == "loops") {
         loops_summary();
+        return;
+    }
+    if std::env::args().skip(1).any(|a| a == "pair") {
+        summary();
         return;
     }
     let mut c = Criterion::default().configure_from_args();

@@ -648,6 +648,35 @@ fn timer_sleeps_are_loop_timers_released_on_drop_and_reset() {
     });
 }
 
+#[test]
+fn a_sleep_is_due_at_its_std_deadline_on_the_loop_and_on_another_engine() {
+    leak_checked(|| async {
+        // On the loop: the `std` deadline is the loop's, to the nanosecond
+        // (converted without reading the clock again).
+        let deadline = Instant::now() + Duration::from_millis(15);
+        lwt_native::hyper::LwtSleep::until(deadline).await;
+        assert!(Instant::now() >= deadline);
+        Ok(())
+    });
+    // With another engine installed over the loop on this thread, the sleep
+    // is that engine's: it is due when that engine's clock has moved on by
+    // the time that was left, not by the loop's clock.
+    std::thread::spawn(|| {
+        lwt_native::install();
+        let engine = lwt::testing::VirtualEngine::new();
+        let mut sleep = lwt_native::hyper::LwtSleep::new(Duration::from_secs(3600));
+        let waker = futures::task::noop_waker();
+        let mut cx = std::task::Context::from_waker(&waker);
+        assert!(Pin::new(&mut sleep).poll(&mut cx).is_pending());
+        engine.advance(Duration::from_secs(3599));
+        assert!(Pin::new(&mut sleep).poll(&mut cx).is_pending());
+        engine.advance(Duration::from_secs(1));
+        assert!(Pin::new(&mut sleep).poll(&mut cx).is_ready());
+    })
+    .join()
+    .unwrap();
+}
+
 /// A sleep of some other timer, never ready.
 struct Never;
 

@@ -123,6 +123,13 @@ impl Runtime {
         })
     }
 
+    /// The loop's clock reading at `at` (`std`'s monotonic clock, which the
+    /// loop's clock counts from `start`), without reading the clock.
+    #[cfg(feature = "hyper")]
+    fn instant_at(&self, at: std::time::Instant) -> lwt::Instant {
+        lwt::Instant::from_epoch(at.saturating_duration_since(self.start))
+    }
+
     /// This thread's runtime, if it was made already.
     fn try_current() -> Option<Rc<Runtime>> {
         RUNTIME.try_with(|r| r.borrow().clone()).ok().flatten()
@@ -138,5 +145,21 @@ impl Drop for Runtime {
         self.pool.shutdown();
         let timers = self.timers.borrow_mut().take_all();
         drop(timers);
+    }
+}
+
+/// [`lwt::sleep_until`] of a `std` instant on this thread's loop (made and
+/// installed if need be), converted without a clock read. When some other
+/// engine was installed on this thread, the sleep is armed on that one, for
+/// the time left until `deadline`.
+#[cfg(feature = "hyper")]
+pub(crate) fn sleep_until_std(deadline: std::time::Instant) -> lwt::Promise<()> {
+    let rt = Runtime::current();
+    let ours =
+        lwt::engine::current().is_some_and(|e| std::ptr::addr_eq(Rc::as_ptr(&e), Rc::as_ptr(&rt)));
+    if ours {
+        lwt::sleep_until(rt.instant_at(deadline))
+    } else {
+        lwt::sleep(deadline.saturating_duration_since(std::time::Instant::now()))
     }
 }

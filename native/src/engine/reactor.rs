@@ -449,6 +449,24 @@ where
     }
 }
 
+/// Socket reads into bytes not yet initialized (hyper's read buffer), so
+/// nothing zeroes them first.
+#[cfg(feature = "hyper")]
+impl<S: Source + std::os::fd::AsFd> Registered<S> {
+    /// [`Registered::poll_read_bytes`] into `buf`, whose bytes may be
+    /// uninitialized: `recv(2)` on the socket, which only writes to them.
+    /// The first `n` bytes of `buf` are initialized when it gives `n`.
+    pub(crate) fn poll_recv_uninit(
+        &self,
+        cx: &mut Context<'_>,
+        buf: &mut [std::mem::MaybeUninit<u8>],
+    ) -> Poll<io::Result<usize>> {
+        self.poll_stream(Dir::Read, cx, buf.len(), |s| {
+            socket2::SockRef::from(s).recv(&mut *buf)
+        })
+    }
+}
+
 /// Byte-stream writes shared by every stream source (TCP, Unix, pipes): the
 /// loop of `write_all` lives here once.
 impl<S: Source> Registered<S>

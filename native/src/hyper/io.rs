@@ -147,9 +147,30 @@ macro_rules! hyper_io {
             fn poll_read(
                 self: Pin<&mut Self>,
                 cx: &mut Context<'_>,
-                buf: ReadBufCursor<'_>,
+                mut buf: ReadBufCursor<'_>,
             ) -> Poll<io::Result<()>> {
-                poll_read_into(self, cx, buf)
+                // Straight into hyper's unfilled bytes, which are not zeroed
+                // first (as `poll_read_into` must for a `futures_io` reader).
+                // SAFETY: `as_mut` requires that no byte already initialized
+                // is de-initialized through the slice; `recv` only writes
+                // bytes it received into it.
+                let dst = unsafe { buf.as_mut() };
+                let room = dst.len();
+                let n = match self.get_mut().poll_recv_uninit(cx, dst) {
+                    Poll::Ready(Ok(n)) => n,
+                    Poll::Ready(Err(e)) => return Poll::Ready(Err(e)),
+                    Poll::Pending => return Poll::Pending,
+                };
+                if n > room {
+                    return Poll::Ready(Err(io::Error::other(
+                        "recv reported more bytes than the buffer holds",
+                    )));
+                }
+                // SAFETY: `advance` needs the next `n` bytes initialized:
+                // `recv` wrote the first `n` of them, and `n <= room` was
+                // checked just above.
+                unsafe { buf.advance(n) };
+                Poll::Ready(Ok(()))
             }
         }
 

@@ -1,12 +1,13 @@
 //! [`serve`]: an accept loop that serves every connection with hyper, and
 //! shuts down gracefully.
 
+use std::cell::Cell;
 use std::error::Error as StdError;
 use std::future::{poll_fn, Future};
 use std::net::SocketAddr;
 use std::pin::{pin, Pin};
 use std::rc::Rc;
-use std::task::Poll;
+use std::task::{Poll, Waker};
 use std::time::Duration;
 
 use hyper::body::{Body, Incoming};
@@ -346,29 +347,66 @@ where
 /// time-out, bad input) ends it and is not reported further.
 async fn drive<C, E>(
     conn: C,
-    mut stop: Promise<()>,
+    stop: Promise<()>,
     graceful: fn(Pin<&mut C>),
 ) -> Result<(), lwt::Error>
 where
     C: Future<Output = Result<(), E>>,
 {
     let mut conn = pin!(conn);
+    // `stop` is watched by one callback for the connection's whole life, not
+    // awaited at every poll: an await would add a callback to `stop` and a
+    // cancel link to the task each time hyper's connection goes pending
+    // (once or twice a request). The callback sets `asked` and wakes the
+    // last waker the connection was polled with.
+    let watch = Rc::new(StopWatch::default());
+    let seen = watch.clone();
+    stop.on_termination(move || {
+        seen.asked.set(true);
+        if let Some(w) = seen.waker.take() {
+            w.wake();
+        }
+    });
     let mut stopping = false;
     poll_fn(|cx| {
         if conn.as_mut().poll(cx).is_ready() {
             return Poll::Ready(());
         }
-        if !stopping && Pin::new(&mut stop).poll(cx).is_ready() {
-            stopping = true;
-            graceful(conn.as_mut());
-            if conn.as_mut().poll(cx).is_ready() {
-                return Poll::Ready(());
+        if !stopping {
+            if watch.asked.get() {
+                stopping = true;
+                graceful(conn.as_mut());
+                if conn.as_mut().poll(cx).is_ready() {
+                    return Poll::Ready(());
+                }
+            } else {
+                watch.remember(cx.waker());
             }
         }
         Poll::Pending
     })
     .await;
     Ok(())
+}
+
+/// What `drive`'s callback on `stop` shares with its poll function.
+#[derive(Default)]
+struct StopWatch {
+    asked: Cell<bool>,
+    /// The waker of the connection's last poll; taken by the callback.
+    waker: Cell<Option<Waker>>,
+}
+
+impl StopWatch {
+    /// Keeps `waker` for the callback, unless it already holds one that
+    /// wakes the same task (the common case: no clone).
+    fn remember(&self, waker: &Waker) {
+        let held = self.waker.take();
+        self.waker.set(match held {
+            Some(w) if w.will_wake(waker) => Some(w),
+            _ => Some(waker.clone()),
+        });
+    }
 }
 
 /// [`serve`] over TLS: each connection that `listener` accepts runs the

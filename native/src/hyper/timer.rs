@@ -21,16 +21,27 @@ struct OnThread<T> {
     value: Option<T>,
 }
 
+thread_local! {
+    /// This thread's id, read once (`thread::current()` clones a handle).
+    static THIS_THREAD: ThreadId = thread::current().id();
+}
+
+/// This thread's id; `None` while its thread-locals are being destroyed.
+fn this_thread() -> Option<ThreadId> {
+    THIS_THREAD.try_with(|id| *id).ok()
+}
+
 impl<T> OnThread<T> {
     fn new(value: T) -> OnThread<T> {
         OnThread {
-            owner: thread::current().id(),
+            owner: this_thread().unwrap_or_else(|| thread::current().id()),
             value: Some(value),
         }
     }
 
     fn on_owner(&self) -> bool {
-        thread::current().id() == self.owner
+        // Late in a thread's exit the cached id is gone: ask the slow way.
+        this_thread().unwrap_or_else(|| thread::current().id()) == self.owner
     }
 
     /// The value, on the thread that made it; `None` on any other.
@@ -139,11 +150,11 @@ impl<T> std::fmt::Debug for OnThread<T> {
 }
 
 /// Arms a loop timer for `deadline` (a `std` instant, as hyper gives them;
-/// the loop's clock reads the same monotonic clock).
+/// the loop's clock reads the same monotonic clock, so the deadline is
+/// converted without reading the clock again).
 fn arm(deadline: Instant) -> Promise<()> {
     // Installs this thread's loop as its engine if nothing did yet.
-    crate::install();
-    lwt::sleep(deadline.saturating_duration_since(Instant::now()))
+    crate::engine::sleep_until_std(deadline)
 }
 
 impl LwtSleep {

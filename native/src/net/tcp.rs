@@ -678,3 +678,16 @@ macro_rules! async_write {
 
 async_read!(TcpStream, &TcpStream, ReadHalf);
 async_write!(TcpStream, &TcpStream, WriteHalf);
+
+#[cfg(feature = "hyper")]
+impl TcpStream {
+    /// Reads into bytes that may be uninitialized (hyper's read buffer):
+    /// see `Registered::poll_recv_uninit`.
+    pub(crate) fn poll_recv_uninit(
+        &self,
+        cx: &mut Context<'_>,
+        buf: &mut [std::mem::MaybeUninit<u8>],
+    ) -> Poll<io::Result<usize>> {
+        self.io.poll_recv_uninit(cx, buf)
+    }
+}

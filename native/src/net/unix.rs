@@ -218,3 +218,16 @@ impl futures_io::AsyncWrite for UnixStream {
         Poll::Ready(self.shutdown(std::net::Shutdown::Write))
     }
 }
+
+#[cfg(feature = "hyper")]
+impl UnixStream {
+    /// Reads into bytes that may be uninitialized (hyper's read buffer):
+    /// see `Registered::poll_recv_uninit`.
+    pub(crate) fn poll_recv_uninit(
+        &self,
+        cx: &mut Context<'_>,
+        buf: &mut [std::mem::MaybeUninit<u8>],
+    ) -> Poll<io::Result<usize>> {
+        self.io.poll_recv_uninit(cx, buf)
+    }
+}
