@@ -13,15 +13,19 @@
 //!
 //! 1. criterion: time per request (and requests/s) for each server;
 //! 2. then a fixed run of `LWT_HYPER_N` requests (default 200,000) per server,
-//!    three pairs in alternating order: requests/s, p50/p99 latency and the
-//!    server thread's CPU time per request, and the lwt/tokio ratios.
+//!    three pairs in alternating order: requests/s, p50/p99 latency, the
+//!    server thread's and the client's CPU time per request, and the
+//!    lwt/tokio ratios.
 //!
 //! 3. the same load on two loops (`loops::Loops::listen`, one
 //!    `SO_REUSEPORT` listener per loop, `hyper::serve` on each) against one
 //!    loop and against hyper on tokio's multi-thread runtime with two
 //!    workers: three rounds of the three servers in rotated order, the
 //!    median ratios. The load client's thread shares the machine's cores
-//!    with the servers.
+//!    with the servers, so the part also prints the client's CPU time per
+//!    request and the ceiling that leaves two loops on two cores: 2 / (one
+//!    loop's server CPU + the client's CPU, per request), as a multiple of
+//!    the one loop's rate.
 //!
 //! ```text
 //! cargo bench -p lwt-native --features hyper --bench hyper
@@ -283,6 +287,8 @@ struct Run {
     elapsed: Duration,
     /// Latencies in nanoseconds, sorted.
     lat: Vec<u32>,
+    /// CPU time the load client's thread used, per request.
+    client_cpu: Duration,
 }
 
 impl Run {
@@ -342,6 +348,7 @@ impl LoadClient {
         let limit = Instant::now() + Duration::from_secs(120);
         let mut lat = Vec::with_capacity(total as usize);
         let mut sent = 0;
+        let cpu = thread_cpu();
         let start = Instant::now();
         for c in &mut self.conns {
             if sent == total {
@@ -381,8 +388,13 @@ impl LoadClient {
             }
         }
         let elapsed = start.elapsed();
+        let client_cpu = (thread_cpu() - cpu) / total.max(1) as u32;
         lat.sort_unstable();
-        Run { elapsed, lat }
+        Run {
+            elapsed,
+            lat,
+            client_cpu,
+        }
     }
 }
 
@@ -455,11 +467,12 @@ fn summary() {
         };
         for (name, m) in [("lwt-native", &lwt), ("tokio", &tokio)] {
             println!(
-                "  round {round} {name:<10} {:>9.0} req/s  p50 {:>7.1?}  p99 {:>7.1?}  server cpu {:>6.2?}/req",
+                "  round {round} {name:<10} {:>9.0} req/s  p50 {:>7.1?}  p99 {:>7.1?}  server cpu {:>6.2?}/req  client cpu {:>6.2?}/req",
                 m.run.per_sec(),
                 m.run.pct(0.50),
                 m.run.pct(0.99),
-                m.cpu_per_request
+                m.cpu_per_request,
+                m.run.client_cpu
             );
         }
         ratios.push((
@@ -492,30 +505,48 @@ fn loops_summary() {
         ("tokio mt 2", tokio_multi_server),
     ];
     let (mut vs_one, mut vs_tokio, mut p99_vs_tokio) = (Vec::new(), Vec::new(), Vec::new());
+    let mut bounds = Vec::new();
     for round in 0..3 {
-        let mut runs: [Option<Run>; 3] = [None, None, None];
+        let mut runs: [Option<Measured>; 3] = [None, None, None];
         for k in 0..3 {
             let i = (round + k) % 3;
-            runs[i] = Some(measure(sides[i].1, n).run);
+            runs[i] = Some(measure(sides[i].1, n));
         }
         let runs = runs.map(Option::unwrap);
-        for ((name, _), r) in sides.iter().zip(&runs) {
+        for ((name, _), m) in sides.iter().zip(&runs) {
+            let r = &m.run;
             println!(
-                "  round {round} {name:<12} {:>9.0} req/s  p50 {:>7.1?}  p99 {:>7.1?}",
+                "  round {round} {name:<12} {:>9.0} req/s  p50 {:>7.1?}  p99 {:>7.1?}  client cpu {:>6.2?}/req",
                 r.per_sec(),
                 r.pct(0.50),
-                r.pct(0.99)
+                r.pct(0.99),
+                r.client_cpu
             );
         }
-        vs_one.push(runs[1].per_sec() / runs[0].per_sec());
-        vs_tokio.push(runs[1].per_sec() / runs[2].per_sec());
-        p99_vs_tokio.push(runs[1].pct(0.99).as_secs_f64() / runs[2].pct(0.99).as_secs_f64());
+        let s = runs[0].cpu_per_request.as_secs_f64();
+        let [one, two, tokio] = runs.map(|m| m.run);
+        vs_one.push(two.per_sec() / one.per_sec());
+        vs_tokio.push(two.per_sec() / tokio.per_sec());
+        p99_vs_tokio.push(two.pct(0.99).as_secs_f64() / tokio.pct(0.99).as_secs_f64());
+        // What two loops can reach at most on two cores shared with the
+        // client: with server CPU s and client CPU c per request, 2/(s + c)
+        // requests a second (both cores busy all the time), here as a
+        // multiple of the one loop's measured rate.
+        let c = one.client_cpu.as_secs_f64();
+        bounds.push(2.0 / (s + c) / one.per_sec());
+        println!(
+            "  round {round}: one loop's server cpu {:.2?}/req, client cpu {:.2?}/req",
+            Duration::from_secs_f64(s),
+            Duration::from_secs_f64(c)
+        );
     }
     println!(
-        "lwt 2 loops (median of 3): requests/s {:.2}x one loop, {:.2}x tokio multi-thread 2 workers; p99 {:.2}x tokio",
+        "lwt 2 loops (median of 3): requests/s {:.2}x one loop, {:.2}x tokio multi-thread 2 workers; p99 {:.2}x tokio; \
+         2 cores shared with the client allow 2 loops at most {:.2}x one loop",
         median(vs_one),
         median(vs_tokio),
-        median(p99_vs_tokio)
+        median(p99_vs_tokio),
+        median(bounds)
     );
 }
 
