@@ -191,3 +191,41 @@ fn get_mut_and_into_inner_reach_the_data() {
     *lock.get_mut() += 1;
     assert_eq!(lock.into_inner(), 2);
 }
+
+/// A wait dropped after its grant was made, before it was polled again,
+/// gives the grant back: nothing is held by nobody.
+#[test]
+fn a_wait_dropped_after_its_grant_gives_it_back() {
+    let engine = VirtualEngine::new();
+    let lock = Rc::new(RwLock::new(0));
+    let reader_slot: Rc<RefCell<Option<lwt::Promise<()>>>> = Rc::default();
+    let (gate, open) = lwt::wait::<()>();
+    let (l, slot) = (lock.clone(), reader_slot.clone());
+    let writer = lwt::spawn(async move {
+        let g = l.write().await?;
+        gate.await?;
+        // Inside this callback the release grants the waiting reader, whose
+        // task runs only once this callback returns: it is stopped first.
+        drop(g);
+        if let Some(reader) = slot.borrow_mut().take() {
+            reader.abort();
+        }
+        Ok(())
+    });
+    let l = lock.clone();
+    let reader = lwt::spawn(async move {
+        let _g = l.read().await?;
+        Ok(())
+    });
+    *reader_slot.borrow_mut() = Some(reader.clone());
+    engine.run_until_idle();
+    assert_eq!(lock.waiter_count(), 1);
+    open.resolve(()).unwrap();
+    engine.run_until_idle();
+    assert!(writer.peek().unwrap().is_ok());
+    assert!(reader.peek().unwrap().unwrap_err().is_canceled());
+    assert!(
+        lock.try_write().is_ok(),
+        "the dropped reader's grant was given back"
+    );
+}
