@@ -77,7 +77,7 @@ fn adding_hooks_to_a_switch_that_is_off() {
     });
     assert!(added.is_fulfilled());
     assert!(ran.borrow().is_empty(), "only added while on");
-    let _ = sw.turn_off();
+    assert!(sw.turn_off().is_fulfilled());
     assert_eq!(*ran.borrow(), ["or-exec while on"]);
     let r = ran.clone();
     assert!(sw
