@@ -472,6 +472,22 @@ fn a_timeout_action_that_panics_goes_to_the_handler() {
     lwt::Timeout::set_exn_handler(previous);
 }
 
+/// A timeout's Debug shows its duration and whether it is started.
+#[test]
+fn a_timeouts_debug_shows_its_duration_and_state() {
+    let _engine = VirtualEngine::new();
+    let t = lwt::Timeout::new(Duration::from_secs(7), |_| Ok(()));
+    let s = format!("{t:?}");
+    assert!(
+        s.contains("duration: 7s") && s.contains("started: false"),
+        "{s}"
+    );
+    t.start().unwrap();
+    let s = format!("{t:?}");
+    assert!(s.contains("started: true"), "{s}");
+    t.stop();
+}
+
 #[test]
 fn starting_a_timeout_needs_an_engine() {
     let t = lwt::Timeout::new(Duration::from_secs(1), |_| Ok(()));
