@@ -22,19 +22,37 @@ fn poll_read_into<R: AsyncRead + ?Sized>(
 ) -> Poll<io::Result<()>> {
     let dst = buf.initialize_unfilled();
     let room = dst.len();
-    let n = match reader.poll_read(cx, dst) {
+    let read = reader.poll_read(cx, dst);
+    // SAFETY: `initialize_unfilled` initialized all `room` bytes the read
+    // was given, so whatever it reports is initialized.
+    unsafe { filled(buf, room, read) }
+}
+
+/// Moves `buf`'s cursor past the `n` bytes a read into the first `room`
+/// unfilled bytes reported, and passes on its error or `Pending`. A count
+/// above `room` is an error, and the cursor stays.
+///
+/// # Safety
+///
+/// When `read` is `Ready(Ok(n))` with `n <= room`, the first `n` unfilled
+/// bytes of `buf` must be initialized.
+unsafe fn filled(
+    mut buf: ReadBufCursor<'_>,
+    room: usize,
+    read: Poll<io::Result<usize>>,
+) -> Poll<io::Result<()>> {
+    let n = match read {
         Poll::Ready(Ok(n)) => n,
         Poll::Ready(Err(e)) => return Poll::Ready(Err(e)),
         Poll::Pending => return Poll::Pending,
     };
     if n > room {
         return Poll::Ready(Err(io::Error::other(
-            "a reader reported more bytes than the buffer holds",
+            "a read reported more bytes than the buffer holds",
         )));
     }
-    // SAFETY: `advance` needs the next `n` bytes of the cursor initialized.
-    // `initialize_unfilled` initialized all `room` of them, and `n <= room`
-    // was checked just above.
+    // SAFETY: `advance` needs the next `n` bytes of the cursor initialized:
+    // the caller promises that for `n <= room`, checked just above.
     unsafe { buf.advance(n) };
     Poll::Ready(Ok(()))
 }
@@ -156,21 +174,9 @@ macro_rules! hyper_io {
                 // bytes it received into it.
                 let dst = unsafe { buf.as_mut() };
                 let room = dst.len();
-                let n = match self.get_mut().poll_recv_uninit(cx, dst) {
-                    Poll::Ready(Ok(n)) => n,
-                    Poll::Ready(Err(e)) => return Poll::Ready(Err(e)),
-                    Poll::Pending => return Poll::Pending,
-                };
-                if n > room {
-                    return Poll::Ready(Err(io::Error::other(
-                        "recv reported more bytes than the buffer holds",
-                    )));
-                }
-                // SAFETY: `advance` needs the next `n` bytes initialized:
-                // `recv` wrote the first `n` of them, and `n <= room` was
-                // checked just above.
-                unsafe { buf.advance(n) };
-                Poll::Ready(Ok(()))
+                let read = self.get_mut().poll_recv_uninit(cx, dst);
+                // SAFETY: `recv` initialized the bytes it reports.
+                unsafe { filled(buf, room, read) }
             }
         }
 
