@@ -638,3 +638,47 @@ fn combinators_over_a_hundred_thousand_promises() {
     p.cancel();
     assert!(ts.iter().all(|t| t.is_rejected()));
 }
+
+/// A task that awaited a promise at one poll and a bind's promise at the
+/// next is woken by the bind's promise, even when the bind's callback then
+/// returns the first promise: the bind's promise takes over the first's
+/// callbacks, the task's older entry among them, which must not replace
+/// the task's current one.
+#[test]
+fn a_task_is_woken_by_its_current_wait_when_a_bind_takes_over_an_older_one() {
+    use std::cell::Cell;
+    use std::future::Future;
+    use std::rc::Rc;
+    let engine = lwt::testing::VirtualEngine::new();
+    let (x, rx) = lwt::wait::<()>();
+    let (q, rq) = lwt::wait::<()>();
+    let q2 = q.clone();
+    let p = x.bind(move |()| q2);
+    let polls = Rc::new(Cell::new(0));
+    let seen = polls.clone();
+    let task = lwt::spawn(std::future::poll_fn(move |cx| {
+        seen.set(seen.get() + 1);
+        match seen.get() {
+            1 => {
+                // First poll: waits on `q`, and asks to be polled again.
+                assert!(std::pin::Pin::new(&mut q.clone()).poll(cx).is_pending());
+                cx.waker().wake_by_ref();
+                std::task::Poll::Pending
+            }
+            2 => {
+                // Second poll: waits on `p` only.
+                assert!(std::pin::Pin::new(&mut p.clone()).poll(cx).is_pending());
+                std::task::Poll::Pending
+            }
+            _ => std::task::Poll::Ready(Ok(())),
+        }
+    }));
+    engine.run_until_idle();
+    assert_eq!(polls.get(), 2);
+    rx.resolve(()).unwrap(); // `p` takes over `q`'s callbacks
+    assert_eq!(polls.get(), 2, "nothing for the task yet");
+    rq.resolve(()).unwrap();
+    engine.run_until_idle();
+    assert_eq!(polls.get(), 3, "woken by p, through q");
+    assert!(task.is_fulfilled());
+}

@@ -512,14 +512,17 @@ impl<T: 'static> Entry<T> {
     }
 
     /// True when `self` makes `earlier` useless: both resume the same task,
-    /// and `self` is of its current poll (a task's earlier polls are dead:
-    /// `resume` ignores them). A task that awaits a long-lived promise at
-    /// each poll (a shutdown signal, a channel) then holds one entry on it,
-    /// not one per poll. Replacing `earlier` in place never drops the task:
-    /// `self` holds it too.
+    /// and `self` is of the same poll or a later one (a task's earlier polls
+    /// are dead: `resume` ignores them). A task that awaits a long-lived
+    /// promise at each poll (a shutdown signal, a channel) then holds one
+    /// entry on it, not one per poll. An entry of an older poll (one moved
+    /// here from another list, by `append`) never replaces a newer one.
+    /// Replacing `earlier` in place never drops the task: `self` holds it.
     fn supersedes(&self, earlier: &Entry<T>) -> bool {
         match (self, earlier) {
-            (Entry::Task(new, _), Entry::Task(old, _)) => Rc::ptr_eq(new, old),
+            (Entry::Task(new, later), Entry::Task(old, sooner)) => {
+                Rc::ptr_eq(new, old) && later >= sooner
+            }
             _ => false,
         }
     }
