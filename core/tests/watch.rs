@@ -47,9 +47,15 @@ fn send_replace_and_send_modify() {
     tx.send_modify(|v| v.push(3));
     assert!(waiting.is_fulfilled());
     assert_eq!(*rx.borrow(), [2, 3]);
+    // Each send, a modify too, is one version more.
+    assert!(format!("{tx:?}").contains("version: 2"), "{tx:?}");
+    rx.mark_unchanged();
+    tx.send_modify(|v| v.clear());
+    assert!(rx.has_changed().unwrap(), "a modify is a change");
+    assert!(format!("{tx:?}").contains("version: 3"), "{tx:?}");
     drop(rx);
     assert!(tx.send(vec![0]).unwrap_err().is_closed(), "no receiver");
-    assert_eq!(*tx.send_replace(vec![9]), [2, 3], "replace needs none");
+    assert!(tx.send_replace(vec![9]).is_empty(), "replace needs none");
 }
 
 /// The counts: receivers (clones and subscriptions), `is_closed` once all
