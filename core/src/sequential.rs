@@ -143,6 +143,7 @@ where
 /// What to do with the promise a `bind`-like function returned: if it is
 /// resolved and nobody else holds it (`Promise::resolved(x)`, typically), its
 /// value is moved out, and no merge is needed; otherwise, follow it.
+#[inline]
 fn follow<U: 'static>(p: Promise<U>) -> Next<U> {
     let mut node = match p.into_inline() {
         Ok(result) => return Next::Done(result),

@@ -396,18 +396,33 @@ impl<T: Clone + 'static> Future for Promise<T> {
     type Output = Result<T, Error>;
 
     /// Ready with a clone of the result once the promise is resolved.
+    ///
+    /// Inlined, so that awaiting a [`Promise::resolved`] in an `async` block
+    /// compiles to reading its value: the node path is a call.
+    #[inline(always)]
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
-        if let Some(result) = self.inline_clone() {
-            return Poll::Ready(result);
+        let this = self.get_mut();
+        match this.inline_mut() {
+            Some(result) => Poll::Ready(result.clone()),
+            None => poll_node(this.node(), cx),
         }
-        let node = underlying(self.node());
-        if let Some(result) = value_of(&node) {
-            return Poll::Ready(result.clone());
-        }
-        let entry = notify_entry(&node, cx);
-        add_entry_underlying(node, entry);
-        Poll::Pending
     }
+}
+
+/// [`Promise`]'s poll once it has a node: ready if the underlying node is
+/// resolved, else its waiter is registered.
+#[inline(never)]
+fn poll_node<T: Clone + 'static>(
+    node: &NodeRef<T>,
+    cx: &mut Context<'_>,
+) -> Poll<Result<T, Error>> {
+    let node = underlying(node);
+    if let Some(result) = value_of(&node) {
+        return Poll::Ready(result.clone());
+    }
+    let entry = notify_entry(&node, cx);
+    add_entry_underlying(node, entry);
+    Poll::Pending
 }
 
 /// Who the current poll should wake: the running task itself (polled

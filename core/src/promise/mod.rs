@@ -372,6 +372,7 @@ impl<T: 'static> Promise<T> {
     }
 
     /// The node behind this handle, consuming it.
+    #[inline]
     pub(crate) fn into_node(self) -> NodeRef<T> {
         match self.node.into_inner() {
             Some(node) => node,
@@ -380,6 +381,7 @@ impl<T: 'static> Promise<T> {
     }
 
     /// The result of an inline promise, moved out; any other is given back.
+    #[inline]
     pub(crate) fn into_inline(self) -> Result<Result<T, Error>, Promise<T>> {
         if self.node.get().is_none() {
             if let Some(result) = self.inline.take() {
@@ -395,8 +397,18 @@ impl<T: 'static> Promise<T> {
         self.node.get().is_none()
     }
 
+    /// An inline promise's result, through the only access there is (no
+    /// clone of it can reach this handle); `None` for any other.
+    #[inline(always)]
+    pub(crate) fn inline_mut(&mut self) -> Option<&mut Result<T, Error>> {
+        match self.node.get() {
+            Some(_) => None,
+            None => self.inline.get_mut().as_mut(),
+        }
+    }
+
     /// A clone of an inline promise's result; `None` for any other.
-    #[inline]
+    #[inline(always)]
     pub(crate) fn inline_clone(&self) -> Option<Result<T, Error>>
     where
         T: Clone,

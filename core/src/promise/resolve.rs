@@ -102,7 +102,7 @@ pub const MAX_DEPTH: u32 = 42;
 /// r.resolve(()).unwrap();
 /// ```
 pub fn depth() -> u32 {
-    LOOP.with(|l| l.depth.get())
+    DEPTH.with(Cell::get)
 }
 
 /// Runs `f`, user code that produces a promise's result; a panic comes back
@@ -196,18 +196,13 @@ pub(crate) fn run_tails(mut tail: Option<TailRef>) {
     }
 }
 
-struct Loop {
-    depth: Cell<u32>,
-    queue: RefCell<VecDeque<Job>>,
-}
-
 thread_local! {
-    static LOOP: Loop = const {
-        Loop {
-            depth: Cell::new(0),
-            queue: RefCell::new(VecDeque::new()),
-        }
-    };
+    /// How many callbacks are running, one inside another, on this thread.
+    /// A cell of its own, with no destructor, so that reading it is one load
+    /// (the binds of a resolved promise read it twice each).
+    static DEPTH: Cell<u32> = const { Cell::new(0) };
+    /// Callbacks queued past [`MAX_DEPTH`], run by the outermost level.
+    static QUEUE: RefCell<VecDeque<Job>> = const { RefCell::new(VecDeque::new()) };
 }
 
 /// One level of callback nesting, undone on drop (also when unwinding).
@@ -215,13 +210,14 @@ pub(crate) struct Level(());
 
 impl Level {
     /// Enters one level deeper, or `None` if that would pass [`MAX_DEPTH`].
+    #[inline]
     pub(crate) fn enter() -> Option<Level> {
-        LOOP.with(|l| {
-            let d = l.depth.get();
+        DEPTH.with(|depth| {
+            let d = depth.get();
             if d >= MAX_DEPTH {
                 None
             } else {
-                l.depth.set(d + 1);
+                depth.set(d + 1);
                 Some(Level(()))
             }
         })
@@ -229,10 +225,11 @@ impl Level {
 }
 
 impl Drop for Level {
+    #[inline]
     fn drop(&mut self) {
-        let outermost = LOOP.with(|l| {
-            let d = l.depth.get() - 1;
-            l.depth.set(d);
+        let outermost = DEPTH.with(|depth| {
+            let d = depth.get() - 1;
+            depth.set(d);
             d == 0
         });
         if outermost && !std::thread::panicking() {
@@ -243,12 +240,12 @@ impl Drop for Level {
 
 /// True while some callback is running on this thread.
 pub(crate) fn in_callback() -> bool {
-    LOOP.with(|l| l.depth.get() > 0)
+    DEPTH.with(|depth| depth.get() > 0)
 }
 
 /// Queues `job` to run when the outermost level returns.
 pub(crate) fn defer(job: Job) {
-    LOOP.with(|l| l.queue.borrow_mut().push_back(job));
+    QUEUE.with(|q| q.borrow_mut().push_back(job));
 }
 
 /// Runs queued jobs until none is left. Called by the outermost level, and by
@@ -258,16 +255,16 @@ pub(crate) fn drain() {
     struct Outermost;
     impl Drop for Outermost {
         fn drop(&mut self) {
-            LOOP.with(|l| l.depth.set(0));
+            DEPTH.with(|depth| depth.set(0));
         }
     }
     if in_callback() {
         return;
     }
     loop {
-        let job = LOOP.with(|l| l.queue.borrow_mut().pop_front());
+        let job = QUEUE.with(|q| q.borrow_mut().pop_front());
         let Some(job) = job else { return };
-        LOOP.with(|l| l.depth.set(1));
+        DEPTH.with(|depth| depth.set(1));
         let _outermost = Outermost;
         job();
     }
@@ -288,7 +285,7 @@ pub(crate) fn run_callbacks_nested<T: 'static>(
     callbacks: Callbacks<T>,
     later: bool,
 ) {
-    if LOOP.with(|l| l.depth.get() == 0 && !l.queue.borrow().is_empty()) {
+    if !in_callback() && QUEUE.with(|q| !q.borrow().is_empty()) {
         // Callbacks left behind by a panic go first.
         drain();
     }
