@@ -682,3 +682,25 @@ fn a_task_is_woken_by_its_current_wait_when_a_bind_takes_over_an_older_one() {
     assert_eq!(polls.get(), 3, "woken by p, through q");
     assert!(task.is_fulfilled());
 }
+
+#[test]
+fn a_chain_of_binds_resolves_link_after_link_at_one_depth() {
+    // Each link's callback returns a value, so the next link runs as a tail
+    // of the same level, not one level deeper: the whole chain sees the
+    // depth of its first link, and none is queued past `MAX_DEPTH`.
+    let (root, r) = lwt::wait::<u32>();
+    let depths = Rc::new(RefCell::new(Vec::new()));
+    let mut p = root;
+    for _ in 0..(2 * lwt::MAX_DEPTH) {
+        let depths = depths.clone();
+        p = p.bind(move |v| {
+            depths.borrow_mut().push(lwt::depth());
+            Promise::resolved(v + 1)
+        });
+    }
+    r.resolve(0).unwrap();
+    assert_eq!(p.peek().unwrap().unwrap(), 2 * lwt::MAX_DEPTH);
+    let depths = depths.borrow();
+    assert_eq!(depths.len(), 2 * lwt::MAX_DEPTH as usize);
+    assert!(depths.iter().all(|&d| d == 1), "{depths:?}");
+}

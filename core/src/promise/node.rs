@@ -154,12 +154,6 @@ impl<T: 'static> Core<T> {
         .ok()
     }
 
-    /// True in the proxy state.
-    #[inline(always)]
-    pub(crate) fn is_proxy(&self) -> bool {
-        matches!(&*self.links.borrow(), Links::Proxy(_))
-    }
-
     /// Pending: attaches `entry` and returns `None`. In any other state gives
     /// the entry back, for the caller to run at once.
     #[inline(always)]
@@ -341,6 +335,20 @@ pub(crate) fn underlying<T: 'static>(node: &NodeRef<T>) -> NodeRef<T> {
         _ => return node.clone(),
     };
     follow_proxies(node, next)
+}
+
+/// [`underlying`] for a handle given up: the handle itself unless it is a
+/// proxy, so the common case moves it and counts no reference.
+#[inline]
+pub(crate) fn underlying_owned<T: 'static>(node: NodeRef<T>) -> NodeRef<T> {
+    let next = match &*node.core().links.borrow() {
+        Links::Proxy(next) => Some(next.clone()),
+        _ => None,
+    };
+    match next {
+        Some(next) => follow_proxies(&node, next),
+        None => node,
+    }
 }
 
 #[cold]

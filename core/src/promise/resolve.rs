@@ -58,8 +58,8 @@ use std::any::Any;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 
 use super::node::{
-    fold_into, hand_over, same_node, underlying, value_of, Callbacks, Entry, Extra, Hooks, Job,
-    Node, NodeRef, Slots, Tail, TailRef,
+    fold_into, hand_over, same_node, underlying, underlying_owned, value_of, Callbacks, Entry,
+    Extra, Hooks, Job, Node, NodeRef, Slots, Tail, TailRef,
 };
 use crate::error::Error;
 use crate::hook::report_unhandled;
@@ -386,15 +386,7 @@ pub(crate) fn resolve_owned<T: 'static>(
     node: NodeRef<T>,
     result: Result<T, Error>,
 ) -> Result<(), Error> {
-    let is_proxy = node.core().is_proxy();
-    let node = if is_proxy {
-        let target = underlying(&node);
-        drop(node);
-        target
-    } else {
-        node
-    };
-    resolve_underlying(node, result, false)
+    resolve_underlying(underlying_owned(node), result, false)
 }
 
 fn resolve_underlying<T: 'static>(
