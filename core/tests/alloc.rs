@@ -15,11 +15,18 @@ struct Counting;
 
 thread_local! {
     static ALLOCATIONS: Cell<usize> = const { Cell::new(0) };
+    /// Blocks allocated on this thread less those freed on it.
+    static LIVE: Cell<isize> = const { Cell::new(0) };
 }
 
 fn bump() {
     // `try_with`: the thread-local may be gone while the thread shuts down.
     let _ = ALLOCATIONS.try_with(|n| n.set(n.get() + 1));
+    let _ = LIVE.try_with(|n| n.set(n.get() + 1));
+}
+
+fn freed() {
+    let _ = LIVE.try_with(|n| n.set(n.get() - 1));
 }
 
 // SAFETY: every method forwards to `System` with the caller's arguments, so
@@ -39,12 +46,14 @@ unsafe impl GlobalAlloc for Counting {
 
     unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
         bump();
-        // SAFETY: the caller upholds `GlobalAlloc::realloc`'s contract; `ptr`
-        // came from `System` through this allocator.
+        freed(); // the same block, moved: still one live
+                 // SAFETY: the caller upholds `GlobalAlloc::realloc`'s contract; `ptr`
+                 // came from `System` through this allocator.
         unsafe { System.realloc(ptr, layout, new_size) }
     }
 
     unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        freed();
         // SAFETY: the caller upholds `GlobalAlloc::dealloc`'s contract; `ptr`
         // came from `System` through this allocator.
         unsafe { System.dealloc(ptr, layout) }
@@ -59,6 +68,13 @@ fn allocations<R>(f: impl FnOnce() -> R) -> (R, usize) {
     let before = ALLOCATIONS.with(Cell::get);
     let r = f();
     (r, ALLOCATIONS.with(Cell::get) - before)
+}
+
+/// How many more blocks are live on this thread after `f` than before.
+fn live_blocks<R>(f: impl FnOnce() -> R) -> (R, isize) {
+    let before = LIVE.with(Cell::get);
+    let r = f();
+    (r, LIVE.with(Cell::get) - before)
 }
 
 #[test]
@@ -390,4 +406,20 @@ fn a_task_awaiting_the_same_promises_at_each_poll_allocates_nothing_for_them() {
             "{POLLS} polls awaiting {awaited} promises each made {n} allocations, {alone} with none"
         );
     }
+}
+
+#[test]
+fn a_resolved_promise_a_bind_returns_and_nobody_else_holds_is_freed_once_read() {
+    // The bind's function makes a promise, resolves it and returns it: its
+    // value moves into the bind's own promise and its node is freed then,
+    // rather than kept behind the bind's promise as what it stands for.
+    let (root, r0) = lwt::wait::<u64>();
+    let p = root.bind(|v| {
+        let (q, r) = lwt::wait::<u64>();
+        r.resolve(v + 1).unwrap();
+        q
+    });
+    let ((), live) = live_blocks(|| r0.resolve(1).unwrap());
+    assert_eq!(p.peek().unwrap().unwrap(), 2);
+    assert!(live <= 0, "{live} more blocks live after the resolve");
 }

@@ -704,3 +704,18 @@ fn a_chain_of_binds_resolves_link_after_link_at_one_depth() {
     assert_eq!(depths.len(), 2 * lwt::MAX_DEPTH as usize);
     assert!(depths.iter().all(|&d| d == 1), "{depths:?}");
 }
+
+#[test]
+fn abort_of_a_promise_that_is_not_a_task_is_a_cancel() {
+    // Only a spawned task has a future to drop; any other promise's abort
+    // is its cancel, which walks back to the source it waits on.
+    let (p, _r) = lwt::task::<u32>();
+    let log = Log::new();
+    let l = log.clone();
+    p.on_cancel(move || l.push("source canceled"));
+    let q = p.clone().map(|x| x + 1);
+    q.abort();
+    assert!(p.peek().unwrap().unwrap_err().is_canceled());
+    assert!(q.peek().unwrap().unwrap_err().is_canceled());
+    assert_eq!(log.take(), ["source canceled"]);
+}
