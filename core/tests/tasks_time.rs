@@ -227,6 +227,21 @@ fn canceling_sleeps_releases_timers() {
 }
 
 #[test]
+fn canceling_a_bind_whose_function_returned_a_sleep_releases_the_timer() {
+    // The bind's promise takes the pending sleep's place (the sleep's node
+    // folds into it), and with it the timer the sleep holds.
+    let engine = VirtualEngine::new();
+    let (p, r) = lwt::wait::<()>();
+    let q = p.bind(|()| lwt::sleep(ms(10)));
+    r.resolve(()).unwrap();
+    assert!(q.is_pending());
+    assert_eq!(engine.timer_count(), 1);
+    q.cancel();
+    assert!(q.peek().unwrap().unwrap_err().is_canceled());
+    assert_eq!(engine.timer_count(), 0);
+}
+
+#[test]
 fn interval_does_not_drift() {
     use futures::StreamExt;
     let engine = VirtualEngine::new();
