@@ -392,6 +392,16 @@ fn polls_awaiting(polls: usize, awaited: usize) -> usize {
 }
 
 #[test]
+fn a_task_that_wakes_itself_at_each_poll_allocates_nothing_per_poll() {
+    // A foreign wake-up (here the task's own, as a `yield_now` does) queues
+    // the task for the next turn; the turn's buffers are reused, so a turn
+    // that polls one woken task allocates nothing.
+    const POLLS: usize = 1_000;
+    let n = polls_awaiting(POLLS, 0);
+    assert!(n <= 16, "{POLLS} self-woken polls made {n} allocations");
+}
+
+#[test]
 fn a_task_awaiting_the_same_promises_at_each_poll_allocates_nothing_for_them() {
     // A task that awaits long-lived promises at each poll (a shutdown
     // signal and a channel, say): its callback on each is replaced, not

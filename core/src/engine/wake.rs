@@ -58,7 +58,17 @@ thread_local! {
     static REMOTE: Arc<Remote> = Arc::new(Remote::default());
     /// Wakers of finished tasks that nobody else holds, for reuse.
     static SPARE_WAKERS: RefCell<Vec<Arc<TaskWaker>>> = const { RefCell::new(Vec::new()) };
+    /// The buffers the last [`run_woken`] emptied (its events, the tasks
+    /// they woke), for the next one: a task woken once a turn, by itself
+    /// or by a socket, then costs no allocation per turn.
+    static SPARE_BUFFERS: RefCell<Buffers> = const { RefCell::new((Vec::new(), Vec::new())) };
 }
+
+type Buffers = (Vec<Event>, Vec<Rc<dyn Pollable>>);
+
+/// The largest buffer [`run_woken`] keeps for reuse, in entries: a burst's
+/// bigger one is freed.
+const SPARE_MAX: usize = 1024;
 
 /// The cross-thread side of a thread's wake-ups: the only lock in the core,
 /// taken only when a waker is woken or dropped on another thread.
@@ -241,38 +251,53 @@ pub(crate) fn registered_count() -> usize {
 /// Polls the tasks woken by foreign wakers since the last call, and lets go
 /// of the tasks whose wakers were all dropped.
 pub(crate) fn run_woken() {
-    let mut events = WOKEN.with(|w| std::mem::take(&mut *w.borrow_mut()));
+    let (mut events, mut woken) = SPARE_BUFFERS
+        .try_with(|s| std::mem::take(&mut *s.borrow_mut()))
+        .unwrap_or_default();
+    // The spare (empty) buffer takes the queue's place.
+    WOKEN.with(|w| std::mem::swap(&mut events, &mut *w.borrow_mut()));
     REMOTE.with(|r| {
         if r.pending.swap(false, Ordering::AcqRel) {
             events.append(&mut r.events.lock().unwrap_or_else(|e| e.into_inner()));
         }
     });
-    if events.is_empty() {
-        return;
-    }
-    // Wake-ups first (ground rule 4): the tasks to poll are held here, so a
-    // release below cannot free one of them before its poll.
-    let (woken, released) = REGISTRY.with(|r| {
-        let mut r = r.borrow_mut();
-        let woken: Vec<Rc<dyn Pollable>> = events
-            .iter()
-            .filter_map(|e| match e {
+    if !events.is_empty() {
+        // Wake-ups first (ground rule 4): the tasks to poll are held here,
+        // so a release below cannot free one of them before its poll.
+        let released: Vec<Rc<dyn Pollable>> = REGISTRY.with(|r| {
+            let mut r = r.borrow_mut();
+            woken.extend(events.iter().filter_map(|e| match e {
                 Event::Wake(id) => r.get(id).cloned(),
                 Event::Release(_) => None,
-            })
-            .collect();
-        let released: Vec<Rc<dyn Pollable>> = events
-            .iter()
-            .filter_map(|e| match e {
-                Event::Release(id) => r.remove(id),
-                Event::Wake(_) => None,
-            })
-            .collect();
-        (woken, released)
-    });
-    // Outside the borrow: freeing a task runs its future's destructors.
-    drop(released);
-    for task in woken {
-        task.poll_now();
+            }));
+            events
+                .iter()
+                .filter_map(|e| match e {
+                    Event::Release(id) => r.remove(id),
+                    Event::Wake(_) => None,
+                })
+                .collect()
+        });
+        // Outside the borrow: freeing a task runs its future's destructors.
+        drop(released);
+        for task in woken.drain(..) {
+            task.poll_now();
+        }
+        events.clear();
     }
+    keep_spare((events, woken));
+}
+
+/// Keeps `buffers` (empty) for the next [`run_woken`], unless a nested
+/// call kept its own already or they grew past [`SPARE_MAX`].
+fn keep_spare(buffers: Buffers) {
+    let _ = SPARE_BUFFERS.try_with(|s| {
+        let mut s = s.borrow_mut();
+        if s.0.capacity() == 0 && buffers.0.capacity() <= SPARE_MAX {
+            s.0 = buffers.0;
+        }
+        if s.1.capacity() == 0 && buffers.1.capacity() <= SPARE_MAX {
+            s.1 = buffers.1;
+        }
+    });
 }
