@@ -433,3 +433,25 @@ fn a_resolved_promise_a_bind_returns_and_nobody_else_holds_is_freed_once_read() 
     assert_eq!(p.peek().unwrap().unwrap(), 2);
     assert!(live <= 0, "{live} more blocks live after the resolve");
 }
+
+#[test]
+fn reading_a_promise_through_a_chain_of_proxies_frees_the_ones_between() {
+    // `x` ends up standing for `z` through `y`: `y`'s bind took `x`'s place,
+    // then `z`'s took `y`'s. The first read of `x` walks the chain and links
+    // `x` straight to `z`, which frees `y`, held only by that link.
+    let (x, rx) = lwt::wait::<u32>();
+    let (root1, r1) = lwt::wait::<()>();
+    let (root2, r2) = lwt::wait::<()>();
+    let x2 = x.clone();
+    let y = root1.bind(move |()| x2);
+    let z = root2.bind(move |()| y);
+    r1.resolve(()).unwrap();
+    r2.resolve(()).unwrap();
+    let (pending, live) = live_blocks(|| x.is_pending());
+    assert!(pending);
+    assert_eq!(live, -1, "the proxy between was not freed");
+    let ((), live) = live_blocks(|| assert!(x.is_pending()));
+    assert_eq!(live, 0, "a second read walks nothing");
+    rx.resolve(7).unwrap();
+    assert_eq!(z.peek().unwrap().unwrap(), 7);
+}

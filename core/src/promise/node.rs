@@ -353,16 +353,16 @@ pub(crate) fn underlying_owned<T: 'static>(node: NodeRef<T>) -> NodeRef<T> {
 
 #[cold]
 fn follow_proxies<T: 'static>(node: &NodeRef<T>, mut current: NodeRef<T>) -> NodeRef<T> {
-    let mut hops = 0;
+    let mut walked = false;
     loop {
         let next = match &*current.core().links.borrow() {
             Links::Proxy(next) => next.clone(),
             _ => break,
         };
         current = next;
-        hops += 1;
+        walked = true;
     }
-    if hops == 0 {
+    if !walked {
         // `node` already points straight at the end.
         return current;
     }
