@@ -472,6 +472,86 @@ fn catch_cost(c: &mut Criterion) {
     g.finish();
 }
 
+/// One step of Lwt's pending-bind loop: make a pending promise, bind the
+/// rest of the loop on it, resolve it with `resolve_later` (Lwt's
+/// `wakeup_later`: inside a callback, its callbacks run when the current one
+/// returns, so the loop runs in constant stack).
+fn pending_bind_loop(n: u64) -> Promise<u64> {
+    if n == 0 {
+        return Promise::resolved(0);
+    }
+    let (p, r) = lwt::wait::<u64>();
+    let rest = p.bind(move |_| pending_bind_loop(n - 1));
+    r.resolve_later(Ok(n)).expect("pending");
+    rest
+}
+
+/// Bench 10 (issue 21): a million steps of the pending-bind loop (no task,
+/// no engine: callbacks only) against the nearest peers' shape, a task
+/// spawned per step awaiting a oneshot that is then sent: tokio
+/// `spawn_local` on `current_thread`, and `futures` `LocalPool`. A third
+/// peer, one tokio task making, sending and awaiting a oneshot per step,
+/// does less (nothing ever waits) and is there as the floor.
+fn pending_bind(c: &mut Criterion) {
+    let mut g = c.benchmark_group("pending_bind_1M");
+    g.sample_size(10);
+    g.throughput(Throughput::Elements(MILLION as u64));
+    g.bench_function("lwt_wait_bind_resolve_later", |b| {
+        b.iter(|| {
+            let p = pending_bind_loop(black_box(MILLION as u64));
+            assert_eq!(p.peek().expect("done").expect("ok"), 0);
+        })
+    });
+    let rt = current_thread();
+    g.bench_function("tokio_spawn_local_oneshot", |b| {
+        b.iter(|| {
+            let local = tokio::task::LocalSet::new();
+            local.block_on(&rt, async {
+                for i in 0..MILLION as u64 {
+                    let (tx, rx) = oneshot::channel::<u64>();
+                    let step = tokio::task::spawn_local(async move { rx.await.expect("sent") });
+                    tx.send(black_box(i)).expect("waiting");
+                    step.await.expect("the step ran");
+                }
+            })
+        })
+    });
+    // Not the same work (no task per step, and the value is sent before the
+    // await, which never waits): the cheapest oneshot step tokio has.
+    g.bench_function("tokio_oneshot_in_one_task", |b| {
+        b.iter(|| {
+            let local = tokio::task::LocalSet::new();
+            local.block_on(&rt, async {
+                let mut acc = 0u64;
+                for i in 0..MILLION as u64 {
+                    let (tx, rx) = oneshot::channel::<u64>();
+                    tx.send(black_box(i)).expect("waiting");
+                    acc = acc.wrapping_add(rx.await.expect("sent"));
+                }
+                acc
+            })
+        })
+    });
+    g.bench_function("localpool_spawn_oneshot", |b| {
+        use futures::task::LocalSpawnExt as _;
+        b.iter(|| {
+            let mut pool = futures::executor::LocalPool::new();
+            let spawner = pool.spawner();
+            pool.run_until(async move {
+                for i in 0..MILLION as u64 {
+                    let (tx, rx) = futures::channel::oneshot::channel::<u64>();
+                    let step = spawner
+                        .spawn_local_with_handle(async move { rx.await.expect("sent") })
+                        .expect("spawned");
+                    tx.send(black_box(i)).expect("waiting");
+                    step.await;
+                }
+            })
+        })
+    });
+    g.finish();
+}
+
 /// Ten million, the size of the resolved-promise loops.
 const TEN_MILLION: u64 = 10_000_000;
 
@@ -594,7 +674,8 @@ mod group {
         spawn_tasks,
         pause_loop,
         catch_cost,
-        resolved_loop
+        resolved_loop,
+        pending_bind
     );
 }
 
