@@ -455,3 +455,41 @@ fn reading_a_promise_through_a_chain_of_proxies_frees_the_ones_between() {
     rx.resolve(7).unwrap();
     assert_eq!(z.peek().unwrap().unwrap(), 7);
 }
+
+#[test]
+fn resolving_later_a_promise_nobody_waits_on_queues_nothing() {
+    // Inside a callback, `resolve_later` queues the callbacks to run after
+    // it; with none to run, it queues (and allocates) nothing.
+    let (q, rq) = lwt::wait::<()>();
+    let (p, r) = lwt::wait::<u32>();
+    let made = Rc::new(Cell::new(usize::MAX));
+    let m = made.clone();
+    q.on_success(move |()| {
+        let ((), n) = allocations(|| r.resolve_later(Ok(1)).unwrap());
+        m.set(n);
+    });
+    rq.resolve(()).unwrap();
+    assert_eq!(made.get(), 0);
+    assert_eq!(p.peek().unwrap().unwrap(), 1);
+}
+
+#[test]
+fn dropped_takes_leave_nothing_behind_on_a_promise_that_stays_pending() {
+    // Each take polled once claims the promise, then is dropped: its dead
+    // claim is swept from the callback list when a later one is added, so
+    // the list (and what the claims' weak links keep) does not grow, while
+    // the one take still alive keeps its claim and gets the value.
+    let (p, r) = lwt::wait::<Vec<u8>>();
+    let mut kept = Box::pin(p.clone().take());
+    let mut cx = std::task::Context::from_waker(futures::task::noop_waker_ref());
+    assert!(kept.as_mut().poll(&mut cx).is_pending());
+    let ((), live) = live_blocks(|| {
+        for _ in 0..1_000 {
+            let mut take = Box::pin(p.clone().take());
+            assert!(take.as_mut().poll(&mut cx).is_pending());
+        }
+    });
+    assert!(live < 16, "1,000 dropped takes left {live} blocks live");
+    r.resolve(vec![7]).unwrap();
+    assert!(kept.as_mut().poll(&mut cx).is_ready());
+}
