@@ -630,9 +630,8 @@ impl<T: 'static> Callbacks<T> {
                             kept += 1;
                         }
                     }
-                    if kept < v.len() {
-                        dead = v.split_off(kept);
-                    }
+                    // Empty, with no allocation, when all are live.
+                    dead = v.split_off(kept);
                 }
                 v.push(entry);
             }
