@@ -719,3 +719,44 @@ fn abort_of_a_promise_that_is_not_a_task_is_a_cancel() {
     assert!(q.peek().unwrap().unwrap_err().is_canceled());
     assert_eq!(log.take(), ["source canceled"]);
 }
+
+#[test]
+fn dropping_an_abandoned_chain_deeper_than_the_drop_bound_drops_every_link() {
+    // Each link's callback list is dropped inside the one before it, down
+    // to a bound; past it, lists are queued and dropped in a loop by the
+    // outermost drop. Every closure of the chain is dropped either way.
+    struct Counted(Rc<RefCell<u32>>);
+    impl Drop for Counted {
+        fn drop(&mut self) {
+            *self.0.borrow_mut() += 1;
+        }
+    }
+    let dropped = Rc::new(RefCell::new(0));
+    let (root, r) = lwt::wait::<u32>();
+    let mut p = root;
+    for _ in 0..300 {
+        let c = Counted(dropped.clone());
+        p = p.bind(move |v| {
+            let _keep = &c;
+            Promise::resolved(v)
+        });
+    }
+    // The links hold each other (each in the callback list of the one
+    // before); the resolver holds the first.
+    drop(p);
+    assert_eq!(*dropped.borrow(), 0);
+    drop(r);
+    assert_eq!(*dropped.borrow(), 300);
+    // The queue was left empty: a second chain is dropped as fully.
+    let (root, r) = lwt::wait::<u32>();
+    let mut p = root;
+    for _ in 0..100 {
+        let c = Counted(dropped.clone());
+        p = p.bind(move |v| {
+            let _keep = &c;
+            Promise::resolved(v)
+        });
+    }
+    drop((p, r));
+    assert_eq!(*dropped.borrow(), 400);
+}
