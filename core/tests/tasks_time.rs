@@ -571,3 +571,16 @@ fn has_work_sees_each_kind_of_work_alone() {
     assert_eq!(t.peek().unwrap().unwrap(), 1);
     assert!(!lwt::engine::has_work());
 }
+
+#[test]
+fn a_take_waiting_on_a_promise_that_is_then_rejected_gets_that_error() {
+    // Errors are shared, never moved: the take passes the rejection on.
+    let engine = VirtualEngine::new();
+    let (p, r) = lwt::wait::<u32>();
+    let t = lwt::spawn(async move { p.take().await });
+    engine.run_until_idle();
+    assert!(t.is_pending());
+    r.reject(Error::msg("the upstream failed")).unwrap();
+    let e = engine.run(&t).unwrap_err();
+    assert!(e.to_string().contains("the upstream failed"), "{e}");
+}
