@@ -517,3 +517,23 @@ fn a_full_callback_list_drops_its_dead_entries_rather_than_grow() {
         assert_eq!(m.peek().unwrap().unwrap(), 2);
     }
 }
+
+#[test]
+fn a_step_of_the_pending_bind_loop_allocates_its_two_nodes_only() {
+    // Lwt's loop `let p, r = wait () in r <~ later; p >>= loop`: each step
+    // makes the promise and the bind's node; the queued resolution is kept
+    // in the promise's own node, not in a job of its own.
+    fn steps(n: u64) -> Promise<u64> {
+        if n == 0 {
+            return Promise::resolved(0);
+        }
+        let (p, r) = lwt::wait::<u64>();
+        let rest = p.bind(move |_| steps(n - 1));
+        r.resolve_later(Ok(n)).unwrap();
+        rest
+    }
+    const N: usize = 1_000;
+    let (p, n) = allocations(|| steps(N as u64));
+    assert_eq!(p.peek().unwrap().unwrap(), 0);
+    assert!(n <= 2 * N + 4, "{N} steps made {n} allocations");
+}

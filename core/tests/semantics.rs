@@ -760,3 +760,38 @@ fn dropping_an_abandoned_chain_deeper_than_the_drop_bound_drops_every_link() {
     drop((p, r));
     assert_eq!(*dropped.borrow(), 400);
 }
+
+#[test]
+fn resolve_later_in_a_callback_runs_the_callbacks_after_it_and_a_late_one_at_once() {
+    // Lwt's `wakeup_later`: the promise is resolved at once (readers see
+    // the value), its callbacks run when the current callback returns, in
+    // the order of the resolutions; a callback attached meanwhile finds a
+    // resolved promise and runs at once.
+    let log: Log = Log::new();
+    let (q, rq) = lwt::wait::<()>();
+    let (p1, r1) = lwt::wait::<u32>();
+    let (p2, r2) = lwt::wait::<u32>();
+    for (p, name) in [(&p1, "p1"), (&p2, "p2")] {
+        let l = log.clone();
+        p.on_success(move |v| l.push(format!("{name} queued {v}")));
+    }
+    let (l, late) = (log.clone(), p1.clone());
+    q.on_success(move |()| {
+        r2.resolve_later(Ok(2)).unwrap();
+        r1.resolve_later(Ok(1)).unwrap();
+        assert_eq!(late.peek().unwrap().unwrap(), 1);
+        let l2 = l.clone();
+        late.on_success(move |v| l2.push(format!("p1 late {v}")));
+        l.push("callback returns");
+    });
+    rq.resolve(()).unwrap();
+    assert_eq!(
+        log.take(),
+        [
+            "p1 late 1",
+            "callback returns",
+            "p2 queued 2",
+            "p1 queued 1"
+        ]
+    );
+}

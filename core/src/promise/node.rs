@@ -35,7 +35,7 @@ use crate::error::Error;
 
 /// What a node's `RefCell` holds: which state of its life the node is in.
 ///
-/// A node has four states. Three are variants; the fourth, *tail*, is
+/// A node has five states. Four are variants; the fifth, *tail*, is
 /// `Pending` links with the value already set. Each state's block below says
 /// what leads into it and what can never follow it. Only this module matches
 /// on `Links`: the rest of the core moves a node from state to state through
@@ -61,9 +61,19 @@ pub(crate) enum Links<T: 'static> {
     Pending(Waiting<T>),
     /// Resolved: the `OnceCell` value is set and will never change. Entered
     /// from `Pending` or tail by [`Core::take_waiting`], or made directly by
-    /// [`Core::resolved`]. Nothing follows it: a resolved node never becomes
+    /// [`Core::resolved`]; from `Queued` by [`Core::take_queued`]. Followed
+    /// only by `Queued` ([`Core::queue`]); a resolved node never becomes
     /// pending again, nor a proxy.
     Resolved,
+    /// Queued: resolved (the value is set, and every reader sees it so),
+    /// with the hooks and callbacks of its resolution kept here while the
+    /// node waits its turn in the resolution loop's queue (a `resolve_later`
+    /// inside a callback, or a resolution past [`super::resolve::MAX_DEPTH`]):
+    /// the queue holds the node, and no boxed job is needed. Entered from
+    /// `Resolved` only ([`Core::queue`]), followed only by `Resolved`
+    /// ([`Core::take_queued`], when the queue reaches it). Nothing attaches
+    /// here: a callback added meanwhile runs at once, as on any resolved node.
+    Queued(Hooks, Callbacks<T>),
     /// Proxy: the node was merged into another node of the same type, its
     /// *underlying* node, which now stands for both; its own value is never
     /// set. Entered from `Pending` only ([`Core::become_proxy`],
@@ -223,6 +233,35 @@ impl<T: 'static> Core<T> {
         }
         None
     }
+
+    /// Resolved → queued: keeps `hooks` and `callbacks` for the resolution
+    /// loop's queue, which holds the node. Any other state (already queued,
+    /// say) gives them back.
+    pub(crate) fn queue(
+        &self,
+        hooks: Hooks,
+        callbacks: Callbacks<T>,
+    ) -> Result<(), (Hooks, Callbacks<T>)> {
+        let mut links = self.links.borrow_mut();
+        if matches!(&*links, Links::Resolved) {
+            *links = Links::Queued(hooks, callbacks);
+            return Ok(());
+        }
+        Err((hooks, callbacks))
+    }
+
+    /// Queued → resolved: what [`Core::queue`] kept, for the resolution loop
+    /// to run. `None`, and no change, in any other state.
+    pub(crate) fn take_queued(&self) -> Option<(Hooks, Callbacks<T>)> {
+        let mut links = self.links.borrow_mut();
+        match std::mem::replace(&mut *links, Links::Resolved) {
+            Links::Queued(hooks, callbacks) => Some((hooks, callbacks)),
+            other => {
+                *links = other;
+                None
+            }
+        }
+    }
 }
 
 impl<T: 'static> Drop for Core<T> {
@@ -302,8 +341,15 @@ pub(crate) trait Extra: 'static {
 
 impl Extra for () {}
 
+/// A queued node ([`Links::Queued`]) seen by the resolution loop's queue,
+/// whatever its value type.
+pub(crate) trait RunQueued {
+    /// Runs the hooks and callbacks the node was queued with.
+    fn run_queued(self: Rc<Self>);
+}
+
 /// A node seen through its value type. `Promise<T>` holds one of these.
-pub(crate) trait NodeDyn<T: 'static>: Cancelable {
+pub(crate) trait NodeDyn<T: 'static>: Cancelable + RunQueued {
     fn core(&self) -> &Core<T>;
     fn core_mut(&mut self) -> &mut Core<T>;
     fn abort(&self) -> bool;

@@ -59,7 +59,7 @@ use std::panic::{catch_unwind, AssertUnwindSafe};
 
 use super::node::{
     fold_into, hand_over, same_node, underlying, underlying_owned, value_of, Callbacks, Entry,
-    Extra, Hooks, Job, Node, NodeRef, Slots, Tail, TailRef,
+    Extra, Hooks, Job, Node, NodeRef, RunQueued, Slots, Tail, TailRef,
 };
 use crate::error::Error;
 use crate::hook::report_unhandled;
@@ -201,8 +201,26 @@ thread_local! {
     /// A cell of its own, with no destructor, so that reading it is one load
     /// (the binds of a resolved promise read it twice each).
     static DEPTH: Cell<u32> = const { Cell::new(0) };
-    /// Callbacks queued past [`MAX_DEPTH`], run by the outermost level.
-    static QUEUE: RefCell<VecDeque<Job>> = const { RefCell::new(VecDeque::new()) };
+    /// Callbacks queued past [`MAX_DEPTH`] (or by `resolve_later`), run by
+    /// the outermost level.
+    static QUEUE: RefCell<VecDeque<Queued>> = const { RefCell::new(VecDeque::new()) };
+}
+
+/// What the resolution loop's queue holds.
+enum Queued {
+    /// Work of any kind.
+    Job(Job),
+    /// A node in the queued state: its resolution's hooks and callbacks,
+    /// kept in the node itself, so queuing them allocates nothing.
+    Node(Rc<dyn RunQueued>),
+}
+
+impl<T: 'static, X: Extra> RunQueued for Node<T, X> {
+    fn run_queued(self: Rc<Self>) {
+        if let Some((hooks, callbacks)) = self.core.take_queued() {
+            run_callbacks(self, hooks, callbacks);
+        }
+    }
 }
 
 /// One level of callback nesting, undone on drop (also when unwinding).
@@ -245,7 +263,7 @@ pub(crate) fn in_callback() -> bool {
 
 /// Queues `job` to run when the outermost level returns.
 pub(crate) fn defer(job: Job) {
-    QUEUE.with(|q| q.borrow_mut().push_back(job));
+    QUEUE.with(|q| q.borrow_mut().push_back(Queued::Job(job)));
 }
 
 /// Runs queued jobs until none is left. Called by the outermost level, and by
@@ -262,11 +280,14 @@ pub(crate) fn drain() {
         return;
     }
     loop {
-        let job = QUEUE.with(|q| q.borrow_mut().pop_front());
-        let Some(job) = job else { return };
+        let queued = QUEUE.with(|q| q.borrow_mut().pop_front());
+        let Some(queued) = queued else { return };
         DEPTH.with(|depth| depth.set(1));
         let _outermost = Outermost;
-        job();
+        match queued {
+            Queued::Job(job) => job(),
+            Queued::Node(node) => node.run_queued(),
+        }
     }
 }
 
@@ -293,12 +314,28 @@ pub(crate) fn run_callbacks_nested<T: 'static>(
         return;
     }
     if later && in_callback() {
-        defer(Box::new(move || run_callbacks(node, hooks, callbacks)));
+        queue_callbacks(node, hooks, callbacks);
         return;
     }
     match Level::enter() {
         Some(_level) => run_callbacks(node, hooks, callbacks),
-        None => defer(Box::new(move || run_callbacks(node, hooks, callbacks))),
+        None => queue_callbacks(node, hooks, callbacks),
+    }
+}
+
+/// Queues the hooks and callbacks of `node`'s resolution to run when the
+/// outermost level returns: kept in the node if it is plainly resolved (no
+/// allocation), else (it is queued already, with others) in a job of their
+/// own, behind it.
+fn queue_callbacks<T: 'static>(node: NodeRef<T>, hooks: Hooks, callbacks: Callbacks<T>) {
+    match node.core().queue(hooks, callbacks) {
+        Ok(()) => {
+            let node: Rc<dyn RunQueued> = node;
+            QUEUE.with(|q| q.borrow_mut().push_back(Queued::Node(node)));
+        }
+        Err((hooks, callbacks)) => {
+            defer(Box::new(move || run_callbacks(node, hooks, callbacks)));
+        }
     }
 }
 
