@@ -537,3 +537,22 @@ fn a_step_of_the_pending_bind_loop_allocates_its_two_nodes_only() {
     assert_eq!(p.peek().unwrap().unwrap(), 0);
     assert!(n <= 2 * N + 4, "{N} steps made {n} allocations");
 }
+
+#[test]
+fn awaiting_promises_made_resolved_allocates_nothing() {
+    // An inline promise's `.await` reads its value in place: no node.
+    let engine = lwt::testing::VirtualEngine::new();
+    let (task, n) = allocations(|| {
+        let task = lwt::spawn(async {
+            let mut acc = 0u64;
+            for _ in 0..1_000 {
+                acc = Promise::resolved(acc + 1).await?;
+            }
+            Ok(acc)
+        });
+        engine.run_until_idle();
+        task
+    });
+    assert_eq!(task.peek().unwrap().unwrap(), 1_000);
+    assert!(n <= 4, "1,000 awaits (and the spawn) made {n} allocations");
+}

@@ -584,3 +584,39 @@ fn a_take_waiting_on_a_promise_that_is_then_rejected_gets_that_error() {
     let e = engine.run(&t).unwrap_err();
     assert!(e.to_string().contains("the upstream failed"), "{e}");
 }
+
+#[test]
+fn canceling_a_task_reaches_every_promise_its_last_poll_awaited() {
+    // One poll awaits three cancelable promises (as a `join` would): a
+    // cancel of the task walks to each of them, also after a second poll
+    // (whose awaits replace the first's).
+    for polls in [1, 2] {
+        let engine = VirtualEngine::new();
+        let sources: Vec<(Promise<()>, lwt::Resolver<()>)> =
+            (0..3).map(|_| lwt::task::<()>()).collect();
+        let promises: Vec<Promise<()>> = sources.iter().map(|(p, _)| p.clone()).collect();
+        let seen = Rc::new(Cell::new(0));
+        let s = seen.clone();
+        let t = lwt::spawn(std::future::poll_fn(move |cx| {
+            for p in &promises {
+                assert!(
+                    std::future::Future::poll(std::pin::Pin::new(&mut p.clone()), cx).is_pending()
+                );
+            }
+            s.set(s.get() + 1);
+            if s.get() < polls {
+                cx.waker().wake_by_ref();
+            }
+            std::task::Poll::<Result<(), Error>>::Pending
+        }));
+        engine.run_until_idle();
+        assert_eq!(seen.get(), polls);
+        t.cancel();
+        for (i, (p, _)) in sources.iter().enumerate() {
+            assert!(
+                p.peek().is_some_and(|r| r.is_err_and(|e| e.is_canceled())),
+                "{polls} polls: promise {i} not canceled"
+            );
+        }
+    }
+}
