@@ -288,16 +288,16 @@ pub(crate) fn run_woken() {
     keep_spare((events, woken));
 }
 
-/// Keeps `buffers` (empty) for the next [`run_woken`], unless a nested
-/// call kept its own already or they grew past [`SPARE_MAX`].
-fn keep_spare(buffers: Buffers) {
+/// Keeps `buffers` (empty) for the next [`run_woken`], unless they grew
+/// past [`SPARE_MAX`]. One a nested call kept is replaced (freed).
+fn keep_spare((events, woken): Buffers) {
     let _ = SPARE_BUFFERS.try_with(|s| {
         let mut s = s.borrow_mut();
-        if s.0.capacity() == 0 && buffers.0.capacity() <= SPARE_MAX {
-            s.0 = buffers.0;
+        if events.capacity() <= SPARE_MAX {
+            s.0 = events;
         }
-        if s.1.capacity() == 0 && buffers.1.capacity() <= SPARE_MAX {
-            s.1 = buffers.1;
+        if woken.capacity() <= SPARE_MAX {
+            s.1 = woken;
         }
     });
 }
