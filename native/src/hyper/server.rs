@@ -400,6 +400,10 @@ struct StopWatch {
 impl StopWatch {
     /// Keeps `waker` for the callback, unless it already holds one that
     /// wakes the same task (the common case: no clone).
+    ///
+    /// The guard only saves clones, so its mutants are equivalent: `false`
+    /// clones at every poll; `true` keeps the first waker, which still wakes
+    /// the connection's task (a lent task waker keeps its task while held).
     fn remember(&self, waker: &Waker) {
         let held = self.waker.take();
         self.waker.set(match held {

@@ -26,22 +26,24 @@ thread_local! {
     static THIS_THREAD: ThreadId = thread::current().id();
 }
 
-/// This thread's id; `None` while its thread-locals are being destroyed.
-fn this_thread() -> Option<ThreadId> {
-    THIS_THREAD.try_with(|id| *id).ok()
+/// This thread's id: the cached one, or, late in the thread's exit when the
+/// cache is gone, asked the slow way.
+fn this_thread() -> ThreadId {
+    THIS_THREAD
+        .try_with(|id| *id)
+        .unwrap_or_else(|_| thread::current().id())
 }
 
 impl<T> OnThread<T> {
     fn new(value: T) -> OnThread<T> {
         OnThread {
-            owner: this_thread().unwrap_or_else(|| thread::current().id()),
+            owner: this_thread(),
             value: Some(value),
         }
     }
 
     fn on_owner(&self) -> bool {
-        // Late in a thread's exit the cached id is gone: ask the slow way.
-        this_thread().unwrap_or_else(|| thread::current().id()) == self.owner
+        this_thread() == self.owner
     }
 
     /// The value, on the thread that made it; `None` on any other.
