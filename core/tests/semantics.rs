@@ -731,16 +731,21 @@ fn dropping_an_abandoned_chain_deeper_than_the_drop_bound_drops_every_link() {
             *self.0.borrow_mut() += 1;
         }
     }
-    let dropped = Rc::new(RefCell::new(0));
-    let (root, r) = lwt::wait::<u32>();
-    let mut p = root;
-    for _ in 0..300 {
-        let c = Counted(dropped.clone());
-        p = p.bind(move |v| {
-            let _keep = &c;
-            Promise::resolved(v)
-        });
+    /// A chain of `n` binds on a pending root, each closure counted.
+    fn chain(n: usize, dropped: &Rc<RefCell<u32>>) -> (Promise<u32>, lwt::Resolver<u32>) {
+        let (root, r) = lwt::wait::<u32>();
+        let mut p = root;
+        for _ in 0..n {
+            let c = Counted(dropped.clone());
+            p = p.bind(move |v| {
+                let _keep = &c;
+                Promise::resolved(v)
+            });
+        }
+        (p, r)
     }
+    let dropped = Rc::new(RefCell::new(0));
+    let (p, r) = chain(300, &dropped);
     // The links hold each other (each in the callback list of the one
     // before); the resolver holds the first.
     drop(p);
@@ -748,16 +753,7 @@ fn dropping_an_abandoned_chain_deeper_than_the_drop_bound_drops_every_link() {
     drop(r);
     assert_eq!(*dropped.borrow(), 300);
     // The queue was left empty: a second chain is dropped as fully.
-    let (root, r) = lwt::wait::<u32>();
-    let mut p = root;
-    for _ in 0..100 {
-        let c = Counted(dropped.clone());
-        p = p.bind(move |v| {
-            let _keep = &c;
-            Promise::resolved(v)
-        });
-    }
-    drop((p, r));
+    drop(chain(100, &dropped));
     assert_eq!(*dropped.borrow(), 400);
 }
 
