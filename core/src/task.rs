@@ -81,8 +81,13 @@ enum WakerSlot {
     Lent(std::sync::Weak<TaskWaker>),
 }
 
-struct TaskExtra<F> {
-    future: RefCell<Option<Pin<Box<F>>>>,
+/// A task's future, boxed as a trait object: the task's code is then one
+/// copy per result type, not one per `async` block (the future's own `poll`
+/// is the one call through the vtable), which keeps wasm builds small.
+type TaskFuture<T> = Pin<Box<dyn Future<Output = Result<T, Error>>>>;
+
+struct TaskExtra<T: 'static> {
+    future: RefCell<Option<TaskFuture<T>>>,
     slot: RefCell<WakerSlot>,
     /// The waker id under which the registry owns this task, if it does.
     registered: Cell<Option<u64>>,
@@ -95,7 +100,7 @@ struct TaskExtra<F> {
     ctx: Ctx,
 }
 
-impl<F: 'static> Extra for TaskExtra<F> {
+impl<T: 'static> Extra for TaskExtra<T> {
     fn abort(&self) -> bool {
         self.aborted.set(true);
         self.generation.set(self.generation.get() + 1);
@@ -107,9 +112,9 @@ impl<F: 'static> Extra for TaskExtra<F> {
     }
 }
 
-type TaskNode<T, F> = Node<T, TaskExtra<F>>;
+type TaskNode<T> = Node<T, TaskExtra<T>>;
 
-impl<T: 'static, F: Future<Output = Result<T, Error>> + 'static> TaskNode<T, F> {
+impl<T: 'static> TaskNode<T> {
     fn poll_task(self: Rc<Self>) {
         let x = &self.extra;
         if x.polling.get() {
@@ -200,7 +205,7 @@ impl<T: 'static, F: Future<Output = Result<T, Error>> + 'static> TaskNode<T, F> 
     }
 }
 
-impl<F> TaskExtra<F> {
+impl<T: 'static> TaskExtra<T> {
     /// Before a poll: a waker that was lent out comes back if some clone of
     /// it still lives; if none does, a new one (a new id) replaces it, and the
     /// release already queued for the old id lets the registry's hold go.
@@ -236,7 +241,7 @@ impl<F> TaskExtra<F> {
     }
 }
 
-impl<F> Drop for TaskExtra<F> {
+impl<T: 'static> Drop for TaskExtra<T> {
     fn drop(&mut self) {
         self.unregister();
         // Ours and the `Waker`'s: nobody else can wake this id any more.
@@ -248,7 +253,7 @@ impl<F> Drop for TaskExtra<F> {
     }
 }
 
-impl<T: 'static, F: Future<Output = Result<T, Error>> + 'static> Running for TaskNode<T, F> {
+impl<T: 'static> Running for TaskNode<T> {
     fn owns(&self, waker: &Waker) -> bool {
         match &*self.extra.slot.borrow() {
             WakerSlot::Own { waker: own, .. } => waker.will_wake(own),
@@ -295,7 +300,7 @@ impl<T: 'static, F: Future<Output = Result<T, Error>> + 'static> Running for Tas
     }
 }
 
-impl<T: 'static, F: Future<Output = Result<T, Error>> + 'static> Resumable for TaskNode<T, F> {
+impl<T: 'static> Resumable for TaskNode<T> {
     fn resume(self: Rc<Self>, generation: usize) {
         if generation == self.extra.generation.get() {
             self.poll_task();
@@ -307,7 +312,7 @@ impl<T: 'static, F: Future<Output = Result<T, Error>> + 'static> Resumable for T
     }
 }
 
-impl<T: 'static, F: Future<Output = Result<T, Error>> + 'static> Pollable for TaskNode<T, F> {
+impl<T: 'static> Pollable for TaskNode<T> {
     fn poll_now(self: Rc<Self>) {
         self.poll_task();
     }
