@@ -77,8 +77,8 @@ use std::rc::{Rc, Weak};
 
 use crate::error::Error;
 use crate::promise::node::{
-    underlying, value_of, Callback, CancelLink, CancelTo, Core, Entry, Extra, Node, NodeDyn,
-    NodeRef, TailRef,
+    drop_swept, underlying, value_of, Callback, CancelLink, CancelTo, Core, Entry, Extra, Node,
+    NodeDyn, NodeRef, TailRef,
 };
 use crate::promise::resolve::{
     add_entry_underlying, catch, catch_to_hook, merge, resolve_tail, run_tails, Level,
@@ -187,7 +187,7 @@ where
         let node = new_then(source.node(), cancel, f);
         let swept = waiting.callbacks.push(Entry::Node(node.clone(), 0));
         drop(waiting);
-        drop(swept);
+        drop_swept(swept);
         return Promise::from_node(node);
     }
     let src = underlying(source.node());

@@ -58,8 +58,8 @@ use std::any::Any;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 
 use super::node::{
-    fold_into, hand_over, same_node, underlying, underlying_owned, value_of, Callbacks, Entry,
-    Extra, Hooks, Job, Node, NodeRef, RunQueued, Slots, Tail, TailRef,
+    drop_swept, fold_into, hand_over, same_node, underlying, underlying_owned, value_of, Callbacks,
+    Entry, Extra, Hooks, Job, Node, NodeRef, RunQueued, Slots, Tail, TailRef,
 };
 use crate::error::Error;
 use crate::hook::report_unhandled;
@@ -342,9 +342,9 @@ fn queue_callbacks<T: 'static>(node: NodeRef<T>, hooks: Hooks, callbacks: Callba
     }
 }
 
-fn run_callbacks<T: 'static>(node: NodeRef<T>, hooks: Hooks, mut callbacks: Callbacks<T>) {
+fn run_callbacks<T: 'static>(node: NodeRef<T>, hooks: Hooks, callbacks: Callbacks<T>) {
     hooks.run();
-    match callbacks.take() {
+    match callbacks.into_slots() {
         Slots::Empty => {}
         Slots::One(entry) => entry.run(node),
         Slots::Many(entries) => {
@@ -385,9 +385,9 @@ impl<T: 'static> Drop for Rest<T> {
 /// is returned for the caller's loop; several callbacks run here, in order.
 pub(crate) fn run_callbacks_to_tail<T: 'static>(
     node: NodeRef<T>,
-    mut callbacks: Callbacks<T>,
+    callbacks: Callbacks<T>,
 ) -> Option<TailRef> {
-    match callbacks.take() {
+    match callbacks.into_slots() {
         Slots::Empty => None,
         Slots::One(entry) => entry.run_to_tail(node),
         slots => {
@@ -454,7 +454,7 @@ impl<T: 'static, X: Extra> Tail for Node<T, X> {
     fn run_to_tail(self: Rc<Self>) -> Option<TailRef> {
         let waiting = self.core.take_waiting()?;
         // Not canceled (see `resolve_tail`): no `on_cancel` hook runs.
-        let (callbacks, _) = waiting.release(false);
+        let callbacks = waiting.release_callbacks();
         let me: NodeRef<T> = self;
         run_callbacks_to_tail(me, callbacks)
     }
@@ -513,18 +513,16 @@ pub(crate) fn merge<T: 'static>(outer: NodeRef<T>, inner: NodeRef<T>) {
             return;
         };
         let canceled = matches!(value_of(&inner), Some(Err(e)) if e.is_canceled());
-        let hooks = if canceled {
-            waiting.on_cancel
-        } else {
-            Hooks::None
-        };
-        run_callbacks_nested(inner, hooks, waiting.callbacks, false);
+        let (callbacks, hooks) = waiting.release(canceled);
+        run_callbacks_nested(inner, hooks, callbacks, false);
         return;
     }
-    let taken = fold_into(&outer, &inner);
     // Dropped outside the borrows: the old cancel link and the swept entries
     // may hold the last reference to a node.
-    drop(taken);
+    if let Some((cancel, swept)) = fold_into(&outer, &inner) {
+        drop(cancel);
+        drop_swept(swept);
+    }
 }
 
 /// Resolves the node `node` with `result` unless it was resolved meanwhile.
