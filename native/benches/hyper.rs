@@ -561,6 +561,24 @@ fn main() {
         summary();
         return;
     }
+    // `-- one lwt` or `-- one tokio`: one measured run of one server, for a
+    // profiler or an instruction counter (`valgrind --tool=callgrind`) to
+    // look at one side alone.
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    if let Some(i) = args.iter().position(|a| a == "one") {
+        let (name, server): Side = match args.get(i + 1).map(String::as_str) {
+            Some("tokio") => ("tokio", tokio_server),
+            _ => ("lwt-native", lwt_server),
+        };
+        let m = measure(server, requests_per_run());
+        println!(
+            "{name}: {:.0} req/s, server cpu {:.2?}/req, client cpu {:.2?}/req",
+            m.run.per_sec(),
+            m.cpu_per_request,
+            m.run.client_cpu
+        );
+        return;
+    }
     let mut c = Criterion::default().configure_from_args();
     criterion_part(&mut c);
     c.final_summary();
