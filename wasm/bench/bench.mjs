@@ -87,6 +87,7 @@ try {
   const c = results.chain;
   results.chain.speedup_vs_js_then = c.js_then_chain_ms / c.lwt_chain_ms;
   results.chain.speedup_vs_wbf = c.wbf_chain_ms / c.lwt_chain_ms;
+  results.chain.pending_bind_vs_js_then = c.js_pending_bind_ms / c.lwt_pending_bind_ms;
   const r = results.resolved;
   results.resolved.bind_recursion_vs_js_await = r.js_await_ms / r.lwt_bind_recursion_ms;
   results.resolved.await_vs_js_await = r.js_await_ms / r.lwt_await_ms;

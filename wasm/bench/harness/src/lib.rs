@@ -39,6 +39,27 @@ pub fn wbf_chain(n: u32) -> js_sys::Promise {
     })
 }
 
+/// Lwt's pending-bind loop: make a pending promise, bind the rest of the
+/// loop on it, resolve it with `resolve_later` (callbacks only, no task).
+fn pending_bind_loop(n: u32) -> Promise<u32> {
+    if n == 0 {
+        return Promise::resolved(0);
+    }
+    let (p, r) = lwt::wait::<u32>();
+    let rest = p.bind(move |_| pending_bind_loop(n - 1));
+    r.resolve_later(Ok(n)).unwrap();
+    rest
+}
+
+/// `n` steps of [`pending_bind_loop`]; returns ms.
+#[wasm_bindgen]
+pub fn lwt_pending_bind(n: u32) -> f64 {
+    let t0 = now();
+    let p = pending_bind_loop(n);
+    assert_eq!(p.peek().unwrap().unwrap(), 0);
+    now() - t0
+}
+
 /// Lwt's recursion on resolved promises: `resolved(acc + 1).bind(loop)`.
 fn resolved_recursion(acc: u32, n: u32) -> Promise<u32> {
     if acc == n {
