@@ -51,8 +51,8 @@ use std::task::{Context, Poll, Waker};
 use crate::engine::wake::{self, Pollable, TaskWaker};
 use crate::error::Error;
 use crate::promise::node::{
-    underlying, value_of, CancelTo, Cancelable, Claim, Core, Entry, Extra, Node, NodeDyn, NodeRef,
-    Resumable,
+    underlying, value_of, CancelTo, Cancelable, Claim, Core, Entry, Extra, Links, Node, NodeDyn,
+    NodeRef, Resumable,
 };
 use crate::promise::resolve::{add_entry_underlying, catch, run_nested, settle};
 use crate::promise::Promise;
@@ -65,7 +65,7 @@ trait Running {
     fn generation(&self) -> usize;
     fn as_resumable(self: Rc<Self>) -> Rc<dyn Resumable>;
     /// The task now also waits on `promise`: canceling the task cancels it.
-    fn awaits(self: Rc<Self>, promise: Weak<dyn Cancelable>);
+    fn awaits(&self, promise: Weak<dyn Cancelable>);
 }
 
 thread_local! {
@@ -269,15 +269,21 @@ impl<T: 'static> Running for TaskNode<T> {
         self
     }
 
-    fn awaits(self: Rc<Self>, promise: Weak<dyn Cancelable>) {
+    fn awaits(&self, promise: Weak<dyn Cancelable>) {
         // The first await of a poll replaces the links of earlier polls
         // (those promises resolved, or the task would not have been polled;
         // a cancel walk stops at them anyway); later ones in the same poll add.
         let generation = self.extra.generation.get();
         let fresh = self.extra.cancel_generation.replace(generation) != generation;
-        let me: NodeRef<T> = self;
-        let node = underlying(&me);
-        let Some(mut waiting) = node.core().waiting_mut() else {
+        // The task's node itself, unless a bind folded it into its own
+        // (the task's promise was returned from a bind's function): then
+        // the cancel links are that node's.
+        let folded = match &*self.core.links.borrow() {
+            Links::Proxy(next) => Some(underlying(next)),
+            _ => None,
+        };
+        let core = folded.as_ref().map_or(&self.core, |node| node.core());
+        let Some(mut waiting) = core.waiting_mut() else {
             return;
         };
         let w = &mut *waiting;
@@ -438,7 +444,7 @@ fn notify_entry<T: 'static>(node: &NodeRef<T>, cx: &Context<'_>) -> Entry<T> {
         Some(task) if task.owns(cx.waker()) => {
             let generation = task.generation();
             let weak: Weak<dyn NodeDyn<T>> = Rc::downgrade(node);
-            task.clone().awaits(weak);
+            task.awaits(weak);
             Entry::Task(task.as_resumable(), generation)
         }
         _ => Entry::Waker(cx.waker().clone()),

@@ -180,9 +180,10 @@ impl<T: 'static> Entry<T> {
 }
 
 impl Hooks {
+    #[inline]
     fn run(self) {
         match self {
-            Hooks::None => {}
+            Hooks::None => std::mem::forget(self),
             Hooks::One(h) => h(),
             Hooks::Many(v) => v.into_iter().for_each(|h| h()),
         }
