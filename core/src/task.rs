@@ -81,13 +81,8 @@ enum WakerSlot {
     Lent(std::sync::Weak<TaskWaker>),
 }
 
-/// A task's future, boxed as a trait object: the task's code is then one
-/// copy per result type, not one per `async` block (the future's own `poll`
-/// is the one call through the vtable), which keeps wasm builds small.
-type TaskFuture<T> = Pin<Box<dyn Future<Output = Result<T, Error>>>>;
-
-struct TaskExtra<T: 'static> {
-    future: RefCell<Option<TaskFuture<T>>>,
+struct TaskExtra<F> {
+    future: RefCell<Option<Pin<Box<F>>>>,
     slot: RefCell<WakerSlot>,
     /// The waker id under which the registry owns this task, if it does.
     registered: Cell<Option<u64>>,
@@ -100,7 +95,7 @@ struct TaskExtra<T: 'static> {
     ctx: Ctx,
 }
 
-impl<T: 'static> Extra for TaskExtra<T> {
+impl<F: 'static> Extra for TaskExtra<F> {
     fn abort(&self) -> bool {
         self.aborted.set(true);
         self.generation.set(self.generation.get() + 1);
@@ -112,9 +107,9 @@ impl<T: 'static> Extra for TaskExtra<T> {
     }
 }
 
-type TaskNode<T> = Node<T, TaskExtra<T>>;
+type TaskNode<T, F> = Node<T, TaskExtra<F>>;
 
-impl<T: 'static> TaskNode<T> {
+impl<T: 'static, F: Future<Output = Result<T, Error>> + 'static> TaskNode<T, F> {
     fn poll_task(self: Rc<Self>) {
         let x = &self.extra;
         if x.polling.get() {
@@ -205,7 +200,7 @@ impl<T: 'static> TaskNode<T> {
     }
 }
 
-impl<T: 'static> TaskExtra<T> {
+impl<F> TaskExtra<F> {
     /// Before a poll: a waker that was lent out comes back if some clone of
     /// it still lives; if none does, a new one (a new id) replaces it, and the
     /// release already queued for the old id lets the registry's hold go.
@@ -241,7 +236,7 @@ impl<T: 'static> TaskExtra<T> {
     }
 }
 
-impl<T: 'static> Drop for TaskExtra<T> {
+impl<F> Drop for TaskExtra<F> {
     fn drop(&mut self) {
         self.unregister();
         // Ours and the `Waker`'s: nobody else can wake this id any more.
@@ -253,7 +248,7 @@ impl<T: 'static> Drop for TaskExtra<T> {
     }
 }
 
-impl<T: 'static> Running for TaskNode<T> {
+impl<T: 'static, F: Future<Output = Result<T, Error>> + 'static> Running for TaskNode<T, F> {
     fn owns(&self, waker: &Waker) -> bool {
         match &*self.extra.slot.borrow() {
             WakerSlot::Own { waker: own, .. } => waker.will_wake(own),
@@ -306,7 +301,7 @@ impl<T: 'static> Running for TaskNode<T> {
     }
 }
 
-impl<T: 'static> Resumable for TaskNode<T> {
+impl<T: 'static, F: Future<Output = Result<T, Error>> + 'static> Resumable for TaskNode<T, F> {
     fn resume(self: Rc<Self>, generation: usize) {
         if generation == self.extra.generation.get() {
             self.poll_task();
@@ -318,7 +313,7 @@ impl<T: 'static> Resumable for TaskNode<T> {
     }
 }
 
-impl<T: 'static> Pollable for TaskNode<T> {
+impl<T: 'static, F: Future<Output = Result<T, Error>> + 'static> Pollable for TaskNode<T, F> {
     fn poll_now(self: Rc<Self>) {
         self.poll_task();
     }
