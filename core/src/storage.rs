@@ -25,10 +25,19 @@ pub(crate) type Ctx = Option<Rc<Frame>>;
 
 thread_local! {
     static CURRENT: Cell<Ctx> = const { Cell::new(None) };
+    /// Whether `CURRENT` holds a frame: a cell without a destructor, so
+    /// reading it costs no check of the thread's state. Most programs never
+    /// set any storage, and then every bind's capture and every callback's
+    /// enter read only this.
+    static SET: Cell<bool> = const { Cell::new(false) };
 }
 
 /// The storage current now.
+#[inline]
 pub(crate) fn capture() -> Ctx {
+    if !SET.with(Cell::get) {
+        return None;
+    }
     CURRENT.with(|c| {
         let current = c.take();
         let copy = current.clone();
@@ -39,13 +48,18 @@ pub(crate) fn capture() -> Ctx {
 
 /// Makes `ctx` current until the guard is dropped. Free when neither `ctx`
 /// nor the current storage holds anything (the common case).
+#[inline]
 pub(crate) fn enter(ctx: &Ctx) -> Restore {
+    if ctx.is_none() && !SET.with(Cell::get) {
+        return Restore(None, false);
+    }
     CURRENT.with(|c| {
         let previous = c.take();
         if previous.is_none() && ctx.is_none() {
             return Restore(None, false);
         }
         c.set(ctx.clone());
+        SET.with(|set| set.set(ctx.is_some()));
         Restore(previous, true)
     })
 }
@@ -57,6 +71,7 @@ impl Drop for Restore {
     fn drop(&mut self) {
         if self.1 {
             let previous = self.0.take();
+            SET.with(|set| set.set(previous.is_some()));
             let replaced = CURRENT.with(|c| c.replace(previous));
             drop(replaced);
         }
