@@ -561,6 +561,25 @@ fn implicit_storage_is_captured_when_callbacks_are_attached() {
 }
 
 #[test]
+fn a_callback_attached_with_no_storage_sees_none_when_resolved_inside_with_value() {
+    let key = lwt::new_key::<u32>();
+    let (p, r) = lwt::wait::<()>();
+    let k1 = key.clone();
+    let plain = p.clone().map(move |()| lwt::get(&k1));
+    let k2 = key.clone();
+    let scoped = lwt::with_value(&key, Some(2), || p.map(move |()| lwt::get(&k2)));
+    let k3 = key.clone();
+    let after = lwt::with_value(&key, Some(9), || {
+        r.resolve(()).unwrap();
+        lwt::get(&k3) // the resolver's own storage, back once the callbacks ran
+    });
+    assert_eq!(plain.peek().unwrap().unwrap(), None);
+    assert_eq!(scoped.peek().unwrap().unwrap(), Some(2));
+    assert_eq!(after, Some(9));
+    assert_eq!(lwt::get(&key), None);
+}
+
+#[test]
 fn pause_queue_snapshot_and_cancel() {
     let a = lwt::pause();
     let b = lwt::pause();

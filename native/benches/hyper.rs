@@ -31,6 +31,7 @@
 //! cargo bench -p lwt-native --features hyper --bench hyper
 //! LWT_HYPER_N=50000 cargo bench -p lwt-native --features hyper --bench hyper -- pair    # part 2 alone
 //! LWT_HYPER_N=50000 cargo bench -p lwt-native --features hyper --bench hyper -- loops   # part 3 alone
+//! LWT_HYPER_N=3000 valgrind --tool=callgrind target/release/deps/hyper-* one lwt           # one server alone
 //! ```
 
 use std::convert::Infallible;
