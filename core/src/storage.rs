@@ -53,11 +53,9 @@ pub(crate) fn enter(ctx: &Ctx) -> Restore {
     if ctx.is_none() && !SET.with(Cell::get) {
         return Restore(None, false);
     }
+    // Past the test above, `ctx` or the current storage holds a frame.
     CURRENT.with(|c| {
         let previous = c.take();
-        if previous.is_none() && ctx.is_none() {
-            return Restore(None, false);
-        }
         c.set(ctx.clone());
         SET.with(|set| set.set(ctx.is_some()));
         Restore(previous, true)
