@@ -2,9 +2,10 @@
 //!
 //! # Ground rules
 //!
-//! 1. A spawned task is a node like any other: its `extra` holds the boxed
-//!    future, and the node is the task's promise. [`spawn`] polls the future at
-//!    once (Lwt's `async` timing).
+//! 1. A spawned task that must wait is a node like any other: its `extra`
+//!    holds the boxed future, and the node is the task's promise. [`spawn`]
+//!    polls the future at once (Lwt's `async` timing); ground rule 9 says
+//!    when the node is made.
 //! 2. Awaiting a promise from inside a task attaches the *task itself* to the
 //!    promise's callback list (no waker, no allocation). When the promise
 //!    resolves, the task is polled again inside that same resolution, so
@@ -38,7 +39,15 @@
 //! 8. A future that panics (natively) is dropped at once and its promise
 //!    rejected with an [`Error::is_panic`] error, inside the same poll; the
 //!    resolution that polled it goes on.
+//! 9. **A task's first poll has no node.** It has its boxed future and a
+//!    waker (a spare one, reused), and `STARTING` says how to make its node.
+//!    The node is made the first time the task must be found again: when
+//!    it awaits a pending lwt promise (inside the poll, so that the promise
+//!    can hold the task, as in rule 2), or when the poll ends pending. A
+//!    task done in its first poll never has one: its promise holds the
+//!    result inline, and the spawn costs the future's box alone.
 
+use std::any::Any;
 use std::cell::{Cell, RefCell};
 use std::fmt;
 use std::future::Future;
@@ -46,7 +55,7 @@ use std::pin::Pin;
 use std::rc::{Rc, Weak};
 use std::sync::atomic::{fence, Ordering};
 use std::sync::Arc;
-use std::task::{Context, Poll, Waker};
+use std::task::{Context, Poll, RawWakerVTable, Waker};
 
 use crate::engine::wake::{self, Pollable, TaskWaker};
 use crate::error::Error;
@@ -54,8 +63,8 @@ use crate::promise::node::{
     underlying, value_of, CancelTo, Cancelable, Claim, Core, Entry, Extra, Links, Node, NodeDyn,
     NodeRef, Resumable,
 };
-use crate::promise::resolve::{add_entry_underlying, catch, run_nested, settle};
-use crate::promise::Promise;
+use crate::promise::resolve::{add_entry_underlying, catch, defer, settle, Level};
+use crate::promise::{from_result, Promise};
 use crate::storage::{self, Ctx};
 
 /// The task being polled right now, seen from `Promise::poll`.
@@ -66,10 +75,71 @@ trait Running {
     fn as_resumable(self: Rc<Self>) -> Rc<dyn Resumable>;
     /// The task now also waits on `promise`: canceling the task cancels it.
     fn awaits(&self, promise: Weak<dyn Cancelable>);
+    fn into_any(self: Rc<Self>) -> Rc<dyn Any>;
+}
+
+/// A task in its first poll: what its node is made of, if it needs one
+/// before the poll ends (it awaits a pending lwt promise).
+struct Starting {
+    /// The task's own waker, told apart as `Waker::will_wake` does.
+    data: *const (),
+    vtable: &'static RawWakerVTable,
+    arc: Arc<TaskWaker>,
+    ctx: Ctx,
+    /// Makes the node, in the middle of its first poll.
+    make: fn(Arc<TaskWaker>, Ctx) -> Rc<dyn Running>,
+}
+
+impl Starting {
+    fn owns(&self, waker: &Waker) -> bool {
+        waker.data() == self.data && waker.vtable() == self.vtable
+    }
 }
 
 thread_local! {
+    /// The task being polled; `None` in a task's first poll (ground rule 9).
     static CURRENT: RefCell<Option<Rc<dyn Running>>> = const { RefCell::new(None) };
+    /// The task in its first poll, when the innermost poll is a first one
+    /// (`CURRENT` is then `None`).
+    static STARTING: RefCell<Option<Starting>> = const { RefCell::new(None) };
+}
+
+/// The task being polled, if `waker` is its own. A task in its first poll
+/// gets its node here.
+#[inline]
+fn running_task(waker: &Waker) -> Option<Rc<dyn Running>> {
+    let task = CURRENT.with(|c| c.borrow().clone());
+    match task {
+        Some(task) => task.owns(waker).then_some(task),
+        None => first_poll_node(waker),
+    }
+}
+
+/// The node of the task in its first poll, made now, if `waker` is its own.
+#[cold]
+fn first_poll_node(waker: &Waker) -> Option<Rc<dyn Running>> {
+    let starting = STARTING.with(|s| {
+        let mut s = s.borrow_mut();
+        s.as_ref()
+            .is_some_and(|s| s.owns(waker))
+            .then(|| s.take())?
+    })?;
+    let task = (starting.make)(starting.arc, starting.ctx);
+    CURRENT.with(|c| *c.borrow_mut() = Some(task.clone()));
+    Some(task)
+}
+
+/// One poll of a task's future, inside its implicit storage.
+#[inline]
+fn poll_once<T, F: Future<Output = Result<T, Error>>>(
+    future: &mut Pin<Box<F>>,
+    waker: &Waker,
+    ctx: &Ctx,
+) -> Result<Poll<Result<T, Error>>, Error> {
+    let _restore = storage::enter(ctx);
+    catch("the task", || {
+        future.as_mut().poll(&mut Context::from_waker(waker))
+    })
 }
 
 /// Where a task's waker is (ground rule 5).
@@ -110,6 +180,39 @@ impl<F: 'static> Extra for TaskExtra<F> {
 type TaskNode<T, F> = Node<T, TaskExtra<F>>;
 
 impl<T: 'static, F: Future<Output = Result<T, Error>> + 'static> TaskNode<T, F> {
+    /// A task's node. `polling` for one made in the middle of its first poll
+    /// (its future is with that poll).
+    fn new(
+        future: Option<Pin<Box<F>>>,
+        arc: Arc<TaskWaker>,
+        ctx: Ctx,
+        generation: usize,
+        polling: bool,
+    ) -> Rc<Self> {
+        Rc::new(Node {
+            core: Core::pending(CancelTo::Nowhere),
+            extra: TaskExtra {
+                future: RefCell::new(future),
+                slot: RefCell::new(WakerSlot::Own {
+                    waker: Waker::from(arc.clone()),
+                    arc,
+                }),
+                registered: Cell::new(None),
+                generation: Cell::new(generation),
+                cancel_generation: Cell::new(0),
+                polling: Cell::new(polling),
+                repoll: Cell::new(false),
+                aborted: Cell::new(false),
+                ctx,
+            },
+        })
+    }
+
+    /// [`Starting::make`]: the node of a task in its first poll.
+    fn made_in_first_poll(arc: Arc<TaskWaker>, ctx: Ctx) -> Rc<dyn Running> {
+        Self::new(None, arc, ctx, 1, true)
+    }
+
     fn poll_task(self: Rc<Self>) {
         let x = &self.extra;
         if x.polling.get() {
@@ -121,34 +224,53 @@ impl<T: 'static, F: Future<Output = Result<T, Error>> + 'static> TaskNode<T, F> 
         };
         x.polling.set(true);
         x.take_back_waker();
-        let outcome = {
-            let slot = x.slot.borrow();
-            let (arc, waker) = match &*slot {
-                WakerSlot::Own { arc, waker } => (Some(arc), waker),
-                WakerSlot::Lent(_) => (None, Waker::noop()),
-            };
-            loop {
-                x.generation.set(x.generation.get() + 1);
-                if let Some(arc) = arc {
-                    arc.clear_woken();
-                }
-                let previous = CURRENT.with(|c| c.replace(Some(self.clone())));
-                let polled = {
-                    let _restore = storage::enter(&x.ctx);
-                    catch("the task", || {
-                        future.as_mut().poll(&mut Context::from_waker(waker))
-                    })
-                };
-                CURRENT.with(|c| *c.borrow_mut() = previous);
-                match polled {
-                    Ok(Poll::Ready(result)) => break Some(result),
-                    // A panicking future is done: it is dropped, not polled again.
-                    Err(panicked) => break Some(Err(panicked)),
-                    Ok(Poll::Pending) if x.repoll.take() && !x.aborted.get() => continue,
-                    Ok(Poll::Pending) => break None,
-                }
-            }
+        let outcome = self.poll_loop(&mut future, None);
+        self.end_poll(future, outcome);
+    }
+
+    /// Polls until the future is done, or pending with no wake-up from
+    /// inside the poll; `first` is a poll already made. The result, if done.
+    #[inline]
+    fn poll_loop(
+        self: &Rc<Self>,
+        future: &mut Pin<Box<F>>,
+        mut first: Option<Result<Poll<Result<T, Error>>, Error>>,
+    ) -> Option<Result<T, Error>> {
+        let x = &self.extra;
+        let slot = x.slot.borrow();
+        let (arc, waker) = match &*slot {
+            WakerSlot::Own { arc, waker } => (Some(arc), waker),
+            WakerSlot::Lent(_) => (None, Waker::noop()),
         };
+        loop {
+            let polled = match first.take() {
+                Some(polled) => polled,
+                None => {
+                    x.generation.set(x.generation.get() + 1);
+                    if let Some(arc) = arc {
+                        arc.clear_woken();
+                    }
+                    let previous = CURRENT.with(|c| c.replace(Some(self.clone())));
+                    let polled = poll_once(future, waker, &x.ctx);
+                    CURRENT.with(|c| *c.borrow_mut() = previous);
+                    polled
+                }
+            };
+            match polled {
+                Ok(Poll::Ready(result)) => break Some(result),
+                // A panicking future is done: it is dropped, not polled again.
+                Err(panicked) => break Some(Err(panicked)),
+                Ok(Poll::Pending) if x.repoll.take() && !x.aborted.get() => continue,
+                Ok(Poll::Pending) => break None,
+            }
+        }
+    }
+
+    /// After the polls of [`Self::poll_loop`]: settles the task if it is
+    /// done, else keeps its future for the next wake-up.
+    #[inline]
+    fn end_poll(self: Rc<Self>, future: Pin<Box<F>>, outcome: Option<Result<T, Error>>) {
+        let x = &self.extra;
         x.polling.set(false);
         match outcome {
             Some(result) => {
@@ -264,6 +386,10 @@ impl<T: 'static, F: Future<Output = Result<T, Error>> + 'static> Running for Tas
         self
     }
 
+    fn into_any(self: Rc<Self>) -> Rc<dyn Any> {
+        self
+    }
+
     fn awaits(&self, promise: Weak<dyn Cancelable>) {
         // The first await of a poll replaces the links of earlier polls
         // (those promises resolved, or the task would not have been polled;
@@ -343,27 +469,72 @@ where
     T: 'static,
     F: Future<Output = Result<T, Error>> + 'static,
 {
+    let future = Box::pin(future);
+    let ctx = storage::capture();
+    match Level::enter() {
+        Some(_level) => start(future, ctx),
+        None => {
+            // Too deep to poll here: polled when the outermost level returns.
+            let node = TaskNode::new(Some(future), wake::new_waker(), ctx, 0, false);
+            let promise = Promise::from_node(node.clone() as NodeRef<T>);
+            defer(Box::new(move || node.poll_task()));
+            promise
+        }
+    }
+}
+
+/// A task's first poll, with no node: one is made only if the task must
+/// wait (ground rule 9).
+fn start<T, F>(mut future: Pin<Box<F>>, ctx: Ctx) -> Promise<T>
+where
+    T: 'static,
+    F: Future<Output = Result<T, Error>> + 'static,
+{
     let arc = wake::new_waker();
-    let node = Rc::new(Node {
-        core: Core::pending(CancelTo::Nowhere),
-        extra: TaskExtra {
-            future: RefCell::new(Some(Box::pin(future))),
-            slot: RefCell::new(WakerSlot::Own {
-                waker: Waker::from(arc.clone()),
-                arc,
-            }),
-            registered: Cell::new(None),
-            generation: Cell::new(0),
-            cancel_generation: Cell::new(0),
-            polling: Cell::new(false),
-            repoll: Cell::new(false),
-            aborted: Cell::new(false),
-            ctx: storage::capture(),
-        },
-    });
-    let promise = Promise::from_node(node.clone() as NodeRef<T>);
-    run_nested(move || node.poll_task());
-    promise
+    let waker = Waker::from(arc.clone());
+    let starting = Starting {
+        data: waker.data(),
+        vtable: waker.vtable(),
+        arc,
+        ctx: ctx.clone(),
+        make: TaskNode::<T, F>::made_in_first_poll,
+    };
+    let previous = (
+        CURRENT.with(|c| c.take()),
+        STARTING.with(|s| s.replace(Some(starting))),
+    );
+    let polled = poll_once(&mut future, &waker, &ctx);
+    let made = CURRENT.with(|c| c.replace(previous.0));
+    let starting = STARTING.with(|s| s.replace(previous.1));
+    drop(waker);
+    // Every poll puts back what it found, so `made` is the node this poll
+    // made (if it awaited a pending lwt promise), and else `starting` is
+    // still there. (Were neither, the node would be lost with no future,
+    // polled by nothing: a fresh one then takes the task on.)
+    let made = made.and_then(|task| task.into_any().downcast::<TaskNode<T, F>>().ok());
+    let arc = starting.map(|s| s.arc);
+    if let Some(node) = made {
+        let outcome = node.poll_loop(&mut future, Some(polled));
+        node.clone().end_poll(future, outcome);
+        return Promise::from_node(node);
+    }
+    let arc = arc.unwrap_or_else(wake::new_waker);
+    let result = match polled {
+        Ok(Poll::Ready(result)) => result,
+        Err(panicked) => Err(panicked),
+        Ok(Poll::Pending) => {
+            let node = TaskNode::new(Some(future), arc, ctx, 1, false);
+            let promise = Promise::from_node(node.clone() as NodeRef<T>);
+            node.lend_waker_if_kept();
+            return promise;
+        }
+    };
+    drop(future);
+    // Done at once: nobody else can wake this id.
+    if Arc::strong_count(&arc) == 1 {
+        wake::recycle(arc);
+    }
+    from_result(result)
 }
 
 impl<T: 'static> Promise<T> {
@@ -434,9 +605,8 @@ fn poll_node<T: Clone + 'static>(
 /// Who the current poll should wake: the running task itself (polled
 /// again inside the resolution, as any await in a task is), else the waker.
 fn notify_entry<T: 'static>(node: &NodeRef<T>, cx: &Context<'_>) -> Entry<T> {
-    let running = CURRENT.with(|c| c.borrow().clone());
-    match running {
-        Some(task) if task.owns(cx.waker()) => {
+    match running_task(cx.waker()) {
+        Some(task) => {
             let generation = task.generation();
             let weak: Weak<dyn NodeDyn<T>> = Rc::downgrade(node);
             task.awaits(weak);

@@ -539,6 +539,24 @@ fn a_step_of_the_pending_bind_loop_allocates_its_two_nodes_only() {
 }
 
 #[test]
+fn a_task_done_in_its_first_poll_allocates_only_its_future() {
+    // No node and no waker: its promise holds the result inline, and the
+    // waker is a spare one (the first spawn on a thread makes it).
+    const N: u64 = 1_000;
+    drop(lwt::spawn(async { Ok(()) }));
+    let (sum, n) = allocations(|| {
+        (0..N)
+            .map(|i| {
+                let t = lwt::spawn(async move { Ok(Promise::resolved(i).await? + 1) });
+                t.peek().unwrap().unwrap()
+            })
+            .sum::<u64>()
+    });
+    assert_eq!(sum, N * (N + 1) / 2);
+    assert!(n <= N as usize, "{N} spawns made {n} allocations");
+}
+
+#[test]
 fn awaiting_promises_made_resolved_allocates_nothing() {
     // An inline promise's `.await` reads its value in place: no node.
     let engine = lwt::testing::VirtualEngine::new();

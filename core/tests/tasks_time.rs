@@ -34,6 +34,78 @@ fn spawn_polls_at_once_and_resumes_inside_the_resolution() {
 }
 
 #[test]
+fn a_task_done_in_its_first_poll_is_settled_when_spawn_returns() {
+    // Expected: each promise holds its task's result, value or error,
+    // before `spawn` returns, with no engine.
+    let ok = lwt::spawn(async { Ok(7u8) });
+    assert_eq!(ok.peek().unwrap().unwrap(), 7);
+    let failed = lwt::spawn(async { Err::<u8, _>(Error::msg("no")) });
+    assert_eq!(failed.peek().unwrap().unwrap_err().message(), "no");
+    let via = lwt::spawn(async { Ok(Promise::resolved(20u8).await? + 1) });
+    assert_eq!(via.peek().unwrap().unwrap(), 21);
+}
+
+#[test]
+fn a_task_that_resolves_in_its_first_poll_what_it_awaits_is_done_inside_spawn() {
+    // The first poll awaits a pending promise (so the task must be found
+    // again), then resolves it while still in that poll: the task is polled
+    // again before `spawn` returns, as at any later poll.
+    use std::future::Future;
+    use std::task::Poll;
+    let (p, r) = lwt::wait::<u8>();
+    let mut p = p;
+    let mut r = Some(r);
+    let polls = Rc::new(Cell::new(0));
+    let seen = polls.clone();
+    let t = lwt::spawn(std::future::poll_fn(move |cx| {
+        seen.set(seen.get() + 1);
+        match std::pin::Pin::new(&mut p).poll(cx) {
+            Poll::Ready(v) => Poll::Ready(v.map(|v| v * 2)),
+            Poll::Pending => {
+                if let Some(r) = r.take() {
+                    r.resolve(21).unwrap();
+                }
+                Poll::Pending
+            }
+        }
+    }));
+    assert_eq!(t.peek().unwrap().unwrap(), 42);
+    assert_eq!(polls.get(), 2);
+}
+
+#[test]
+fn tasks_spawned_inside_a_first_poll_or_a_later_one_resume_inside_the_resolution() {
+    // Expected: all three tasks, the outer one and those it spawned in its
+    // first poll and in its second, run again inside the one `resolve`.
+    let l = Log::new();
+    let (p, r) = lwt::wait::<u8>();
+    let (q, rq) = lwt::wait::<u8>();
+    let (l1, p1) = (l.clone(), p.clone());
+    let outer = lwt::spawn(async move {
+        let l2 = l1.clone();
+        let first = lwt::spawn(async move {
+            let v = p1.await?;
+            l2.push(format!("first {v}"));
+            Ok(v)
+        });
+        let v = p.await?;
+        l1.push(format!("outer {v}"));
+        let l3 = l1.clone();
+        let second = lwt::spawn(async move {
+            let v = q.await?;
+            l3.push(format!("second {v}"));
+            Ok(v)
+        });
+        Ok(first.await? + second.await?)
+    });
+    r.resolve(1).unwrap();
+    rq.resolve(2).unwrap();
+    l.push("resolved");
+    assert_eq!(l.get(), ["first 1", "outer 1", "second 2", "resolved"]);
+    assert_eq!(outer.peek().unwrap().unwrap(), 3);
+}
+
+#[test]
 fn await_with_every_combinator() {
     let engine = VirtualEngine::new();
     let out = engine.block_on(async {
