@@ -85,8 +85,17 @@ const RECYCLE_MAX: usize = 16 * 1024;
 
 struct Slot {
     generation: u32,
+    /// While the slot is free: the next free one (`NO_SLOT` ends the list).
+    /// The free list lives in the slab itself, so that freeing a slot never
+    /// allocates (a growing list of its own would, while a million timers
+    /// fire, and with glibc each regrowth of a big block consolidates the
+    /// small blocks the fired timers freed).
+    next_free: u32,
     fire: Option<Fire>,
 }
+
+/// The end of the free list.
+const NO_SLOT: u32 = u32::MAX;
 
 /// The armed timers of one loop.
 pub(crate) struct Timers {
@@ -97,7 +106,8 @@ pub(crate) struct Timers {
     overflow: BinaryHeap<Reverse<Entry>>,
     entries: usize,
     slots: Vec<Slot>,
-    free: Vec<u32>,
+    /// The first free slot, or `NO_SLOT`.
+    free: u32,
     live: usize,
     /// Arms so far. A slot's generation is the (low half of the) number of
     /// the arm that took it, so an id or a wheel entry left from an earlier
@@ -123,7 +133,7 @@ impl Timers {
             overflow: BinaryHeap::new(),
             entries: 0,
             slots: Vec::new(),
-            free: Vec::new(),
+            free: NO_SLOT,
             live: 0,
             seq: 0,
         }
@@ -159,11 +169,14 @@ impl Timers {
         let generation = self.seq as u32;
         let slot = Slot {
             generation,
+            next_free: NO_SLOT,
             fire: Some(fire),
         };
-        let index = match self.free.pop() {
-            Some(i) => {
-                self.slots[i as usize] = slot;
+        let index = match self.slots.get_mut(self.free as usize) {
+            Some(free) => {
+                let i = self.free;
+                self.free = free.next_free;
+                *free = slot;
                 i
             }
             None => {
@@ -236,9 +249,10 @@ impl Timers {
             // order (a free list in firing order scatters them in memory).
             // Old ids stay dead: generations come from the arm count.
             self.slots.clear();
-            self.free.clear();
+            self.free = NO_SLOT;
         } else {
-            self.free.push(index as u32);
+            slot.next_free = self.free;
+            self.free = index as u32;
         }
         fire
     }
@@ -386,7 +400,7 @@ impl Timers {
         self.bitmap = [0; WHEEL / 64];
         self.overflow.clear();
         self.entries = 0;
-        self.free.clear();
+        self.free = NO_SLOT;
         self.live = 0;
         std::mem::take(&mut self.slots)
             .into_iter()
