@@ -129,13 +129,17 @@ fn first_poll_node(waker: &Waker) -> Option<Rc<dyn Running>> {
     Some(task)
 }
 
-/// One poll of a task's future, inside its implicit storage.
-#[inline]
+/// What a poll of a task's future gives: `Err` if it panicked.
+type Polled<T> = Result<Poll<Result<T, Error>>, Error>;
+
+/// One poll of a task's future, inside its implicit storage. Not inlined:
+/// the future's own code is inlined here, and this has two callers.
+#[inline(never)]
 fn poll_once<T, F: Future<Output = Result<T, Error>>>(
     future: &mut Pin<Box<F>>,
     waker: &Waker,
     ctx: &Ctx,
-) -> Result<Poll<Result<T, Error>>, Error> {
+) -> Polled<T> {
     let _restore = storage::enter(ctx);
     catch("the task", || {
         future.as_mut().poll(&mut Context::from_waker(waker))
@@ -224,60 +228,34 @@ impl<T: 'static, F: Future<Output = Result<T, Error>> + 'static> TaskNode<T, F> 
         };
         x.polling.set(true);
         x.take_back_waker();
-        let outcome = self.poll_loop(&mut future, None);
-        self.end_poll(future, outcome);
-    }
-
-    /// Polls until the future is done, or pending with no wake-up from
-    /// inside the poll; `first` is a poll already made. The result, if done.
-    #[inline]
-    fn poll_loop(
-        self: &Rc<Self>,
-        future: &mut Pin<Box<F>>,
-        mut first: Option<Result<Poll<Result<T, Error>>, Error>>,
-    ) -> Option<Result<T, Error>> {
-        let x = &self.extra;
-        let slot = x.slot.borrow();
-        let (arc, waker) = match &*slot {
-            WakerSlot::Own { arc, waker } => (Some(arc), waker),
-            WakerSlot::Lent(_) => (None, Waker::noop()),
-        };
-        loop {
-            let polled = match first.take() {
-                Some(polled) => polled,
-                None => {
-                    x.generation.set(x.generation.get() + 1);
-                    if let Some(arc) = arc {
-                        arc.clear_woken();
-                    }
-                    let previous = CURRENT.with(|c| c.replace(Some(self.clone())));
-                    let polled = poll_once(future, waker, &x.ctx);
-                    CURRENT.with(|c| *c.borrow_mut() = previous);
-                    polled
-                }
+        let outcome = {
+            let slot = x.slot.borrow();
+            let (arc, waker) = match &*slot {
+                WakerSlot::Own { arc, waker } => (Some(arc), waker),
+                WakerSlot::Lent(_) => (None, Waker::noop()),
             };
-            match polled {
-                Ok(Poll::Ready(result)) => break Some(result),
-                // A panicking future is done: it is dropped, not polled again.
-                Err(panicked) => break Some(Err(panicked)),
-                Ok(Poll::Pending) if x.repoll.take() && !x.aborted.get() => continue,
-                Ok(Poll::Pending) => break None,
+            loop {
+                x.generation.set(x.generation.get() + 1);
+                if let Some(arc) = arc {
+                    arc.clear_woken();
+                }
+                let previous = CURRENT.with(|c| c.replace(Some(self.clone())));
+                let polled = poll_once(&mut future, waker, &x.ctx);
+                CURRENT.with(|c| *c.borrow_mut() = previous);
+                match polled {
+                    Ok(Poll::Ready(result)) => break Some(result),
+                    // A panicking future is done: it is dropped, not polled again.
+                    Err(panicked) => break Some(Err(panicked)),
+                    Ok(Poll::Pending) if x.repoll.take() && !x.aborted.get() => continue,
+                    Ok(Poll::Pending) => break None,
+                }
             }
-        }
-    }
-
-    /// After the polls of [`Self::poll_loop`]: settles the task if it is
-    /// done, else keeps its future for the next wake-up.
-    #[inline]
-    fn end_poll(self: Rc<Self>, future: Pin<Box<F>>, outcome: Option<Result<T, Error>>) {
-        let x = &self.extra;
+        };
         x.polling.set(false);
         match outcome {
             Some(result) => {
                 drop(future);
-                self.extra.unregister();
-                let me: NodeRef<T> = self;
-                settle(&me, result);
+                self.finish(result);
             }
             None if x.aborted.get() => {
                 drop(future);
@@ -290,28 +268,70 @@ impl<T: 'static, F: Future<Output = Result<T, Error>> + 'static> TaskNode<T, F> 
         }
     }
 
+    /// After a first poll that left the task pending, or that made its node
+    /// (ground rule 9): the node takes the future on, as after any poll.
+    /// A wake-up from inside the poll (a promise it awaited resolved) polls
+    /// it again now.
+    fn end_first_poll(self: Rc<Self>, future: Pin<Box<F>>, polled: Polled<T>) {
+        let x = &self.extra;
+        x.polling.set(false);
+        let result = match polled {
+            Ok(Poll::Pending) => {
+                *x.future.borrow_mut() = Some(future);
+                if x.repoll.take() {
+                    self.poll_task();
+                } else {
+                    self.lend_waker_if_kept();
+                }
+                return;
+            }
+            Ok(Poll::Ready(result)) => result,
+            Err(panicked) => Err(panicked),
+        };
+        drop(future);
+        self.finish(result);
+    }
+
+    /// The task is done: the registry lets it go, and its promise is settled.
+    fn finish(self: Rc<Self>, result: Result<T, Error>) {
+        self.extra.unregister();
+        let me: NodeRef<T> = self;
+        settle(&me, result);
+    }
+
     /// After a pending poll: if a foreign future kept the waker, or woke it
     /// during the poll, the registry owns the task; if the waker was kept,
     /// the task lends it out (keeps a `Weak`), so that dropping the last
     /// clone can let the task go (ground rule 5).
     fn lend_waker_if_kept(self: Rc<Self>) {
-        let x = &self.extra;
-        let mut slot = x.slot.borrow_mut();
+        if let Some(id) = self.extra.lend_waker_if_kept() {
+            wake::register(id, self);
+        }
+    }
+}
+
+impl<F> TaskExtra<F> {
+    /// [`TaskNode::lend_waker_if_kept`], but for the registry's hold: the
+    /// id the registry must now own the task under, if it must. (Apart
+    /// from the node, so that one copy serves every task type.)
+    fn lend_waker_if_kept(&self) -> Option<u64> {
+        let mut slot = self.slot.borrow_mut();
         let WakerSlot::Own { arc, .. } = &*slot else {
-            return;
+            return None;
         };
         let kept = Arc::strong_count(arc) > 2;
         // Pairs with the release decrement of a clone dropped on another
         // thread: what it did before (a wake-up) is visible below.
         fence(Ordering::Acquire);
         let woken = arc.was_woken();
+        let mut register = None;
         if kept || woken {
-            if x.registered.get().is_none() {
-                x.registered.set(Some(arc.id()));
-                wake::register(arc.id(), self.clone());
+            if self.registered.get().is_none() {
+                self.registered.set(Some(arc.id()));
+                register = Some(arc.id());
             }
-        } else if let Some(id) = x.registered.take() {
-            // Never the last reference to the task: `self` is another.
+        } else if let Some(id) = self.registered.take() {
+            // Never the last reference to the task: the caller holds one.
             wake::unregister(id);
         }
         if kept {
@@ -319,6 +339,7 @@ impl<T: 'static, F: Future<Output = Result<T, Error>> + 'static> TaskNode<T, F> 
             let weak = Arc::downgrade(arc);
             *slot = WakerSlot::Lent(weak);
         }
+        register
     }
 }
 
@@ -490,6 +511,37 @@ where
     T: 'static,
     F: Future<Output = Result<T, Error>> + 'static,
 {
+    let (waker, saved) = enter_first_poll(TaskNode::<T, F>::made_in_first_poll, &ctx);
+    let polled = poll_once(&mut future, &waker, &ctx);
+    drop(waker);
+    let (made, arc) = leave_first_poll(saved);
+    let made = made.and_then(|task| task.into_any().downcast::<TaskNode<T, F>>().ok());
+    let result = match (made, polled) {
+        (None, Ok(Poll::Ready(result))) => result,
+        (None, Err(panicked)) => Err(panicked),
+        (made, polled) => {
+            let node = made.unwrap_or_else(|| {
+                let arc = arc.unwrap_or_else(wake::new_waker);
+                TaskNode::new(None, arc, ctx, 1, true)
+            });
+            node.clone().end_first_poll(future, polled);
+            return Promise::from_node(node);
+        }
+    };
+    drop(future);
+    // Done at once: nobody else can wake this id.
+    if let Some(arc) = arc.filter(|arc| Arc::strong_count(arc) == 1) {
+        wake::recycle(arc);
+    }
+    from_result(result)
+}
+
+/// What a first poll replaced, to put back when it ends.
+type Saved = (Option<Rc<dyn Running>>, Option<Starting>);
+
+/// Sets up a task's first poll (ground rule 9): its waker, and `STARTING`
+/// with `make`, the way to make its node.
+fn enter_first_poll(make: fn(Arc<TaskWaker>, Ctx) -> Rc<dyn Running>, ctx: &Ctx) -> (Waker, Saved) {
     let arc = wake::new_waker();
     let waker = Waker::from(arc.clone());
     let starting = Starting {
@@ -497,44 +549,23 @@ where
         vtable: waker.vtable(),
         arc,
         ctx: ctx.clone(),
-        make: TaskNode::<T, F>::made_in_first_poll,
+        make,
     };
-    let previous = (
+    let saved = (
         CURRENT.with(|c| c.take()),
         STARTING.with(|s| s.replace(Some(starting))),
     );
-    let polled = poll_once(&mut future, &waker, &ctx);
-    let made = CURRENT.with(|c| c.replace(previous.0));
-    let starting = STARTING.with(|s| s.replace(previous.1));
-    drop(waker);
+    (waker, saved)
+}
+
+/// Ends a first poll: the node it made, if it made one, else its waker.
+fn leave_first_poll(saved: Saved) -> (Option<Rc<dyn Running>>, Option<Arc<TaskWaker>>) {
+    let made = CURRENT.with(|c| c.replace(saved.0));
+    let starting = STARTING.with(|s| s.replace(saved.1));
     // Every poll puts back what it found, so `made` is the node this poll
     // made (if it awaited a pending lwt promise), and else `starting` is
-    // still there. (Were neither, the node would be lost with no future,
-    // polled by nothing: a fresh one then takes the task on.)
-    let made = made.and_then(|task| task.into_any().downcast::<TaskNode<T, F>>().ok());
-    let arc = starting.map(|s| s.arc);
-    if let Some(node) = made {
-        let outcome = node.poll_loop(&mut future, Some(polled));
-        node.clone().end_poll(future, outcome);
-        return Promise::from_node(node);
-    }
-    let arc = arc.unwrap_or_else(wake::new_waker);
-    let result = match polled {
-        Ok(Poll::Ready(result)) => result,
-        Err(panicked) => Err(panicked),
-        Ok(Poll::Pending) => {
-            let node = TaskNode::new(Some(future), arc, ctx, 1, false);
-            let promise = Promise::from_node(node.clone() as NodeRef<T>);
-            node.lend_waker_if_kept();
-            return promise;
-        }
-    };
-    drop(future);
-    // Done at once: nobody else can wake this id.
-    if Arc::strong_count(&arc) == 1 {
-        wake::recycle(arc);
-    }
-    from_result(result)
+    // still there. (Were neither, the caller makes a fresh node and waker.)
+    (made, starting.map(|s| s.arc))
 }
 
 impl<T: 'static> Promise<T> {
