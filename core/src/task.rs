@@ -132,9 +132,8 @@ fn first_poll_node(waker: &Waker) -> Option<Rc<dyn Running>> {
 /// What a poll of a task's future gives: `Err` if it panicked.
 type Polled<T> = Result<Poll<Result<T, Error>>, Error>;
 
-/// One poll of a task's future, inside its implicit storage. Not inlined:
-/// the future's own code is inlined here, and this has two callers.
-#[inline(never)]
+/// One poll of a task's future, inside its implicit storage.
+#[inline]
 fn poll_once<T, F: Future<Output = Result<T, Error>>>(
     future: &mut Pin<Box<F>>,
     waker: &Waker,
