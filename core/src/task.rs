@@ -474,6 +474,15 @@ impl<T: 'static, F: Future<Output = Result<T, Error>> + 'static> Pollable for Ta
 /// is awaiting, so the task sees `Err(canceled)` there; [`Promise::abort`]
 /// drops the future instead.
 ///
+/// A task that finishes in that first poll is done when `spawn` returns:
+/// its promise is already resolved, and the spawn cost one allocation (the
+/// future's box) and no engine. A task that must wait is a node of its own.
+///
+/// ```
+/// let quick = lwt::spawn(async { Ok(lwt::Promise::resolved(2).await? + 1) });
+/// assert_eq!(quick.peek().unwrap().unwrap(), 3);
+/// ```
+///
 /// ```
 /// let (p, r) = lwt::wait::<u32>();
 /// let doubled = lwt::spawn(async move {
