@@ -285,8 +285,26 @@ impl<T: 'static, F: FnOnce(&Result<T, Error>) + 'static> Callback<T> for OnResul
     fn run(self: Rc<Self>, _tag: usize, source: NodeRef<T>) {
         if let (Some(f), Some(result)) = (self.f.take(), value_of(&source)) {
             let _restore = storage::enter(&self.ctx);
-            catch_to_hook("an on_* callback of a promise", || f(result));
+            catch_to_hook(ON_CALLBACK, || f(result));
         }
+    }
+}
+
+/// What a panicking `on_*` callback is called in its report.
+const ON_CALLBACK: &str = "an on_* callback of a promise";
+
+/// [`Promise::on_failure`] on a handle given by value (`dont_wait`,
+/// `async_`): an inline promise needs no node and no callback, its error
+/// goes to `f` at once (below the depth bound; at it, `f` is queued as any
+/// callback is).
+pub(crate) fn on_failure_owned<T: 'static>(p: Promise<T>, f: impl FnOnce(Error) + 'static) {
+    match p.into_inline() {
+        Ok(Ok(_)) => {}
+        Ok(Err(e)) => match Level::enter() {
+            Some(_level) => catch_to_hook(ON_CALLBACK, || f(e)),
+            None => Promise::<T>::rejected(e).on_failure(f),
+        },
+        Err(p) => p.on_failure(f),
     }
 }
 

@@ -9,6 +9,7 @@
 use crate::error::Error;
 use crate::hook::report_unhandled;
 use crate::promise::Promise;
+use crate::sequential::on_failure_owned;
 
 /// Runs `f` and lets its promise go on by itself; if it is rejected, `handler`
 /// gets the error (Lwt's `Lwt.dont_wait`).
@@ -26,7 +27,7 @@ pub fn dont_wait<T: 'static>(
     f: impl FnOnce() -> Promise<T>,
     handler: impl FnOnce(Error) + 'static,
 ) {
-    f().on_failure(handler);
+    on_failure_owned(f(), handler);
 }
 
 /// Runs `f` and lets its promise go on by itself; a rejection goes to the
@@ -38,5 +39,5 @@ pub fn dont_wait<T: 'static>(
 /// r.resolve(()).unwrap();
 /// ```
 pub fn async_<T: 'static>(f: impl FnOnce() -> Promise<T>) {
-    f().on_failure(|e| report_unhandled(&e));
+    on_failure_owned(f(), |e| report_unhandled(&e));
 }

@@ -328,6 +328,19 @@ fn a_panicking_task_body_rejects_its_promise_in_that_resolution() {
     });
     r.resolve(()).unwrap();
     assert_eq!(hook.take(), ["the task panicked: fire and forget"]);
+
+    // The same for a task that panics in its first poll, and for a
+    // `dont_wait` handler that panics on a promise rejected at once.
+    lwt::async_(|| lwt::spawn::<(), _>(async { panic!("at once") }));
+    assert_eq!(hook.take(), ["the task panicked: at once"]);
+    lwt::dont_wait(
+        || lwt::Promise::<()>::rejected(lwt::Error::msg("no")),
+        |_| panic!("in the handler"),
+    );
+    assert_eq!(
+        hook.take(),
+        ["an on_* callback of a promise panicked: in the handler"]
+    );
 }
 
 #[test]

@@ -539,8 +539,13 @@ fn dont_wait_and_the_async_exception_hook() {
         || Promise::<()>::rejected(Error::msg("handled")),
         move |e| l2.push(format!("handler {e}")),
     );
+    lwt::async_(|| lwt::spawn(async { Err::<(), _>(Error::msg("at once")) }));
+    lwt::async_(|| lwt::spawn(async { Ok(()) }));
     lwt::set_async_exception_hook(previous);
-    assert_eq!(l.get(), ["hook unhandled", "handler handled"]);
+    assert_eq!(
+        l.get(),
+        ["hook unhandled", "handler handled", "hook at once"]
+    );
 }
 
 #[test]

@@ -549,9 +549,12 @@ mod tests {
     }
 
     /// At `depth` inside nested callbacks: is `map` on a resolved promise
-    /// eager, and do a resolution's callbacks run before `resolve` returns?
-    fn eager_at(n: u32) -> (u32, bool, bool) {
-        let seen = Rc::new(Cell::new((0, false, false)));
+    /// eager, do a resolution's callbacks run before `resolve` returns, does
+    /// a `dont_wait` handler of a promise rejected at once run before
+    /// `dont_wait` returns, and is a task done in its first poll done when
+    /// `spawn` returns?
+    fn eager_at(n: u32) -> (u32, bool, bool, bool, bool) {
+        let seen = Rc::new(Cell::new((0, false, false, false, false)));
         let s = seen.clone();
         nest(
             n,
@@ -562,7 +565,14 @@ mod tests {
                 let flag = ran.clone();
                 p.on_success(move |()| flag.set(true));
                 r.resolve(()).unwrap();
-                s.set((depth(), mapped, ran.get()));
+                let handled = Rc::new(Cell::new(false));
+                let flag = handled.clone();
+                crate::dont_wait(
+                    || Promise::<()>::rejected(crate::Error::msg("x")),
+                    move |_| flag.set(true),
+                );
+                let spawned = crate::spawn(async { Ok(()) }).is_fulfilled();
+                s.set((depth(), mapped, ran.get(), handled.get(), spawned));
             }),
         );
         assert_eq!(depth(), 0);
@@ -571,9 +581,12 @@ mod tests {
 
     #[test]
     fn eager_below_the_bound_queued_at_it() {
-        assert_eq!(eager_at(0), (0, true, true));
-        assert_eq!(eager_at(MAX_DEPTH - 1), (MAX_DEPTH - 1, true, true));
-        assert_eq!(eager_at(MAX_DEPTH), (MAX_DEPTH, false, false));
+        assert_eq!(eager_at(0), (0, true, true, true, true));
+        assert_eq!(
+            eager_at(MAX_DEPTH - 1),
+            (MAX_DEPTH - 1, true, true, true, true)
+        );
+        assert_eq!(eager_at(MAX_DEPTH), (MAX_DEPTH, false, false, false, false));
     }
 
     #[test]
