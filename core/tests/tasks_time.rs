@@ -74,6 +74,23 @@ fn a_task_that_resolves_in_its_first_poll_what_it_awaits_is_done_inside_spawn() 
 }
 
 #[test]
+fn a_promise_awaited_in_a_first_poll_under_another_waker_wakes_that_waker() {
+    // `FuturesUnordered` polls its futures with wakers of its own, and polls
+    // again only those woken: the promise must wake the waker it was
+    // polled with, not the task, even in the task's first poll.
+    use futures::stream::{FuturesUnordered, StreamExt};
+    let engine = VirtualEngine::new();
+    let (p, r) = lwt::wait::<u8>();
+    let t = lwt::spawn(async move {
+        let mut set: FuturesUnordered<Promise<u8>> = [p].into_iter().collect();
+        Ok(set.next().await.expect("one promise")? * 2)
+    });
+    r.resolve(21).unwrap();
+    engine.run_until_idle();
+    assert_eq!(t.peek().unwrap().unwrap(), 42);
+}
+
+#[test]
 fn tasks_spawned_inside_a_first_poll_or_a_later_one_resume_inside_the_resolution() {
     // Expected: all three tasks, the outer one and those it spawned in its
     // first poll and in its second, run again inside the one `resolve`.
