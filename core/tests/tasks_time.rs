@@ -91,6 +91,41 @@ fn a_promise_awaited_in_a_first_poll_under_another_waker_wakes_that_waker() {
 }
 
 #[test]
+fn a_promise_awaited_in_a_first_poll_with_another_task_s_waker_wakes_that_task() {
+    // Task `b` keeps its waker; task `a`, in its first poll, polls a promise
+    // with it. The promise must wake `b`, whose waker it was given, not `a`
+    // (every task's waker has the same vtable: the data tells them apart).
+    use std::future::Future;
+    use std::task::{Context, Poll, Waker};
+    let engine = VirtualEngine::new();
+    let kept = Rc::new(RefCell::new(None::<Waker>));
+    let b_polls = Rc::new(Cell::new(0));
+    let (k, bp) = (kept.clone(), b_polls.clone());
+    let _b = lwt::spawn::<(), _>(std::future::poll_fn(move |cx| {
+        bp.set(bp.get() + 1);
+        *k.borrow_mut() = Some(cx.waker().clone());
+        Poll::Pending
+    }));
+    let (p, r) = lwt::wait::<u8>();
+    let a = lwt::spawn(std::future::poll_fn(move |_| {
+        let waker = kept.borrow().clone().expect("b kept its waker");
+        let mut p = p.clone();
+        assert!(std::pin::Pin::new(&mut p)
+            .poll(&mut Context::from_waker(&waker))
+            .is_pending());
+        Poll::Ready(Ok(()))
+    }));
+    assert!(a.is_fulfilled());
+    r.resolve(1).unwrap();
+    engine.run_until_idle();
+    assert_eq!(
+        b_polls.get(),
+        2,
+        "b is polled again, woken through its waker"
+    );
+}
+
+#[test]
 fn tasks_spawned_inside_a_first_poll_or_a_later_one_resume_inside_the_resolution() {
     // Expected: all three tasks, the outer one and those it spawned in its
     // first poll and in its second, run again inside the one `resolve`.
