@@ -172,6 +172,7 @@ impl Timers {
             next_free: NO_SLOT,
             fire: Some(fire),
         };
+        // `NO_SLOT` is past the end of any slab, so an empty list gets `None`.
         let index = match self.slots.get_mut(self.free as usize) {
             Some(free) => {
                 let i = self.free;
