@@ -3,9 +3,9 @@
 use std::rc::Rc;
 
 use lwt::{Error, Promise};
+use lwt_www_shared::json::Object;
 use lwt_www_shared::protocol::{Op, Reply};
 use lwt_www_shared::{Client, Config, Connection, Connector, Event, Status};
-use serde_json::json;
 use wasm_bindgen::prelude::*;
 use web_sys::{MessageEvent, WebSocket};
 
@@ -96,29 +96,27 @@ impl Drop for BrowserConnection {
 }
 
 fn event_json(event: &Event) -> String {
-    let v = match event {
+    match event {
         Event::Status(s) => {
-            let mut v = json!({ "kind": "status", "status": s.name() });
+            let o = Object::new().str("kind", "status").str("status", s.name());
             match s {
-                Status::Connecting { attempt } => v["attempt"] = json!(attempt),
-                Status::Connected { you } => v["you"] = json!(you),
+                Status::Connecting { attempt } => o.uint("attempt", (*attempt).into()),
+                Status::Connected { you } => o.str("you", you),
                 Status::Waiting {
                     attempt,
                     delay,
                     reason,
-                } => {
-                    v["attempt"] = json!(attempt);
-                    v["delay_ms"] = json!(delay.as_millis() as u64);
-                    v["reason"] = json!(reason);
-                }
-                Status::Stopped => {}
+                } => o
+                    .uint("attempt", (*attempt).into())
+                    .uint("delay_ms", delay.as_millis().try_into().unwrap_or(u64::MAX))
+                    .str("reason", reason),
+                Status::Stopped => o,
             }
-            v
         }
-        Event::Message(m) => json!({ "kind": "message", "msg": m }),
-        Event::Latency(d) => json!({ "kind": "latency", "ms": d.as_secs_f64() * 1000.0 }),
-    };
-    v.to_string()
+        Event::Message(m) => Object::new().str("kind", "message").raw("msg", &m.encode()),
+        Event::Latency(d) => Object::new().str("kind", "latency").millis("ms", *d),
+    }
+    .finish()
 }
 
 /// The chat room's client, for the page: see the [crate docs](crate).

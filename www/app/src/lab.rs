@@ -6,7 +6,7 @@ use std::rc::Rc;
 use std::time::Duration;
 
 use lwt::{Promise, State};
-use serde_json::json;
+use lwt_www_shared::json::Object;
 use wasm_bindgen::prelude::*;
 
 struct Entry {
@@ -169,21 +169,29 @@ impl Lab {
                     State::Rejected(err) => ("rejected", err.to_string()),
                 };
                 let ms = e.settled.get().unwrap_or(now) - e.started;
-                json!({ "id": e.id, "label": e.label, "state": state, "detail": detail, "ms": ms.round() })
+                Object::new()
+                    .uint("id", e.id.into())
+                    .str("label", &e.label)
+                    .str("state", state)
+                    .str("detail", &detail)
+                    // A float to integer `as` saturates (and NaN is 0): no
+                    // float formatting code in the wasm.
+                    .int("ms", ms.round() as i64)
+                    .finish()
             })
             .collect();
         let s = lwt_wasm::stats();
-        json!({
-            "promises": promises,
-            "engine": {
-                "timers": s.timers,
-                "listeners": s.listeners,
-                "frame_callbacks": s.frame_callbacks,
-                "js_timer_armed": s.js_timer_armed,
-                "turns": s.turns,
-            },
-            "fetches": self.inner.fetches.get(),
-        })
-        .to_string()
+        let engine = Object::new()
+            .uint("timers", s.timers as u64)
+            .uint("listeners", s.listeners as u64)
+            .uint("frame_callbacks", s.frame_callbacks as u64)
+            .bool("js_timer_armed", s.js_timer_armed)
+            .uint("turns", s.turns)
+            .finish();
+        Object::new()
+            .raws("promises", promises)
+            .raw("engine", &engine)
+            .uint("fetches", self.inner.fetches.get().into())
+            .finish()
     }
 }

@@ -28,8 +28,8 @@ pub(crate) const USERS_BYTES: usize = 40 * 1024;
 /// field names, `you` (a name with its suffix) and the room's name.
 const ENVELOPE: usize = 1024;
 
-/// The bytes `s` takes as a JSON string, quotes included, at most (what
-/// serde_json escapes never grows past six bytes a character).
+/// The bytes `s` takes as a JSON string, quotes included, at most: the
+/// protocol's JSON writer escapes a character in six bytes at most.
 fn json_len(s: &str) -> usize {
     2 + s
         .chars()

@@ -274,7 +274,7 @@ async fn next_msg(ws: &mut Ws) -> Result<ServerMsg, Error> {
     loop {
         match ws.next().await {
             Some(Ok(Message::Text(t))) => {
-                return serde_json::from_str(&t).map_err(Error::new);
+                return ServerMsg::decode(&t).map_err(Error::msg);
             }
             Some(Ok(_)) => {}
             Some(Err(e)) => return Err(Error::new(e)),
@@ -429,7 +429,7 @@ fn relays_keep_order_and_lose_nothing_under_resets_and_drops() {
             readers.push(lwt::spawn(async move {
                 while let Some(Ok(m)) = ws.next().await {
                     let Ok(text) = m.to_text() else { continue };
-                    let msg = serde_json::from_str(text);
+                    let msg = ServerMsg::decode(text);
                     if let Ok(ServerMsg::Presence { left: Some(l), .. }) = &msg {
                         log.borrow_mut().left.push(l.clone());
                     }

@@ -8,7 +8,8 @@
 //! Read [`Client`] first.
 //!
 //! 1. [`protocol`]: JSON text frames, one message a frame, a `"type"` field
-//!    in each; the limits the server enforces.
+//!    in each; the limits the server enforces. [`json`] reads and writes
+//!    them.
 //! 2. [`Connector`] and [`Connection`]: the only I/O the client sees; each
 //!    engine implements them on its own WebSocket.
 //! 3. [`Client`]: connect with a timeout, heartbeat with a timeout,
@@ -29,6 +30,7 @@
 #![doc(test(attr(deny(warnings))))]
 
 pub mod client;
+pub mod json;
 pub mod protocol;
 mod transport;
 

@@ -1,11 +1,17 @@
 //! The wire protocol: JSON text frames over a WebSocket, one message a frame.
 //!
 //! Every message is an object with a `"type"` field (`snake_case` variant
-//! names). The client speaks [`ClientMsg`], the server [`ServerMsg`]. Limits
+//! names) and the variant's fields as members. An [`Op`] and a [`Reply`] are
+//! objects of their own, tagged by a `"name"` field. Written, an absent
+//! option is `null`; read, it may be `null` or left out. A reader ignores
+//! members it does not know and refuses a member named twice. The
+//! [`json`](crate::json) module reads and writes the text.
+//!
+//! The client speaks [`ClientMsg`], the server [`ServerMsg`]. Limits
 //! ([`MAX_FRAME_BYTES`], [`MAX_NAME_CHARS`], [`MAX_TEXT_CHARS`]) are part of
 //! the protocol: the server enforces them and the client checks them first.
 
-use serde::{Deserialize, Serialize};
+use crate::json::{self, Object, Value};
 
 /// The largest frame either side accepts, in bytes. Larger frames close the
 /// WebSocket with code [`close::TOO_BIG`].
@@ -56,8 +62,7 @@ pub mod close {
 /// assert_eq!(m.encode(), r#"{"type":"say","text":"hi"}"#);
 /// assert_eq!(ClientMsg::decode(&m.encode()).unwrap(), m);
 /// ```
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(tag = "type", rename_all = "snake_case")]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub enum ClientMsg {
     /// The first message of a connection: who I am, which room I join.
     Hello {
@@ -94,12 +99,11 @@ pub enum ClientMsg {
 /// The operations of [`ClientMsg::Request`].
 ///
 /// ```
-/// use lwt_www_shared::protocol::Op;
-/// let op: Op = serde_json::from_str(r#"{"name":"delay","ms":5}"#).unwrap();
-/// assert_eq!(op, Op::Delay { ms: 5 });
+/// use lwt_www_shared::protocol::{ClientMsg, Op};
+/// let m = ClientMsg::decode(r#"{"type":"request","id":1,"op":{"name":"delay","ms":5}}"#);
+/// assert_eq!(m.unwrap(), ClientMsg::Request { id: 1, op: Op::Delay { ms: 5 } });
 /// ```
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(tag = "name", rename_all = "snake_case")]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Op {
     /// Answers with the same text.
     Echo {
@@ -116,7 +120,7 @@ pub enum Op {
 }
 
 /// A chat line, as the server relays it.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Chat {
     /// The sender's (unique) name.
     pub from: String,
@@ -127,8 +131,7 @@ pub struct Chat {
 }
 
 /// The answers of [`ServerMsg::Response`].
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(tag = "name", rename_all = "snake_case")]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Reply {
     /// The text of [`Op::Echo`].
     Echo {
@@ -154,8 +157,7 @@ pub enum Reply {
 /// let m = ServerMsg::Pong { id: 3 };
 /// assert_eq!(ServerMsg::decode(r#"{"type":"pong","id":3}"#).unwrap(), m);
 /// ```
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(tag = "type", rename_all = "snake_case")]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub enum ServerMsg {
     /// The answer to [`ClientMsg::Hello`]: the client is in the room.
     Welcome {
@@ -203,24 +205,294 @@ pub enum ServerMsg {
     },
 }
 
-macro_rules! codec {
-    ($t:ty) => {
-        impl $t {
-            /// The message as one JSON text frame.
-            pub fn encode(&self) -> String {
-                serde_json::to_string(self).expect("protocol messages always serialize")
+impl ClientMsg {
+    /// The message as one JSON text frame.
+    pub fn encode(&self) -> String {
+        let o = Object::new();
+        match self {
+            ClientMsg::Hello { name, room } => {
+                o.str("type", "hello").str("name", name).str("room", room)
             }
-
-            /// Parses one text frame; the error says what is wrong with it.
-            pub fn decode(text: &str) -> Result<Self, String> {
-                serde_json::from_str(text).map_err(|e| format!("bad message: {e}"))
-            }
+            ClientMsg::Say { text } => o.str("type", "say").str("text", text),
+            ClientMsg::Ping { id } => o.str("type", "ping").uint("id", *id),
+            ClientMsg::Request { id, op } => o
+                .str("type", "request")
+                .uint("id", *id)
+                .raw("op", &op.encode()),
+            ClientMsg::Cancel { id } => o.str("type", "cancel").uint("id", *id),
         }
-    };
+        .finish()
+    }
+
+    /// Parses one text frame; the error says what is wrong with it.
+    pub fn decode(text: &str) -> Result<Self, String> {
+        decode(text, |m| {
+            Ok(match m.tag("type")? {
+                "hello" => ClientMsg::Hello {
+                    name: m.string("name")?,
+                    room: m.string("room")?,
+                },
+                "say" => ClientMsg::Say {
+                    text: m.string("text")?,
+                },
+                "ping" => ClientMsg::Ping { id: m.uint("id")? },
+                "request" => ClientMsg::Request {
+                    id: m.uint("id")?,
+                    op: Op::decode(m.object("op")?)?,
+                },
+                "cancel" => ClientMsg::Cancel { id: m.uint("id")? },
+                other => return Err(unknown("type", other)),
+            })
+        })
+    }
 }
 
-codec!(ClientMsg);
-codec!(ServerMsg);
+impl Op {
+    fn encode(&self) -> String {
+        let o = Object::new();
+        match self {
+            Op::Echo { text } => o.str("name", "echo").str("text", text),
+            Op::Users => o.str("name", "users"),
+            Op::Delay { ms } => o.str("name", "delay").uint("ms", *ms),
+        }
+        .finish()
+    }
+
+    fn decode(m: Members<'_>) -> Result<Self, String> {
+        Ok(match m.tag("name")? {
+            "echo" => Op::Echo {
+                text: m.string("text")?,
+            },
+            "users" => Op::Users,
+            "delay" => Op::Delay { ms: m.uint("ms")? },
+            other => return Err(unknown("name", other)),
+        })
+    }
+}
+
+impl Chat {
+    fn encode_into(&self, o: Object) -> Object {
+        o.str("from", &self.from)
+            .str("text", &self.text)
+            .uint("seq", self.seq)
+    }
+
+    fn decode(m: Members<'_>) -> Result<Self, String> {
+        Ok(Chat {
+            from: m.string("from")?,
+            text: m.string("text")?,
+            seq: m.uint("seq")?,
+        })
+    }
+}
+
+impl Reply {
+    fn encode(&self) -> String {
+        let o = Object::new();
+        match self {
+            Reply::Echo { text } => o.str("name", "echo").str("text", text),
+            Reply::Users { users } => o
+                .str("name", "users")
+                .strs("users", users.iter().map(String::as_str)),
+            Reply::Delayed { ms } => o.str("name", "delayed").uint("ms", *ms),
+        }
+        .finish()
+    }
+
+    fn decode(m: Members<'_>) -> Result<Self, String> {
+        Ok(match m.tag("name")? {
+            "echo" => Reply::Echo {
+                text: m.string("text")?,
+            },
+            "users" => Reply::Users {
+                users: m.strings("users")?,
+            },
+            "delayed" => Reply::Delayed { ms: m.uint("ms")? },
+            other => return Err(unknown("name", other)),
+        })
+    }
+}
+
+impl ServerMsg {
+    /// The message as one JSON text frame.
+    pub fn encode(&self) -> String {
+        let o = Object::new();
+        match self {
+            ServerMsg::Welcome {
+                you,
+                room,
+                users,
+                history,
+            } => o
+                .str("type", "welcome")
+                .str("you", you)
+                .str("room", room)
+                .strs("users", users.iter().map(String::as_str))
+                .raws(
+                    "history",
+                    history
+                        .iter()
+                        .map(|c| c.encode_into(Object::new()).finish()),
+                ),
+            ServerMsg::Chat(chat) => chat.encode_into(o.str("type", "chat")),
+            ServerMsg::Presence { joined, left } => o
+                .str("type", "presence")
+                .opt_str("joined", joined.as_deref())
+                .opt_str("left", left.as_deref()),
+            ServerMsg::Pong { id } => o.str("type", "pong").uint("id", *id),
+            ServerMsg::Response { id, reply } => o
+                .str("type", "response")
+                .uint("id", *id)
+                .raw("reply", &reply.encode()),
+            ServerMsg::Error { id, code, message } => o
+                .str("type", "error")
+                .opt_uint("id", *id)
+                .str("code", code)
+                .str("message", message),
+        }
+        .finish()
+    }
+
+    /// Parses one text frame; the error says what is wrong with it.
+    pub fn decode(text: &str) -> Result<Self, String> {
+        decode(text, |m| {
+            Ok(match m.tag("type")? {
+                "welcome" => ServerMsg::Welcome {
+                    you: m.string("you")?,
+                    room: m.string("room")?,
+                    users: m.strings("users")?,
+                    history: m.list("history", |v| Chat::decode(Members::of(v, "history")?))?,
+                },
+                "chat" => ServerMsg::Chat(Chat::decode(m)?),
+                "presence" => ServerMsg::Presence {
+                    joined: m.opt_string("joined")?,
+                    left: m.opt_string("left")?,
+                },
+                "pong" => ServerMsg::Pong { id: m.uint("id")? },
+                "response" => ServerMsg::Response {
+                    id: m.uint("id")?,
+                    reply: Reply::decode(m.object("reply")?)?,
+                },
+                "error" => ServerMsg::Error {
+                    id: m.opt_uint("id")?,
+                    code: m.string("code")?,
+                    message: m.string("message")?,
+                },
+                other => return Err(unknown("type", other)),
+            })
+        })
+    }
+}
+
+/// Parses `text` as an object and reads it with `read`; every error is
+/// prefixed `bad message: `.
+fn decode<T>(text: &str, read: impl FnOnce(Members<'_>) -> Result<T, String>) -> Result<T, String> {
+    json::parse(text)
+        .and_then(|v| read(Members::of(&v, "the message")?))
+        .map_err(|e| format!("bad message: {e}"))
+}
+
+fn unknown(tag: &str, value: &str) -> String {
+    format!("unknown `{tag}` `{value}`")
+}
+
+/// An object's members, read by name. A member the message does not name
+/// is ignored; a member named twice is an error.
+#[derive(Clone, Copy)]
+struct Members<'a>(&'a [(String, Value)]);
+
+impl<'a> Members<'a> {
+    fn of(v: &'a Value, what: &str) -> Result<Self, String> {
+        match v {
+            Value::Object(members) => Ok(Members(members)),
+            other => Err(format!("{what} must be an object, not {}", other.kind())),
+        }
+    }
+
+    /// The member `key`, or `None` if it is absent or `null`.
+    fn get(self, key: &str) -> Result<Option<&'a Value>, String> {
+        let mut found = self.0.iter().filter(|(k, _)| k == key).map(|(_, v)| v);
+        match (found.next(), found.next()) {
+            (_, Some(_)) => Err(format!("duplicate field `{key}`")),
+            (Some(Value::Null) | None, None) => Ok(None),
+            (v, None) => Ok(v),
+        }
+    }
+
+    fn need(self, key: &str) -> Result<&'a Value, String> {
+        self.get(key)?
+            .ok_or_else(|| format!("missing field `{key}`"))
+    }
+
+    fn tag(self, key: &str) -> Result<&'a str, String> {
+        self.string_ref(key)
+    }
+
+    fn string_ref(self, key: &str) -> Result<&'a str, String> {
+        let v = self.need(key)?;
+        v.as_str().ok_or_else(|| wrong(key, v, "a string"))
+    }
+
+    fn string(self, key: &str) -> Result<String, String> {
+        self.string_ref(key).map(str::to_owned)
+    }
+
+    fn opt_string(self, key: &str) -> Result<Option<String>, String> {
+        match self.get(key)? {
+            None => Ok(None),
+            Some(v) => v
+                .as_str()
+                .map(|s| Some(s.to_owned()))
+                .ok_or_else(|| wrong(key, v, "a string")),
+        }
+    }
+
+    fn uint(self, key: &str) -> Result<u64, String> {
+        let v = self.need(key)?;
+        v.as_u64().ok_or_else(|| wrong(key, v, "a whole number"))
+    }
+
+    fn opt_uint(self, key: &str) -> Result<Option<u64>, String> {
+        match self.get(key)? {
+            None => Ok(None),
+            Some(v) => v
+                .as_u64()
+                .map(Some)
+                .ok_or_else(|| wrong(key, v, "a whole number")),
+        }
+    }
+
+    fn object(self, key: &str) -> Result<Members<'a>, String> {
+        Members::of(self.need(key)?, &format!("`{key}`"))
+    }
+
+    fn list<T>(
+        self,
+        key: &str,
+        mut item: impl FnMut(&'a Value) -> Result<T, String>,
+    ) -> Result<Vec<T>, String> {
+        match self.need(key)? {
+            Value::Array(items) => items.iter().map(&mut item).collect(),
+            other => Err(wrong(key, other, "an array")),
+        }
+    }
+
+    fn strings(self, key: &str) -> Result<Vec<String>, String> {
+        self.list(key, |v| {
+            v.as_str()
+                .map(str::to_owned)
+                .ok_or_else(|| wrong(key, v, "an array of strings"))
+        })
+    }
+}
+
+fn wrong(key: &str, v: &Value, want: &str) -> String {
+    let got = match v {
+        Value::Number(n) => format!("the number {n}"),
+        other => other.kind().to_owned(),
+    };
+    format!("`{key}` must be {want}, not {got}")
+}
 
 /// Whether `c` changes how text around it shows without showing itself:
 /// the direction marks, embeddings, overrides and isolates of bidirectional
