@@ -127,7 +127,14 @@ fn ms_to_instant(ms: f64) -> Instant {
 }
 
 fn instant_to_ms(t: Instant) -> f64 {
-    t.since_epoch().as_nanos() as f64 / 1_000_000.0
+    // `as_nanos` in u64, not u128: the same number for 584 years, without
+    // u128's arithmetic in the wasm.
+    let d = t.since_epoch();
+    let ns = d
+        .as_secs()
+        .saturating_mul(1_000_000_000)
+        .saturating_add(u64::from(d.subsec_nanos()));
+    ns as f64 / 1_000_000.0
 }
 
 impl State {

@@ -108,7 +108,10 @@ fn event_json(event: &Event) -> String {
                     reason,
                 } => o
                     .uint("attempt", (*attempt).into())
-                    .uint("delay_ms", delay.as_millis().try_into().unwrap_or(u64::MAX))
+                    .uint(
+                        "delay_ms",
+                        delay.as_secs().saturating_mul(1000) + u64::from(delay.subsec_millis()),
+                    )
                     .str("reason", reason),
                 Status::Stopped => o,
             }
@@ -176,7 +179,9 @@ impl ChatApp {
         let reply = self.client.request(Op::Delay { ms: u64::from(ms) });
         let text = reply.clone().map(|r| match r {
             Reply::Delayed { ms } => format!("the server waited {ms} ms"),
-            other => format!("{other:?}"),
+            Reply::Echo { .. } | Reply::Users { .. } => {
+                "the server answered with another kind of reply".into()
+            }
         });
         DelayRequest {
             answer: lwt_wasm::to_js(&text),

@@ -447,8 +447,8 @@ impl Object {
     /// assert_eq!(text, r#"{"ms":12.345}"#);
     /// ```
     pub fn millis(mut self, key: &str, d: Duration) -> Self {
-        let us = d.as_micros();
-        let _ = write!(self.key(key), "{}.{:03}", us / 1000, us % 1000);
+        let ms = d.as_secs().saturating_mul(1000) + u64::from(d.subsec_millis());
+        let _ = write!(self.key(key), "{ms}.{:03}", d.subsec_micros() % 1000);
         self
     }
 
