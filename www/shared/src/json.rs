@@ -455,28 +455,28 @@ impl Object {
     }
 
     /// Adds an array of strings.
-    pub fn strs<'s>(mut self, key: &str, items: impl IntoIterator<Item = &'s str>) -> Self {
-        let out = self.key(key);
-        out.push('[');
-        for (i, s) in items.into_iter().enumerate() {
-            if i > 0 {
-                out.push(',');
-            }
-            write_str(out, s);
-        }
-        out.push(']');
-        self
+    pub fn strs<'s>(self, key: &str, items: impl IntoIterator<Item = &'s str>) -> Self {
+        self.array(key, items, write_str)
     }
 
     /// Adds an array of values already written as JSON texts.
-    pub fn raws<S: AsRef<str>>(mut self, key: &str, items: impl IntoIterator<Item = S>) -> Self {
+    pub fn raws<S: AsRef<str>>(self, key: &str, items: impl IntoIterator<Item = S>) -> Self {
+        self.array(key, items, |out, s| out.push_str(s.as_ref()))
+    }
+
+    fn array<I: IntoIterator>(
+        mut self,
+        key: &str,
+        items: I,
+        mut write: impl FnMut(&mut String, I::Item),
+    ) -> Self {
         let out = self.key(key);
         out.push('[');
-        for (i, s) in items.into_iter().enumerate() {
+        for (i, item) in items.into_iter().enumerate() {
             if i > 0 {
                 out.push(',');
             }
-            out.push_str(s.as_ref());
+            write(out, item);
         }
         out.push(']');
         self
@@ -554,6 +554,11 @@ mod tests {
         assert_eq!(parse("{1:2}").unwrap_err(), "expected a key at byte 1");
         assert_eq!(parse("tru").unwrap_err(), "expected a value at byte 0");
         assert_eq!(parse(" {} x").unwrap_err(), "trailing characters at byte 4");
+        assert_eq!(parse(r#"["\x"]"#).unwrap_err(), "unknown escape at byte 3");
+        assert_eq!(
+            parse(r#""\u12g4""#).unwrap_err(),
+            "expected four hex digits at byte 5"
+        );
         assert_eq!(
             parse(r#"{"a":[true,false,null,{}], "b" : "c"}"#).unwrap(),
             Value::Object(vec![
@@ -572,12 +577,37 @@ mod tests {
     }
 
     #[test]
+    fn the_writer_writes_each_kind_of_member() {
+        let text = Object::new()
+            .int("int", -42)
+            .bool("yes", true)
+            .bool("no", false)
+            .opt_uint("some", Some(7))
+            .opt_uint("none", None)
+            .opt_str("named", Some("a\"b"))
+            .raws("empty", Vec::<String>::new())
+            .millis("ms", Duration::from_millis(61_005))
+            .finish();
+        assert_eq!(
+            text,
+            r#"{"int":-42,"yes":true,"no":false,"some":7,"none":null,"named":"a\"b","empty":[],"ms":61005.000}"#
+        );
+        assert_eq!(Object::default().finish(), "{}");
+    }
+
+    #[test]
     fn nesting_stops_at_the_limit() {
         let deep = |n: usize| "[".repeat(n) + &"]".repeat(n);
         assert!(parse(&deep(MAX_DEPTH)).is_ok());
         assert_eq!(
             parse(&deep(MAX_DEPTH + 1)).unwrap_err(),
             format!("nested too deeply at byte {MAX_DEPTH}")
+        );
+        let objects = |n: usize| "{\"a\":".repeat(n) + "1" + &"}".repeat(n);
+        assert!(parse(&objects(MAX_DEPTH)).is_ok());
+        assert_eq!(
+            parse(&objects(MAX_DEPTH + 1)).unwrap_err(),
+            format!("nested too deeply at byte {}", 5 * MAX_DEPTH)
         );
         // Far past the limit, the parser stops at it rather than recursing.
         assert!(parse(&"[{\"a\":".repeat(100_000)).is_err());

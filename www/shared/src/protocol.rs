@@ -5,7 +5,7 @@
 //! objects of their own, tagged by a `"name"` field. Written, an absent
 //! option is `null`; read, it may be `null` or left out. A reader ignores
 //! members it does not know and refuses a member named twice. The
-//! [`json`](crate::json) module reads and writes the text.
+//! [`json`] module reads and writes the text.
 //!
 //! The client speaks [`ClientMsg`], the server [`ServerMsg`]. Limits
 //! ([`MAX_FRAME_BYTES`], [`MAX_NAME_CHARS`], [`MAX_TEXT_CHARS`]) are part of
