@@ -23,12 +23,15 @@ impl Connector for BrowserConnector {
         let conn = BrowserConnection::start(ws.clone());
         let url = self.url.clone();
         let opening = lwt::spawn(async move {
-            let opened = lwt::pick(vec![
-                lwt_wasm::event(&ws, "open").map(|_| true),
-                lwt_wasm::event(&ws, "close").map(|_| false),
+            // The first event's type tells which it was. (Mapping each to a
+            // `bool` would make a promise of one more type, and each type
+            // has its own copy of lwt's resolution code in the wasm.)
+            let first = lwt::pick(vec![
+                lwt_wasm::event(&ws, "open"),
+                lwt_wasm::event(&ws, "close"),
             ])
             .await?;
-            if opened {
+            if first.type_() == "open" {
                 Ok(conn)
             } else {
                 conn.close();
