@@ -25,7 +25,6 @@
 //! assert!(parse(r#"{"kind":"status",}"#).is_err());
 //! ```
 
-use std::fmt::Write as _;
 use std::time::Duration;
 
 /// How deep arrays and objects may nest in a text [`parse`] accepts (as
@@ -335,6 +334,7 @@ impl Parser<'_> {
 /// assert_eq!(out, r#""say \"hi\"\n""#);
 /// ```
 pub fn write_str(out: &mut String, s: &str) {
+    const HEX: &[u8; 16] = b"0123456789abcdef";
     out.push('"');
     let mut start = 0;
     for (i, b) in s.bytes().enumerate() {
@@ -351,7 +351,9 @@ pub fn write_str(out: &mut String, s: &str) {
         };
         out.push_str(&s[start..i]);
         if escaped.is_empty() {
-            let _ = write!(out, "\\u{b:04x}");
+            out.push_str("\\u00");
+            out.push(char::from(HEX[usize::from(b >> 4)]));
+            out.push(char::from(HEX[usize::from(b & 0xf)]));
         } else {
             out.push_str(escaped);
         }
@@ -361,21 +363,39 @@ pub fn write_str(out: &mut String, s: &str) {
     out.push('"');
 }
 
+/// Appends `v` in decimal: what `write!` does, without the formatting
+/// machinery.
+fn write_u64(out: &mut String, mut v: u64) {
+    let mut digits = [0u8; 20];
+    let mut i = digits.len();
+    loop {
+        i -= 1;
+        digits[i] = b'0' + (v % 10) as u8;
+        v /= 10;
+        if v == 0 {
+            break;
+        }
+    }
+    for &d in &digits[i..] {
+        out.push(char::from(d));
+    }
+}
+
 /// An object being written: each call adds one member, in order.
 ///
 /// ```
 /// use lwt_www_shared::json::Object;
-/// let chat = Object::new().str("from", "ada").uint("seq", 7).finish();
 /// let text = Object::new()
 ///     .opt_str("joined", None)
 ///     .strs("users", ["ada", "bob"])
-///     .raw("last", &chat)
+///     .object("last", |o| o.str("from", "ada").uint("seq", 7))
 ///     .finish();
 /// assert_eq!(text, r#"{"joined":null,"users":["ada","bob"],"last":{"from":"ada","seq":7}}"#);
 /// ```
 #[derive(Debug)]
 pub struct Object {
     out: String,
+    empty: bool,
 }
 
 impl Default for Object {
@@ -387,11 +407,17 @@ impl Default for Object {
 impl Object {
     /// An empty object.
     pub fn new() -> Self {
-        Object { out: "{".into() }
+        Object::within(String::with_capacity(64))
+    }
+
+    /// An object written at the end of `out`.
+    fn within(mut out: String) -> Self {
+        out.push('{');
+        Object { out, empty: true }
     }
 
     fn key(&mut self, key: &str) -> &mut String {
-        if self.out.len() > 1 {
+        if !std::mem::take(&mut self.empty) {
             self.out.push(',');
         }
         write_str(&mut self.out, key);
@@ -415,7 +441,7 @@ impl Object {
 
     /// Adds a whole number.
     pub fn uint(mut self, key: &str, v: u64) -> Self {
-        let _ = write!(self.key(key), "{v}");
+        write_u64(self.key(key), v);
         self
     }
 
@@ -429,7 +455,11 @@ impl Object {
 
     /// Adds a signed whole number.
     pub fn int(mut self, key: &str, v: i64) -> Self {
-        let _ = write!(self.key(key), "{v}");
+        let out = self.key(key);
+        if v < 0 {
+            out.push('-');
+        }
+        write_u64(out, v.unsigned_abs());
         self
     }
 
@@ -449,9 +479,36 @@ impl Object {
     /// assert_eq!(text, r#"{"ms":12.345}"#);
     /// ```
     pub fn millis(mut self, key: &str, d: Duration) -> Self {
-        let ms = d.as_secs().saturating_mul(1000) + u64::from(d.subsec_millis());
-        let _ = write!(self.key(key), "{ms}.{:03}", d.subsec_micros() % 1000);
+        let out = self.key(key);
+        write_u64(
+            out,
+            d.as_secs().saturating_mul(1000) + u64::from(d.subsec_millis()),
+        );
+        out.push('.');
+        let us = d.subsec_micros() % 1000;
+        for digit in [us / 100, us / 10 % 10, us % 10] {
+            out.push(char::from(b'0' + digit as u8));
+        }
         self
+    }
+
+    /// Adds an object, written by `write` in place.
+    pub fn object(mut self, key: &str, write: impl FnOnce(Object) -> Object) -> Self {
+        let out = std::mem::take(self.key(key));
+        self.out = write(Object::within(out)).finish();
+        self
+    }
+
+    /// Adds an array of objects, each written by `write` in place.
+    pub fn objects<I: IntoIterator>(
+        self,
+        key: &str,
+        items: I,
+        mut write: impl FnMut(Object, I::Item) -> Object,
+    ) -> Self {
+        self.array(key, items, |out, item| {
+            *out = write(Object::within(std::mem::take(out)), item).finish();
+        })
     }
 
     /// Adds an array of strings.
@@ -593,6 +650,23 @@ mod tests {
             r#"{"int":-42,"yes":true,"no":false,"some":7,"none":null,"named":"a\"b","empty":[],"ms":61005.000}"#
         );
         assert_eq!(Object::default().finish(), "{}");
+        // Nested in place: each nested object starts its own member list.
+        let nested = Object::new()
+            .object("empty", |o| o)
+            .objects("list", [1, 2], |o, i| {
+                o.uint("i", i).object("in", |o| o.bool("b", i == 2))
+            })
+            .objects("none", Vec::<u64>::new(), |o, i| o.uint("i", i))
+            .str("after", "x")
+            .finish();
+        assert_eq!(
+            nested,
+            r#"{"empty":{},"list":[{"i":1,"in":{"b":false}},{"i":2,"in":{"b":true}}],"none":[],"after":"x"}"#
+        );
+        assert_eq!(
+            parse(&nested).unwrap().get("after").and_then(Value::as_str),
+            Some("x")
+        );
     }
 
     #[test]

@@ -218,7 +218,7 @@ impl ClientMsg {
             ClientMsg::Request { id, op } => o
                 .str("type", "request")
                 .uint("id", *id)
-                .raw("op", &op.encode()),
+                .object("op", |o| op.encode_into(o)),
             ClientMsg::Cancel { id } => o.str("type", "cancel").uint("id", *id),
         }
         .finish()
@@ -248,14 +248,12 @@ impl ClientMsg {
 }
 
 impl Op {
-    fn encode(&self) -> String {
-        let o = Object::new();
+    fn encode_into(&self, o: Object) -> Object {
         match self {
             Op::Echo { text } => o.str("name", "echo").str("text", text),
             Op::Users => o.str("name", "users"),
             Op::Delay { ms } => o.str("name", "delay").uint("ms", *ms),
         }
-        .finish()
     }
 
     fn decode(m: Members<'_>) -> Result<Self, String> {
@@ -287,8 +285,7 @@ impl Chat {
 }
 
 impl Reply {
-    fn encode(&self) -> String {
-        let o = Object::new();
+    fn encode_into(&self, o: Object) -> Object {
         match self {
             Reply::Echo { text } => o.str("name", "echo").str("text", text),
             Reply::Users { users } => o
@@ -296,7 +293,6 @@ impl Reply {
                 .strs("users", users.iter().map(String::as_str)),
             Reply::Delayed { ms } => o.str("name", "delayed").uint("ms", *ms),
         }
-        .finish()
     }
 
     fn decode(m: Members<'_>) -> Result<Self, String> {
@@ -328,12 +324,7 @@ impl ServerMsg {
                 .str("you", you)
                 .str("room", room)
                 .strs("users", users.iter().map(String::as_str))
-                .raws(
-                    "history",
-                    history
-                        .iter()
-                        .map(|c| c.encode_into(Object::new()).finish()),
-                ),
+                .objects("history", history, |o, c| c.encode_into(o)),
             ServerMsg::Chat(chat) => chat.encode_into(o.str("type", "chat")),
             ServerMsg::Presence { joined, left } => o
                 .str("type", "presence")
@@ -343,7 +334,7 @@ impl ServerMsg {
             ServerMsg::Response { id, reply } => o
                 .str("type", "response")
                 .uint("id", *id)
-                .raw("reply", &reply.encode()),
+                .object("reply", |o| reply.encode_into(o)),
             ServerMsg::Error { id, code, message } => o
                 .str("type", "error")
                 .opt_uint("id", *id)
