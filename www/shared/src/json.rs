@@ -637,6 +637,8 @@ mod tests {
     fn the_writer_writes_each_kind_of_member() {
         let text = Object::new()
             .int("int", -42)
+            .int("zero", 0)
+            .uint("max", u64::MAX)
             .bool("yes", true)
             .bool("no", false)
             .opt_uint("some", Some(7))
@@ -647,7 +649,7 @@ mod tests {
             .finish();
         assert_eq!(
             text,
-            r#"{"int":-42,"yes":true,"no":false,"some":7,"none":null,"named":"a\"b","empty":[],"ms":61005.000}"#
+            r#"{"int":-42,"zero":0,"max":18446744073709551615,"yes":true,"no":false,"some":7,"none":null,"named":"a\"b","empty":[],"ms":61005.000}"#
         );
         assert_eq!(Object::default().finish(), "{}");
         // Nested in place: each nested object starts its own member list.
