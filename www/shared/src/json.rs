@@ -3,7 +3,7 @@
 //!
 //! The protocol's messages are objects of strings, whole numbers and lists,
 //! nested one or two levels. serde and serde_json brought the browser app
-//! far more code than that needs (40 of its 169 KB of gzipped wasm, with
+//! far more code than that needs (39 of its 169 KB of gzipped wasm, with
 //! the float formatting of their error messages), so the protocol reads and
 //! writes its messages with this module.
 //!
