@@ -415,17 +415,15 @@ impl<'a> Members<'a> {
             .ok_or_else(|| format!("missing field `{key}`"))
     }
 
+    /// The string `key`, borrowed: a message's tag, or a field about to be
+    /// copied out.
     fn tag(self, key: &str) -> Result<&'a str, String> {
-        self.string_ref(key)
-    }
-
-    fn string_ref(self, key: &str) -> Result<&'a str, String> {
         let v = self.need(key)?;
         v.as_str().ok_or_else(|| wrong(key, v, "a string"))
     }
 
     fn string(self, key: &str) -> Result<String, String> {
-        self.string_ref(key).map(str::to_owned)
+        self.tag(key).map(str::to_owned)
     }
 
     fn opt_string(self, key: &str) -> Result<Option<String>, String> {
